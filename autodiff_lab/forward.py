@@ -1,0 +1,260 @@
+"""Forward mode: dual numbers a + b·ε with ε² = 0, pushed through the rule table.
+
+A `Dual` carries a primal value and a tangent (the derivative along one
+chosen input direction). Applying a primitive to it gives
+``Dual(f(a), f'(a) · b)``: the value from the table's float implementation and
+the tangent from its local partials.
+
+Nested derivatives need tags. ``derivative`` gives every call a fresh tag, and
+when duals with different tags meet, the newest tag is the outer layer and
+the others are constants to it, so d/dx [x · d/dy (x + y)] at x = 1 is 1, as
+it should be, not 2 (ForwardDiff.jl's fix for "perturbation confusion").
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from numbers import Real
+
+from . import rules
+from .reverse import MODES, AnomalyError, _is_finite, _short
+from .rules import (
+    ABS,
+    ADD,
+    COS,
+    DIV,
+    EXP,
+    LOG,
+    MUL,
+    NEG,
+    POW,
+    POWC,
+    RELU,
+    SIGMOID,
+    SIN,
+    SQRT,
+    SUB,
+    TANH,
+    Primitive,
+)
+
+_tags = itertools.count(1)
+
+
+def new_tag() -> int:
+    """A tag no other derivative uses; later tags are outer layers."""
+    return next(_tags)
+
+
+class Dual:
+    """A dual number ``primal + tangent·ε``.
+
+    >>> x = Dual(3.0, 1.0)
+    >>> x * x + 1
+    Dual(10.0, 6.0)
+    """
+
+    __slots__ = ("primal", "tangent", "tag")
+
+    def __init__(self, primal, tangent=0.0, *, tag: int = 0) -> None:
+        self.primal = _as_component(primal, "primal")
+        self.tangent = _as_component(tangent, "tangent")
+        self.tag = tag
+
+    def __repr__(self) -> str:
+        tag = f", tag={self.tag}" if self.tag else ""
+        return f"Dual({_short(self.primal)}, {_short(self.tangent)}{tag})"
+
+    def __str__(self) -> str:
+        return f"{self.primal} + {self.tangent}ε"
+
+    # -- arithmetic ------------------------------------------------------------
+    def __add__(self, other):
+        return _apply_or_defer(ADD, self, other)
+
+    def __radd__(self, other):
+        return _apply_or_defer(ADD, other, self)
+
+    def __sub__(self, other):
+        return _apply_or_defer(SUB, self, other)
+
+    def __rsub__(self, other):
+        return _apply_or_defer(SUB, other, self)
+
+    def __mul__(self, other):
+        return _apply_or_defer(MUL, self, other)
+
+    def __rmul__(self, other):
+        return _apply_or_defer(MUL, other, self)
+
+    def __truediv__(self, other):
+        return _apply_or_defer(DIV, self, other)
+
+    def __rtruediv__(self, other):
+        return _apply_or_defer(DIV, other, self)
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, Real):
+            return _apply_or_defer(POWC, self, exponent)
+        return _apply_or_defer(POW, self, exponent)
+
+    def __rpow__(self, base):
+        return _apply_or_defer(POW, base, self)
+
+    def __neg__(self):
+        return Dual._apply_primitive(NEG, self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return Dual._apply_primitive(ABS, self)
+
+    def exp(self):
+        return Dual._apply_primitive(EXP, self)
+
+    def log(self):
+        return Dual._apply_primitive(LOG, self)
+
+    def sqrt(self):
+        return Dual._apply_primitive(SQRT, self)
+
+    def tanh(self):
+        return Dual._apply_primitive(TANH, self)
+
+    def sigmoid(self):
+        return Dual._apply_primitive(SIGMOID, self)
+
+    def relu(self):
+        return Dual._apply_primitive(RELU, self)
+
+    def sin(self):
+        return Dual._apply_primitive(SIN, self)
+
+    def cos(self):
+        return Dual._apply_primitive(COS, self)
+
+    # -- comparisons look at the primal ----------------------------------------
+    def __lt__(self, other):
+        return self.primal < _primal(other)
+
+    def __le__(self, other):
+        return self.primal <= _primal(other)
+
+    def __gt__(self, other):
+        return self.primal > _primal(other)
+
+    def __ge__(self, other):
+        return self.primal >= _primal(other)
+
+    def __eq__(self, other):
+        if isinstance(other, (Dual, Real)):
+            return self.primal == _primal(other)
+        return NotImplemented
+
+    def __ne__(self, other):
+        if isinstance(other, (Dual, Real)):
+            return self.primal != _primal(other)
+        return NotImplemented
+
+    __hash__ = object.__hash__
+
+    @staticmethod
+    def _apply_primitive(primitive: Primitive, *args):
+        """Value from the primal parts, tangent = Σ local partial × input tangent."""
+        tag = max(arg.tag for arg in args if type(arg) is Dual)
+        primals = []
+        tangents = []
+        for arg in args:
+            if type(arg) is Dual and arg.tag == tag:
+                primals.append(arg.primal)
+                tangents.append(arg.tangent)
+            else:  # a constant at this layer (maybe a dual of an inner derivative)
+                primals.append(arg)
+                tangents.append(0.0)
+        out = primitive(*primals)
+        partials = primitive.partials(*primals, out)
+        tangent = 0.0
+        for partial, input_tangent in zip(partials, tangents):
+            # Skip exact zeros so a constant input never turns 0 · inf into nan.
+            if not (type(input_tangent) is float and input_tangent == 0.0):
+                tangent = tangent + partial * input_tangent
+        if MODES.detect_anomaly and not (_is_finite(out) and _is_finite(tangent)):
+            shown = ", ".join(_short(arg) for arg in args)
+            raise AnomalyError(
+                f"forward mode: {primitive.name}({shown}) gave {_short(out)} "
+                f"with tangent {_short(tangent)}"
+            )
+        result = Dual.__new__(Dual)
+        result.primal = out
+        result.tangent = tangent
+        result.tag = tag
+        return result
+
+
+rules.register_carrier(Dual, rank=20)
+
+
+def _primal(other):
+    return other.primal if type(other) is Dual else other
+
+
+def _as_component(part, name: str):
+    kind = type(part)
+    if kind is float or kind is Dual:
+        return part
+    if isinstance(part, Real) and kind is not bool:
+        return float(part)
+    if kind in rules._CARRIER_RANK and rules._CARRIER_RANK[kind] < rules._CARRIER_RANK[Dual]:
+        return part  # a symbolic expression
+    raise TypeError(f"Dual() needs a real number as its {name}, got {kind.__name__} ({part!r:.40})")
+
+
+def _apply_or_defer(primitive: Primitive, a, b):
+    # Let a Value (which outranks a Dual) or an unknown type answer for itself.
+    for operand in (a, b):
+        kind = type(operand)
+        if kind is Dual or kind is float or kind is int:
+            continue
+        rank = rules._CARRIER_RANK.get(kind)
+        if rank is None and not (isinstance(operand, Real) and kind is not bool):
+            return NotImplemented
+        if rank is not None and rank > rules._CARRIER_RANK[Dual]:
+            return NotImplemented
+    return Dual._apply_primitive(primitive, a, b)
+
+
+def tangent_of(result, tag: int):
+    """The ε-part of ``result`` for ``tag`` (0 if the result does not depend on it)."""
+    if type(result) is Dual:
+        if result.tag == tag:
+            return result.tangent
+        if result.tag > tag:  # an outer layer: take the tag's tangent inside it
+            return Dual(tangent_of(result.primal, tag), tangent_of(result.tangent, tag), tag=result.tag)
+    return 0.0
+
+
+def primal_of(result, tag: int):
+    """``result`` with the ε-part for ``tag`` dropped."""
+    if type(result) is Dual:
+        if result.tag == tag:
+            return result.primal
+        if result.tag > tag:
+            return Dual(primal_of(result.primal, tag), primal_of(result.tangent, tag), tag=result.tag)
+    return result
+
+
+def derivative(f: Callable, x):
+    """f'(x) by forward mode: one evaluation of f on a dual number.
+
+    ``f`` maps a number to a number (or to a list or array of numbers, giving
+    an array of derivatives).
+    """
+    from .functional import _to_output_array  # local: functional imports this module
+
+    tag = new_tag()
+    result = f(Dual(x, 1.0, tag=tag))
+    if isinstance(result, (int, float, Dual)):
+        return tangent_of(result, tag)
+    return _to_output_array(result, lambda item: tangent_of(item, tag), "derivative")

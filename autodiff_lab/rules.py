@@ -1,0 +1,193 @@
+"""The table of primitives: each one's value and its local partial derivatives.
+
+This is the one place where calculus lives. Reverse mode (`Value`), forward mode
+(`Dual`), the operation objects of `autodiff_lab.ops`, the symbolic
+differentiator and the trace all read these entries; adding a primitive here
+adds it everywhere.
+
+Each entry has
+  * a float implementation that follows IEEE semantics (log(0) is -inf,
+    1/0 is inf, exp(1000) is inf) and never raises on a number, and
+  * a partials function ``(inputs..., out) -> (∂out/∂input, ...)`` written with
+    operators and other primitives only, so it works on floats, on dual numbers
+    (for nested and higher derivatives) and on symbolic expressions alike.
+
+Calling a primitive, ``EXP(x)``, evaluates it on whatever ``x`` is: a number
+gives a float, and a `Value`, `Dual` or symbolic expression records the
+operation in its own way (see `register_carrier`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from numbers import Real
+
+import numpy as np
+
+INF = math.inf
+NAN = math.nan
+
+
+class Primitive:
+    """One differentiable operation: a name, a float value and local partials."""
+
+    __slots__ = ("name", "symbol", "arity", "float_value", "partials", "formula")
+
+    def __init__(
+        self,
+        name: str,
+        symbol: str,
+        arity: int,
+        float_value: Callable[..., float],
+        partials: Callable[..., tuple],
+        formula: str,
+    ) -> None:
+        self.name = name
+        self.symbol = symbol
+        self.arity = arity
+        self.float_value = float_value
+        self.partials = partials
+        self.formula = formula
+
+    def __call__(self, *args):
+        """Apply the primitive to numbers, Values, Duals or expressions."""
+        if len(args) != self.arity:
+            raise TypeError(f"{self.name}() takes {self.arity} argument(s), got {len(args)}")
+        carrier = None
+        for arg in args:
+            kind = type(arg)
+            if kind is float or kind is int:
+                continue
+            rank = _CARRIER_RANK.get(kind)
+            if rank is None:
+                if isinstance(arg, Real) and not isinstance(arg, bool):
+                    continue
+                raise TypeError(
+                    f"{self.name}() needs a number, a Value or a Dual, "
+                    f"got {kind.__name__} ({arg!r:.40})"
+                )
+            if carrier is None or rank > _CARRIER_RANK[carrier]:
+                carrier = kind
+        if carrier is None:
+            return self.float_value(*(float(arg) for arg in args))
+        return carrier._apply_primitive(self, *args)
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}: {self.formula}>"
+
+
+# Types that know how to apply a primitive to themselves, ranked: when a call
+# mixes them, the highest rank records the operation (a Value holding Duals
+# outranks a Dual, and a Dual holding expressions outranks an expression).
+_CARRIER_RANK: dict[type, int] = {}
+
+
+def register_carrier(kind: type, rank: int) -> None:
+    """Let ``kind._apply_primitive(primitive, *args)`` handle calls that involve it."""
+    _CARRIER_RANK[kind] = rank
+
+
+# ---------------------------------------------------------------------------
+# Float implementations that follow IEEE 754 instead of raising.
+# Python raises ZeroDivisionError, OverflowError and ValueError where C (and
+# PyTorch in float64) return inf or nan; numpy's float64 gives the C answer.
+
+
+def _ieee(operation, *args: float) -> float:
+    with np.errstate(all="ignore"):
+        return float(operation(*(np.float64(arg) for arg in args)))
+
+
+def _divide(a: float, b: float) -> float:
+    try:
+        return a / b
+    except ZeroDivisionError:
+        return _ieee(np.divide, a, b)
+
+
+def _power(a: float, b: float) -> float:
+    try:
+        return math.pow(a, b)
+    except (OverflowError, ValueError):
+        return _ieee(np.power, a, b)
+
+
+def _exp(a: float) -> float:
+    try:
+        return math.exp(a)
+    except OverflowError:
+        return INF
+
+
+def _log(a: float) -> float:
+    if a > 0:
+        return math.log(a)
+    return -INF if a == 0 else NAN
+
+
+def _sqrt(a: float) -> float:
+    return math.sqrt(a) if a >= 0 else NAN
+
+
+def _sigmoid(a: float) -> float:
+    if a >= 0:
+        return 1.0 / (1.0 + math.exp(-a))
+    e = _exp(a)  # a < 0, so this cannot overflow; the other form could
+    return e / (1.0 + e)
+
+
+def _sin(a: float) -> float:
+    return math.sin(a) if not math.isinf(a) else NAN
+
+
+def _cos(a: float) -> float:
+    return math.cos(a) if not math.isinf(a) else NAN
+
+
+def _relu(a: float) -> float:
+    return 0.0 if a <= 0 else a  # nan stays nan, as in PyTorch
+
+
+def _sign(a) -> float:
+    return 1.0 if a > 0 else (-1.0 if a < 0 else 0.0)
+
+
+def _step(a) -> float:
+    return 1.0 if a > 0 else 0.0
+
+
+def _exponent_partial(a, out):
+    # ∂(a**b)/∂b = a**b · log(a); PyTorch takes it as 0 where a == 0.
+    return 0.0 if a == 0 else out * LOG(a)
+
+
+# ---------------------------------------------------------------------------
+# The table. One primitive a line: name, symbol, float value, local partials.
+# In the partials, ``out`` is the primitive's own output, reused where the
+# derivative is cheapest written in terms of it (exp, tanh, sigmoid, sqrt).
+
+# fmt: off
+ADD     = Primitive("add",     "+",       2, lambda a, b: a + b, lambda a, b, out: (1.0, 1.0),                                "∂/∂a = 1, ∂/∂b = 1")  # noqa: E501
+SUB     = Primitive("sub",     "-",       2, lambda a, b: a - b, lambda a, b, out: (1.0, -1.0),                               "∂/∂a = 1, ∂/∂b = -1")  # noqa: E501
+MUL     = Primitive("mul",     "*",       2, lambda a, b: a * b, lambda a, b, out: (b, a),                                    "∂/∂a = b, ∂/∂b = a")  # noqa: E501
+DIV     = Primitive("div",     "/",       2, _divide,            lambda a, b, out: (DIV(1.0, b), -DIV(out, b)),               "∂/∂a = 1/b, ∂/∂b = -a/b²")  # noqa: E501
+POW     = Primitive("pow",     "**",      2, _power,             lambda a, b, out: (b * POW(a, b - 1.0), _exponent_partial(a, out)), "∂/∂a = b·a^(b-1), ∂/∂b = a^b·log a")  # noqa: E501
+POWC    = Primitive("pow",     "**",      2, _power,             lambda a, n, out: (n * POWC(a, n - 1.0), 0.0),               "∂/∂a = n·a^(n-1) (n a constant)")  # noqa: E501
+NEG     = Primitive("neg",     "-",       1, lambda a: -a,       lambda a, out: (-1.0,),                                      "∂/∂a = -1")  # noqa: E501
+EXP     = Primitive("exp",     "exp",     1, _exp,               lambda a, out: (out,),                                       "∂/∂a = exp(a)")  # noqa: E501
+LOG     = Primitive("log",     "log",     1, _log,               lambda a, out: (DIV(1.0, a),),                               "∂/∂a = 1/a")  # noqa: E501
+SQRT    = Primitive("sqrt",    "sqrt",    1, _sqrt,              lambda a, out: (DIV(0.5, out),),                             "∂/∂a = 1/(2·sqrt(a))")  # noqa: E501
+ABS     = Primitive("abs",     "abs",     1, abs,                lambda a, out: (_sign(a),),                                  "∂/∂a = sign(a)")  # noqa: E501
+TANH    = Primitive("tanh",    "tanh",    1, math.tanh,          lambda a, out: (1.0 - out * out,),                           "∂/∂a = 1 - tanh(a)²")  # noqa: E501
+SIGMOID = Primitive("sigmoid", "sigmoid", 1, _sigmoid,           lambda a, out: (out * (1.0 - out),),                         "∂/∂a = σ(a)·(1 - σ(a))")  # noqa: E501
+RELU    = Primitive("relu",    "relu",    1, _relu,              lambda a, out: (_step(a),),                                  "∂/∂a = 1 if a > 0 else 0")  # noqa: E501
+SIN     = Primitive("sin",     "sin",     1, _sin,               lambda a, out: (COS(a),),                                    "∂/∂a = cos(a)")  # noqa: E501
+COS     = Primitive("cos",     "cos",     1, _cos,               lambda a, out: (-SIN(a),),                                   "∂/∂a = -sin(a)")  # noqa: E501
+# fmt: on
+
+PRIMITIVES: dict[str, Primitive] = {
+    primitive.name: primitive
+    for primitive in (ADD, SUB, MUL, DIV, POW, NEG, EXP, LOG, SQRT, ABS, TANH, SIGMOID, RELU, SIN, COS)
+}
+"""Every primitive by name (``POWC``, pow with a constant exponent, is reached through ``**``)."""
