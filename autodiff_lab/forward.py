@@ -231,7 +231,9 @@ def tangent_of(result, tag: int):
         if result.tag == tag:
             return result.tangent
         if result.tag > tag:  # an outer layer: take the tag's tangent inside it
-            return Dual(tangent_of(result.primal, tag), tangent_of(result.tangent, tag), tag=result.tag)
+            return Dual(
+                tangent_of(result.primal, tag), tangent_of(result.tangent, tag), tag=result.tag
+            )
     return 0.0
 
 
@@ -241,7 +243,9 @@ def primal_of(result, tag: int):
         if result.tag == tag:
             return result.primal
         if result.tag > tag:
-            return Dual(primal_of(result.primal, tag), primal_of(result.tangent, tag), tag=result.tag)
+            return Dual(
+                primal_of(result.primal, tag), primal_of(result.tangent, tag), tag=result.tag
+            )
     return result
 
 

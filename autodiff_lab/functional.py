@@ -69,7 +69,9 @@ def _to_output_array(result, convert: Callable, who: str) -> np.ndarray:
 def _shaped_like(point, numbers: list):
     if isinstance(point, float):
         return numbers[0]
-    return np.array(numbers, dtype=float if all(isinstance(n, float) for n in numbers) else object).reshape(point.shape)
+    return np.array(
+        numbers, dtype=float if all(isinstance(n, float) for n in numbers) else object
+    ).reshape(point.shape)
 
 
 def _scalar_output(result, who: str) -> Value:
@@ -111,7 +113,8 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
         output = _scalar_output(f(*call_args), "grad")
         output.backward()
         grads = tuple(
-            _shaped_like(points[p], [leaf.grad for leaf in _leaves(call_args[p])]) for p in positions
+            _shaped_like(points[p], [leaf.grad for leaf in _leaves(call_args[p])])
+            for p in positions
         )
         return output.data, grads[0] if single else grads
 
@@ -139,14 +142,26 @@ def vjp(f: Callable, x):
     point = _as_point(x)
     inputs = _wrap(point, Value)
     result = f(inputs)
-    outputs = [result] if isinstance(result, (Value, Real)) else list(np.asarray(result, dtype=object).flat)
+    outputs = (
+        [result]
+        if isinstance(result, (Value, Real))
+        else list(np.asarray(result, dtype=object).flat)
+    )
     outputs = [item if isinstance(item, Value) else Value(item) for item in outputs]
     out_shape = () if isinstance(result, (Value, Real)) else np.asarray(result, dtype=object).shape
-    value = outputs[0].data if out_shape == () else np.array([o.data for o in outputs]).reshape(out_shape)
+    value = (
+        outputs[0].data
+        if out_shape == ()
+        else np.array([o.data for o in outputs]).reshape(out_shape)
+    )
     leaves = _leaves(inputs)
 
     def vjp_fn(u):
-        seeds = np.broadcast_to(np.asarray(u, dtype=float), out_shape).ravel() if out_shape else [float(u)]
+        seeds = (
+            np.broadcast_to(np.asarray(u, dtype=float), out_shape).ravel()
+            if out_shape
+            else [float(u)]
+        )
         for leaf in leaves:
             leaf.grad = 0.0
         backpropagate(outputs, list(seeds))
@@ -235,5 +250,7 @@ def hessian(f: Callable, x):
     if isinstance(point, float):
         return hvp(f, point, 1.0)
     n = point.size
-    columns = [np.asarray(hvp(f, point, np.eye(n)[j].reshape(point.shape))).ravel() for j in range(n)]
+    columns = [
+        np.asarray(hvp(f, point, np.eye(n)[j].reshape(point.shape))).ravel() for j in range(n)
+    ]
     return np.stack(columns, axis=-1).reshape(point.shape + point.shape)

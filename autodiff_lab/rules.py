@@ -188,6 +188,22 @@ COS     = Primitive("cos",     "cos",     1, _cos,               lambda a, out: 
 
 PRIMITIVES: dict[str, Primitive] = {
     primitive.name: primitive
-    for primitive in (ADD, SUB, MUL, DIV, POW, NEG, EXP, LOG, SQRT, ABS, TANH, SIGMOID, RELU, SIN, COS)
+    for primitive in (
+        ADD,
+        SUB,
+        MUL,
+        DIV,
+        POW,
+        NEG,
+        EXP,
+        LOG,
+        SQRT,
+        ABS,
+        TANH,
+        SIGMOID,
+        RELU,
+        SIN,
+        COS,
+    )
 }
 """Every primitive by name (``POWC``, pow with a constant exponent, is reached through ``**``)."""
