@@ -154,6 +154,12 @@ class Value:
         label = f", label={self.label!r}" if self.label is not None else ""
         return f"Value(data={_short(self._data)}, grad={_short(self.grad)}{label})"
 
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """In Jupyter a Value shows its computation graph."""
+        from .display.graph import mimebundle  # drawing code loads only when needed
+
+        return mimebundle(self)
+
     def __format__(self, spec: str) -> str:
         return format(self._data, spec) if spec else repr(self)
 
