@@ -156,8 +156,10 @@ class Value:
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         """In Jupyter a Value shows its computation graph."""
-        from .display.graph import mimebundle  # drawing code loads only when needed
-
+        try:
+            from .display.graph import mimebundle  # drawing code loads only when needed
+        except ImportError:  # a broken install must not put a traceback in the cell
+            return {"text/plain": repr(self)}
         return mimebundle(self)
 
     def __format__(self, spec: str) -> str:
@@ -406,7 +408,6 @@ def topological_order(roots: Iterable[Value]) -> list[Value]:
     for root in roots:
         if root in seen:
             continue
-        seen.add(root)
         # Each stack entry is a node and whether its parents are already pushed.
         stack = [(root, False)]
         while stack:
@@ -414,14 +415,19 @@ def topological_order(roots: Iterable[Value]) -> list[Value]:
             if parents_done:
                 order.append(node)
                 continue
+            # Bug fix: mark a node seen when it is expanded, not when it is pushed.
+            # Marking on push let a node that was still waiting lower on the stack
+            # be skipped by a child reached first, so the child came out before its
+            # parent (b = 3x; (b + 1) * b gave dx 21 instead of 39).
+            if node in seen:
+                continue
+            seen.add(node)
             stack.append((node, True))
             b = node._b
             if b is not None and b not in seen:
-                seen.add(b)
                 stack.append((b, False))
             a = node._a
             if a is not None and a not in seen:
-                seen.add(a)
                 stack.append((a, False))
     return order
 
