@@ -1,18 +1,29 @@
 """autodiff-lab: watch automatic differentiation happen."""
 
-from . import math, rules
+from . import math, ops, rules, symbolic
+from .display.compare import compare_methods
+from .display.duality import duality_view
+from .display.graph import draw_graph
+from .display.paths import draw_path, paths
 from .forward import Dual, derivative
 from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .numeric import check_grad, numerical_derivative
 from .reverse import AnomalyError, Value, detect_anomaly, no_grad
+from .trace import Trace, TraceRow, trace
 
 __all__ = [
     "AnomalyError",
     "Dual",
+    "Trace",
+    "TraceRow",
     "Value",
     "check_grad",
+    "compare_methods",
     "derivative",
     "detect_anomaly",
+    "draw_graph",
+    "draw_path",
+    "duality_view",
     "grad",
     "hessian",
     "hvp",
@@ -21,7 +32,11 @@ __all__ = [
     "math",
     "no_grad",
     "numerical_derivative",
+    "ops",
+    "paths",
     "rules",
+    "symbolic",
+    "trace",
     "value_and_grad",
     "vjp",
 ]
