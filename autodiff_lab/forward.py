@@ -103,37 +103,37 @@ class Dual:
         return _apply_or_defer(POW, base, self)
 
     def __neg__(self):
-        return Dual._apply_primitive(NEG, self)
+        return _apply_unary(NEG, self)
 
     def __pos__(self):
         return self
 
     def __abs__(self):
-        return Dual._apply_primitive(ABS, self)
+        return _apply_unary(ABS, self)
 
     def exp(self):
-        return Dual._apply_primitive(EXP, self)
+        return _apply_unary(EXP, self)
 
     def log(self):
-        return Dual._apply_primitive(LOG, self)
+        return _apply_unary(LOG, self)
 
     def sqrt(self):
-        return Dual._apply_primitive(SQRT, self)
+        return _apply_unary(SQRT, self)
 
     def tanh(self):
-        return Dual._apply_primitive(TANH, self)
+        return _apply_unary(TANH, self)
 
     def sigmoid(self):
-        return Dual._apply_primitive(SIGMOID, self)
+        return _apply_unary(SIGMOID, self)
 
     def relu(self):
-        return Dual._apply_primitive(RELU, self)
+        return _apply_unary(RELU, self)
 
     def sin(self):
-        return Dual._apply_primitive(SIN, self)
+        return _apply_unary(SIN, self)
 
     def cos(self):
-        return Dual._apply_primitive(COS, self)
+        return _apply_unary(COS, self)
 
     # -- comparisons look at the primal ----------------------------------------
     def __lt__(self, other):
@@ -212,6 +212,55 @@ def _as_component(part, name: str):
 
 
 def _apply_or_defer(primitive: Primitive, a, b):
+    """Apply a two-input primitive to duals and numbers; a Value or unknown type defers."""
+    # Fast path for the common case, one layer of duals with float parts: the
+    # same table entries as _apply_primitive, without its general bookkeeping.
+    kind_a, kind_b = type(a), type(b)
+    if kind_a is Dual and (kind_b is Dual and b.tag == a.tag):
+        x, dx, y, dy, tag = a.primal, a.tangent, b.primal, b.tangent, a.tag
+    elif kind_a is Dual and (kind_b is float or kind_b is int):
+        x, dx, y, dy, tag = a.primal, a.tangent, float(b), 0.0, a.tag
+    elif kind_b is Dual and (kind_a is float or kind_a is int):
+        x, dx, y, dy, tag = float(a), 0.0, b.primal, b.tangent, b.tag
+    else:
+        return _apply_general(primitive, a, b)
+    if (
+        type(x) is not float
+        or type(y) is not float
+        or type(dx) is not float
+        or type(dy) is not float
+        or MODES.detect_anomaly
+    ):
+        return Dual._apply_primitive(primitive, a, b)
+    out = primitive.float_value(x, y)
+    partial_x, partial_y = primitive.partials(x, y, out)
+    tangent = 0.0
+    if dx != 0.0:  # skip exact zeros, as _apply_primitive does
+        tangent = partial_x * dx
+    if dy != 0.0:
+        tangent = tangent + partial_y * dy
+    result = Dual.__new__(Dual)
+    result.primal = out
+    result.tangent = tangent
+    result.tag = tag
+    return result
+
+
+def _apply_unary(primitive: Primitive, a: Dual) -> Dual:
+    """Apply a one-input primitive, with the same fast path as two-input ones."""
+    x, dx = a.primal, a.tangent
+    if type(x) is not float or type(dx) is not float or MODES.detect_anomaly:
+        return Dual._apply_primitive(primitive, a)
+    out = primitive.float_value(x)
+    (partial,) = primitive.partials(x, out)
+    result = Dual.__new__(Dual)
+    result.primal = out
+    result.tangent = partial * dx if dx != 0.0 else 0.0
+    result.tag = a.tag
+    return result
+
+
+def _apply_general(primitive: Primitive, a, b):
     # Let a Value (which outranks a Dual) or an unknown type answer for itself.
     for operand in (a, b):
         kind = type(operand)

@@ -122,9 +122,12 @@ class Value:
     def data(self, new_data) -> None:
         # Every node created before this moment recorded partials from the old
         # data; an epoch newer than a child's tells backward() to refuse.
+        # Bug fix: check the new data first, so a refused assignment (a TypeError)
+        # leaves the node, and the graphs that use it, untouched.
+        checked = _as_data(new_data, "Value.data")
         MODES.epoch += 1
         self._epoch = MODES.epoch
-        self._data = _as_data(new_data, "Value.data")
+        self._data = checked
 
     # -- structure ------------------------------------------------------------
     @property
@@ -191,9 +194,12 @@ class Value:
         return _binary(DIV, other, self)
 
     def __pow__(self, exponent):
-        if isinstance(exponent, Value):
-            return _binary(POW, self, exponent)
-        return _binary(POWC, self, exponent)
+        # Bug fix: only a plain number is a constant exponent. A Dual exponent (a
+        # derivative taken through it from outside) used to go to POWC, whose
+        # exponent partial is 0, and its tangent was silently dropped.
+        if isinstance(exponent, Real):
+            return _binary(POWC, self, exponent)
+        return _binary(POW, self, exponent)
 
     def __rpow__(self, base):
         return _binary(POW, base, self)
@@ -401,49 +407,48 @@ def walk(root: Value) -> Iterator[Value]:
                 stack.append(parent)
 
 
+_PARENTS_DONE = object()  # stack marker: the node below it has all its parents in order
+
+
 def topological_order(roots: Iterable[Value]) -> list[Value]:
-    """Nodes reachable from ``roots``, every node after all of its parents."""
+    """Nodes reachable from ``roots``, every node after all of its parents.
+
+    A depth-first search with an explicit stack. A node is marked seen when it
+    is expanded, not when it is pushed: a node still waiting lower on the stack
+    must not be skipped by a child that reaches it first. The stack holds the
+    nodes themselves and a shared marker, so it allocates nothing per node.
+    """
     order: list[Value] = []
     seen: set[Value] = set()
     for root in roots:
-        if root in seen:
-            continue
-        # Each stack entry is a node and whether its parents are already pushed.
-        stack = [(root, False)]
+        stack = [root]
         while stack:
-            node, parents_done = stack.pop()
-            if parents_done:
-                order.append(node)
+            node = stack.pop()
+            if node is _PARENTS_DONE:
+                order.append(stack.pop())
                 continue
-            # Bug fix: mark a node seen when it is expanded, not when it is pushed.
-            # Marking on push let a node that was still waiting lower on the stack
-            # be skipped by a child reached first, so the child came out before its
-            # parent (b = 3x; (b + 1) * b gave dx 21 instead of 39).
             if node in seen:
                 continue
             seen.add(node)
-            stack.append((node, True))
+            stack.append(node)
+            stack.append(_PARENTS_DONE)
             b = node._b
             if b is not None and b not in seen:
-                stack.append((b, False))
+                stack.append(b)
             a = node._a
             if a is not None and a not in seen:
-                stack.append((a, False))
+                stack.append(a)
     return order
 
 
-def _check_unchanged(order: list[Value]) -> None:
-    """Refuse a graph whose inputs had their .data set after they were used."""
-    for node in order:
-        if node._op is None:
-            continue
-        for parent in (node._a, node._b):
-            if parent is not None and parent._epoch > node._epoch:
-                raise RuntimeError(
-                    f"{describe(parent)} had its .data changed after it was used to compute "
-                    f"{describe(node)}; the recorded graph is out of date. Recompute the "
-                    "forward pass after changing .data, then call backward()."
-                )
+def _raise_if_changed(node: Value) -> None:
+    for parent in (node._a, node._b):
+        if parent is not None and parent._epoch > node._epoch:
+            raise RuntimeError(
+                f"{describe(parent)} had its .data changed after it was used to compute "
+                f"{describe(node)}; the recorded graph is out of date. Recompute the "
+                "forward pass after changing .data, then call backward()."
+            )
 
 
 def backpropagate(roots: list[Value], seeds: list) -> None:
@@ -452,7 +457,14 @@ def backpropagate(roots: list[Value], seeds: list) -> None:
         if not isinstance(root, Value):
             raise TypeError(f"backward() needs a Value output, got {type(root).__name__}")
     order = topological_order(roots)
-    _check_unchanged(order)
+    # Check the whole graph before touching any gradient, so a refused pass
+    # changes nothing; interior nodes then start this pass from zero.
+    for node in order:
+        if node._op is not None:
+            epoch = node._epoch
+            a, b = node._a, node._b
+            if a._epoch > epoch or (b is not None and b._epoch > epoch):
+                _raise_if_changed(node)
     for node in order:
         if node._op is not None:
             node.grad = 0.0

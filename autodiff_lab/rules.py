@@ -157,6 +157,15 @@ def _step(a) -> float:
     return 1.0 if a > 0 else 0.0
 
 
+def _base_partial(a, b):
+    # Bug fix: a**0 is the constant 1, so ∂/∂a is 0 (as in PyTorch); the formula
+    # b·a^(b-1) gave 0·inf = nan at a == 0 (POWC does the same inline). A dual
+    # exponent keeps the formula, whose tangent is not 0.
+    if type(b) is float and b == 0.0:
+        return 0.0
+    return b * POW(a, b - 1.0)
+
+
 def _exponent_partial(a, out):
     # ∂(a**b)/∂b = a**b · log(a); PyTorch takes it as 0 where a == 0.
     return 0.0 if a == 0 else out * LOG(a)
@@ -172,8 +181,8 @@ ADD     = Primitive("add",     "+",       2, lambda a, b: a + b, lambda a, b, ou
 SUB     = Primitive("sub",     "-",       2, lambda a, b: a - b, lambda a, b, out: (1.0, -1.0),                               "∂/∂a = 1, ∂/∂b = -1")  # noqa: E501
 MUL     = Primitive("mul",     "*",       2, lambda a, b: a * b, lambda a, b, out: (b, a),                                    "∂/∂a = b, ∂/∂b = a")  # noqa: E501
 DIV     = Primitive("div",     "/",       2, _divide,            lambda a, b, out: (DIV(1.0, b), -DIV(out, b)),               "∂/∂a = 1/b, ∂/∂b = -a/b²")  # noqa: E501
-POW     = Primitive("pow",     "**",      2, _power,             lambda a, b, out: (b * POW(a, b - 1.0), _exponent_partial(a, out)), "∂/∂a = b·a^(b-1), ∂/∂b = a^b·log a")  # noqa: E501
-POWC    = Primitive("pow",     "**",      2, _power,             lambda a, n, out: (n * POWC(a, n - 1.0), 0.0),               "∂/∂a = n·a^(n-1) (n a constant)")  # noqa: E501
+POW     = Primitive("pow",     "**",      2, _power,             lambda a, b, out: (_base_partial(a, b), _exponent_partial(a, out)), "∂/∂a = b·a^(b-1), ∂/∂b = a^b·log a")  # noqa: E501
+POWC    = Primitive("pow",     "**",      2, _power,             lambda a, n, out: (0.0 if n == 0 else n * POWC(a, n - 1.0), 0.0), "∂/∂a = n·a^(n-1) (n a constant)")  # noqa: E501
 NEG     = Primitive("neg",     "-",       1, lambda a: -a,       lambda a, out: (-1.0,),                                      "∂/∂a = -1")  # noqa: E501
 EXP     = Primitive("exp",     "exp",     1, _exp,               lambda a, out: (out,),                                       "∂/∂a = exp(a)")  # noqa: E501
 LOG     = Primitive("log",     "log",     1, _log,               lambda a, out: (DIV(1.0, a),),                               "∂/∂a = 1/a")  # noqa: E501

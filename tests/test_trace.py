@@ -1,6 +1,7 @@
 """The Wengert list: rows, the three columns, and how the table prints."""
 
 import doctest
+import importlib
 import math
 
 import numpy as np
@@ -8,9 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import autodiff_lab.trace as trace_module
+trace_module = importlib.import_module(
+    "autodiff_lab.trace"
+)  # the package attribute is the function
 from autodiff_lab import Value
 from autodiff_lab.trace import Trace, TraceRow, trace
+
+# autodiff_lab.trace, the attribute, is the function; the module is in sys.modules.
+trace_module = importlib.import_module("autodiff_lab.trace")
 
 
 def f_textbook(x1, x2):
