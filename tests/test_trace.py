@@ -9,9 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-trace_module = importlib.import_module(
-    "autodiff_lab.trace"
-)  # the package attribute is the function
 from autodiff_lab import Value
 from autodiff_lab.trace import Trace, TraceRow, trace
 
