@@ -1,0 +1,457 @@
+"""Grade a batch of submissions against an instructor notebook.
+
+For each submission: load it safely, rebuild it around the source's locked
+and test cells (`submission`), run it in a worker process with its own
+limited kernel in a private folder (`execution`), and score each test cell
+by its ``points``. ``jobs`` submissions run at once; each has a hard
+deadline after which its worker and its kernel's whole process group are
+killed. Whatever happens to one submission, the batch goes on, and the
+submissions themselves are only ever read.
+
+Results go to a CSV (one row per submission: file, a column per grade_id,
+total, reason) and optionally a JSON file with per-test feedback, each
+written atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from multiprocessing.connection import wait
+from pathlib import Path
+from typing import TextIO
+
+import nbformat
+
+from .execution import Job, Limits, kernel_pid_file, run_job
+from .notebook_format import (
+    TEST,
+    exercise_name_of,
+    format_problems,
+    grade_id_of,
+    points_of,
+    role_of,
+)
+from .probes import choose_inputs
+from .release import write_atomically
+from .submission import SubmissionError, answer_ids, assemble, load_submission
+
+STARTUP_ALLOWANCE_SECONDS = 60  # kernel start-up and the grader's own check
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    jobs: int = 1
+    cell_timeout: float = 30.0
+    memory_mb: int = 1024
+    deadline: float | None = None  # per submission; None: derived from the cell timeout
+    output_chars: int = 100_000
+    probes: bool = True
+
+
+@dataclass
+class TestOutcome:
+    grade_id: str
+    points: float
+    score: float
+    status: str  # "passed", "failed", "timeout", "not run", or "passed, not confirmed"
+    feedback: str = ""
+
+
+TestOutcome.__test__ = False  # not a pytest class
+
+
+@dataclass
+class SubmissionResult:
+    submission: str
+    total: float
+    max_total: float
+    reason: str
+    tests: list[TestOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def scores(self) -> dict[str, float]:
+        return {test.grade_id: test.score for test in self.tests}
+
+
+class SourceError(ValueError):
+    """The instructor notebook itself is unusable."""
+
+
+def load_source(path: str | os.PathLike) -> nbformat.NotebookNode:
+    """The instructor notebook, checked: graded cells with points, nbgrader's rules kept."""
+    try:
+        source = load_submission(path)
+    except SubmissionError as error:
+        raise SourceError(f"the source notebook {path}: {error}") from None
+    problems = format_problems(source)
+    if problems:
+        raise SourceError(f"the source notebook {path}: " + "; ".join(problems))
+    if not any(role_of(cell) == TEST for cell in source.cells):
+        raise SourceError(f"the source notebook {path} has no test cells to grade")
+    return source
+
+
+def test_cells(source) -> list[tuple[str, float]]:
+    """(grade_id, points) of each autograded test cell, in notebook order."""
+    return [(grade_id_of(cell), points_of(cell)) for cell in source.cells if role_of(cell) == TEST]
+
+
+test_cells.__test__ = False
+
+
+# ---------------------------------------------------------------------------
+# The batch
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A submission ready to run."""
+
+    job: Job
+    path: str
+    notes: tuple[str, ...]
+    wall_seconds: float
+
+
+@dataclass
+class _Running:
+    job: Job
+    path: str
+    process: multiprocessing.Process
+    connection: object
+    started: float
+    deadline: float
+    outcomes: dict = field(default_factory=dict)  # grade_id -> (status, feedback)
+    notes: list = field(default_factory=list)
+    probes: dict = field(default_factory=dict)
+    done: bool = False
+
+
+def grade(
+    source_path: str | os.PathLike,
+    submissions: list[str | os.PathLike],
+    options: GradeOptions = GradeOptions(),
+    progress: TextIO | None = None,
+) -> list[SubmissionResult]:
+    """Grade every submission; results are in the order given."""
+    source = load_source(source_path)
+    source_digest = hashlib.sha256(Path(source_path).read_bytes()).hexdigest()
+    tests = test_cells(source)
+    results: dict[int, SubmissionResult] = {}
+    bar = Progress(len(submissions), progress)
+    root = Path(tempfile.mkdtemp(prefix="autodiff-lab-grade-"))
+    queue: deque[_Pending] = deque()
+    try:
+        for index, path in enumerate(submissions):
+            prepared = _prepare(index, Path(path), source, source_digest, tests, root, options)
+            if isinstance(prepared, SubmissionResult):
+                results[index] = prepared
+                bar.advance(str(path))
+            else:
+                queue.append(prepared)
+        _run_all(queue, tests, options, results, bar)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+        bar.close()
+    return [results[index] for index in range(len(submissions))]
+
+
+def _prepare(index, path, source, source_digest, tests, root, options):
+    """A submission ready to run, or a finished result for a file that cannot be run."""
+    started = time.monotonic()
+    try:
+        submission = load_submission(path)
+        assembly = assemble(source, submission)
+    except SubmissionError as error:
+        return _refused(str(path), tests, f"not graded: {error}", started)
+    private_dir = root / f"s{index:04d}"
+    (private_dir / "kernel").mkdir(parents=True)
+    exercise = exercise_name_of(source)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    # The probes' inputs depend on the submission and on the source with its hidden tests,
+    # so a regrade gives the same inputs but a student cannot work them out.
+    probe_inputs = choose_inputs(exercise, digest + source_digest) if options.probes else {}
+    wall_seconds = _deadline(options, assembly.notebook)
+    limits = Limits(
+        cell_timeout=options.cell_timeout,
+        memory_mb=options.memory_mb,
+        cpu_seconds=int(wall_seconds) + 5,  # a last resort that holds even if the grader dies
+        output_chars=options.output_chars,
+    )
+    job = Job(
+        index=index,
+        notebook_json=nbformat.writes(assembly.notebook),
+        private_dir=str(private_dir),
+        limits=limits,
+        graded_ids=tuple(grade_id for grade_id, _ in tests),
+        answer_ids=tuple(answer_ids(source)),
+        exercise=exercise,
+        probe_inputs=probe_inputs,
+    )
+    return _Pending(job, str(path), tuple(assembly.notes), wall_seconds)
+
+
+def _deadline(options: GradeOptions, notebook) -> float:
+    if options.deadline is not None:
+        return options.deadline
+    code_cells = sum(1 for cell in notebook.cells if cell.cell_type == "code")
+    return STARTUP_ALLOWANCE_SECONDS + (code_cells + 1) * (options.cell_timeout + 5)
+
+
+def _context():
+    if sys.platform.startswith("linux") or sys.platform == "darwin":
+        context = multiprocessing.get_context("forkserver")
+        # Workers fork from a server that has nbclient and zmq imported once.
+        context.set_forkserver_preload(["autodiff_lab.grading.execution"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def _run_all(queue, tests, options, results, bar) -> None:
+    context = _context()
+    running: dict[object, _Running] = {}
+    while queue or running:
+        while queue and len(running) < max(1, options.jobs):
+            pending = queue.popleft()
+            receiver, sender = context.Pipe(duplex=False)
+            process = context.Process(target=run_job, args=(pending.job, sender), daemon=True)
+            process.start()
+            sender.close()  # so a worker that dies shows up as a closed pipe
+            now = time.monotonic()
+            running[receiver] = _Running(
+                pending.job,
+                pending.path,
+                process,
+                receiver,
+                now,
+                now + pending.wall_seconds,
+                notes=list(pending.notes),
+            )
+        soonest = min(entry.deadline for entry in running.values())
+        ready = wait(list(running), timeout=max(0.05, min(0.5, soonest - time.monotonic())))
+        for connection in ready:
+            entry = running[connection]
+            _receive(entry)
+            if entry.done:
+                del running[connection]
+                _finish(entry, tests, results, bar, killed=False)
+        now = time.monotonic()
+        for connection, entry in list(running.items()):
+            if now > entry.deadline:
+                del running[connection]
+                entry.notes.append(
+                    f"stopped at the hard deadline of {entry.deadline - entry.started:.0f} s; "
+                    "cells after that point were not run"
+                )
+                _finish(entry, tests, results, bar, killed=True)
+
+
+def _receive(entry: _Running) -> None:
+    """Read every waiting message from a worker; a closed pipe means it is done."""
+    try:
+        while entry.connection.poll():
+            kind, payload = entry.connection.recv()
+            if kind == "cell":
+                grade_id, status, feedback = payload
+                entry.outcomes[grade_id] = (status, feedback)
+            elif kind in ("note", "stuck", "died"):
+                entry.notes.append(payload)
+            elif kind == "probes":
+                entry.probes = payload
+            elif kind == "done":
+                entry.done = True
+                return
+    except (EOFError, OSError):
+        entry.notes.append("the grading worker stopped unexpectedly")
+        entry.done = True
+
+
+def _finish(entry: _Running, tests, results, bar, killed: bool) -> None:
+    if killed or entry.process.is_alive():
+        entry.process.join(timeout=10 if not killed else 0)
+        _kill_kernel(entry.job.private_dir)
+        if entry.process.is_alive():
+            entry.process.kill()
+        entry.process.join(timeout=10)
+    else:
+        entry.process.join(timeout=10)
+        _kill_kernel(entry.job.private_dir)  # the worker shut it down; make sure of it
+    try:
+        entry.connection.close()
+    except OSError:
+        pass
+    shutil.rmtree(entry.job.private_dir, ignore_errors=True)
+    results[entry.job.index] = _score(entry, tests)
+    bar.advance(entry.path)
+
+
+def _kill_kernel(private_dir: str) -> None:
+    """SIGKILL the kernel's process group, if that kernel is still alive."""
+    try:
+        pid = int(kernel_pid_file(private_dir).read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return
+    if not _is_our_kernel(pid, private_dir):
+        return
+    try:
+        os.killpg(pid, signal.SIGKILL)  # the kernel leads its own process group
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _is_our_kernel(pid: int, private_dir: str) -> bool:
+    """True only for a live group leader started with this submission's pid file."""
+    try:
+        if os.getpgid(pid) != pid:
+            return False
+    except (ProcessLookupError, PermissionError):
+        return False
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.exists():
+        try:
+            return str(kernel_pid_file(private_dir)).encode() in cmdline.read_bytes()
+        except OSError:
+            return False
+    return True  # no /proc (macOS): the group check above is what we have
+
+
+# ---------------------------------------------------------------------------
+# Scoring
+
+
+def _refused(path: str, tests, reason: str, started: float) -> SubmissionResult:
+    outcomes = [TestOutcome(grade_id, points, 0.0, "not run") for grade_id, points in tests]
+    return SubmissionResult(
+        submission=path,
+        total=0.0,
+        max_total=sum(points for _, points in tests),
+        reason=reason,
+        tests=outcomes,
+        seconds=round(time.monotonic() - started, 2),
+    )
+
+
+def _score(entry: _Running, tests) -> SubmissionResult:
+    outcomes, failed, unconfirmed = [], [], []
+    for grade_id, points in tests:
+        status, feedback = entry.outcomes.get(grade_id, ("not run", ""))
+        verdict = entry.probes.get(grade_id) if status == "passed" else None
+        if verdict:
+            status = "passed, not confirmed"
+            feedback = f"{feedback}\nthe grader's own check disagreed: {verdict}".strip()
+            unconfirmed.append(f"{grade_id} ({verdict})")
+        elif status in ("failed", "timeout"):
+            failed.append(grade_id)
+        score = points if status == "passed" else 0.0
+        outcomes.append(TestOutcome(grade_id, points, score, status, feedback))
+    reasons = list(dict.fromkeys(entry.notes))  # keep order, drop repeats
+    if unconfirmed:
+        reasons.append(
+            "tests passed in the notebook but the grader's own check did not agree: "
+            + "; ".join(unconfirmed)
+        )
+    if failed:
+        reasons.append("failed: " + ", ".join(failed))
+    return SubmissionResult(
+        submission=entry.path,
+        total=sum(outcome.score for outcome in outcomes),
+        max_total=sum(points for _, points in tests),
+        reason="; ".join(reasons),
+        tests=outcomes,
+        seconds=round(time.monotonic() - entry.started, 2),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Output
+
+
+def csv_text(results: list[SubmissionResult], grade_ids: list[str]) -> str:
+    """One row per submission: submission, one column per grade_id, total, reason."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["submission", *grade_ids, "total", "reason"])
+    for result in results:
+        scores = result.scores
+        writer.writerow(
+            [
+                result.submission,
+                *(_number(scores.get(grade_id, 0.0)) for grade_id in grade_ids),
+                _number(result.total),
+                result.reason,
+            ]
+        )
+    return buffer.getvalue()
+
+
+def json_text(results: list[SubmissionResult], source: str) -> str:
+    payload = {
+        "source": source,
+        "submissions": [
+            {
+                **{key: value for key, value in asdict(result).items() if key != "tests"},
+                "tests": [asdict(test) for test in result.tests],
+            }
+            for result in results
+        ],
+    }
+    return json.dumps(payload, indent=1, ensure_ascii=False) + "\n"
+
+
+def write_reports(
+    results: list[SubmissionResult],
+    grade_ids: list[str],
+    csv_path: str | os.PathLike,
+    json_path: str | os.PathLike | None = None,
+    source: str = "",
+) -> None:
+    """Write the CSV (and JSON) atomically: a reader sees the old file or the new one."""
+    write_atomically(Path(csv_path), csv_text(results, grade_ids))
+    if json_path is not None:
+        write_atomically(Path(json_path), json_text(results, source))
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+class Progress:
+    """A plain-text progress bar on a stream (a line per submission when not a terminal)."""
+
+    def __init__(self, total: int, stream: TextIO | None, width: int = 30) -> None:
+        self.total, self.stream, self.width = total, stream, width
+        self.done = 0
+        self.started = time.monotonic()
+        self.live = bool(stream) and getattr(stream, "isatty", lambda: False)()
+
+    def advance(self, label: str) -> None:
+        self.done += 1
+        if not self.stream:
+            return
+        filled = self.width * self.done // max(self.total, 1)
+        bar = "#" * filled + "." * (self.width - filled)
+        elapsed = time.monotonic() - self.started
+        text = f"grading [{bar}] {self.done}/{self.total} {elapsed:5.1f}s {Path(label).name}"
+        if self.live:
+            self.stream.write("\r" + text[:120].ljust(120))
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.stream and self.live and self.done:
+            self.stream.write("\n")
+            self.stream.flush()

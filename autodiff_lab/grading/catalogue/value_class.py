@@ -1,0 +1,313 @@
+"""Checks for the `value_class` exercise: exp, tanh, division and backward on the student's Value.
+
+The exp, tanh and division checks read the student's nodes (their
+``parents`` and ``local_partials``) with a walk of our own, so they pass or
+fail independently of the student's ``backward``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..check import Case, Part, WrongAnswer
+from ..probes import Probe
+
+EXERCISE = "value_class"
+
+
+def _new_value(namespace, data):
+    return namespace["Value"](data)
+
+
+def _require_node(result, who: str):
+    if not hasattr(result, "parents") or not hasattr(result, "local_partials"):
+        raise WrongAnswer(
+            f"{who} should return a new Value (made with self._new(...)), "
+            f"got {type(result).__name__}"
+        )
+    return result
+
+
+def walked_gradients(output, leaves) -> list[float]:
+    """d output / d leaf for each leaf, by our own walk over parents and local_partials."""
+    order, visited, stack = [], set(), [(output, False)]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        parents, partials = tuple(node.parents), tuple(node.local_partials)
+        if len(parents) != len(partials):
+            raise WrongAnswer(
+                f"a node with op {getattr(node, 'op', '?')!r} has {len(parents)} parent(s) but "
+                f"{len(partials)} local partial(s); give self._new one local partial per parent"
+            )
+        stack.append((node, True))
+        stack.extend((parent, False) for parent in parents if id(parent) not in visited)
+    adjoints = {id(output): 1.0}
+    for node in reversed(order):
+        upstream = adjoints.get(id(node), 0.0)
+        for parent, local in zip(node.parents, node.local_partials):
+            adjoints[id(parent)] = adjoints.get(id(parent), 0.0) + upstream * float(local)
+    return [adjoints.get(id(leaf), 0.0) for leaf in leaves]
+
+
+# -- what each check measures --------------------------------------------------------------
+
+
+def exp_at(namespace, x: float) -> tuple[float, float]:
+    value = _new_value(namespace, x)
+    result = _require_node(value.exp(), "x.exp()")
+    return result.data, walked_gradients(result, [value])[0]
+
+
+def tanh_at(namespace, x: float) -> tuple[float, float]:
+    value = _new_value(namespace, x)
+    result = _require_node(value.tanh(), "x.tanh()")
+    return result.data, walked_gradients(result, [value])[0]
+
+
+def divide(namespace, a: float, b: float) -> tuple[float, float, float]:
+    numerator, denominator = _new_value(namespace, a), _new_value(namespace, b)
+    result = _require_node(numerator / denominator, "a / b")
+    return (result.data, *walked_gradients(result, [numerator, denominator]))
+
+
+def divide_by_number(namespace, a: float, b: float) -> tuple[float, float]:
+    numerator = _new_value(namespace, a)
+    result = _require_node(numerator / b, f"a / {b:g}")
+    return result.data, walked_gradients(result, [numerator])[0]
+
+
+def number_divided_by(namespace, a: float, b: float) -> tuple[float, float]:
+    denominator = _new_value(namespace, b)
+    result = _require_node(a / denominator, f"{a:g} / b")
+    return result.data, walked_gradients(result, [denominator])[0]
+
+
+def backward_grads(namespace, build, *inputs: float) -> list[float]:
+    """Run the student's backward() on ``build(*leaves)``; the leaves' grads."""
+    leaves = [_new_value(namespace, x) for x in inputs]
+    build(*leaves).backward()
+    return [leaf.grad for leaf in leaves]
+
+
+def backward_twice(namespace, x: float) -> tuple[float, float]:
+    leaf = _new_value(namespace, x)
+    output = leaf**2
+    output.backward()
+    first = leaf.grad
+    output.backward()
+    return first, leaf.grad
+
+
+# -- hints ---------------------------------------------------------------------------------
+
+_OVERFLOW_TANH = (
+    "tanh(x) = (e^2x - 1)/(e^2x + 1) is fine on paper, but math.exp(2x) overflows for x "
+    "above about 355. Use math.tanh(x), or a form that only takes exp of -2|x|."
+)
+
+
+def _tanh_hint(actual, expected):
+    data, local = actual
+    if math.isnan(data) or math.isnan(local):
+        return "inf / inf gave nan: for large x, use math.tanh(x) rather than a ratio of exps."
+    if not math.isclose(data, expected[0], rel_tol=1e-9, abs_tol=1e-12):
+        return "the forward value is off: compare your formula with math.tanh."
+    if math.isclose(local, 1 - expected[0], abs_tol=1e-9):
+        return "the local partial is 1 - tanh(x)**2: the tanh is squared."
+    return "the local partial of tanh is 1 - tanh(x)**2; reuse the value you just computed."
+
+
+def _exp_hint(actual, expected):
+    if not math.isclose(actual[0], expected[0], rel_tol=1e-9):
+        return "the forward value is e ** x, that is math.exp(x.data)."
+    return "the local partial of e^x is e^x itself: pass the output's data as the partial."
+
+
+def _division_hint(actual, expected):
+    if len(actual) == 3 and math.isclose(actual[2], -expected[2], rel_tol=1e-9):
+        return "d(a/b)/db = -a/b**2: check the minus sign."
+    if len(actual) == 3 and math.isclose(actual[1], expected[2], rel_tol=1e-9):
+        return "the two partials are swapped: d(a/b)/da = 1/b and d(a/b)/db = -a/b**2."
+    return "d(a/b)/da = 1/b and d(a/b)/db = -a/b**2 (or write a / b as a * b**-1)."
+
+
+def _rdivision_hint(actual, expected):
+    return "2 / b calls b.__rtruediv__(2): turn 2 into a Value, then divide it by self."
+
+
+def _reuse_hint(actual, expected):
+    if any(math.isclose(actual[0], part, rel_tol=1e-9) for part in (3.0, 4.0)):
+        return (
+            "x feeds two operations (x*y and x**2), and x.grad kept only one of them: "
+            "accumulate with parent.grad += ..., never parent.grad = ..."
+        )
+    return _general_backward_hint(actual, expected)
+
+
+def _twice_hint(actual, expected):
+    if math.isclose(actual[1], actual[0], rel_tol=1e-9):
+        return (
+            "the second backward() should add to x.grad (gradients accumulate until zeroed, "
+            "as in PyTorch): use +=, and set only the output's grad to 1.0."
+        )
+    return _general_backward_hint(actual, expected)
+
+
+def _general_backward_hint(actual, expected):
+    if all(a == 0 for a in actual):
+        return (
+            "every grad is 0: set self.grad = 1.0 first, then visit the nodes in "
+            "reversed(self.topological_order()) so each node's grad is complete before it "
+            "is passed on to its parents."
+        )
+    if all(math.isclose(a, 2 * e, rel_tol=1e-9) for a, e in zip(actual, expected) if e):
+        return (
+            "every grad is exactly twice too big: is each contribution added twice, or did "
+            "backward() run twice without zero_grad()?"
+        )
+    return (
+        "for each node, from the output back: parent.grad += local_partial * node.grad; "
+        "a node used twice collects both contributions."
+    )
+
+
+# -- the catalogue -------------------------------------------------------------------------
+
+
+def _exp_cases():
+    return [
+        Case(
+            f"x.exp() at x = {x:g}",
+            lambda ns, x=x: exp_at(ns, x),
+            (math.exp(x), math.exp(x)),
+            ("data", "d/dx"),
+            hint=_exp_hint,
+        )
+        for x in (1.0, -2.0, 0.0)
+    ]
+
+
+def _tanh_cases():
+    return [
+        Case(
+            f"x.tanh() at x = {x:g}",
+            lambda ns, x=x: tanh_at(ns, x),
+            (math.tanh(x), 1 - math.tanh(x) ** 2),
+            ("data", "d/dx"),
+            hint=_tanh_hint,
+            error_hints={OverflowError: _OVERFLOW_TANH},
+        )
+        for x in (0.5, -2.0, 0.0, 400.0)
+    ]
+
+
+def _division_cases():
+    return [
+        Case(
+            "a / b at a = 3, b = 2",
+            lambda ns: divide(ns, 3.0, 2.0),
+            (1.5, 0.5, -0.75),
+            ("data", "d/da", "d/db"),
+            hint=_division_hint,
+        ),
+        Case(
+            "a / 4 at a = 3 (a plain-number divisor)",
+            lambda ns: divide_by_number(ns, 3.0, 4.0),
+            (0.75, 0.25),
+            ("data", "d/da"),
+            hint=_division_hint,
+        ),
+        Case(
+            "2 / b at b = 4 (a plain-number numerator)",
+            lambda ns: number_divided_by(ns, 2.0, 4.0),
+            (0.5, -0.125),
+            ("data", "d/db"),
+            hint=_rdivision_hint,
+        ),
+    ]
+
+
+def _backward_cases():
+    return [
+        Case(
+            "c = a * b at a = 1, b = 0",
+            lambda ns: backward_grads(ns, lambda a, b: a * b, 1.0, 0.0),
+            (0.0, 1.0),
+            ("a.grad", "b.grad"),
+            hint=_general_backward_hint,
+        ),
+        Case(
+            "d = a * (b + c) at a = 2.2, b = -1.8, c = 0.1",
+            lambda ns: backward_grads(ns, lambda a, b, c: a * (b + c), 2.2, -1.8, 0.1),
+            (-1.7, 2.2, 2.2),
+            ("a.grad", "b.grad", "c.grad"),
+            hint=_general_backward_hint,
+        ),
+        Case(
+            "z = x * y + x ** 2 at x = 2, y = 3 (x is used twice)",
+            lambda ns: backward_grads(ns, lambda x, y: x * y + x**2, 2.0, 3.0),
+            (7.0, 2.0),
+            ("x.grad", "y.grad"),
+            hint=_reuse_hint,
+        ),
+        Case(
+            "y = x ** 2 at x = 2, backward() twice without zero_grad()",
+            lambda ns: backward_twice(ns, 2.0),
+            (4.0, 8.0),
+            ("x.grad after one", "after two"),
+            hint=_twice_hint,
+        ),
+    ]
+
+
+PARTS = [
+    Part("exp", EXERCISE, "exp on your Value (value and local partial)", ("Value",), _exp_cases),
+    Part("tanh", EXERCISE, "tanh on your Value, large inputs too", ("Value",), _tanh_cases),
+    Part("division", EXERCISE, "a / b, a / 4 and 2 / b on your Value", ("Value",), _division_cases),
+    Part("backward", EXERCISE, "backward() on +, * and **", ("Value",), _backward_cases),
+]
+
+
+# -- grader-side probes: random inputs, answers computed outside the kernel ----------------
+
+
+def _signed_large(rng) -> float:
+    return rng.choice((-1.0, 1.0)) * rng.uniform(400.0, 5000.0)
+
+
+def _reuse_expression(x, y):
+    return x * y * y + x**3
+
+
+PROBES = [
+    Probe(
+        "exp_tests",
+        lambda rng: [rng.uniform(-3.0, 3.0) for _ in range(2)],
+        lambda ns, xs: [exp_at(ns, x) for x in xs],
+        lambda xs: [(math.exp(x), math.exp(x)) for x in xs],
+    ),
+    Probe(
+        "tanh_tests",
+        lambda rng: [rng.uniform(-4.0, 4.0), _signed_large(rng)],
+        lambda ns, xs: [tanh_at(ns, x) for x in xs],
+        lambda xs: [(math.tanh(x), 1 - math.tanh(x) ** 2) for x in xs],
+    ),
+    Probe(
+        "division_tests",
+        lambda rng: [rng.uniform(-3.0, 3.0), rng.choice((-1.0, 1.0)) * rng.uniform(0.5, 3.0)],
+        lambda ns, ab: divide(ns, ab[0], ab[1]),
+        lambda ab: (ab[0] / ab[1], 1 / ab[1], -ab[0] / ab[1] ** 2),
+    ),
+    Probe(
+        "backward_tests",
+        lambda rng: [rng.uniform(-2.0, 2.0), rng.uniform(-2.0, 2.0)],
+        lambda ns, xy: backward_grads(ns, _reuse_expression, *xy),
+        lambda xy: (xy[1] ** 2 + 3 * xy[0] ** 2, 2 * xy[0] * xy[1]),
+    ),
+]

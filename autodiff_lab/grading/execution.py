@@ -1,0 +1,346 @@
+"""Run one rebuilt submission in its own limited kernel and report each cell as it finishes.
+
+This is the body of a grading worker process. It starts a kernel through
+`kernel_launcher` (memory, CPU and file-size limits) in a private folder,
+executes the notebook cell by cell with nbclient, and sends a message to the
+grader after every graded cell, so whatever ran before a crash or a kill is
+still scored. What it guards against:
+
+* a cell that runs too long: nbclient interrupts it; if the kernel ignores
+  the interrupt the kernel is declared stuck and the run stops;
+* kernel death (``os._exit``, a signal, a crash): ``DeadKernelError``;
+* huge outputs: capped in the kernel, per message (ZeroMQ drops oversized
+  messages) and per cell here;
+* tampering with test cells at run time: the grader's probes (see `probes`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import zmq
+from jupyter_client import AsyncKernelManager
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.kernelspec import KernelSpecManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat.v4 import new_code_cell
+
+from .notebook_format import grade_id_of
+from .probes import judge, probe_cell_source
+
+KERNEL_NAME = "autodiff-lab-grader"
+TIMEOUT_ERROR_NAME = "CellTimeout"
+MAX_MESSAGE_BYTES = 16 * 2**20  # ZeroMQ disconnects a peer that sends more in one message
+STUCK_GRACE_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class Limits:
+    cell_timeout: float = 30.0
+    memory_mb: int = 1024
+    cpu_seconds: int = 600
+    output_chars: int = 100_000  # per cell, in the kernel and again here
+    file_mb: int = 64
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a worker needs; plain data, so it crosses a process boundary."""
+
+    index: int
+    notebook_json: str
+    private_dir: str
+    limits: Limits
+    graded_ids: tuple[str, ...]  # test cells to report
+    answer_ids: tuple[str, ...]  # answer cells whose errors are worth a note
+    exercise: str | None = None
+    probe_inputs: dict = field(default_factory=dict)
+
+
+def kernel_pid_file(private_dir: str | os.PathLike) -> Path:
+    return Path(private_dir) / "kernel" / "kernel.pid"
+
+
+def work_dir(private_dir: str | os.PathLike) -> Path:
+    """Where the student's code runs: a few levels down inside the private folder."""
+    return Path(private_dir) / "home" / "student" / "work"
+
+
+class _CappedClient(AsyncKernelClient):
+    """A kernel client whose IOPub socket refuses single messages above a size."""
+
+    def connect_iopub(self, identity: bytes | None = None):
+        socket = self.context.socket(zmq.SUB)
+        socket.linger = 1000
+        socket.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)  # before connect, or it is ignored
+        if identity:
+            socket.identity = identity
+        socket.connect(self._make_url("iopub"))
+        socket.setsockopt(zmq.SUBSCRIBE, b"")
+        return socket
+
+
+class _GradingClient(NotebookClient):
+    """nbclient that keeps each cell's execute reply and caps each cell's outputs."""
+
+    def __init__(self, notebook, *, output_chars: int, **kwargs) -> None:
+        super().__init__(notebook, on_cell_executed=self._remember_reply, **kwargs)
+        self.output_chars = output_chars
+        self.replies: dict[int, dict] = {}
+        self.truncated: set[int] = set()
+        self._sizes: dict[int, int] = {}
+
+    def _remember_reply(self, cell, cell_index, execute_reply) -> None:
+        self.replies[cell_index] = (execute_reply or {}).get("content", {})
+
+    def output(self, outs, msg, display_id, cell_index):
+        size = len(json.dumps(msg.get("content", {}), default=str))
+        used = self._sizes.get(cell_index, 0) + size
+        self._sizes[cell_index] = used
+        if used <= self.output_chars:
+            return super().output(outs, msg, display_id, cell_index)
+        if cell_index not in self.truncated:
+            self.truncated.add(cell_index)
+            note = f"[output truncated by the grader after {self.output_chars} characters]\n"
+            outs.append(nbformat.v4.new_output("stream", name="stderr", text=note))
+        return None
+
+
+def _write_kernel_spec(private_dir: Path, limits: Limits) -> Path:
+    spec_root = private_dir / "kernel" / "spec"
+    spec_dir = spec_root / KERNEL_NAME
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    argv = [
+        sys.executable,
+        "-m",
+        "autodiff_lab.grading.kernel_launcher",
+        "--memory-mb",
+        str(limits.memory_mb),
+        "--cpu-seconds",
+        str(limits.cpu_seconds),
+        "--file-mb",
+        str(limits.file_mb),
+        "--output-chars",
+        str(limits.output_chars),
+        "--pid-file",
+        str(kernel_pid_file(private_dir)),
+        "--",
+        "-f",
+        "{connection_file}",
+    ]
+    spec = {"argv": argv, "display_name": "autodiff-lab grader", "language": "python"}
+    (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+    return spec_root
+
+
+def kernel_environment(private_dir: Path) -> dict[str, str]:
+    """A small environment: nothing of the grader's leaks in, numpy still imports."""
+    home = private_dir / "home" / "student"
+    temporary = home / "tmp"
+    temporary.mkdir(parents=True, exist_ok=True)
+    env = {
+        "HOME": str(home),
+        "TMPDIR": str(temporary),
+        "IPYTHONDIR": str(home / ".ipython"),
+        "MPLCONFIGDIR": str(home / ".matplotlib"),
+        "MPLBACKEND": "Agg",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        # One thread and two malloc arenas keep numpy's import within a small RLIMIT_AS.
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "MALLOC_ARENA_MAX": "2",
+    }
+    for name in ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "SYSTEMROOT"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
+
+
+class Reporter:
+    """Sends ("kind", payload) messages to the grader; never raises if the grader is gone."""
+
+    def __init__(self, connection) -> None:
+        self.connection = connection
+
+    def send(self, kind: str, payload) -> None:
+        try:
+            self.connection.send((kind, payload))
+        except (OSError, ValueError, EOFError):
+            pass
+
+
+def run_job(job: Job, connection) -> None:
+    """Worker entry point: run the job, report, and always say "done"."""
+    reporter = Reporter(connection)
+    try:
+        asyncio.run(_run(job, reporter))
+    except BaseException as error:  # noqa: BLE001 - report any grader-side failure, then stop
+        reporter.send(
+            "note", f"the grader failed on this submission: {type(error).__name__}: {error}"
+        )
+    reporter.send("done", None)
+    connection.close()
+
+
+async def _run(job: Job, reporter: Reporter) -> None:
+    private_dir = Path(job.private_dir)
+    cwd = work_dir(private_dir)
+    cwd.mkdir(parents=True, exist_ok=True)
+    spec_root = _write_kernel_spec(private_dir, job.limits)
+    log_path = private_dir / "kernel" / "kernel.log"
+    notebook = nbformat.reads(job.notebook_json, as_version=4)
+    manager = AsyncKernelManager(
+        kernel_name=KERNEL_NAME,
+        kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec_root)]),
+        transport="ipc",
+        ip=str(private_dir / "kernel" / "ipc"),
+        connection_file=str(private_dir / "kernel" / "connection.json"),
+        client_class="autodiff_lab.grading.execution._CappedClient",
+    )
+    client = _GradingClient(
+        notebook,
+        km=manager,
+        output_chars=job.limits.output_chars,
+        timeout=job.limits.cell_timeout,
+        interrupt_on_timeout=True,
+        error_on_timeout={"ename": TIMEOUT_ERROR_NAME, "evalue": "", "traceback": []},
+        iopub_timeout=STUCK_GRACE_SECONDS,
+        raise_on_iopub_timeout=True,
+        allow_errors=True,
+        record_timing=False,
+        shutdown_kernel="immediate",
+        startup_timeout=60,
+    )
+    with open(log_path, "wb") as log:
+        try:
+            async with client.async_setup_kernel(
+                cwd=str(cwd), env=kernel_environment(private_dir), stdout=log, stderr=log
+            ):
+                await _execute_cells(job, client, notebook, reporter)
+        except DeadKernelError:
+            reporter.send("note", "the kernel died" + _log_hint(log_path))
+        except RuntimeError as error:
+            if "kernel" not in str(error).lower():
+                raise
+            reporter.send("note", f"the kernel did not start: {error}" + _log_hint(log_path))
+
+
+async def _execute_cells(job: Job, client: _GradingClient, notebook, reporter: Reporter) -> None:
+    graded, answers = set(job.graded_ids), set(job.answer_ids)
+    timeout = job.limits.cell_timeout
+    for index, cell in enumerate(notebook.cells):
+        grade_id = grade_id_of(cell)
+        label = grade_id or f"cell {index + 1}"
+        try:
+            await client.async_execute_cell(cell, index)
+        except CellTimeoutError:
+            # The interrupt went unanswered: the kernel is stuck in code that ignores it.
+            reporter.send(
+                "stuck",
+                f"{label} ran over the {timeout:g} s limit and ignored the interrupt; "
+                "later cells were not run",
+            )
+            if grade_id in graded:
+                reporter.send("cell", (grade_id, "timeout", f"stopped after {timeout:g} s"))
+            return
+        except DeadKernelError:
+            where = f"{label}" if cell.source.strip() else f"cell {index + 1}"
+            reporter.send(
+                "died",
+                f"the kernel died during {where} (os._exit(), a crash, a signal or memory); "
+                "later cells were not run"
+                + _log_hint(Path(job.private_dir) / "kernel" / "kernel.log"),
+            )
+            if grade_id in graded:
+                reporter.send("cell", (grade_id, "failed", "the kernel died during this cell"))
+            return
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        reply = client.replies.get(index, {})
+        status, feedback = _outcome(reply, cell, timeout)
+        if index in client.truncated:
+            reporter.send(
+                "note", f"the output of {label} was cut at {job.limits.output_chars} characters"
+            )
+        if grade_id in graded:
+            reporter.send("cell", (grade_id, status, feedback))
+        elif status != "passed":
+            _note_problem(reporter, label, grade_id in answers, status, reply, timeout)
+    if job.exercise and job.probe_inputs:
+        await _run_probes(job, client, notebook, reporter)
+
+
+def _outcome(reply: dict, cell, timeout: float) -> tuple[str, str]:
+    """("passed" | "failed" | "timeout", feedback) from an execute reply."""
+    printed = _printed_text(cell)
+    if reply.get("status") == "ok":
+        return "passed", printed
+    name = reply.get("ename", "an unknown error")
+    if name == TIMEOUT_ERROR_NAME:
+        return "timeout", f"ran longer than the {timeout:g} s limit and was interrupted"
+    value = str(reply.get("evalue", ""))
+    message = f"{name}: {value}" if value else name
+    return "failed", "\n".join(part for part in (printed, message) if part)
+
+
+def _note_problem(reporter, label, is_answer, status, reply, timeout) -> None:
+    name = reply.get("ename", "")
+    if status == "timeout":
+        reporter.send("note", f"{label} ran over the {timeout:g} s limit and was interrupted")
+    elif name == "SystemExit":
+        reporter.send("note", f"{label} called sys.exit()")
+    elif name == "MemoryError":
+        reporter.send("note", f"{label} ran out of memory (MemoryError)")
+    elif is_answer or name in ("SyntaxError", "IndentationError"):
+        value = str(reply.get("evalue", ""))[:200]
+        reporter.send("note", f"{label} raised {name}" + (f": {value}" if value else ""))
+
+
+def _printed_text(cell, limit: int = 2000) -> str:
+    """The end of what a cell printed (the check's feedback), for the JSON report."""
+    text = "".join(
+        output.get("text", "")
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream"
+    ).strip()
+    return text if len(text) <= limit else "…" + text[-limit:]
+
+
+async def _run_probes(job: Job, client: _GradingClient, notebook, reporter: Reporter) -> None:
+    cell = new_code_cell(probe_cell_source(job.exercise, job.probe_inputs))
+    notebook.cells.append(cell)
+    try:
+        await client.async_execute_cell(cell, len(notebook.cells) - 1, store_history=False)
+    except (CellTimeoutError, DeadKernelError):
+        verdicts = {
+            grade_id: "the grader's own check did not finish" for grade_id in job.probe_inputs
+        }
+    else:
+        printed = "".join(
+            output.get("text", "")
+            for output in cell.outputs
+            if output.get("output_type") == "stream" and output.get("name") == "stdout"
+        )
+        verdicts = judge(job.exercise, job.probe_inputs, printed)
+    reporter.send("probes", verdicts)
+
+
+def _log_hint(log_path: Path) -> str:
+    """A telling line from the kernel's own log, if there is one."""
+    try:
+        text = log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
+    except OSError:
+        return ""
+    for marker in ("MemoryError", "Fatal Python error", "Segmentation fault", "Killed"):
+        if marker in text:
+            return f" ({marker} in the kernel's log)"
+    return ""

@@ -1,0 +1,112 @@
+"""Grader-side checks: the student's code on inputs the grader picks, judged outside the kernel.
+
+Test cells run inside the student's kernel, where the student's own code could
+tamper with them (nbgrader has the same weakness). After a submission's cells
+have run, the grader sends one more cell that measures the student's objects
+on inputs chosen for this submission and prints the numbers; the grader
+compares them with references computed in its own process. A test cell that
+passed only counts if its probe agrees.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+PROBE_MARKER = "autodiff-lab-probe:"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Confirms test cell ``grade_id``: ``measure`` (in the kernel) must match ``reference``."""
+
+    grade_id: str
+    sample: Callable[[random.Random], Any]
+    measure: Callable[[Mapping[str, Any], Any], Any]
+    reference: Callable[[Any], Any]
+    tolerance: float = 1e-6
+
+
+def probes_for(exercise: str | None) -> list[Probe]:
+    from .catalogue import PROBES
+
+    return list(PROBES.get(exercise or "", []))
+
+
+def choose_inputs(exercise: str | None, seed: str) -> dict[str, Any]:
+    """Inputs for each probe, fixed by ``seed`` (so a regrade gives the same result)."""
+    rng = random.Random(seed)
+    return {probe.grade_id: probe.sample(rng) for probe in probes_for(exercise)}
+
+
+def probe_cell_source(exercise: str, inputs: dict[str, Any]) -> str:
+    """The code the grader runs in the kernel after the notebook's own cells."""
+    return (
+        "from autodiff_lab.grading.probes import run_probes as _autodiff_lab_run_probes\n"
+        f"_autodiff_lab_run_probes({exercise!r}, {json.dumps(inputs)!r}, globals())"
+    )
+
+
+def run_probes(exercise: str, inputs_json: str, namespace: Mapping[str, Any]) -> None:
+    """Kernel side: measure each probe and print the results on one marked line."""
+    inputs = json.loads(inputs_json)
+    results = {}
+    for probe in probes_for(exercise):
+        if probe.grade_id not in inputs:
+            continue
+        try:
+            measured = _floats(probe.measure(namespace, inputs[probe.grade_id]))
+            results[probe.grade_id] = {"values": measured}
+        except BaseException as error:  # noqa: BLE001 - student code may raise anything
+            results[probe.grade_id] = {"error": f"{type(error).__name__}: {error}"[:300]}
+    print(PROBE_MARKER + json.dumps(results))
+
+
+def judge(exercise: str, inputs: dict[str, Any], printed: str) -> dict[str, str | None]:
+    """Grader side: for each probed grade_id, None if confirmed, else the reason why not."""
+    lines = [line for line in printed.splitlines() if line.startswith(PROBE_MARKER)]
+    if len(lines) != 1:
+        reason = "the grader's own check printed nothing" if not lines else "unexpected output"
+        return {grade_id: reason for grade_id in inputs}
+    try:
+        measured = json.loads(lines[0][len(PROBE_MARKER) :])
+    except ValueError:
+        return {grade_id: "the grader's own check gave unreadable output" for grade_id in inputs}
+    verdicts: dict[str, str | None] = {}
+    for probe in probes_for(exercise):
+        if probe.grade_id not in inputs:
+            continue
+        entry = measured.get(probe.grade_id) if isinstance(measured, dict) else None
+        verdicts[probe.grade_id] = _verdict(probe, inputs[probe.grade_id], entry)
+    return verdicts
+
+
+def _verdict(probe: Probe, inputs, entry) -> str | None:
+    if not isinstance(entry, dict):
+        return "the grader's own check returned nothing"
+    if "error" in entry:
+        return f"on the grader's own inputs your code raised {entry['error']}"
+    expected = _floats(probe.reference(inputs))
+    values = entry.get("values")
+    if not isinstance(values, list) or len(values) != len(expected):
+        return "the grader's own check returned the wrong number of values"
+    for index, (got, want) in enumerate(zip(values, expected)):
+        if not isinstance(got, (int, float)) or not _close(float(got), want, probe.tolerance):
+            return f"on the grader's own inputs value {index + 1} was {got!r}, expected {want:.6g}"
+    return None
+
+
+def _close(got: float, want: float, tolerance: float) -> bool:
+    if math.isnan(want) or math.isinf(want):
+        return got == want or (math.isnan(want) and math.isnan(got))
+    return math.isclose(got, want, rel_tol=tolerance, abs_tol=tolerance)
+
+
+def _floats(result) -> list[float]:
+    from .check import numbers
+
+    return numbers(result, "the measured result")

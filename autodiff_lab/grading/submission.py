@@ -1,0 +1,174 @@
+"""Reading a submitted notebook safely, and rebuilding it around the instructor's cells.
+
+`load_submission` checks the file step by step (there, not empty, JSON, an
+object, a notebook, valid) and raises `SubmissionError` with a reason a
+person can act on. `assemble` rebuilds the notebook to run: every locked and
+test cell comes from the instructor's source (hidden tests included), the
+answers and any extra cells come from the student, matched by grade_id. The
+instructor's solutions never enter the student's run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
+
+from .notebook_format import ANSWER, MANUAL, grade_id_of, role_of
+from .release import release_notebook
+
+MAX_SUBMISSION_BYTES = 20 * 2**20
+
+
+class SubmissionError(ValueError):
+    """A submission that cannot be graded; the message says why, for a person."""
+
+
+def load_submission(path: str | os.PathLike, max_bytes: int = MAX_SUBMISSION_BYTES) -> NotebookNode:
+    """The submitted notebook, or `SubmissionError` saying what is wrong with the file."""
+    path = Path(path)
+    if not path.exists():
+        raise SubmissionError("the file does not exist")
+    if not path.is_file():
+        raise SubmissionError("not a file")
+    size = path.stat().st_size
+    if size == 0:
+        raise SubmissionError("the file is empty (0 bytes)")
+    if size > max_bytes:
+        raise SubmissionError(
+            f"the file is {size / 2**20:.0f} MB, over the {max_bytes // 2**20} MB limit"
+        )
+    raw = path.read_bytes()
+    return parse_submission(raw)
+
+
+def parse_submission(raw: bytes) -> NotebookNode:
+    """Check the bytes of a submission before nbformat sees them."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SubmissionError("not a text file (it is not UTF-8), so not a notebook") from None
+    if not text.strip():
+        raise SubmissionError("the file holds only blank space")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SubmissionError(
+            f"not valid JSON (line {error.lineno}, column {error.colno}: {error.msg}); "
+            "the notebook may have been cut off or edited as text"
+        ) from None
+    if not isinstance(data, dict):
+        raise SubmissionError(f"JSON, but a {type(data).__name__} rather than a notebook")
+    if not data:
+        raise SubmissionError("an empty JSON object ({}), not a notebook")
+    if not isinstance(data.get("cells"), list) or "nbformat" not in data:
+        raise SubmissionError("JSON, but not a notebook: it has no 'cells' list or 'nbformat'")
+    if data.get("nbformat") != 4:
+        raise SubmissionError(f"notebook format {data.get('nbformat')!r}; expected version 4")
+    try:
+        notebook = nbformat.reads(text, as_version=4)
+        nbformat.validate(notebook)
+    except Exception as error:  # nbformat raises several kinds for bad notebooks
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise SubmissionError(f"not a valid notebook: {first_line[:200]}") from None
+    return notebook
+
+
+@dataclass
+class Assembly:
+    """The notebook to run, and what the rebuild had to do."""
+
+    notebook: NotebookNode
+    notes: list[str] = field(default_factory=list)
+
+
+def answer_ids(source: NotebookNode) -> list[str]:
+    return [grade_id_of(cell) for cell in source.cells if role_of(cell) in (ANSWER, MANUAL)]
+
+
+def check_same_exercise(source: NotebookNode, submission: NotebookNode) -> None:
+    """Refuse a notebook that shares none of the source's answer cells."""
+    expected = set(answer_ids(source))
+    found = {grade_id_of(cell) for cell in submission.cells} & expected
+    if expected and not found:
+        raise SubmissionError(
+            "none of this exercise's answer cells are in the notebook "
+            f"(looked for {', '.join(sorted(expected))}): a different exercise, or the "
+            "cells' metadata was lost by copying them into a new notebook"
+        )
+
+
+def assemble(source: NotebookNode, submission: NotebookNode) -> Assembly:
+    """Rebuild ``submission`` on the source's skeleton, by grade_id."""
+    check_same_exercise(source, submission)
+    stubs = {grade_id_of(cell): cell for cell in release_notebook(source).cells}
+    source_ids = {grade_id_of(cell) for cell in source.cells} - {None}
+    answers = set(answer_ids(source))
+    notes: list[str] = []
+    student_answers: dict[str, NotebookNode] = {}
+    extras_after: dict[str | None, list[NotebookNode]] = defaultdict(list)
+    last_known: str | None = None
+    for cell in submission.cells:
+        grade_id = grade_id_of(cell)
+        if grade_id in source_ids:
+            if grade_id in answers:
+                if grade_id in student_answers:
+                    notes.append(f"answer cell {grade_id} appears twice; the first one was used")
+                    continue
+                student_answers[grade_id] = cell
+            last_known = grade_id  # locked and test cells anchor extras but are not kept
+        else:
+            extras_after[last_known].append(_plain_copy(cell))
+
+    cells = list(extras_after[None])
+    for cell in source.cells:
+        grade_id = grade_id_of(cell)
+        if grade_id in answers:
+            if grade_id in student_answers:
+                cell = _answer_from(student_answers[grade_id], cell)
+            else:
+                notes.append(f"answer cell {grade_id} is missing; graded as left blank")
+                cell = stubs[grade_id]
+        cells.append(_fresh(cell))
+        cells.extend(extras_after.get(grade_id, []) if grade_id else [])
+    for index, cell in enumerate(cells):
+        cell.id = f"cell-{index}"
+    notebook = new_notebook(cells=cells, metadata=source.metadata)
+    return Assembly(notebook, notes)
+
+
+def _answer_from(student_cell: NotebookNode, source_cell: NotebookNode) -> NotebookNode:
+    """The student's text in the source's cell (type and metadata from the source)."""
+    fresh = _fresh(source_cell)
+    fresh.source = _text(student_cell.get("source", ""))
+    return fresh
+
+
+def _fresh(cell: NotebookNode) -> NotebookNode:
+    """A clean copy of a cell: source, type and nbgrader metadata, no outputs."""
+    metadata = {"nbgrader": dict(cell.metadata["nbgrader"])} if "nbgrader" in cell.metadata else {}
+    if cell.cell_type == "code":
+        return new_code_cell(cell.source, metadata=metadata)
+    if cell.cell_type == "markdown":
+        return new_markdown_cell(cell.source, metadata=metadata)
+    return new_raw_cell(cell.source, metadata=metadata)
+
+
+def _plain_copy(cell: NotebookNode) -> NotebookNode:
+    """A student's own cell, stripped of metadata (tags such as skip-execution included)."""
+    source = _text(cell.get("source", ""))
+    if cell.get("cell_type") == "code":
+        return new_code_cell(source)
+    if cell.get("cell_type") == "markdown":
+        return new_markdown_cell(source)
+    return new_raw_cell(source)
+
+
+def _text(source) -> str:
+    return "".join(source) if isinstance(source, list) else str(source)

@@ -1,0 +1,33 @@
+"""Widgets that let a learner step through and play with differentiation.
+
+``BackwardStepper`` and ``ForwardStepper`` walk a graph's passes one node at a
+time; ``Explorer`` ties sliders to a function's value, gradients and graph.
+The state machines behind the steppers live in `steps` and need no ipywidgets.
+Names load on first use, so importing this package stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_HOMES = {
+    "BackwardStepper": "steppers",
+    "ForwardStepper": "steppers",
+    "Explorer": "explorer",
+    "Stepper": "steps",
+    "backward_steps": "steps",
+    "forward_steps": "steps",
+    "running_adjoint": "steps",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        return getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,268 @@
+"""Step through the backward or forward pass of a graph, one node at a time.
+
+`BackwardStepper(d)` and `ForwardStepper(d, seed=a)` are ipywidgets views over
+the state machines of `autodiff_lab.widgets.steps`: ◀ Previous / Next ▶
+buttons, a Play button linked to a slider, a caption with the numbers of the
+current step and the graph with the current node highlighted. Each step's
+picture is rendered once and kept; the next one is drawn in the background
+while the learner reads, so Next ▶ usually finds it ready.
+"""
+
+from __future__ import annotations
+
+import html
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import ipywidgets as widgets
+
+from ..display.graph import draw_graph
+from ..display.render import render_svg
+from ..reverse import Value
+from .steps import (
+    Stepper,
+    adjoints_after,
+    backward_steps,
+    format_number,
+    forward_steps,
+    node_names,
+    tangent_name,
+)
+
+PLAY_INTERVAL_MS = 1200  # long enough to read a caption before the next step
+
+_renderer: ThreadPoolExecutor | None = None
+
+
+def _background() -> ThreadPoolExecutor:
+    """One shared worker that draws the next step while the learner reads this one."""
+    global _renderer
+    if _renderer is None:
+        _renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autodiff-render")
+    return _renderer
+
+
+def svg_html(svg: str) -> str:
+    """SVG text as HTML for a widget: without its XML prologue, shrunk to fit if wide."""
+    start = svg.find("<svg")
+    body = svg[start:] if start >= 0 else svg
+    return (
+        "<style>.autodiff-svg svg {max-width: 100%; height: auto;}</style>"
+        f'<div class="autodiff-svg">{body}</div>'
+    )
+
+
+class _StepperView:
+    """The controls, caption and graph shared by both steppers."""
+
+    title = "Steps"
+
+    def __init__(self, output: Value, steps: list, prefetch: bool = True) -> None:
+        self.output = output
+        self.state = Stepper(steps)
+        self.names = node_names(output)
+        self.prefetch = prefetch
+        self._svg_cache: dict[int, str] = {}
+        self._pending: dict[int, Future] = {}
+        last = len(steps) - 1
+
+        self.previous_button = widgets.Button(description="◀ Previous", tooltip="previous step")
+        self.previous_button.add_class("autodiff-previous")
+        self.next_button = widgets.Button(description="Next ▶", tooltip="next step")
+        self.next_button.add_class("autodiff-next")
+        self.play = widgets.Play(
+            value=0, min=0, max=last, step=1, interval=PLAY_INTERVAL_MS, show_repeat=False
+        )
+        self.slider = widgets.IntSlider(
+            value=0, min=0, max=last, step=1, description="step", continuous_update=True
+        )
+        self.slider.add_class("autodiff-slider")
+        # A kernel-side link (not jslink), so the slider follows Play in tests too.
+        self._play_link = widgets.link((self.play, "value"), (self.slider, "value"))
+        self.caption_html = widgets.HTML()
+        self.caption_html.add_class("autodiff-caption")
+        self.graph_html = widgets.HTML()
+        self.graph_html.add_class("autodiff-graph")
+        controls = widgets.HBox([self.previous_button, self.next_button, self.play, self.slider])
+        self.widget = widgets.VBox([controls, self.caption_html, self.graph_html])
+        self.widget.add_class("autodiff-stepper")
+
+        self.previous_button.on_click(lambda _button: self._move(self.state.index - 1))
+        self.next_button.on_click(lambda _button: self._move(self.state.index + 1))
+        self.slider.observe(self._on_slider, names="value")
+        self._show()
+
+    # -- moving ------------------------------------------------------------------
+    def _move(self, index: int) -> None:
+        # The slider is the one source of truth: setting it runs _on_slider.
+        self.slider.value = min(max(index, 0), len(self.state) - 1)
+
+    def _on_slider(self, change) -> None:
+        self.state.go(change["new"])
+        self._show()
+
+    def go(self, index: int) -> None:
+        """Show step ``index`` (clamped to the first and last steps)."""
+        self._move(index)
+
+    def next(self) -> None:
+        self._move(self.state.index + 1)
+
+    def previous(self) -> None:
+        self._move(self.state.index - 1)
+
+    def _show(self) -> None:
+        state = self.state
+        self.previous_button.disabled = state.at_start
+        self.next_button.disabled = state.at_end
+        self.caption_html.value = self._caption_html()
+        self.graph_html.value = svg_html(self.svg)
+        self._prefetch_next()
+
+    # -- what the current step shows -----------------------------------------------
+    @property
+    def step(self):
+        """The current step (see `steps.BackwardStep` / `steps.ForwardStep`)."""
+        return self.state.current
+
+    @property
+    def caption(self) -> str:
+        """The current step's caption as plain text."""
+        return self.state.current.caption
+
+    def _caption_html(self) -> str:
+        heading = f"{self.title}: step {self.state.index} of {len(self.state) - 1}"
+        return (
+            f"<div><b>{html.escape(heading)}</b></div>"
+            '<div class="autodiff-caption-text" style="font-family:monospace; '
+            f'white-space:pre-wrap">{html.escape(self.caption)}</div>'
+        )
+
+    @property
+    def svg(self) -> str:
+        """The graph for the current step as SVG (rendered once per step)."""
+        return self._svg_for(self.state.index)
+
+    def _svg_for(self, index: int) -> str:
+        if index not in self._svg_cache:
+            pending = self._pending.pop(index, None)
+            if pending is not None:
+                self._svg_cache[index] = pending.result()
+            else:
+                self._svg_cache[index] = render_svg(self.drawing(index))
+        return self._svg_cache[index]
+
+    def _prefetch_next(self) -> None:
+        following = self.state.index + 1
+        if not self.prefetch or following >= len(self.state):
+            return
+        if following in self._svg_cache or following in self._pending:
+            return
+        # render_svg never raises, so the future always holds an SVG.
+        self._pending[following] = _background().submit(lambda: render_svg(self.drawing(following)))
+
+    def drawing(self, index: int | None = None):
+        """The `graphviz.Digraph` of step ``index`` (default: the current step)."""
+        raise NotImplementedError
+
+    def _display_name(self, node: Value) -> str:
+        """A node's name for a note in the graph ('' if the graph shows its label)."""
+        return "" if node.label is not None else self.names[node] + ": "
+
+    # -- showing in Jupyter ----------------------------------------------------------
+    def __repr__(self) -> str:
+        name = self.names[self.output]
+        return (
+            f"<{type(self).__name__} of {name}: step {self.state.index} of {len(self.state) - 1}>"
+        )
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = repr(self)  # short and free of SVG text and addresses
+        return bundle
+
+
+class BackwardStepper(_StepperView):
+    """Watch ``value.backward()`` one node at a time, without changing any ``.grad``.
+
+    Step 0 seeds ∂L/∂value = 1; each later step sends one node's adjoint to
+    its parents, ``upstream × local`` on each edge. With ``prefetch`` the next
+    step's picture is drawn in the background while this one is read.
+    """
+
+    title = "Backward pass"
+
+    def __init__(self, value: Value, prefetch: bool = True) -> None:
+        super().__init__(value, backward_steps(value), prefetch=prefetch)
+
+    def drawing(self, index: int | None = None):
+        index = self.state.index if index is None else index
+        step = self.state.steps[index]
+        adjoints = adjoints_after(self.state.steps, index)
+        notes = {}
+        for node in self.names:
+            known = node in adjoints
+            shown = format_number(adjoints[node]) if known else "?"
+            notes[node] = f"{self._display_name(node)}grad {shown}"
+        highlight: list = [step.node]
+        edge_labels = {}
+        for slot, edge in enumerate(step.edges):
+            key = (edge.parent, edge.child, slot)
+            highlight.append(key)
+            edge_labels[key] = (
+                f"{format_number(edge.upstream)} × {format_number(edge.local)} = "
+                f"{format_number(edge.contribution)}"
+            )
+        return draw_graph(
+            self.output,
+            show_grad=False,
+            highlight=highlight,
+            edge_labels=edge_labels,
+            node_notes=notes,
+        )
+
+
+class ForwardStepper(_StepperView):
+    """Watch the forward pass fill in each node's value, and its tangent for ``seed``.
+
+    With ``seed`` (an input Value) every node also gets its tangent
+    ∂node/∂seed by the dual-number rule; without it only values are filled in.
+    """
+
+    title = "Forward pass"
+
+    def __init__(self, value: Value, seed: Value | None = None, prefetch: bool = True) -> None:
+        self.seed = seed
+        super().__init__(value, forward_steps(value, seed=seed), prefetch=prefetch)
+
+    def drawing(self, index: int | None = None):
+        index = self.state.index if index is None else index
+        steps = self.state.steps
+        current = steps[index]
+        notes = {step.node: f"{self.names[step.node]} = ?" for step in steps}
+        for step in steps[: index + 1]:
+            name = self.names[step.node]
+            note = f"{name} = {format_number(step.primal)}"
+            if step.tangent is not None:
+                note += f", {tangent_name(name)} = {format_number(step.tangent)}"
+            notes[step.node] = note
+        highlight: list = [current.node]
+        edge_labels = {}
+        if current.tangent is not None:
+            tangents = {step.node: step.tangent for step in steps[: index + 1]}
+            node = current.node
+            for slot, (parent, local) in enumerate(zip(node.parents, node.local_partials)):
+                key = (parent, node, slot)
+                highlight.append(key)
+                edge_labels[key] = f"{format_number(local)} × {format_number(tangents[parent])}"
+        else:
+            highlight.extend(
+                (parent, current.node, slot) for slot, parent in enumerate(current.node.parents)
+            )
+        return draw_graph(
+            self.output,
+            show_grad=False,
+            show_data=False,
+            highlight=highlight,
+            edge_labels=edge_labels,
+            node_notes=notes,
+        )
