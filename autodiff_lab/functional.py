@@ -57,8 +57,7 @@ def _to_output_array(result, convert: Callable, who: str) -> np.ndarray:
         items = np.asarray(result, dtype=object)
     except (TypeError, ValueError):
         raise TypeError(f"{who}: f returned {type(result).__name__}, not numbers") from None
-    # Bug fix: a function that returned None (a forgotten return) or a string
-    # used to get derivative 0.0; only numbers and Duals have a derivative.
+    # A forgotten `return` gives None: say so rather than report a derivative of 0.
     for item in items.flat:
         if not isinstance(item, (Real, Dual)):
             raise TypeError(
@@ -91,8 +90,6 @@ def _scalar_output(result, who: str) -> Value:
     if isinstance(result, Real) and not isinstance(result, bool):
         return Value(result)  # f did not depend on its input: gradient 0
     if isinstance(result, (list, tuple, np.ndarray)):
-        # Fix: a TypeError naming the type (as JAX does), not a ValueError: several
-        # outputs are the wrong kind of result, not a bad number.
         raise TypeError(
             f"{who} needs f to return one number, got a {type(result).__name__} of "
             f"{len(result)}; use jacobian() or vjp() for functions with several outputs"

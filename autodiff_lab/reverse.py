@@ -122,8 +122,7 @@ class Value:
     def data(self, new_data) -> None:
         # Every node created before this moment recorded partials from the old
         # data; an epoch newer than a child's tells backward() to refuse.
-        # Bug fix: check the new data first, so a refused assignment (a TypeError)
-        # leaves the node, and the graphs that use it, untouched.
+        # Check first, so a refused assignment leaves the node and its graphs as they were.
         checked = _as_data(new_data, "Value.data")
         MODES.epoch += 1
         self._epoch = MODES.epoch
@@ -194,9 +193,7 @@ class Value:
         return _binary(DIV, other, self)
 
     def __pow__(self, exponent):
-        # Bug fix: only a plain number is a constant exponent. A Dual exponent (a
-        # derivative taken through it from outside) used to go to POWC, whose
-        # exponent partial is 0, and its tangent was silently dropped.
+        # Only a plain number is a constant exponent; a Dual one carries a tangent.
         if isinstance(exponent, Real):
             return _binary(POWC, self, exponent)
         return _binary(POW, self, exponent)

@@ -158,9 +158,8 @@ def _step(a) -> float:
 
 
 def _base_partial(a, b):
-    # Bug fix: a**0 is the constant 1, so ∂/∂a is 0 (as in PyTorch); the formula
-    # b·a^(b-1) gave 0·inf = nan at a == 0 (POWC does the same inline). A dual
-    # exponent keeps the formula, whose tangent is not 0.
+    # a**0 is the constant 1, so ∂/∂a is 0 (as in PyTorch), where the formula
+    # would give 0·inf = nan at a == 0. A dual exponent keeps the formula.
     if type(b) is float and b == 0.0:
         return 0.0
     return b * POW(a, b - 1.0)

@@ -20,7 +20,7 @@ import asyncio
 import json
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -166,29 +166,49 @@ def kernel_environment(private_dir: Path) -> dict[str, str]:
 
 
 class Reporter:
-    """Sends ("kind", payload) messages to the grader; never raises if the grader is gone."""
+    """Writes ``[job index, kind, payload]`` lines for the grader to read."""
 
-    def __init__(self, connection) -> None:
-        self.connection = connection
+    def __init__(self, stream, index: int) -> None:
+        self.stream, self.index = stream, index
 
     def send(self, kind: str, payload) -> None:
+        line = json.dumps([self.index, kind, payload]) + "\n"
         try:
-            self.connection.send((kind, payload))
-        except (OSError, ValueError, EOFError):
-            pass
+            self.stream.write(line.encode("utf-8"))
+            self.stream.flush()
+        except (OSError, ValueError):
+            pass  # the grader has gone; nothing to tell
 
 
-def run_job(job: Job, connection) -> None:
-    """Worker entry point: run the job, report, and always say "done"."""
-    reporter = Reporter(connection)
+def job_to_line(job: Job) -> str:
+    return json.dumps(asdict(job)) + "\n"
+
+
+def job_from_line(line: str) -> Job:
+    data = json.loads(line)
+    data["limits"] = Limits(**data["limits"])
+    data["graded_ids"] = tuple(data["graded_ids"])
+    data["answer_ids"] = tuple(data["answer_ids"])
+    return Job(**data)
+
+
+def run_job(job: Job, stream) -> None:
+    """Run one job, report as it goes, and always end with "done"."""
+    reporter = Reporter(stream, job.index)
     try:
         asyncio.run(_run(job, reporter))
-    except BaseException as error:  # noqa: BLE001 - report any grader-side failure, then stop
-        reporter.send(
-            "note", f"the grader failed on this submission: {type(error).__name__}: {error}"
-        )
+    except Exception as error:  # report any grader-side failure, then go on to the next job
+        reporter.send("note", f"the grader failed on this submission: {type(error).__name__}: {error}")
     reporter.send("done", None)
-    connection.close()
+
+
+def serve() -> None:
+    """A grading worker: one job per line on stdin, reports on stdout, until stdin closes."""
+    stream = sys.stdout.buffer
+    sys.stdout = sys.stderr  # anything else printed must not mix with the reports
+    for line in sys.stdin:
+        if line.strip():
+            run_job(job_from_line(line), stream)
 
 
 async def _run(job: Job, reporter: Reporter) -> None:
@@ -344,3 +364,7 @@ def _log_hint(log_path: Path) -> str:
         if marker in text:
             return f" ({marker} in the kernel's log)"
     return ""
+
+
+if __name__ == "__main__":
+    serve()
