@@ -25,7 +25,7 @@ from pathlib import Path
 
 BACKENDS = ("dot", "pure", "builtin")
 ENVIRONMENT_VARIABLE = "AUTODIFF_LAB_GRAPHVIZ"
-TIMEOUT_SECONDS = 10.0
+TIMEOUT_SECONDS = 5.0
 
 # The prolog, doctype and comments carry Graphviz's version and vary between
 # installations; the picture does not need them.
@@ -53,7 +53,8 @@ def render_svg_with_backend(
         source = graph if isinstance(graph, str) else str(graph.source)
     except Exception as error:  # an object that is not a graph at all
         return text_svg(f"cannot draw {type(graph).__name__}: {error}"), "text"
-    for name in _candidates(backend):
+    candidates = _candidates(backend)
+    for name in candidates:
         if name == "builtin":
             try:
                 return builtin_svg(source), "builtin"
@@ -63,7 +64,10 @@ def render_svg_with_backend(
         if program is None:
             continue
         svg = _run_graphviz(program, source, timeout)
-        if svg is not None:
+        if svg is _TIMED_OUT and "builtin" in candidates:
+            # A layout too slow for one Graphviz is too slow for the other: don't wait twice.
+            return render_svg_with_backend(source, "builtin", timeout)
+        if isinstance(svg, str):
             return svg, name
     return text_svg("could not draw this graph"), "text"
 
@@ -90,7 +94,11 @@ def _executable(name: str) -> str | None:
     return None
 
 
-def _run_graphviz(program: str, source: str, timeout: float) -> str | None:
+_TIMED_OUT = object()
+
+
+def _run_graphviz(program: str, source: str, timeout: float):
+    """The SVG text, None if the program failed, or _TIMED_OUT."""
     try:
         finished = subprocess.run(
             [program, "-Tsvg"],
@@ -99,6 +107,8 @@ def _run_graphviz(program: str, source: str, timeout: float) -> str | None:
             timeout=timeout,
             check=False,
         )
+    except subprocess.TimeoutExpired:
+        return _TIMED_OUT
     except (OSError, subprocess.SubprocessError):
         return None
     if finished.returncode != 0:

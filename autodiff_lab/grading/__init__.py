@@ -3,14 +3,13 @@
 * ``check("tanh")`` in an exercise notebook runs that part's visible tests on
   the student's objects and explains any failure (`check`).
 * ``release`` makes student versions of instructor notebooks (`release`).
-* ``grade`` runs submissions in sandboxed kernels and scores them by grade_id
-  (`autograder`). It loads nbclient, so it is imported only when used.
+* ``grade`` runs submissions in limited kernels and scores them by grade_id
+  (`autograder`).
 """
 
 from __future__ import annotations
 
 from .check import CheckReport, check, part_names, run_checks
-from .release import release, release_notebook
 
 __all__ = [
     "CheckReport",
@@ -25,9 +24,20 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in ("grade", "GradeOptions", "SubmissionResult"):
-        from . import autograder
+# Loaded on first use: `check` runs in every student notebook and should start fast,
+# while nbformat (for release) and nbclient (for grading) take a second or more to import.
+_LAZY = {
+    "grade": "autograder",
+    "GradeOptions": "autograder",
+    "SubmissionResult": "autograder",
+    "release": "release",
+    "release_notebook": "release",
+}
 
-        return getattr(autograder, name)
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,22 +19,22 @@ import csv
 import hashlib
 import io
 import json
-import multiprocessing
 import os
+import selectors
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
-from multiprocessing.connection import wait
 from pathlib import Path
 from typing import TextIO
 
 import nbformat
 
-from .execution import Job, Limits, kernel_pid_file, run_job
+from .execution import Job, Limits, job_to_line, kernel_pid_file
 from .notebook_format import (
     TEST,
     exercise_name_of,
@@ -130,14 +130,11 @@ class _Pending:
 class _Running:
     job: Job
     path: str
-    process: multiprocessing.Process
-    connection: object
     started: float
     deadline: float
     outcomes: dict = field(default_factory=dict)  # grade_id -> (status, feedback)
     notes: list = field(default_factory=list)
     probes: dict = field(default_factory=dict)
-    done: bool = False
 
 
 def grade(
@@ -162,7 +159,7 @@ def grade(
                 bar.advance(str(path))
             else:
                 queue.append(prepared)
-        _run_all(queue, tests, options, results, bar)
+        _run_all(queue, tests, options, results, bar, root)
     finally:
         shutil.rmtree(root, ignore_errors=True)
         bar.close()
@@ -211,88 +208,143 @@ def _deadline(options: GradeOptions, notebook) -> float:
     return STARTUP_ALLOWANCE_SECONDS + (code_cells + 1) * (options.cell_timeout + 5)
 
 
-def _context():
-    if sys.platform.startswith("linux") or sys.platform == "darwin":
-        context = multiprocessing.get_context("forkserver")
-        # Workers fork from a server that has nbclient and zmq imported once.
-        context.set_forkserver_preload(["autodiff_lab.grading.execution"])
-        return context
-    return multiprocessing.get_context("spawn")
+class _Worker:
+    """A grading worker process (`execution.serve`), fed one job at a time."""
+
+    def __init__(self, log) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "autodiff_lab.grading.execution"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+        )
+        os.set_blocking(self.process.stdout.fileno(), False)
+        self.pending = b""
+        self.current: _Running | None = None
+
+    def start(self, entry: _Running) -> None:
+        self.current = entry
+        try:
+            self.process.stdin.write(job_to_line(entry.job).encode("utf-8"))
+            self.process.stdin.flush()
+        except OSError:
+            pass  # a dead worker: its closed output pipe reports it
+
+    def read_messages(self) -> list | None:
+        """Complete messages waiting on the pipe; None once the worker has exited."""
+        try:
+            chunk = os.read(self.process.stdout.fileno(), 1 << 16)
+        except BlockingIOError:
+            return []
+        if not chunk:
+            return None
+        self.pending += chunk
+        *lines, self.pending = self.pending.split(b"\n")
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def stop(self, kill: bool = False) -> None:
+        if not kill:
+            try:
+                self.process.stdin.close()  # the worker ends at the end of its input
+                self.process.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                kill = True
+        if kill and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
 
 
-def _run_all(queue, tests, options, results, bar) -> None:
-    context = _context()
-    running: dict[object, _Running] = {}
-    while queue or running:
-        while queue and len(running) < max(1, options.jobs):
-            pending = queue.popleft()
-            receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(target=run_job, args=(pending.job, sender), daemon=True)
-            process.start()
-            sender.close()  # so a worker that dies shows up as a closed pipe
-            now = time.monotonic()
-            running[receiver] = _Running(
-                pending.job,
-                pending.path,
-                process,
-                receiver,
-                now,
-                now + pending.wall_seconds,
-                notes=list(pending.notes),
-            )
-        soonest = min(entry.deadline for entry in running.values())
-        ready = wait(list(running), timeout=max(0.05, min(0.5, soonest - time.monotonic())))
-        for connection in ready:
-            entry = running[connection]
-            _receive(entry)
-            if entry.done:
-                del running[connection]
-                _finish(entry, tests, results, bar, killed=False)
-        now = time.monotonic()
-        for connection, entry in list(running.items()):
-            if now > entry.deadline:
-                del running[connection]
-                entry.notes.append(
-                    f"stopped at the hard deadline of {entry.deadline - entry.started:.0f} s; "
-                    "cells after that point were not run"
-                )
-                _finish(entry, tests, results, bar, killed=True)
+def _run_all(queue, tests, options, results, bar, root: Path) -> None:
+    selector = selectors.DefaultSelector()
+    workers: list[_Worker] = []
+    with open(root / "workers.log", "wb") as log:
+        try:
+            while queue or any(worker.current for worker in workers):
+                _hand_out(queue, workers, selector, options, log)
+                busy = [worker for worker in workers if worker.current]
+                soonest = min(worker.current.deadline for worker in busy)
+                timeout = max(0.05, min(0.5, soonest - time.monotonic()))
+                for key, _ in selector.select(timeout):
+                    worker = key.data
+                    messages = worker.read_messages()
+                    if messages is None:  # the worker process is gone
+                        worker.current.notes.append("the grading worker stopped unexpectedly")
+                        _retire(worker, workers, selector, tests, results, bar, killed=True)
+                        continue
+                    for message in messages:
+                        if _record(worker.current, message):
+                            _finish(worker.current, tests, results, bar)
+                            worker.current = None
+                now = time.monotonic()
+                for worker in [worker for worker in workers if worker.current]:
+                    if now > worker.current.deadline:
+                        limit = worker.current.deadline - worker.current.started
+                        worker.current.notes.append(
+                            f"stopped at the hard deadline of {limit:.0f} s; "
+                            "cells after that point were not run"
+                        )
+                        _retire(worker, workers, selector, tests, results, bar, killed=True)
+        finally:
+            for worker in workers:
+                selector.unregister(worker.process.stdout)
+                worker.stop(kill=worker.current is not None)
+            selector.close()
 
 
-def _receive(entry: _Running) -> None:
-    """Read every waiting message from a worker; a closed pipe means it is done."""
-    try:
-        while entry.connection.poll():
-            kind, payload = entry.connection.recv()
-            if kind == "cell":
-                grade_id, status, feedback = payload
-                entry.outcomes[grade_id] = (status, feedback)
-            elif kind in ("note", "stuck", "died"):
-                entry.notes.append(payload)
-            elif kind == "probes":
-                entry.probes = payload
-            elif kind == "done":
-                entry.done = True
-                return
-    except (EOFError, OSError):
-        entry.notes.append("the grading worker stopped unexpectedly")
-        entry.done = True
+def _hand_out(queue, workers, selector, options, log) -> None:
+    """Give each idle worker a job, starting workers up to ``options.jobs``."""
+    for worker in workers:
+        if queue and worker.current is None:
+            worker.start(_running(queue.popleft()))
+    while queue and len(workers) < max(1, options.jobs):
+        worker = _Worker(log)
+        selector.register(worker.process.stdout, selectors.EVENT_READ, worker)
+        workers.append(worker)
+        worker.start(_running(queue.popleft()))
 
 
-def _finish(entry: _Running, tests, results, bar, killed: bool) -> None:
-    if killed or entry.process.is_alive():
-        entry.process.join(timeout=10 if not killed else 0)
-        _kill_kernel(entry.job.private_dir)
-        if entry.process.is_alive():
-            entry.process.kill()
-        entry.process.join(timeout=10)
-    else:
-        entry.process.join(timeout=10)
-        _kill_kernel(entry.job.private_dir)  # the worker shut it down; make sure of it
-    try:
-        entry.connection.close()
-    except OSError:
-        pass
+def _running(pending: _Pending) -> _Running:
+    now = time.monotonic()
+    return _Running(
+        pending.job, pending.path, now, now + pending.wall_seconds, notes=list(pending.notes)
+    )
+
+
+def _retire(worker, workers, selector, tests, results, bar, killed: bool) -> None:
+    """Stop a worker (killing its kernel too) and score what its job reported."""
+    while worker.current is not None:  # what the worker said before it stops still counts
+        messages = worker.read_messages()
+        if not messages:
+            break
+        if any(_record(worker.current, message) for message in messages):
+            break
+    selector.unregister(worker.process.stdout)
+    workers.remove(worker)
+    worker.stop(kill=killed)
+    if worker.current is not None:
+        _finish(worker.current, tests, results, bar)
+
+
+def _record(entry: _Running, message) -> bool:
+    """Apply one message from a worker; True when the job is done."""
+    _, kind, payload = message
+    if kind == "cell":
+        grade_id, status, feedback = payload
+        entry.outcomes[grade_id] = (status, feedback)
+    elif kind in ("note", "stuck", "died"):
+        entry.notes.append(payload)
+    elif kind == "probes":
+        entry.probes = payload
+    return kind == "done"
+
+
+def _finish(entry: _Running, tests, results, bar) -> None:
+    _kill_kernel(entry.job.private_dir)  # normally already gone; after a kill, surely gone
     shutil.rmtree(entry.job.private_dir, ignore_errors=True)
     results[entry.job.index] = _score(entry, tests)
     bar.advance(entry.path)

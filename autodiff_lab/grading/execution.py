@@ -25,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 import zmq
+import zmq.asyncio
 from jupyter_client import AsyncKernelManager
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpecManager
@@ -198,7 +199,9 @@ def run_job(job: Job, stream) -> None:
     try:
         asyncio.run(_run(job, reporter))
     except Exception as error:  # report any grader-side failure, then go on to the next job
-        reporter.send("note", f"the grader failed on this submission: {type(error).__name__}: {error}")
+        reporter.send(
+            "note", f"the grader failed on this submission: {type(error).__name__}: {error}"
+        )
     reporter.send("done", None)
 
 
@@ -218,7 +221,9 @@ async def _run(job: Job, reporter: Reporter) -> None:
     spec_root = _write_kernel_spec(private_dir, job.limits)
     log_path = private_dir / "kernel" / "kernel.log"
     notebook = nbformat.reads(job.notebook_json, as_version=4)
+    context = zmq.asyncio.Context()  # ours, so it is closed when this job ends
     manager = AsyncKernelManager(
+        context=context,
         kernel_name=KERNEL_NAME,
         kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec_root)]),
         transport="ipc",
@@ -243,7 +248,11 @@ async def _run(job: Job, reporter: Reporter) -> None:
     with open(log_path, "wb") as log:
         try:
             async with client.async_setup_kernel(
-                cwd=str(cwd), env=kernel_environment(private_dir), stdout=log, stderr=log
+                cleanup_kc=True,  # shut the kernel down even though we made its manager
+                cwd=str(cwd),
+                env=kernel_environment(private_dir),
+                stdout=log,
+                stderr=log,
             ):
                 await _execute_cells(job, client, notebook, reporter)
         except DeadKernelError:
@@ -252,6 +261,8 @@ async def _run(job: Job, reporter: Reporter) -> None:
             if "kernel" not in str(error).lower():
                 raise
             reporter.send("note", f"the kernel did not start: {error}" + _log_hint(log_path))
+        finally:
+            context.destroy(linger=0)
 
 
 async def _execute_cells(job: Job, client: _GradingClient, notebook, reporter: Reporter) -> None:
@@ -301,9 +312,9 @@ async def _execute_cells(job: Job, client: _GradingClient, notebook, reporter: R
 
 def _outcome(reply: dict, cell, timeout: float) -> tuple[str, str]:
     """("passed" | "failed" | "timeout", feedback) from an execute reply."""
-    printed = _printed_text(cell)
     if reply.get("status") == "ok":
-        return "passed", printed
+        return "passed", ""
+    printed = _printed_text(cell)
     name = reply.get("ename", "an unknown error")
     if name == TIMEOUT_ERROR_NAME:
         return "timeout", f"ran longer than the {timeout:g} s limit and was interrupted"

@@ -137,8 +137,11 @@ def _division_hint(actual, expected):
     return "d(a/b)/da = 1/b and d(a/b)/db = -a/b**2 (or write a / b as a * b**-1)."
 
 
+_RDIVISION = "2 / b calls b.__rtruediv__(2): turn 2 into a Value, then divide it by self."
+
+
 def _rdivision_hint(actual, expected):
-    return "2 / b calls b.__rtruediv__(2): turn 2 into a Value, then divide it by self."
+    return _RDIVISION
 
 
 def _reuse_hint(actual, expected):
@@ -229,6 +232,7 @@ def _division_cases():
             (0.5, -0.125),
             ("data", "d/db"),
             hint=_rdivision_hint,
+            error_hints={TypeError: _RDIVISION},
         ),
     ]
 
