@@ -1,0 +1,186 @@
+# %% [markdown]
+# # Lesson 9 · Vector functions and their Jacobians
+#
+# Until now every function had one output. Many have several: a layer of a network
+# maps a vector to a vector, and so does **softmax**, which turns a classifier's raw
+# scores into probabilities. The derivative of such a function is a matrix, the
+# **Jacobian**:
+#
+# $$J_{ij} = \frac{\partial f_i}{\partial x_j}\qquad (m \text{ outputs} \times n \text{ inputs}).$$
+#
+# Row i says how output i reacts to each input; column j says how every output reacts
+# to input j. You will see that forward mode builds J one column per pass and reverse
+# mode one row per pass, and why that decides which one training uses.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+
+from autodiff_lab import jacobian, jvp, vjp
+from autodiff_lab import math as admath
+from autodiff_lab.display.plots import jacobian_build_steps, plot_jacobian, plot_jacobian_build
+
+np.set_printoptions(precision=4, suppress=True)
+
+# %% [markdown]
+# ## Softmax
+#
+# $$s_i = \frac{e^{x_i}}{\sum_k e^{x_k}}$$
+#
+# Every output is positive and together they add up to 1. The function below uses
+# `autodiff_lab.math.exp`, which accepts a float, a `Value` or a `Dual`, so the same
+# code runs plainly, in reverse mode and in forward mode.
+
+
+# %%
+def softmax(x):
+    """Softmax of a sequence of numbers, Values or Duals, as a list."""
+    exps = [admath.exp(xi) for xi in x]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+x = np.array([1.0, 2.0, 3.0])
+s = np.array(softmax(x))
+print("s =", s, "  sum =", round(s.sum(), 4))
+
+# %% [markdown]
+# ## Its Jacobian, by hand
+#
+# Each $s_i$ depends on *every* input, through the sum in the denominator. The quotient
+# rule, with $S = \sum_k e^{x_k}$ and $\partial S / \partial x_j = e^{x_j}$, gives
+#
+# $$\frac{\partial s_i}{\partial x_j}
+#   = \frac{\delta_{ij} e^{x_i} S - e^{x_i} e^{x_j}}{S^2}
+#   = s_i\,(\delta_{ij} - s_j),$$
+#
+# where $\delta_{ij}$ is 1 if i = j and 0 otherwise. So the diagonal holds
+# $s_i(1 - s_i)$ (raising your own score raises your own probability) and everything
+# off it is $-s_i s_j$ (raising anyone else's score lowers yours).
+#
+# ## Its Jacobian, by autodiff
+#
+# `jacobian(f, x, mode=...)` builds the whole matrix. Compare two of its entries with
+# the formula:
+
+# %%
+J = jacobian(softmax, x, mode="forward")
+print(J)
+print("J[0, 0] =", round(J[0, 0], 4), "  s0·(1 − s0) =", round(s[0] * (1 - s[0]), 4))
+print("J[0, 1] =", round(J[0, 1], 4), "  −s0·s1      =", round(-s[0] * s[1], 4))
+
+# %% [markdown]
+# As a picture: red is positive, blue negative. Two patterns stand out. The matrix is
+# symmetric, since $-s_i s_j = -s_j s_i$. And each row adds up to 0: the outputs
+# always sum to 1, so no change of the inputs can change that sum.
+
+# %%
+plot_jacobian(J, title="softmax Jacobian at x = (1, 2, 3)", decimals=3)
+plt.show()
+print("symmetric:", bool(np.allclose(J, J.T)), "  row sums:", np.round(J.sum(axis=1), 12) + 0.0)
+
+# %% [markdown]
+# ## Columns in forward mode, rows in reverse mode
+#
+# Forward mode pushes one tangent direction through the function. Seeding input j
+# with tangent 1 (and the others with 0) gives ∂f/∂x_j for every output at once:
+# **column j**. A Jacobian with n inputs takes n forward passes.
+
+# %%
+fig = plot_jacobian_build(softmax, x, mode="forward", decimals=3)
+plt.show()
+
+# %% [markdown]
+# Reverse mode pulls one output's sensitivity back. Seeding output i with adjoint 1
+# gives ∂f_i/∂x for every input at once: **row i**. A Jacobian with m outputs takes m
+# backward passes.
+
+# %%
+fig = plot_jacobian_build(softmax, x, mode="reverse", decimals=3)
+plt.show()
+
+# %% [markdown]
+# Both modes give the same matrix, to rounding:
+
+# %%
+J_reverse = jacobian(softmax, x, mode="reverse")
+print("forward and reverse agree to 1e-15:", bool(np.abs(J - J_reverse).max() < 1e-15))
+
+# %% [markdown]
+# You rarely need the whole matrix. A forward pass with tangent v computes the
+# product J·v directly (a **Jacobian-vector product**, `jvp`), and a backward pass with
+# seed u computes uᵀJ (a **vector-Jacobian product**, `vjp`). Neither ever forms J:
+
+# %%
+v = np.array([1.0, 0.0, -1.0])
+_, Jv = jvp(softmax, x, v)
+print("jvp:  J·v  =", Jv, "  from the matrix:", J @ v)
+
+u = np.array([0.0, 0.0, 1.0])
+_, pull_back = vjp(softmax, x)
+print("vjp:  uᵀJ  =", pull_back(u), "  from the matrix:", u @ J)
+
+# %% [markdown]
+# ## Why training uses reverse mode
+#
+# A classifier's loss is one number computed from many inputs. Take the cross-entropy
+# of softmax, −log s_k for the right class k, here with five scores and k = 2. Its
+# Jacobian is one row: the gradient. Forward mode needs five passes, one per input,
+# and each fills a single entry. Reverse mode gets the whole row in one pass.
+
+
+# %%
+def cross_entropy(scores, right_class=2):
+    return -admath.log(softmax(scores)[right_class])
+
+
+scores = np.array([0.5, -1.0, 2.0, 0.0, 1.5])
+passes = {
+    mode: len(jacobian_build_steps(cross_entropy, scores, mode)) for mode in ("forward", "reverse")
+}
+print("passes needed:", passes)
+fig = plot_jacobian_build(cross_entropy, scores, mode="forward", decimals=3)
+plt.show()
+
+# %% [markdown]
+# With a million weights instead of five scores, that is a million forward passes
+# against one backward pass. (The gradient has a tidy form too: s − e_k, the
+# probabilities minus the one-hot target.)
+
+# %%
+gradient = jacobian(cross_entropy, scores, mode="reverse")
+one_hot = np.eye(5)[2]
+print("gradient by reverse mode:", gradient)
+print("s − e_k:                 ", np.array(softmax(scores)) - one_hot)
+
+# %% [markdown]
+# ## A crack in this softmax
+#
+# Try large scores. e¹⁰⁰⁰ is larger than any float, so it becomes `inf`, and inf/inf
+# is `nan`:
+
+# %%
+print(softmax([1000.0, 1001.0, 1002.0]))
+
+# %% [markdown]
+# ## Your turn: exercise 2
+#
+# `exercises/release/softmax_jacobian.ipynb` asks you to
+#
+# 1. write a softmax that also works at [1000, 1001, 1002] (hint: softmax does not
+#    change when you add the same number to every input; which number keeps every
+#    exponent at or below 0?);
+# 2. turn the formula $J_{ij} = s_i(\delta_{ij} - s_j)$ into a function that returns the
+#    n × n matrix;
+# 3. check your matrix against `jacobian` in both modes.
+#
+# ## Try it
+#
+# Make one score much larger than the others, say x = (0, 0, 5), and look at the
+# Jacobian again. Predict first: what happens to the entries when softmax is almost
+# sure of its answer? (This is why a saturated softmax learns slowly.)
+
+# %%
+x_try = [0.0, 0.0, 5.0]
+plot_jacobian(jacobian(softmax, x_try), title=f"softmax Jacobian at x = {x_try}", decimals=3)
+plt.show()
