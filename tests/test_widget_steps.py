@@ -49,7 +49,7 @@ def test_backward_steps_are_seed_then_one_per_operation_in_reverse_order():
     assert [step.index for step in steps] == [0, 1, 2]
     assert steps[0].is_seed and steps[0].node is d and steps[0].edges == ()
     assert steps[1].node is d
-    assert steps[2].node is d.parents[1]  # b + c, named v4
+    assert steps[2].node is d.parents[1]  # b + c, named v1
     assert [edge.parent for edge in steps[1].edges] == [a, d.parents[1]]
     assert [edge.parent for edge in steps[2].edges] == [b, c]
     assert processed_nodes(steps, 2) == [d, d.parents[1]]
@@ -66,10 +66,10 @@ def test_backward_step_numbers_and_captions():
     assert to_a.adjoint_after == pytest.approx(-1.7)
     assert to_sum.local == pytest.approx(2.2)
     assert to_a.caption == "∂L/∂a += ∂L/∂d · ∂d/∂a = 1.0 · −1.7 = −1.7"
-    assert "∂L/∂v4 += ∂L/∂d · ∂d/∂v4 = 1.0 · 2.2 = 2.2" in steps[1].caption
-    assert steps[1].caption.startswith("d = a · v4 sends ∂L/∂d = 1.0")
-    assert "∂L/∂b += ∂L/∂v4 · ∂v4/∂b = 2.2 · 1.0 = 2.2" in steps[2].caption
-    assert "∂L/∂c += ∂L/∂v4 · ∂v4/∂c = 2.2 · 1.0 = 2.2" in steps[2].caption
+    assert "∂L/∂v1 += ∂L/∂d · ∂d/∂v1 = 1.0 · 2.2 = 2.2" in steps[1].caption
+    assert steps[1].caption.startswith("d = a · v1 sends ∂L/∂d = 1.0")
+    assert "∂L/∂b += ∂L/∂v1 · ∂v1/∂b = 2.2 · 1.0 = 2.2" in steps[2].caption
+    assert "∂L/∂c += ∂L/∂v1 · ∂v1/∂c = 2.2 · 1.0 = 2.2" in steps[2].caption
 
 
 def test_final_adjoints_equal_backward_and_the_curriculum_numbers():
@@ -129,13 +129,13 @@ def test_a_node_used_twice_gets_both_contributions():
     assert "so ∂L/∂x = 3.0 + 3.0 = 6.0" in edges[1].caption
 
 
-def test_unlabelled_nodes_are_named_by_topological_position():
+def test_unlabelled_nodes_are_named_like_the_trace():
     x1, x2 = Value(2.0), Value(3.0)
     f = (x1 + x2) * (x1 * x2)
     names = node_names(f)
     order = topological_order([f])
-    assert [names[node] for node in order] == ["v1", "v2", "v3", "v4", "v5"]
-    assert backward_steps(f)[0].caption.startswith("Start at the output v5")
+    assert [names[node] for node in order] == ["x1", "x2", "v1", "v2", "v3"]
+    assert backward_steps(f)[0].caption.startswith("Start at the output v3")
 
 
 def test_output_symbol_avoids_a_clash_with_a_node_called_L():
@@ -164,7 +164,7 @@ def test_forward_steps_fill_primals_in_topological_order_with_tangents():
     assert steps[0].caption == "a = 2.2 (input);  a\u0307 = 1.0 (the seed)"
     assert (
         steps[-1].caption
-        == "d = a · v4 = −3.74;  d\u0307 = a\u0307·v4 + a·v̇4 = 1.0·(−1.7) + 2.2·0.0 = −1.7"
+        == "d = a · v1 = −3.74;  d\u0307 = a\u0307·v1 + a·v\u03071 = 1.0·(−1.7) + 2.2·0.0 = −1.7"
     )
 
 
@@ -172,7 +172,10 @@ def test_forward_caption_of_a_product_matches_the_dual_number_rule():
     x1, x2 = Value(2.0), Value(3.0)
     f = (x1 + x2) * (x1 * x2)
     steps = forward_steps(f, seed=x1)
-    assert "v4 = v1 · v2 = 6.0;  v̇4 = v̇1·v2 + v1·v̇2 = 1.0·3.0 + 2.0·0.0 = 3.0" in steps[3].caption
+    assert (
+        "v2 = x1 · x2 = 6.0;  v\u03072 = x\u03071·x2 + x1·x\u03072 = 1.0·3.0 + 2.0·0.0 = 3.0"
+        in steps[3].caption
+    )
     assert steps[-1].tangent == 21.0
     assert forward_steps(f, seed=x2)[-1].tangent == 16.0
 
@@ -181,7 +184,7 @@ def test_forward_steps_without_seed_show_only_values():
     a, b, c, d = article_graph()
     steps = forward_steps(d)
     assert all(step.tangent is None for step in steps)
-    assert steps[-1].caption == "d = a · v4 = −3.74"
+    assert steps[-1].caption == "d = a · v1 = −3.74"
 
 
 def test_forward_seed_must_be_an_input_of_the_graph():

@@ -184,7 +184,7 @@ def test_forward_stepper_without_seed_shows_values_only():
     *_, d = article_graph()
     stepper = ForwardStepper(d)
     stepper.go(4)
-    assert stepper.caption == "d = a · v4 = −3.74"
+    assert stepper.caption == "d = a · v1 = −3.74"
     assert "d = −3.74" in stepper.svg and "\u0307" not in stepper.svg
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -270,7 +271,7 @@ async def _execute_cells(job: Job, client: _GradingClient, notebook, reporter: R
     timeout = job.limits.cell_timeout
     for index, cell in enumerate(notebook.cells):
         grade_id = grade_id_of(cell)
-        label = grade_id or f"cell {index + 1}"
+        label = grade_id or _describe_cell(cell, index)
         try:
             await client.async_execute_cell(cell, index)
         except CellTimeoutError:
@@ -284,10 +285,9 @@ async def _execute_cells(job: Job, client: _GradingClient, notebook, reporter: R
                 reporter.send("cell", (grade_id, "timeout", f"stopped after {timeout:g} s"))
             return
         except DeadKernelError:
-            where = f"{label}" if cell.source.strip() else f"cell {index + 1}"
             reporter.send(
                 "died",
-                f"the kernel died during {where} (os._exit(), a crash, a signal or memory); "
+                f"the kernel died during {label} (os._exit(), a crash, a signal or memory); "
                 "later cells were not run"
                 + _log_hint(Path(job.private_dir) / "kernel" / "kernel.log"),
             )
@@ -308,6 +308,15 @@ async def _execute_cells(job: Job, client: _GradingClient, notebook, reporter: R
             _note_problem(reporter, label, grade_id in answers, status, reply, timeout)
     if job.exercise and job.probe_inputs:
         await _run_probes(job, client, notebook, reporter)
+
+
+def _describe_cell(cell, index: int) -> str:
+    """A student's own cell, named by its first line of code (the index means little to them)."""
+    lines = [line.strip() for line in cell.source.splitlines() if line.strip()]
+    if not lines:
+        return f"cell {index + 1}"
+    first = lines[0] if len(lines[0]) <= 40 else lines[0][:39] + "…"
+    return f"your cell {index + 1} (`{first}`)"
 
 
 def _outcome(reply: dict, cell, timeout: float) -> tuple[str, str]:
@@ -332,7 +341,8 @@ def _note_problem(reporter, label, is_answer, status, reply, timeout) -> None:
     elif name == "MemoryError":
         reporter.send("note", f"{label} ran out of memory (MemoryError)")
     elif is_answer or name in ("SyntaxError", "IndentationError"):
-        value = str(reply.get("evalue", ""))[:200]
+        # "(3336.py, line 2)" names IPython's temporary file; the line number is what helps.
+        value = re.sub(r"\(\d+\.py, (line \d+)\)", r"(\1)", str(reply.get("evalue", "")))[:200]
         reporter.send("note", f"{label} raised {name}" + (f": {value}" if value else ""))
 
 

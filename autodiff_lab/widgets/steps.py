@@ -39,16 +39,23 @@ def format_number(number, digits: int = 4) -> str:
 
 
 def node_names(output: Value) -> dict[Value, str]:
-    """Every node's name: its label if set, else v1, v2, … by topological position."""
+    """Every node's name: its label if set, else v1, v2, … for operations in
+    topological order (the numbering `trace` uses) and x1, x2, … for leaves."""
     _require_value(output, "node_names")
     return _names(topological_order([output]))
 
 
 def _names(order: Sequence[Value]) -> dict[Value, str]:
-    return {
-        node: node.label if node.label is not None else f"v{position}"
-        for position, node in enumerate(order, start=1)
-    }
+    names = {}
+    counts = {"x": 0, "v": 0}
+    for node in order:
+        if node.label is not None:
+            names[node] = node.label
+            continue
+        letter = "x" if node.is_leaf else "v"
+        counts[letter] += 1
+        names[node] = f"{letter}{counts[letter]}"
+    return names
 
 
 def tangent_name(name: str) -> str:
