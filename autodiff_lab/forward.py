@@ -67,7 +67,7 @@ class Dual:
         return f"Dual({_short(self.primal)}, {_short(self.tangent)}{tag})"
 
     def __str__(self) -> str:
-        return f"{self.primal} + {self.tangent}ε"
+        return f"{_short(self.primal)} + {_short(self.tangent)}ε"
 
     # -- arithmetic ------------------------------------------------------------
     def __add__(self, other):

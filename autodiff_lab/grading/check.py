@@ -105,7 +105,9 @@ class CheckReport:
             if result.hint:
                 lines.append(f"      Hint: {result.hint}")
         passed = len(self.results) - len(self.failures)
-        if self.passed:
+        if self.passed and len(self.results) == 1:
+            lines.append(f"The check of {self.part!r} passed.")
+        elif self.passed:
             lines.append(f"All {len(self.results)} checks of {self.part!r} passed.")
         else:
             lines.append(f"{passed} of {len(self.results)} checks of {self.part!r} passed.")
