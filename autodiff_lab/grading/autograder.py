@@ -273,7 +273,9 @@ def _run_all(queue, tests, options, results, bar, root: Path) -> None:
                     worker = key.data
                     messages = worker.read_messages()
                     if messages is None:  # the worker process is gone
-                        worker.current.notes.append("the grading worker stopped unexpectedly")
+                        worker.current.notes.append(
+                            "the grading worker stopped unexpectedly" + _last_line(log.name)
+                        )
                         _retire(worker, workers, selector, tests, results, bar, killed=True)
                         continue
                     for message in messages:
@@ -294,6 +296,15 @@ def _run_all(queue, tests, options, results, bar, root: Path) -> None:
                 selector.unregister(worker.process.stdout)
                 worker.stop(kill=worker.current is not None)
             selector.close()
+
+
+def _last_line(log_path: str) -> str:
+    """The last line a worker wrote to its error log, to say why it stopped."""
+    try:
+        lines = Path(log_path).read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return f" ({lines[-1][:200]})" if lines else ""
 
 
 def _hand_out(queue, workers, selector, options, log) -> None:

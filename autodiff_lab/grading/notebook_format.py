@@ -107,7 +107,6 @@ test.__test__ = False  # a builder, not a pytest test function
 def exercise_notebook(name: str, cells: Iterable[NotebookNode]) -> NotebookNode:
     """An instructor notebook for exercise ``name``, checked against nbgrader's rules."""
     notebook = new_notebook(
-        cells=list(cells),
         metadata={
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
             "language_info": {"name": "python"},
@@ -115,6 +114,7 @@ def exercise_notebook(name: str, cells: Iterable[NotebookNode]) -> NotebookNode:
             "autodiff_lab": {"exercise": name},
         },
     )
+    notebook.cells = list(cells)  # after new_notebook, whose validation would rename twin ids
     problems = format_problems(notebook)
     if problems:
         raise ExerciseFormatError(f"exercise {name!r}: " + "; ".join(problems))
