@@ -1,0 +1,210 @@
+"""Exercise 4: dual numbers from scratch, and derivatives from one evaluation."""
+
+from autodiff_lab.grading.notebook_format import given, prompt, solution, test
+
+NAME = "dual_numbers"
+
+INTRO = r"""
+# Exercise 4: dual numbers from scratch
+
+A dual number is $a + b\,\varepsilon$ with one rule: $\varepsilon^2 = 0$.
+Evaluate a function at $x + 1\cdot\varepsilon$ and the answer is
+$f(x) + f'(x)\,\varepsilon$: the $\varepsilon$ part carries the derivative
+along (forward mode). For example $(3 + \varepsilon)^2 + 1 = 10 + 6\varepsilon$.
+
+You will write a `DualNumber` class, the functions `dual_sin` and `dual_exp`,
+and `derivative(f, x)`. The package has its own `autodiff_lab.Dual`; don't
+use it here, but feel free to compare your answers with it afterwards.
+"""
+
+GIVEN = """
+import math
+
+from autodiff_lab.grading import check
+"""
+
+ARITHMETIC_PROMPT = r"""
+## Part 1: arithmetic
+
+`DualNumber(primal, tangent=0.0)` keeps `.primal` (a) and `.tangent` (b).
+Write `+`, `-`, `*`, `/` and unary `-`, where the other operand may be a
+DualNumber or a plain number on either side (`x + 1`, `2 * x`, `1 / x`). A
+plain number c is the dual number $c + 0\varepsilon$ (`DualNumber.lift`
+makes it). Expand the product and the quotient by hand, dropping
+$\varepsilon^2$, before you code them.
+"""
+
+ARITHMETIC_ANSWER = '''
+class DualNumber:
+    """a + b·ε with ε² = 0: primal a and tangent b."""
+
+    def __init__(self, primal, tangent=0.0):
+        self.primal = float(primal)
+        self.tangent = float(tangent)
+
+    def __repr__(self):
+        return f"DualNumber({self.primal:.6g}, {self.tangent:.6g})"
+
+    @staticmethod
+    def lift(other):
+        """A plain number c becomes the dual number c + 0ε."""
+        return other if isinstance(other, DualNumber) else DualNumber(other)
+
+    def __add__(self, other):
+        """(a + a'ε) + (b + b'ε)"""
+        ### BEGIN SOLUTION
+        other = self.lift(other)
+        return DualNumber(self.primal + other.primal, self.tangent + other.tangent)
+        ### END SOLUTION
+
+    def __neg__(self):
+        """-(a + a'ε)"""
+        ### BEGIN SOLUTION
+        return DualNumber(-self.primal, -self.tangent)
+        ### END SOLUTION
+
+    def __sub__(self, other):
+        """(a + a'ε) - (b + b'ε)"""
+        ### BEGIN SOLUTION
+        return self + (-self.lift(other))
+        ### END SOLUTION
+
+    def __rsub__(self, other):
+        """other - self, for a plain number other (as in 5 - x)"""
+        ### BEGIN SOLUTION
+        return self.lift(other) + (-self)
+        ### END SOLUTION
+
+    def __mul__(self, other):
+        """(a + a'ε)(b + b'ε), with ε² = 0"""
+        ### BEGIN SOLUTION
+        other = self.lift(other)
+        return DualNumber(
+            self.primal * other.primal,
+            self.primal * other.tangent + self.tangent * other.primal,
+        )
+        ### END SOLUTION
+
+    def __truediv__(self, other):
+        """(a + a'ε) / (b + b'ε)"""
+        ### BEGIN SOLUTION
+        other = self.lift(other)
+        return DualNumber(
+            self.primal / other.primal,
+            (self.tangent * other.primal - self.primal * other.tangent) / other.primal**2,
+        )
+        ### END SOLUTION
+
+    def __rtruediv__(self, other):
+        """other / self, for a plain number other (as in 1 / x)"""
+        ### BEGIN SOLUTION
+        return self.lift(other) / self
+        ### END SOLUTION
+
+    # x + y and x * y don't depend on the order, so the reflected versions are the same.
+    __radd__ = __add__
+    __rmul__ = __mul__
+'''
+
+ARITHMETIC_TESTS = """
+check("dual_arithmetic", strict=True)
+### BEGIN HIDDEN TESTS
+x = DualNumber(2.0, 1.0)
+y = 5 - x / (x * x + 3)
+assert math.isclose(y.primal, 5 - 2 / 7), "5 - x / (x*x + 3): primal"
+assert math.isclose(y.tangent, -(7 - 2 * 2 * 2) / 49), "5 - x / (x*x + 3): tangent"
+z = (x * x * x) / x
+assert math.isclose(z.tangent, 4.0), "x*x*x / x has slope 2x = 4 at x = 2"
+w = DualNumber(1.5, 2.0) * DualNumber(-2.0, 0.5)
+assert (w.primal, w.tangent) == (-3.0, 1.5 * 0.5 + 2.0 * -2.0), "a product of two duals"
+### END HIDDEN TESTS
+"""
+
+FUNCTIONS_PROMPT = r"""
+## Part 2: sin and exp
+
+$\sin(a + b\varepsilon) = \sin a + b \cos a\,\varepsilon$ and
+$e^{a + b\varepsilon} = e^a + b\,e^a\,\varepsilon$ (Taylor's theorem, with
+$\varepsilon^2 = 0$). Write `dual_sin(x)` and `dual_exp(x)` for a DualNumber
+`x` (let a plain number through as `math.sin`/`math.exp` of it).
+"""
+
+FUNCTIONS_ANSWER = '''
+def dual_sin(x):
+    """sin of a DualNumber (or of a plain number)."""
+    ### BEGIN SOLUTION
+    if not isinstance(x, DualNumber):
+        return math.sin(x)
+    return DualNumber(math.sin(x.primal), x.tangent * math.cos(x.primal))
+    ### END SOLUTION
+
+
+def dual_exp(x):
+    """exp of a DualNumber (or of a plain number)."""
+    ### BEGIN SOLUTION
+    if not isinstance(x, DualNumber):
+        return math.exp(x)
+    out = math.exp(x.primal)
+    return DualNumber(out, x.tangent * out)
+    ### END SOLUTION
+'''
+
+FUNCTIONS_TESTS = """
+check("dual_functions", strict=True)
+### BEGIN HIDDEN TESTS
+x = DualNumber(0.3, 1.0)
+y = dual_exp(dual_sin(x) * 2)
+assert math.isclose(y.primal, math.exp(2 * math.sin(0.3))), "exp(2 sin x): primal"
+assert math.isclose(y.tangent, math.exp(2 * math.sin(0.3)) * 2 * math.cos(0.3)), "its tangent"
+assert math.isclose(dual_sin(DualNumber(1.0, 3.0)).tangent, 3 * math.cos(1.0)), "tangent 3"
+assert math.isclose(dual_exp(0.0), 1.0), "dual_exp of a plain number"
+### END HIDDEN TESTS
+"""
+
+DERIVATIVE_PROMPT = """
+## Part 3: derivatives
+
+`derivative(f, x)` evaluates `f` once at `DualNumber(x, 1.0)` and returns the
+tangent of the result, a plain float. If `f` returns a plain number (it did not
+depend on its input), the derivative is 0.
+"""
+
+DERIVATIVE_ANSWER = '''
+def derivative(f, x):
+    """f'(x), from one evaluation of f at x + ε."""
+    ### BEGIN SOLUTION
+    result = f(DualNumber(x, 1.0))
+    return result.tangent if isinstance(result, DualNumber) else 0.0
+    ### END SOLUTION
+'''
+
+DERIVATIVE_TESTS = """
+check("dual_derivative", strict=True)
+print("f'(1.5) for f(x) = sin(x²):", round(derivative(lambda x: dual_sin(x * x), 1.5), 4))
+### BEGIN HIDDEN TESTS
+from autodiff_lab import derivative as reference_derivative
+from autodiff_lab import math as admath
+
+for point in (-2.5, 0.7, 3.0):
+    mine = derivative(lambda x: dual_exp(x * 0.5) / (x * x + 1) - 2 / x, point)
+    reference = reference_derivative(lambda x: admath.exp(x * 0.5) / (x * x + 1) - 2 / x, point)
+    assert math.isclose(mine, reference), f"derivative at {point}"
+assert derivative(lambda x: 7, 1.0) == 0.0, "a constant function"
+### END HIDDEN TESTS
+"""
+
+
+def cells():
+    return [
+        prompt(INTRO, "intro"),
+        given(GIVEN, "imports"),
+        prompt(ARITHMETIC_PROMPT, "arithmetic_prompt"),
+        solution(ARITHMETIC_ANSWER, "dual_class"),
+        test(ARITHMETIC_TESTS, "arithmetic_tests", points=3),
+        prompt(FUNCTIONS_PROMPT, "functions_prompt"),
+        solution(FUNCTIONS_ANSWER, "dual_functions"),
+        test(FUNCTIONS_TESTS, "function_tests", points=2),
+        prompt(DERIVATIVE_PROMPT, "derivative_prompt"),
+        solution(DERIVATIVE_ANSWER, "derivative_answer"),
+        test(DERIVATIVE_TESTS, "derivative_tests", points=2),
+    ]

@@ -1,0 +1,79 @@
+"""Build student submissions for grading tests, with nbformat (never hand-written JSON)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell
+
+from autodiff_lab.grading.notebook_format import ANSWER, TEST, grade_id_of, role_of
+from autodiff_lab.grading.release import release_notebook
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = ROOT / "exercises" / "source"
+RELEASES = ROOT / "exercises" / "release"
+
+
+def source(name: str) -> nbformat.NotebookNode:
+    return nbformat.read(SOURCES / f"{name}.ipynb", as_version=4)
+
+
+def solved(name: str) -> nbformat.NotebookNode:
+    """A student notebook whose answers are the instructor's (the release with them filled in)."""
+    answers = {
+        grade_id_of(cell): cell.source for cell in source(name).cells if role_of(cell) == ANSWER
+    }
+    return submission(name, answers)
+
+
+def submission(
+    name: str,
+    answers: dict[str, str] | None = None,
+    *,
+    extra_after: dict[str, list[str]] | None = None,
+    replace_tests: dict[str, str] | None = None,
+    drop: tuple[str, ...] = (),
+    base: nbformat.NotebookNode | None = None,
+) -> nbformat.NotebookNode:
+    """The released notebook with answers filled in, extra code cells and edits."""
+    notebook = copy.deepcopy(base) if base is not None else release_notebook(source(name))
+    cells = []
+    for cell in notebook.cells:
+        grade_id = grade_id_of(cell)
+        if grade_id in drop:
+            continue
+        if answers and grade_id in answers:
+            cell.source = answers[grade_id]
+        if replace_tests and grade_id in replace_tests:
+            cell.source = replace_tests[grade_id]
+        cells.append(cell)
+        for code in (extra_after or {}).get(grade_id, []):
+            cells.append(new_code_cell(code))
+    notebook.cells = cells
+    return notebook
+
+
+def save(notebook: nbformat.NotebookNode, path: Path) -> Path:
+    nbformat.write(notebook, path)
+    return path
+
+
+def run_in_process(
+    notebook: nbformat.NotebookNode, *, until: str | None = None, tests: bool = True
+) -> dict:
+    """Execute a notebook's code cells in one fresh namespace, stopping before ``until``.
+
+    With ``tests=False`` the test cells are skipped.
+
+    Cells run in order, as a kernel would run them, but in this process: quick for
+    tests that check our exercises' code rather than the kernel machinery.
+    """
+    namespace: dict = {"__name__": "__main__"}
+    for index, cell in enumerate(notebook.cells):
+        if grade_id_of(cell) == until:
+            break
+        if cell.cell_type == "code" and (tests or role_of(cell) != TEST):
+            exec(compile(cell.source, f"<cell {index} {grade_id_of(cell)}>", "exec"), namespace)
+    return namespace

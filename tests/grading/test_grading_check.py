@@ -1,0 +1,315 @@
+"""Student self-checks: solutions pass, stubs fail politely, usual mistakes get their hint.
+
+Everything here runs in this process (the exercises' cells are exec'd into a
+namespace), so it is quick; the kernel machinery is tested in
+test_grading_autograder.py.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+import builders
+import pytest
+
+from autodiff_lab.grading import check, part_names, run_checks
+from autodiff_lab.grading.catalogue import EXERCISES, PARTS, PROBES
+from autodiff_lab.grading.notebook_format import TEST, grade_id_of, role_of
+from autodiff_lab.grading.probes import judge, run_probes
+from autodiff_lab.grading.release import release_notebook
+
+
+def parts_of(exercise: str) -> list[str]:
+    return [name for name, part in PARTS.items() if part.exercise == exercise]
+
+
+@pytest.fixture(scope="module")
+def solved_namespaces():
+    return {name: builders.run_in_process(builders.source(name)) for name in EXERCISES}
+
+
+@pytest.fixture(scope="module")
+def stub_namespaces():
+    return {
+        name: builders.run_in_process(release_notebook(builders.source(name)), tests=False)
+        for name in EXERCISES
+    }
+
+
+def with_answer(exercise: str, grade_id: str, code: str) -> dict:
+    """The namespace of a student whose answer cell ``grade_id`` holds ``code``."""
+    notebook = builders.submission(exercise, {grade_id: code}, base=builders.solved(exercise))
+    return builders.run_in_process(notebook, tests=False)
+
+
+def failures(part: str, namespace: dict) -> str:
+    report = run_checks(part, namespace)
+    assert not report.passed, f"{part} should fail here"
+    return report.text()
+
+
+# -- solutions and stubs ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_every_part_passes_on_the_solution(exercise, solved_namespaces):
+    for part in parts_of(exercise):
+        report = run_checks(part, solved_namespaces[exercise])
+        assert report.passed, report.text()
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_every_part_fails_on_the_stub_and_says_it_is_not_written(exercise, stub_namespaces):
+    for part in parts_of(exercise):
+        report = run_checks(part, stub_namespaces[exercise])
+        assert report.failures and all(
+            failure.exception == "NotImplementedError" for failure in report.failures
+        )
+        assert "not written yet" in report.text()
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_released_test_cells_fail_with_not_implemented_error(exercise, stub_namespaces):
+    released = release_notebook(builders.source(exercise))
+    test_cells = [cell for cell in released.cells if role_of(cell) == TEST]
+    assert test_cells
+    for cell in test_cells:
+        namespace = dict(stub_namespaces[exercise])
+        with pytest.raises(NotImplementedError):
+            exec(cell.source, namespace)
+
+
+def test_every_check_is_called_by_a_test_cell_of_its_exercise():
+    for name, part in PARTS.items():
+        cells = builders.source(part.exercise).cells
+        calls = [c for c in cells if role_of(c) == TEST and f'check("{name}"' in c.source]
+        assert len(calls) == 1, name
+    assert sorted(PARTS) == part_names()
+
+
+# -- the usual mistakes get their hint -------------------------------------------------------
+
+VALUE_CLASS_MISTAKES = {
+    "naive tanh": (
+        "tanh",
+        "def tanh(self):\n"
+        "        e = math.exp(2 * self.data)\n"
+        "        t = (e - 1) / (e + 1)\n"
+        '        return self._new(t, (self,), (1 - t * t,), "tanh")',
+        ["OverflowError", "math.tanh", "line"],
+    ),
+    "= instead of +=": (
+        "backward",
+        "def backward(self):\n"
+        "        self.grad = 1.0\n"
+        "        for node in reversed(self.topological_order()):\n"
+        "            for parent, local in zip(node.parents, node.local_partials):\n"
+        "                parent.grad = local * node.grad",
+        ["x.grad: expected 7, got", "never parent.grad = ...", "accumulate until zeroed"],
+    ),
+    "forward order": (
+        "backward",
+        "def backward(self):\n"
+        "        self.grad = 1.0\n"
+        "        for node in self.topological_order():\n"
+        "            for parent, local in zip(node.parents, node.local_partials):\n"
+        "                parent.grad += local * node.grad",
+        ["every grad is 0", "reversed(self.topological_order())"],
+    ),
+    "division sign": (
+        "division",
+        "def __truediv__(self, other):\n"
+        "        other = self._lift(other)\n"
+        "        partials = (1 / other.data, self.data / other.data**2)\n"
+        '        return self._new(self.data / other.data, (self, other), partials, "/")',
+        ["d/db: expected -0.75, got 0.75", "minus sign", "__rtruediv__"],
+    ),
+}
+
+
+def _replace_method(exercise_source: str, method: str, new_code: str) -> str:
+    """The solution's class with one method replaced (solution markers removed)."""
+    pattern = re.compile(rf"    def {method}\(self.*?(?=\n    def |\Z)", re.S)
+    assert pattern.search(exercise_source), method
+    return pattern.sub(lambda _: "    " + new_code + "\n", exercise_source, count=1)
+
+
+@pytest.mark.parametrize("mistake", sorted(VALUE_CLASS_MISTAKES))
+def test_value_class_mistakes_get_their_hint(mistake):
+    part, code, expected_phrases = VALUE_CLASS_MISTAKES[mistake]
+    answer = builders.solved("value_class").cells[3].source
+    assert grade_id_of(builders.solved("value_class").cells[3]) == "value_answer"
+    method = code.split("(")[0].removeprefix("def ")
+    namespace = with_answer("value_class", "value_answer", _replace_method(answer, method, code))
+    text = failures(part, namespace)
+    for phrase in expected_phrases:
+        assert phrase in text, text
+
+
+def test_naive_softmax_overflow_gets_the_shift_hint():
+    naive = (
+        "def softmax(x):\n"
+        "    exps = [admath.exp(xi) for xi in x]\n"
+        "    total = sum(exps)\n"
+        "    return [e / total for e in exps]"
+    )
+    text = failures("softmax", with_answer("softmax_jacobian", "softmax_answer", naive))
+    assert "softmax([1000, 1001, 1002])" in text and "subtract the largest input" in text
+
+
+def test_softmax_with_math_exp_gets_the_admath_hint():
+    float_only = (
+        "import math\n"
+        "def softmax(x):\n"
+        "    shift = max(x)\n"
+        "    exps = [math.exp(xi - shift) for xi in x]\n"
+        "    return [e / sum(exps) for e in exps]"
+    )
+    namespace = with_answer("softmax_jacobian", "softmax_answer", float_only)
+    assert "admath.exp" in failures("softmax", namespace)
+    assert "admath.exp" in failures("softmax_autodiff", namespace)
+
+
+def test_wrong_sign_in_the_softmax_jacobian_off_diagonal_is_named():
+    plus = (
+        "def softmax_jacobian(x):\n"
+        "    s = np.array(softmax(x), dtype=float)\n"
+        "    return np.diag(s) - np.diag(s * s) + (np.outer(s, s) - np.diag(s * s))"
+    )
+    text = failures("softmax_jacobian", with_answer("softmax_jacobian", "jacobian_answer", plus))
+    assert "off-diagonal entries have the wrong sign" in text
+
+
+def test_training_without_zeroing_the_grads_is_named():
+    no_zero = (
+        "def train(model, inputs, targets, steps=500, learning_rate=2.0):\n"
+        "    losses = []\n"
+        "    for _ in range(steps):\n"
+        "        loss = mse_loss(model, inputs, targets)\n"
+        "        loss.backward()\n"
+        "        for p in model.parameters():\n"
+        "            p.data -= learning_rate * p.grad\n"
+        "        losses.append(loss.data)\n"
+        "    return losses"
+    )
+    text = failures("train", with_answer("xor_mlp", "train_answer", no_zero))
+    assert "gradients pile up across steps" in text
+    assert "✔ train(model(x) = w·(x1 + x2), steps=1" in text  # one step cannot show it
+
+
+def test_sum_instead_of_mean_is_named():
+    summed = (
+        "def mse_loss(model, inputs, targets):\n"
+        "    return sum((model(x) - t) ** 2 for x, t in zip(inputs, targets))"
+    )
+    assert "divide by the number of examples" in failures(
+        "mse_loss", with_answer("xor_mlp", "loss_answer", summed)
+    )
+
+
+def test_a_missed_path_in_the_adjoint_trace_is_named():
+    one_path = (
+        "def adjoint_trace(x1, x2):\n"
+        "    v1, v2, v3 = primal_trace(x1, x2)\n"
+        "    return {'v3': 1.0, 'v2': v1, 'v1': v2, 'x1': v2, 'x2': v2 + v1 * x1}"
+    )
+    text = failures("adjoint_trace", with_answer("wengert_list", "adjoint_answer", one_path))
+    assert "x1_bar: expected 21, got 6" in text and "sums two paths" in text
+
+
+def test_a_derivative_that_ignores_constant_functions_is_explained():
+    careless = "def derivative(f, x):\n    return f(DualNumber(x, 1.0)).tangent"
+    text = failures("dual_derivative", with_answer("dual_numbers", "derivative_answer", careless))
+    assert "AttributeError" in text and "its derivative is 0" in text
+
+
+# -- never a bare traceback ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body, name",
+    [
+        ("raise KeyError('oops')", "KeyError"),
+        ("import sys; sys.exit(3)", "SystemExit"),
+        ("return self.exp()", "RecursionError"),
+    ],
+)
+def test_exceptions_from_student_code_are_explained_not_raised(body, name, capsys):
+    namespace = builders.run_in_process(builders.solved("value_class"), tests=False)
+    exec(f"class Value(Value):\n    def exp(self):\n        {body}\n", namespace)
+    check("exp", namespace)  # must not raise
+    printed = capsys.readouterr().out
+    assert f"your code raised {name}" in printed and "Traceback" not in printed
+    assert "in your code, in exp(), line" in printed
+
+
+def test_strict_check_raises_an_assertion_for_wrong_answers():
+    namespace = builders.run_in_process(builders.solved("dual_numbers"), tests=False)
+    exec("def derivative(f, x):\n    return 2.0\n", namespace)
+    with pytest.raises(AssertionError, match="checks of 'dual_derivative' failed"):
+        check("dual_derivative", namespace, strict=True)
+
+
+def test_a_missing_name_asks_to_run_the_cell_above(capsys):
+    check("tanh", {})
+    printed = capsys.readouterr().out
+    assert "`Value` is not defined yet" in printed and "Run the cell" in printed
+
+
+def test_an_unknown_part_lists_the_known_ones(capsys):
+    check("tahn", {})
+    printed = capsys.readouterr().out
+    assert "there is no check called 'tahn'" in printed and "tanh" in printed
+    with pytest.raises(AssertionError, match="there is no check called 'tahn'"):
+        check("tahn", {}, strict=True)
+
+
+def test_check_reads_the_callers_globals(capsys):
+    namespace = builders.run_in_process(builders.solved("wengert_list"), tests=False)
+    exec('check("primal_trace")', namespace)  # no namespace given: the notebook's globals
+    assert "All 2 checks of 'primal_trace' passed." in capsys.readouterr().out
+
+
+def test_feedback_is_deterministic_and_free_of_addresses(stub_namespaces, capsys):
+    for _ in range(2):
+        for part in part_names():
+            exercise = PARTS[part].exercise
+            check(part, stub_namespaces[exercise])
+    printed = capsys.readouterr().out
+    half = len(printed) // 2
+    assert printed[:half] == printed[half:]
+    assert not re.search(r"0x[0-9a-f]{6,}", printed)
+
+
+# -- the grader's probes ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_probes_agree_with_the_solution_and_name_real_test_cells(
+    exercise, solved_namespaces, capsys
+):
+    test_ids = {
+        grade_id_of(cell) for cell in builders.source(exercise).cells if role_of(cell) == TEST
+    }
+    probes = PROBES[exercise]
+    assert {probe.grade_id for probe in probes} <= test_ids
+    for seed in range(3):
+        rng = random.Random(seed)
+        inputs = {probe.grade_id: probe.sample(rng) for probe in probes}
+        run_probes(exercise, __import__("json").dumps(inputs), solved_namespaces[exercise])
+        verdicts = judge(exercise, inputs, capsys.readouterr().out)
+        assert verdicts == {grade_id: None for grade_id in inputs}
+
+
+def test_probes_catch_a_wrong_answer_and_a_silent_kernel(capsys):
+    namespace = with_answer(
+        "wengert_list",
+        "primal_answer",
+        "def primal_trace(x1, x2):\n    return [x1 + x2, x1 * x2, 30.0]",
+    )
+    inputs = {"primal_tests": [1.5, -0.5]}
+    run_probes("wengert_list", __import__("json").dumps(inputs), namespace)
+    verdict = judge("wengert_list", inputs, capsys.readouterr().out)["primal_tests"]
+    assert "value 3 was 30.0, expected -0.75" in verdict
+    assert "printed nothing" in judge("wengert_list", inputs, "")["primal_tests"]
