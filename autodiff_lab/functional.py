@@ -18,12 +18,17 @@ from .forward import Dual, new_tag, primal_of, tangent_of
 from .reverse import Value, backpropagate
 
 
-def _as_point(x, name: str = "x"):
-    """A float for a number, a float64 array for anything array-like."""
+def as_point(x, name: str = "x", who: str | None = None):
+    """A float for a number, a float64 array for anything array-like.
+
+    The check every function here (and the display tools) makes on a point:
+    a clear TypeError, naming ``who`` and ``name``, for anything else.
+    """
+    prefix = f"{who}: " if who else ""
     if isinstance(x, (Value, Dual)):
         raise TypeError(
-            f"{name} should be a plain number or array; got a {type(x).__name__} "
-            "(the functional API makes its own Values and Duals)"
+            f"{prefix}{name} should be a plain number or array; got a {type(x).__name__} "
+            "(this function makes its own Values and Duals)"
         )
     if isinstance(x, Real) and not isinstance(x, bool):
         return float(x)
@@ -31,7 +36,7 @@ def _as_point(x, name: str = "x"):
         array = np.asarray(x, dtype=float)
     except (TypeError, ValueError):
         raise TypeError(
-            f"{name} should be a number, a list of numbers or a numpy array, "
+            f"{prefix}{name} should be a number, a list of numbers or a numpy array, "
             f"got {type(x).__name__} ({x!r:.40})"
         ) from None
     return array
@@ -115,7 +120,7 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
         call_args = list(args)
         points = {}
         for position in positions:
-            points[position] = _as_point(args[position], f"argument {position}")
+            points[position] = as_point(args[position], f"argument {position}")
             call_args[position] = _wrap(points[position], Value)
         output = _scalar_output(f(*call_args), "grad")
         output.backward()
@@ -146,7 +151,7 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
 
 def vjp(f: Callable, x):
     """``(f(x), vjp_fn)`` where ``vjp_fn(u)`` is uᵀJ, one backward pass per call."""
-    point = _as_point(x)
+    point = as_point(x)
     inputs = _wrap(point, Value)
     result = f(inputs)
     outputs = (
@@ -183,8 +188,8 @@ def vjp(f: Callable, x):
 
 def jvp(f: Callable, x, v):
     """``(f(x), J·v)``: one forward pass with tangent ``v`` (same shape as x)."""
-    point = _as_point(x)
-    direction = _as_point(v, "v")
+    point = as_point(x)
+    direction = as_point(v, "v")
     if np.shape(direction) != np.shape(point):
         raise ValueError(f"v has shape {np.shape(direction)} but x has shape {np.shape(point)}")
     tag = new_tag()
@@ -209,7 +214,7 @@ def jacobian(f: Callable, x, mode: str = "reverse") -> np.ndarray:
     ``mode="forward"`` builds it column by column (one jvp per input);
     ``mode="reverse"`` row by row (one backward pass per output).
     """
-    point = _as_point(x)
+    point = as_point(x)
     if mode == "forward":
         columns = []
         for j in range(max(np.size(point), 1)):
@@ -235,8 +240,8 @@ def hvp(f: Callable, x, v):
     The reverse pass runs on Values whose data are dual numbers with tangent
     ``v``; the tangent of each resulting gradient is a component of H·v.
     """
-    point = _as_point(x)
-    direction = _as_point(v, "v")
+    point = as_point(x)
+    direction = as_point(v, "v")
     if np.shape(direction) != np.shape(point):
         raise ValueError(f"v has shape {np.shape(direction)} but x has shape {np.shape(point)}")
     tag = new_tag()
@@ -253,7 +258,7 @@ def hvp(f: Callable, x, v):
 
 def hessian(f: Callable, x):
     """The matrix of second derivatives, one forward-over-reverse pass per column."""
-    point = _as_point(x)
+    point = as_point(x)
     if isinstance(point, float):
         return hvp(f, point, 1.0)
     n = point.size

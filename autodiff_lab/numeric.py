@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .functional import _as_point, grad
+from .functional import as_point, grad
 
 _EPS = sys.float_info.epsilon
 _METHODS = ("central", "forward", "backward")
@@ -43,7 +43,7 @@ def numerical_derivative(f: Callable, x, h: float | None = None, method: str = "
         raise ValueError(f"method must be one of {', '.join(_METHODS)}; got {method!r}")
     if h is not None and not h > 0:
         raise ValueError(f"the step h must be a positive number, got {h!r}")
-    point = _as_point(x)
+    point = as_point(x)
     if isinstance(point, float):
         step = h if h is not None else default_step(point, method)
         return float(_difference(lambda t: float(f(t)), point, step, method))
@@ -93,7 +93,7 @@ def check_grad(f: Callable, *xs, tolerance: float = 1e-6) -> GradCheck:
     """
     if not xs:
         raise TypeError("check_grad(f, *xs) needs at least one point to check at")
-    points = [_as_point(x, f"argument {i}") for i, x in enumerate(xs)]
+    points = [as_point(x, f"argument {i}") for i, x in enumerate(xs)]
     analytic = grad(f, argnums=tuple(range(len(points))))(*points)
     numeric = []
     for i, point in enumerate(points):

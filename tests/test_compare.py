@@ -228,7 +228,7 @@ def test_html_table_has_one_row_per_method_and_escapes_text():
 
 
 def test_bad_inputs_are_explained():
-    with pytest.raises(TypeError, match="number or an array"):
+    with pytest.raises(TypeError, match="compare_methods: x should be a number, a list of numbers"):
         compare_methods(sin_of_square, "one point five")
     with pytest.raises(TypeError, match="could not run f on Values"):
         compare_methods(lambda x: math.sin(x), 1.5)  # the math module only takes floats

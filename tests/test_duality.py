@@ -114,7 +114,7 @@ def test_mistakes_are_explained():
         duality_view(nonlinear, [1.0, 2.0, 3.0], v=[1.0, 0.0])
     with pytest.raises(ValueError, match="one weight per output"):
         duality_view(nonlinear, [1.0, 2.0, 3.0], v=[1.0, 0.0, 0.0], u=[1.0])
-    with pytest.raises(TypeError, match="plain numbers"):
+    with pytest.raises(TypeError, match="x should be a plain number or array"):
         duality_view(lambda t: t, Value(1.0), v=1.0)
     calls = []
 

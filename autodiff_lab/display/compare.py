@@ -15,7 +15,7 @@ from numbers import Real
 
 import numpy as np
 
-from ..functional import jvp, vjp
+from ..functional import as_point, jvp, vjp
 from ..numeric import default_step
 from ..reverse import Value, topological_order
 
@@ -200,18 +200,6 @@ class _Counted:
         return self.f(*args)
 
 
-def _as_point(x):
-    if isinstance(x, Real) and not isinstance(x, bool):
-        return float(x)
-    try:
-        return np.asarray(x, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"compare_methods needs x to be a number or an array of numbers, "
-            f"got {type(x).__name__} ({x!r:.40})"
-        ) from None
-
-
 def _flat_floats(result) -> np.ndarray:
     """The outputs of f on plain numbers, as a flat float array."""
     items = np.asarray(result, dtype=object).ravel()
@@ -375,7 +363,7 @@ def compare_methods(f: Callable, x, exact=None) -> MethodComparison:
     derivative; otherwise the symbolic one is used, or forward mode's if f
     cannot be traced symbolically.
     """
-    point = _as_point(x)
+    point = as_point(x, who="compare_methods")
     try:
         graph, out_shape = _record_graph(f, point)
     except Exception as error:  # noqa: BLE001 - the table explains instead of crashing

@@ -21,6 +21,7 @@ from numbers import Real
 import numpy as np
 
 from ..forward import Dual, new_tag, tangent_of
+from ..functional import as_point
 from ..reverse import Value, backpropagate, topological_order
 from . import render
 from .graph import GraphDrawing, draw_graph, format_number
@@ -131,8 +132,8 @@ def duality_view(f: Callable, x, v, u=None) -> DualityView:
     >>> view.holds
     True
     """
-    point = _as_floats(x, "x")
-    direction = _as_floats(v, "v")
+    point = as_point(x, "x", who="duality_view()")
+    direction = as_point(v, "v", who="duality_view()")
     if np.shape(direction) != np.shape(point):
         raise ValueError(f"v has shape {np.shape(direction)} but x has shape {np.shape(point)}")
     scalar_input = np.ndim(point) == 0
@@ -166,23 +167,6 @@ def duality_view(f: Callable, x, v, u=None) -> DualityView:
     return DualityView(
         leaves, outputs, tangents, adjoints, weights, [float(t) for t in np.ravel(direction)]
     )
-
-
-def _as_floats(x, name: str):
-    if isinstance(x, (Value, Dual)):
-        raise TypeError(
-            f"duality_view() needs {name} as plain numbers, got a {type(x).__name__}; "
-            "it builds its own Values and Duals"
-        )
-    if isinstance(x, Real) and not isinstance(x, bool):
-        return float(x)
-    try:
-        return np.asarray(x, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"duality_view() needs {name} as a number or a list of numbers, "
-            f"got {type(x).__name__} ({x!r:.40})"
-        ) from None
 
 
 def _shaped(leaves: list, point):
