@@ -37,6 +37,7 @@ from .rules import (
     SUB,
     TANH,
     Primitive,
+    as_float,
 )
 
 _tags = itertools.count(1)
@@ -205,7 +206,7 @@ def _as_component(part, name: str):
     if kind is float or kind is Dual:
         return part
     if isinstance(part, Real) and kind is not bool:
-        return float(part)
+        return as_float(part)
     if kind in rules._CARRIER_RANK and rules._CARRIER_RANK[kind] < rules._CARRIER_RANK[Dual]:
         return part  # a symbolic expression
     raise TypeError(f"Dual() needs a real number as its {name}, got {kind.__name__} ({part!r:.40})")
@@ -218,10 +219,14 @@ def _apply_or_defer(primitive: Primitive, a, b):
     kind_a, kind_b = type(a), type(b)
     if kind_a is Dual and (kind_b is Dual and b.tag == a.tag):
         x, dx, y, dy, tag = a.primal, a.tangent, b.primal, b.tangent, a.tag
-    elif kind_a is Dual and (kind_b is float or kind_b is int):
-        x, dx, y, dy, tag = a.primal, a.tangent, float(b), 0.0, a.tag
-    elif kind_b is Dual and (kind_a is float or kind_a is int):
-        x, dx, y, dy, tag = float(a), 0.0, b.primal, b.tangent, b.tag
+    elif kind_a is Dual and kind_b is float:
+        x, dx, y, dy, tag = a.primal, a.tangent, b, 0.0, a.tag
+    elif kind_b is Dual and kind_a is float:
+        x, dx, y, dy, tag = a, 0.0, b.primal, b.tangent, b.tag
+    elif kind_a is Dual and kind_b is int:
+        x, dx, y, dy, tag = a.primal, a.tangent, as_float(b), 0.0, a.tag
+    elif kind_b is Dual and kind_a is int:
+        x, dx, y, dy, tag = as_float(a), 0.0, b.primal, b.tangent, b.tag
     else:
         return _apply_general(primitive, a, b)
     if (

@@ -38,6 +38,7 @@ from .rules import (
     SUB,
     TANH,
     Primitive,
+    as_float,
 )
 
 
@@ -304,7 +305,7 @@ def _as_data(data, where: str):
     if kind is float:
         return data
     if isinstance(data, Real) and kind is not bool:
-        return float(data)
+        return as_float(data)
     if kind in rules._CARRIER_RANK and kind is not Value:  # a Dual, for higher derivatives
         return data
     if kind is Value:

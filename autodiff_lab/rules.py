@@ -70,7 +70,7 @@ class Primitive:
             if carrier is None or rank > _CARRIER_RANK[carrier]:
                 carrier = kind
         if carrier is None:
-            return self.float_value(*(float(arg) for arg in args))
+            return self.float_value(*(as_float(arg) for arg in args))
         return carrier._apply_primitive(self, *args)
 
     def __repr__(self) -> str:
@@ -92,6 +92,14 @@ def register_carrier(kind: type, rank: int) -> None:
 # Float implementations that follow IEEE 754 instead of raising.
 # Python raises ZeroDivisionError, OverflowError and ValueError where C (and
 # PyTorch in float64) return inf or nan; numpy's float64 gives the C answer.
+
+
+def as_float(number) -> float:
+    """A real number as a float; an int too large for a float rounds to ±inf, as IEEE says."""
+    try:
+        return float(number)
+    except OverflowError:
+        return INF if number > 0 else -INF
 
 
 def _ieee(operation, *args: float) -> float:

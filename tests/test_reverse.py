@@ -436,3 +436,14 @@ def test_numpy_arrays_broadcast_over_values():
 def test_type_errors_name_the_operation_and_the_type(make, message):
     with pytest.raises(TypeError, match=message):
         make()
+
+
+def test_an_int_too_large_for_a_float_rounds_to_infinity_as_ieee_says():
+    import autodiff_lab.math as admath
+    from autodiff_lab import Dual
+
+    assert Value(10**400).data == math.inf
+    assert Value(-(10**400)).data == -math.inf
+    assert (Value(2.0) * 10**400).data == math.inf
+    assert admath.exp(10**400) == math.inf
+    assert (Dual(1.0, 1.0) * -(10**400)).primal == -math.inf
