@@ -20,7 +20,7 @@ from __future__ import annotations
 import html
 import inspect
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Real
 
@@ -34,6 +34,9 @@ __all__ = ["Trace", "TraceRow", "trace"]
 _INFIX = {"add", "sub", "mul", "div", "pow"}
 _SIGNIFICANT_DIGITS = 4
 _HIGHLIGHT_STYLE = "background-color: #fff3b0; font-weight: bold;"
+_COLUMNS = ("primal", "tangent", "adjoint")
+# A number the sweep has not computed yet.
+_UNKNOWN_CELL = '<td class="trace-unknown" style="text-align: right; color: #999">?</td>'
 
 
 @dataclass(frozen=True)
@@ -115,9 +118,20 @@ class Trace:
         return f"{row.name.ljust(width)} = {row.expression}"
 
     # -- HTML ------------------------------------------------------------------
-    def to_html(self, highlight: str | int | None = None) -> str:
-        """An HTML table; ``highlight`` (a row name or index) marks one row."""
-        highlighted = self._highlighted_index(highlight)
+    def to_html(
+        self,
+        highlight: str | int | None = None,
+        filled: Mapping[str, Iterable[str | int]] | None = None,
+    ) -> str:
+        """An HTML table; ``highlight`` (a row name or index) marks one row.
+
+        ``filled`` shows a table part-way through a sweep: it maps a column
+        (``"primal"``, ``"tangent"``, ``"adjoint"``) to the rows, by name or
+        index, whose number is known so far; that column's other cells read
+        "?". Columns it does not name are shown in full, as by default.
+        """
+        highlighted = None if highlight is None else self._index(highlight, "highlight")
+        known = self._known_cells(filled)
         lines = [
             '<table class="autodiff-trace">',
             "<thead><tr><th>row</th><th>expression</th><th>primal</th>"
@@ -133,8 +147,10 @@ class Trace:
             if row is self.output:
                 classes.append("trace-output")
             numbers = "".join(
-                f'<td style="text-align: right">{_round(number)}</td>'
-                for number in (row.primal, row.tangent, row.adjoint)
+                f'<td style="text-align: right">{_round(getattr(row, column))}</td>'
+                if known[column] is None or index in known[column]
+                else _UNKNOWN_CELL
+                for column in _COLUMNS
             )
             lines.append(
                 f'<tr class="{" ".join(classes)}"{style}>'
@@ -153,19 +169,33 @@ class Trace:
     def _repr_html_(self) -> str:
         return self.to_html()
 
-    def _highlighted_index(self, highlight: str | int | None) -> int | None:
-        if highlight is None:
-            return None
-        if isinstance(highlight, str):
-            return self.rows.index(self.row(highlight))
-        if isinstance(highlight, int) and not isinstance(highlight, bool):
-            if not -len(self.rows) <= highlight < len(self.rows):
-                raise IndexError(
-                    f"highlight={highlight} is outside this trace's {len(self.rows)} rows"
+    def _known_cells(self, filled) -> dict[str, set[int] | None]:
+        """For each column, the indices of the rows shown (None: all of them)."""
+        known: dict[str, set[int] | None] = dict.fromkeys(_COLUMNS)
+        for column, rows in (filled or {}).items():
+            if column not in _COLUMNS:
+                raise ValueError(
+                    f"to_html(filled=...): the columns are {', '.join(_COLUMNS)}; "
+                    f"got {column!r:.40}"
                 )
-            return highlight % len(self.rows)
+            if isinstance(rows, (str, int)):
+                raise TypeError(
+                    f"to_html(filled=...): give the {column} rows as a list, "
+                    f"e.g. {{{column!r}: [{rows!r:.20}]}}"
+                )
+            known[column] = {self._index(row, "filled") for row in rows}
+        return known
+
+    def _index(self, row: str | int, parameter: str) -> int:
+        """The position of ``row`` (a name or an index) in ``self.rows``."""
+        if isinstance(row, str):
+            return self.rows.index(self.row(row))
+        if isinstance(row, int) and not isinstance(row, bool):
+            if not -len(self.rows) <= row < len(self.rows):
+                raise IndexError(f"{parameter}={row} is outside this trace's {len(self.rows)} rows")
+            return row % len(self.rows)
         raise TypeError(
-            f"highlight should be a row name such as 'v1' or a row index, got {highlight!r:.40}"
+            f"{parameter}: give a row by its name, such as 'v1', or by its index; got {row!r:.40}"
         )
 
 

@@ -3,6 +3,7 @@
 import doctest
 import importlib
 import math
+import re
 
 import numpy as np
 import pytest
@@ -160,6 +161,37 @@ def test_html_table_and_highlight():
     assert "<td>v1</td>" in highlighted[0] and "style=" in highlighted[0]
     assert t.to_html(highlight=3) == marked
     assert t.to_html(highlight=-2) == marked
+
+
+def test_html_part_way_through_a_sweep():
+    t = trace(f_textbook, 2, 3)
+    assert t.to_html(filled=None) == t.to_html() == t.to_html(filled={})
+    page = t.to_html(highlight="v1", filled={"primal": ["v-1", "v0", 2], "adjoint": []})
+    rows = [line for line in page.splitlines() if line.startswith("<tr class")]
+    cells = [re.findall(r'<td[^>]*style="text-align: right[^"]*">([^<]*)</td>', r) for r in rows]
+    # primal known for three rows; tangent not named, so shown in full; no adjoint yet
+    assert cells == [
+        ["2", "1", "?"],
+        ["3", "0", "?"],
+        ["5", "1", "?"],
+        ["?", "3", "?"],
+        ["?", "21", "?"],
+    ]
+    assert page.count('class="trace-unknown"') == 7
+    assert "trace-highlight" in rows[2]
+    assert t.to_html(filled={"adjoint": range(5)}) == t.to_html()
+
+
+def test_bad_filled_columns_and_rows():
+    t = trace(f_textbook, 2, 3)
+    with pytest.raises(ValueError, match="columns are primal, tangent, adjoint; got 'grad'"):
+        t.to_html(filled={"grad": [0]})
+    with pytest.raises(TypeError, match="as a list"):
+        t.to_html(filled={"primal": "v1"})
+    with pytest.raises(KeyError, match="no row 'v7'"):
+        t.to_html(filled={"primal": ["v7"]})
+    with pytest.raises(IndexError, match="filled=5 is outside"):
+        t.to_html(filled={"tangent": [5]})
 
 
 def test_html_escapes_expressions():

@@ -1,7 +1,8 @@
 """Widgets that let a learner step through and play with differentiation.
 
 ``BackwardStepper`` and ``ForwardStepper`` walk a graph's passes one node at a
-time; ``Explorer`` ties sliders to a function's value, gradients and graph.
+time, ``TraceStepper`` sweeps a Wengert list one row at a time; ``Explorer``
+ties sliders to a function's value, gradients and graph.
 The state machines behind the steppers live in `steps` and need no ipywidgets.
 Names load on first use, so importing this package stays cheap.
 """
@@ -13,11 +14,13 @@ import importlib
 _HOMES = {
     "BackwardStepper": "steppers",
     "ForwardStepper": "steppers",
+    "TraceStepper": "steppers",
     "Explorer": "explorer",
     "Stepper": "steps",
     "backward_steps": "steps",
     "forward_steps": "steps",
     "running_adjoint": "steps",
+    "trace_steps": "steps",
 }
 
 __all__ = sorted(_HOMES)

@@ -1,16 +1,19 @@
-"""Step through the backward or forward pass of a graph, one node at a time.
+"""Step through the passes over a graph, or the sweeps over a trace, one step at a time.
 
-`BackwardStepper(d)` and `ForwardStepper(d, seed=a)` are ipywidgets views over
-the state machines of `autodiff_lab.widgets.steps`: ◀ Previous / Next ▶
-buttons, a Play button linked to a slider, a caption with the numbers of the
-current step and the graph with the current node highlighted. Each step's
-picture is rendered once and kept; the next one is drawn in the background
-while the learner reads, so Next ▶ usually finds it ready.
+`BackwardStepper(d)`, `ForwardStepper(d, seed=a)` and `TraceStepper(f, 2, 3)`
+are ipywidgets views over the state machines of `autodiff_lab.widgets.steps`:
+◀ Previous / Next ▶ buttons, a Play button linked to a slider, a caption with
+the numbers of the current step and a picture. For the graph steppers that is
+the graph with the current node highlighted; each step's graph is rendered
+once and kept, and the next one is drawn in the background while the learner
+reads, so Next ▶ usually finds it ready. For `TraceStepper` it is the
+Wengert list with the current row highlighted.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import ipywidgets as widgets
@@ -18,6 +21,7 @@ import ipywidgets as widgets
 from ..display.graph import draw_graph
 from ..display.render import render_svg
 from ..reverse import Value
+from ..trace import Trace, trace
 from .steps import (
     Stepper,
     adjoints_after,
@@ -26,6 +30,7 @@ from .steps import (
     forward_steps,
     node_names,
     tangent_name,
+    trace_steps,
 )
 
 PLAY_INTERVAL_MS = 1200  # long enough to read a caption before the next step
@@ -52,17 +57,17 @@ def svg_html(svg: str) -> str:
 
 
 class _StepperView:
-    """The controls, caption and graph shared by both steppers."""
+    """Previous/Next buttons, Play, a slider and a caption over a list of steps.
+
+    A view supplies the steps and, through `_picture_html`, the HTML of each
+    step's picture; everything else (moving, clamping, the caption) is here.
+    """
 
     title = "Steps"
+    picture_class = "autodiff-picture"  # CSS class of the widget holding the picture
 
-    def __init__(self, output: Value, steps: list, prefetch: bool = True) -> None:
-        self.output = output
+    def __init__(self, steps: list) -> None:
         self.state = Stepper(steps)
-        self.names = node_names(output)
-        self.prefetch = prefetch
-        self._svg_cache: dict[int, str] = {}
-        self._pending: dict[int, Future] = {}
         last = len(steps) - 1
 
         self.previous_button = widgets.Button(description="◀ Previous", tooltip="previous step")
@@ -80,10 +85,10 @@ class _StepperView:
         self._play_link = widgets.link((self.play, "value"), (self.slider, "value"))
         self.caption_html = widgets.HTML()
         self.caption_html.add_class("autodiff-caption")
-        self.graph_html = widgets.HTML()
-        self.graph_html.add_class("autodiff-graph")
+        self.picture_html = widgets.HTML()
+        self.picture_html.add_class(self.picture_class)
         controls = widgets.HBox([self.previous_button, self.next_button, self.play, self.slider])
-        self.widget = widgets.VBox([controls, self.caption_html, self.graph_html])
+        self.widget = widgets.VBox([controls, self.caption_html, self.picture_html])
         self.widget.add_class("autodiff-stepper")
 
         self.previous_button.on_click(lambda _button: self._move(self.state.index - 1))
@@ -115,13 +120,12 @@ class _StepperView:
         self.previous_button.disabled = state.at_start
         self.next_button.disabled = state.at_end
         self.caption_html.value = self._caption_html()
-        self.graph_html.value = svg_html(self.svg)
-        self._prefetch_next()
+        self.picture_html.value = self._picture_html(state.index)
 
     # -- what the current step shows -----------------------------------------------
     @property
     def step(self):
-        """The current step (see `steps.BackwardStep` / `steps.ForwardStep`)."""
+        """The current step."""
         return self.state.current
 
     @property
@@ -136,6 +140,55 @@ class _StepperView:
             '<div class="autodiff-caption-text" style="font-family:monospace; '
             f'white-space:pre-wrap">{html.escape(self.caption)}</div>'
         )
+
+    def _picture_html(self, index: int) -> str:
+        """The HTML of step ``index``'s picture."""
+        raise NotImplementedError
+
+    def _subject(self) -> str:
+        """What is being stepped through, by name, for the short text form."""
+        raise NotImplementedError
+
+    # -- showing in Jupyter ----------------------------------------------------------
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} of {self._subject()}: "
+            f"step {self.state.index} of {len(self.state) - 1}>"
+        )
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = repr(self)  # short and free of SVG text and addresses
+        return bundle
+
+
+class _GraphStepperView(_StepperView):
+    """A stepper whose picture is the graph of ``output``, drawn once per step."""
+
+    picture_class = "autodiff-graph"
+
+    def __init__(self, output: Value, steps: list, prefetch: bool = True) -> None:
+        self.output = output
+        self.names = node_names(output)
+        self.prefetch = prefetch
+        self._svg_cache: dict[int, str] = {}
+        self._pending: dict[int, Future] = {}
+        super().__init__(steps)
+
+    @property
+    def graph_html(self) -> widgets.HTML:
+        """The widget that shows the graph."""
+        return self.picture_html
+
+    def _show(self) -> None:
+        super()._show()
+        self._prefetch_next()
+
+    def _picture_html(self, index: int) -> str:
+        return svg_html(self._svg_for(index))
+
+    def _subject(self) -> str:
+        return self.names[self.output]
 
     @property
     def svg(self) -> str:
@@ -168,20 +221,8 @@ class _StepperView:
         """A node's name for a note in the graph ('' if the graph shows its label)."""
         return "" if node.label is not None else self.names[node] + ": "
 
-    # -- showing in Jupyter ----------------------------------------------------------
-    def __repr__(self) -> str:
-        name = self.names[self.output]
-        return (
-            f"<{type(self).__name__} of {name}: step {self.state.index} of {len(self.state) - 1}>"
-        )
 
-    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = repr(self)  # short and free of SVG text and addresses
-        return bundle
-
-
-class BackwardStepper(_StepperView):
+class BackwardStepper(_GraphStepperView):
     """Watch ``value.backward()`` one node at a time, without changing any ``.grad``.
 
     Step 0 seeds ∂L/∂value = 1; each later step sends one node's adjoint to
@@ -221,7 +262,7 @@ class BackwardStepper(_StepperView):
         )
 
 
-class ForwardStepper(_StepperView):
+class ForwardStepper(_GraphStepperView):
     """Watch the forward pass fill in each node's value, and its tangent for ``seed``.
 
     With ``seed`` (an input Value) every node also gets its tangent
@@ -266,3 +307,63 @@ class ForwardStepper(_StepperView):
             edge_labels=edge_labels,
             node_notes=notes,
         )
+
+
+class TraceStepper(_StepperView):
+    """Sweep a Wengert list forward, then in reverse, one highlighted row at a time.
+
+    ``TraceStepper(trace(f, 2, 3))`` or ``TraceStepper(f, 2, 3, seed=(1, 0))``.
+    The forward sweep fills in each row's primal and tangent, top to bottom;
+    the reverse sweep fills in each row's adjoint, bottom to top. Numbers not
+    computed yet read "?".
+    """
+
+    picture_class = "autodiff-table"
+
+    def __init__(self, f_or_trace: Trace | Callable, *inputs, seed=None) -> None:
+        if isinstance(f_or_trace, Trace):
+            if inputs or seed is not None:
+                raise TypeError(
+                    "TraceStepper: a Trace already holds its inputs and seed; pass either "
+                    "TraceStepper(trace) or TraceStepper(f, *inputs, seed=...)"
+                )
+            self.trace = f_or_trace
+            self.function_name = None
+        elif callable(f_or_trace):
+            self.trace = trace(f_or_trace, *inputs, seed=seed)
+            self.function_name = getattr(f_or_trace, "__name__", None)
+        else:
+            raise TypeError(
+                "TraceStepper needs a Trace or a function with its inputs, e.g. "
+                f"TraceStepper(f, 2.0, 3.0); got {type(f_or_trace).__name__} ({f_or_trace!r:.40})"
+            )
+        super().__init__(trace_steps(self.trace))
+
+    @property
+    def title(self) -> str:
+        """The sweep of the current step."""
+        return f"{self.state.current.sweep.capitalize()} sweep"
+
+    @property
+    def table_html(self) -> widgets.HTML:
+        """The widget that shows the table."""
+        return self.picture_html
+
+    @property
+    def table(self) -> str:
+        """The Wengert list as HTML at the current step, its row highlighted."""
+        return self._picture_html(self.state.index)
+
+    def _picture_html(self, index: int) -> str:
+        step = self.state.steps[index]
+        if step.sweep == "forward":
+            computed = range(step.row_index + 1)
+            filled = {"primal": computed, "tangent": computed, "adjoint": ()}
+        else:  # primals and tangents are all known now (columns not named show in full)
+            filled = {"adjoint": range(step.row_index, len(self.trace.rows))}
+        return self.trace.to_html(highlight=step.row_index, filled=filled)
+
+    def _subject(self) -> str:
+        # A lambda has no name worth showing; the output row names the trace then.
+        name = self.function_name
+        return name if name and name.isidentifier() else self.trace.output.name

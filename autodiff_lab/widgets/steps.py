@@ -1,4 +1,4 @@
-"""The backward and forward passes as lists of steps, for the steppers to show.
+"""The backward and forward passes, and the sweeps of a trace, as lists of steps.
 
 Nothing here imports ipywidgets or changes the graph: adjoints and tangents
 are simulated in dicts keyed by node, from the public `parents` and
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ..reverse import Value, topological_order
 from ..rules import POW, POWC
+from ..trace import Trace, TraceRow
 
 MINUS = "\u2212"  # a real minus sign reads better than a hyphen in captions
 DOT_ABOVE = "\u0307"  # combining dot: v̇ is the tangent of v
@@ -354,6 +355,54 @@ def forward_steps(output: Value, seed: Value | None = None) -> list[ForwardStep]
         if tangent is not None:
             tangents[node] = tangent
         steps.append(ForwardStep(len(steps), node, primal, tangent, caption))
+    return steps
+
+
+# ---------------------------------------------------------------------------
+# A Wengert list swept forward, then in reverse, one row at a time.
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    """One row of a `Trace` during a sweep: ``sweep`` is "forward" or "reverse"."""
+
+    index: int
+    sweep: str
+    row_index: int  # position of the row in trace.rows
+    row: TraceRow
+    caption: str
+
+
+def trace_steps(wengert_list: Trace) -> list[TraceStep]:
+    """The forward sweep (rows top to bottom), then the reverse sweep (bottom to top).
+
+    A forward step computes its row's primal and tangent from rows above it; a
+    reverse step finds its row's adjoint complete, because every row that uses
+    it is below it and has already been swept.
+    """
+    rows = wengert_list.rows
+    steps = []
+    for position, row in enumerate(rows):
+        caption = (
+            f"{row.equation} = {format_number(row.primal)};  tangent {format_number(row.tangent)}"
+        )
+        if row.operation == "input":
+            caption += ", set by the seed"
+        steps.append(TraceStep(len(steps), "forward", position, row, caption))
+    output = wengert_list.output.name
+    for position in reversed(range(len(rows))):
+        row = rows[position]
+        caption = f"adjoint of {row.name} = ∂{output}/∂{row.name} = {format_number(row.adjoint)}"
+        users = list(dict.fromkeys(other.name for other in rows if row.name in other.arguments))
+        if row is wengert_list.output:
+            caption += " (the output: the reverse sweep starts here)"
+        elif len(users) == 1:
+            caption += f", from {users[0]}, the only row that uses it"
+        elif users:
+            caption += f", summed over the rows that use it: {', '.join(users)}"
+        else:
+            caption += f" ({output} does not use {row.name})"
+        steps.append(TraceStep(len(steps), "reverse", position, row, caption))
     return steps
 
 

@@ -13,6 +13,7 @@
 from autodiff_lab import Value
 from autodiff_lab.display.graph import draw_graph
 from autodiff_lab.trace import trace
+from autodiff_lab.widgets import TraceStepper
 
 # %% [markdown]
 # ## One primitive per line
@@ -73,6 +74,14 @@ print_primal_trace(f_trace)
 
 # %%
 print(f_trace)
+
+# %% [markdown]
+# The stepper below shows the order in which the columns fill in, as a preview of lessons 4
+# and 5: the forward sweep computes each row's primal and tangent from the top down, then the
+# reverse sweep computes each adjoint from the bottom up. Press **Next ▶** or **Play**.
+
+# %%
+TraceStepper(f, 2, 3)
 
 # %% [markdown]
 # ## The same list as a graph
