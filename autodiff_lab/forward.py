@@ -48,6 +48,53 @@ def new_tag() -> int:
     return next(_tags)
 
 
+def _operator(primitive: Primitive, reflected: bool = False):
+    """The method for one arithmetic operator (``__mul__``, or ``__rmul__`` if reflected).
+
+    Its fast path covers the common case, a dual and a float or two duals of one
+    tag, all parts floats: the table's value and partials, one layer deep. Every
+    other case (nested tags, ints, Values, unknown types) takes `_apply_or_defer`.
+    """
+    float_value, partials = primitive.float_value, primitive.partials
+
+    def operator(self, other):
+        kind = type(other)
+        if kind is float:
+            y, dy = other, 0.0
+        elif kind is Dual and other.tag == self.tag:
+            y, dy = other.primal, other.tangent
+        else:
+            operands = (other, self) if reflected else (self, other)
+            return _apply_or_defer(primitive, *operands)
+        x, dx = self.primal, self.tangent
+        if (
+            type(x) is not float
+            or type(dx) is not float
+            or type(y) is not float
+            or type(dy) is not float
+            or MODES.detect_anomaly
+        ):
+            operands = (other, self) if reflected else (self, other)
+            return Dual._apply_primitive(primitive, *operands)
+        if reflected:
+            x, dx, y, dy = y, dy, x, dx
+        out = float_value(x, y)
+        partial_x, partial_y = partials(x, y, out)
+        tangent = 0.0
+        if dx != 0.0:  # skip exact zeros, as _apply_primitive does
+            tangent = partial_x * dx
+        if dy != 0.0:
+            tangent = tangent + partial_y * dy
+        result = Dual.__new__(Dual)
+        result.primal = out
+        result.tangent = tangent
+        result.tag = self.tag
+        return result
+
+    operator.__name__ = f"__{'r' if reflected else ''}{primitive.name}__"
+    return operator
+
+
 class Dual:
     """A dual number ``primal + tangent·ε``.
 
@@ -71,29 +118,14 @@ class Dual:
         return f"{_short(self.primal)} + {_short(self.tangent)}ε"
 
     # -- arithmetic ------------------------------------------------------------
-    def __add__(self, other):
-        return _apply_or_defer(ADD, self, other)
-
-    def __radd__(self, other):
-        return _apply_or_defer(ADD, other, self)
-
-    def __sub__(self, other):
-        return _apply_or_defer(SUB, self, other)
-
-    def __rsub__(self, other):
-        return _apply_or_defer(SUB, other, self)
-
-    def __mul__(self, other):
-        return _apply_or_defer(MUL, self, other)
-
-    def __rmul__(self, other):
-        return _apply_or_defer(MUL, other, self)
-
-    def __truediv__(self, other):
-        return _apply_or_defer(DIV, self, other)
-
-    def __rtruediv__(self, other):
-        return _apply_or_defer(DIV, other, self)
+    __add__ = _operator(ADD)
+    __radd__ = _operator(ADD, reflected=True)
+    __sub__ = _operator(SUB)
+    __rsub__ = _operator(SUB, reflected=True)
+    __mul__ = _operator(MUL)
+    __rmul__ = _operator(MUL, reflected=True)
+    __truediv__ = _operator(DIV)
+    __rtruediv__ = _operator(DIV, reflected=True)
 
     def __pow__(self, exponent):
         if isinstance(exponent, Real):
@@ -212,45 +244,6 @@ def _as_component(part, name: str):
     raise TypeError(f"Dual() needs a real number as its {name}, got {kind.__name__} ({part!r:.40})")
 
 
-def _apply_or_defer(primitive: Primitive, a, b):
-    """Apply a two-input primitive to duals and numbers; a Value or unknown type defers."""
-    # Fast path for the common case, one layer of duals with float parts: the
-    # same table entries as _apply_primitive, without its general bookkeeping.
-    kind_a, kind_b = type(a), type(b)
-    if kind_a is Dual and (kind_b is Dual and b.tag == a.tag):
-        x, dx, y, dy, tag = a.primal, a.tangent, b.primal, b.tangent, a.tag
-    elif kind_a is Dual and kind_b is float:
-        x, dx, y, dy, tag = a.primal, a.tangent, b, 0.0, a.tag
-    elif kind_b is Dual and kind_a is float:
-        x, dx, y, dy, tag = a, 0.0, b.primal, b.tangent, b.tag
-    elif kind_a is Dual and kind_b is int:
-        x, dx, y, dy, tag = a.primal, a.tangent, as_float(b), 0.0, a.tag
-    elif kind_b is Dual and kind_a is int:
-        x, dx, y, dy, tag = as_float(a), 0.0, b.primal, b.tangent, b.tag
-    else:
-        return _apply_general(primitive, a, b)
-    if (
-        type(x) is not float
-        or type(y) is not float
-        or type(dx) is not float
-        or type(dy) is not float
-        or MODES.detect_anomaly
-    ):
-        return Dual._apply_primitive(primitive, a, b)
-    out = primitive.float_value(x, y)
-    partial_x, partial_y = primitive.partials(x, y, out)
-    tangent = 0.0
-    if dx != 0.0:  # skip exact zeros, as _apply_primitive does
-        tangent = partial_x * dx
-    if dy != 0.0:
-        tangent = tangent + partial_y * dy
-    result = Dual.__new__(Dual)
-    result.primal = out
-    result.tangent = tangent
-    result.tag = tag
-    return result
-
-
 def _apply_unary(primitive: Primitive, a: Dual) -> Dual:
     """Apply a one-input primitive, with the same fast path as two-input ones."""
     x, dx = a.primal, a.tangent
@@ -265,7 +258,8 @@ def _apply_unary(primitive: Primitive, a: Dual) -> Dual:
     return result
 
 
-def _apply_general(primitive: Primitive, a, b):
+def _apply_or_defer(primitive: Primitive, a, b):
+    """Apply a two-input primitive to duals and numbers; a Value or unknown type defers."""
     # Let a Value (which outranks a Dual) or an unknown type answer for itself.
     for operand in (a, b):
         kind = type(operand)
