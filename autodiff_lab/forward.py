@@ -204,7 +204,7 @@ class Dual:
                 primals.append(arg.primal)
                 tangents.append(arg.tangent)
             else:  # a constant at this layer (maybe a dual of an inner derivative)
-                primals.append(arg)
+                primals.append(as_float(arg) if isinstance(arg, int) else arg)
                 tangents.append(0.0)
         out = primitive(*primals)
         partials = primitive.partials(*primals, out)
