@@ -61,6 +61,40 @@ class _Modes:
 MODES = _Modes()
 
 
+class _Origin:
+    """Where a node came from: the primitive that made it (None for a leaf), the
+    epoch it was made in (or its .data last set in), and its label.
+
+    Unlabelled nodes made by one primitive in one epoch share a single record,
+    so these three facts cost a node one slot, not three.
+    """
+
+    __slots__ = ("op", "epoch", "label")
+
+    def __init__(self, op: Primitive | None, epoch: int, label: str | None) -> None:
+        self.op = op
+        self.epoch = epoch
+        self.label = label
+
+
+# The shared records of the current epoch, by primitive (None for leaves);
+# emptied whenever the epoch moves on.
+_SHARED_ORIGINS: dict[Primitive | None, _Origin] = {}
+
+
+def _shared_origin(op: Primitive | None) -> _Origin:
+    origin = _SHARED_ORIGINS.get(op)
+    if origin is None:
+        origin = _SHARED_ORIGINS[op] = _Origin(op, MODES.epoch, None)
+    return origin
+
+
+def _next_epoch() -> int:
+    MODES.epoch += 1
+    _SHARED_ORIGINS.clear()
+    return MODES.epoch
+
+
 @contextmanager
 def no_grad() -> Iterator[None]:
     """Compute without recording: results are leaves, gradients stop here."""
@@ -102,16 +136,15 @@ class Value:
     (4.0, 2.0)
     """
 
-    __slots__ = ("_data", "grad", "label", "_op", "_a", "_b", "_partial_a", "_partial_b", "_epoch")
+    # Seven slots and no __dict__: a node is one small object (see _Origin).
+    __slots__ = ("_data", "grad", "_origin", "_a", "_b", "_partial_a", "_partial_b")
 
     def __init__(self, data, label: str | None = None) -> None:
         self._data = _as_data(data, "Value()")
         self.grad = 0.0
-        self.label = label
-        self._op = None
+        self._origin = _shared_origin(None) if label is None else _Origin(None, MODES.epoch, label)
         self._a = self._b = None
         self._partial_a = self._partial_b = None
-        self._epoch = MODES.epoch
 
     # -- data, with a version check ------------------------------------------
     @property
@@ -125,15 +158,25 @@ class Value:
         # data; an epoch newer than a child's tells backward() to refuse.
         # Check first, so a refused assignment leaves the node and its graphs as they were.
         checked = _as_data(new_data, "Value.data")
-        MODES.epoch += 1
-        self._epoch = MODES.epoch
+        origin = self._origin
+        self._origin = _Origin(origin.op, _next_epoch(), origin.label)
         self._data = checked
+
+    @property
+    def label(self) -> str | None:
+        """A name for drawings and messages, or None."""
+        return self._origin.label
+
+    @label.setter
+    def label(self, label: str | None) -> None:
+        origin = self._origin
+        self._origin = _Origin(origin.op, origin.epoch, label)
 
     # -- structure ------------------------------------------------------------
     @property
     def op(self) -> Primitive | None:
         """The primitive that produced this node, or None for a leaf."""
-        return self._op
+        return self._origin.op
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -151,7 +194,7 @@ class Value:
 
     @property
     def is_leaf(self) -> bool:
-        return self._op is None
+        return self._a is None
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label is not None else ""
@@ -332,13 +375,11 @@ def _new_node(data, op, a, b, partial_a, partial_b) -> Value:
     node = Value.__new__(Value)
     node._data = data
     node.grad = 0.0
-    node.label = None
-    node._op = op
+    node._origin = _shared_origin(op)
     node._a = a
     node._b = b
     node._partial_a = partial_a
     node._partial_b = partial_b
-    node._epoch = MODES.epoch
     return node
 
 
@@ -377,7 +418,8 @@ def describe(node: Value) -> str:
     """A short name for a node in messages: its label, else its data."""
     if node.label is not None:
         return f'"{node.label}" (data {_short(node._data)})'
-    return f"a {node._op.name if node._op else 'leaf'} node with data {_short(node._data)}"
+    op = node.op
+    return f"a {op.name if op else 'leaf'} node with data {_short(node._data)}"
 
 
 def _raise_forward_anomaly(op: Primitive, inputs, out) -> None:
@@ -441,7 +483,7 @@ def topological_order(roots: Iterable[Value]) -> list[Value]:
 
 def _raise_if_changed(node: Value) -> None:
     for parent in (node._a, node._b):
-        if parent is not None and parent._epoch > node._epoch:
+        if parent is not None and parent._origin.epoch > node._origin.epoch:
             raise RuntimeError(
                 f"{describe(parent)} had its .data changed after it was used to compute "
                 f"{describe(node)}; the recorded graph is out of date. Recompute the "
@@ -458,13 +500,14 @@ def backpropagate(roots: list[Value], seeds: list) -> None:
     # Check the whole graph before touching any gradient, so a refused pass
     # changes nothing; interior nodes then start this pass from zero.
     for node in order:
-        if node._op is not None:
-            epoch = node._epoch
-            a, b = node._a, node._b
-            if a._epoch > epoch or (b is not None and b._epoch > epoch):
+        a = node._a
+        if a is not None:
+            epoch = node._origin.epoch
+            b = node._b
+            if a._origin.epoch > epoch or (b is not None and b._origin.epoch > epoch):
                 _raise_if_changed(node)
     for node in order:
-        if node._op is not None:
+        if node._a is not None:
             node.grad = 0.0
     for root, seed in zip(roots, seeds):
         root.grad = root.grad + seed
@@ -488,8 +531,8 @@ def backpropagate(roots: list[Value], seeds: list) -> None:
 
 def _raise_backward_anomaly(node, parent, upstream, local, contribution) -> None:
     raise AnomalyError(
-        f"backward pass: {node._op.name} gave {_short(contribution)} = upstream "
+        f"backward pass: {node.op.name} gave {_short(contribution)} = upstream "
         f"{_short(upstream)} × local {_short(local)} for {describe(parent)}; "
-        f"the {node._op.name} node's inputs: "
+        f"the {node.op.name} node's inputs: "
         f"{', '.join(describe(p) for p in node.parents)}"
     )
