@@ -375,7 +375,7 @@ def _new_node(data, op, a, b, partial_a, partial_b) -> Value:
     node = Value.__new__(Value)
     node._data = data
     node.grad = 0.0
-    node._origin = _shared_origin(op)
+    node._origin = _SHARED_ORIGINS.get(op) or _shared_origin(op)
     node._a = a
     node._b = b
     node._partial_a = partial_a
