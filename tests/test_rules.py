@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from primitive_calls import apply_binary, apply_unary
 
 from autodiff_lab import Dual, Value, rules
 from autodiff_lab import math as adl_math
@@ -106,28 +107,6 @@ BINARY = {
         _floats(-3.0, 3.0),
     ),
 }
-
-
-def apply_unary(name: str, x):
-    """The primitive through the operator or method a learner would write."""
-    if name == "neg":
-        return -x
-    if name == "abs":
-        return abs(x)
-    return getattr(x, name)()
-
-
-def apply_binary(name: str, a, b):
-    """The primitive through its Python operator."""
-    symbol = {
-        "add": operator.add,
-        "sub": operator.sub,
-        "mul": operator.mul,
-        "div": operator.truediv,
-        "pow": operator.pow,
-        "powc": operator.pow,
-    }[name]
-    return symbol(a, b)
 
 
 def central_difference(f, x: float) -> float:
