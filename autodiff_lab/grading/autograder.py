@@ -407,6 +407,17 @@ def _refused(path: str, tests, reason: str, started: float) -> SubmissionResult:
     )
 
 
+def _with_cause(grade_id: str, feedback: str) -> str:
+    """``grade_id (why)``: the last line of a test's feedback names its error."""
+    lines = [line.strip() for line in feedback.splitlines() if line.strip()]
+    if not lines:
+        return grade_id
+    cause = lines[-1].removesuffix("(see the lines above)").strip()
+    if len(cause) > 100:
+        cause = cause[:99] + "…"
+    return f"{grade_id} ({cause})"
+
+
 def _score(entry: _Running, tests) -> SubmissionResult:
     outcomes, failed, unconfirmed = [], [], []
     for grade_id, points in tests:
@@ -417,7 +428,7 @@ def _score(entry: _Running, tests) -> SubmissionResult:
             feedback = f"{feedback}\nthe grader's own check disagreed: {verdict}".strip()
             unconfirmed.append(f"{grade_id} ({verdict})")
         elif status in ("failed", "timeout"):
-            failed.append(grade_id)
+            failed.append(_with_cause(grade_id, feedback))
         score = points if status == "passed" else 0.0
         outcomes.append(TestOutcome(grade_id, points, score, status, feedback))
     reasons = list(dict.fromkeys(entry.notes))  # keep order, drop repeats
