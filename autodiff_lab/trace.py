@@ -19,20 +19,19 @@ from __future__ import annotations
 
 import html
 import inspect
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
 
+from .display.graph import format_number  # the same four significant digits as the drawings
 from .forward import Dual, new_tag, primal_of, tangent_of
 from .reverse import Value, topological_order
 
 __all__ = ["Trace", "TraceRow", "trace"]
 
 _INFIX = {"add", "sub", "mul", "div", "pow"}
-_SIGNIFICANT_DIGITS = 4
 _HIGHLIGHT_STYLE = "background-color: #fff3b0; font-weight: bold;"
 _COLUMNS = ("primal", "tangent", "adjoint")
 # A number the sweep has not computed yet.
@@ -91,9 +90,9 @@ class Trace:
         cells = [header] + [
             (
                 self._padded_equation(row),
-                _round(row.primal),
-                _round(row.tangent),
-                _round(row.adjoint),
+                format_number(row.primal),
+                format_number(row.tangent),
+                format_number(row.adjoint),
             )
             for row in self.rows
         ]
@@ -147,7 +146,7 @@ class Trace:
             if row is self.output:
                 classes.append("trace-output")
             numbers = "".join(
-                f'<td style="text-align: right">{_round(getattr(row, column))}</td>'
+                f'<td style="text-align: right">{format_number(getattr(row, column))}</td>'
                 if known[column] is None or index in known[column]
                 else _UNKNOWN_CELL
                 for column in _COLUMNS
@@ -279,7 +278,7 @@ def _operand(node: Value, row_names: dict) -> str:
         return name
     if node.label is not None:  # a labelled constant that f captured from outside
         return node.label
-    text = _round(_plain(node.data))
+    text = format_number(_plain(node.data))
     return f"({text})" if text.startswith("-") else text
 
 
@@ -294,20 +293,10 @@ def _plain(number) -> float:
     return float(number)
 
 
-def _round(number: float) -> str:
-    """Four significant digits, no "-0", nothing that depends on the platform."""
-    if math.isnan(number):
-        return "nan"
-    if math.isinf(number):
-        return "inf" if number > 0 else "-inf"
-    text = f"{number:.{_SIGNIFICANT_DIGITS}g}"
-    return "0" if text in ("-0", "0") else text
-
-
 def _seed_text(seed: tuple[float, ...]) -> str:
     if len(seed) == 1:
-        return _round(seed[0])
-    return "(" + ", ".join(_round(x) for x in seed) + ")"
+        return format_number(seed[0])
+    return "(" + ", ".join(format_number(x) for x in seed) + ")"
 
 
 def _as_number(x, index: int) -> float:
@@ -355,8 +344,9 @@ def _check_output(result, leaves: list[Value]) -> Value:
     ):
         return result
     if isinstance(result, (Real, Dual, Value)):
+        constant = format_number(_plain(_data(result)))
         raise TypeError(
-            f"trace(): f returned a constant ({_round(_plain(_data(result)))}) that does not "
+            f"trace(): f returned a constant ({constant}) that does not "
             "depend on its inputs, so there is nothing to trace. Compute the result from "
             "f's arguments (and not from their .data)."
         )
