@@ -69,21 +69,17 @@ def _to_output_array(result, convert: Callable, who: str) -> np.ndarray:
                 f"{who}: f returned {type(item).__name__} ({item!r:.40}), not a number; "
                 "check that f returns its result"
             )
-    out = np.empty(items.shape, dtype=float)
-    converted = [convert(item) for item in items.flat]
-    if converted and not isinstance(converted[0], float):
-        out = np.empty(items.shape, dtype=object)
-    for index, value in zip(np.ndindex(items.shape), converted):
-        out[index] = value
-    return out
+    return _array_of([convert(item) for item in items.flat], items.shape)
+
+
+def _array_of(numbers: list, shape: tuple) -> np.ndarray:
+    """A float array, or an object array where some entries are still Duals."""
+    dtype = float if all(isinstance(n, float) for n in numbers) else object
+    return np.array(numbers, dtype=dtype).reshape(shape)
 
 
 def _shaped_like(point, numbers: list):
-    if isinstance(point, float):
-        return numbers[0]
-    return np.array(
-        numbers, dtype=float if all(isinstance(n, float) for n in numbers) else object
-    ).reshape(point.shape)
+    return numbers[0] if isinstance(point, float) else _array_of(numbers, point.shape)
 
 
 def _scalar_output(result, who: str) -> Value:
