@@ -42,6 +42,15 @@ def as_point(x, name: str = "x", who: str | None = None):
     return array
 
 
+def basis_vector(shape: tuple, index: int):
+    """The direction e_index: 1.0 for a scalar, else an array of zeros with one 1."""
+    if shape == ():
+        return 1.0
+    direction = np.zeros(shape)
+    direction.flat[index] = 1.0
+    return direction
+
+
 def _wrap(point, make: Callable):
     """Apply ``make`` to a float, or elementwise into an object array."""
     if isinstance(point, float):
@@ -214,8 +223,7 @@ def jacobian(f: Callable, x, mode: str = "reverse") -> np.ndarray:
     if mode == "forward":
         columns = []
         for j in range(max(np.size(point), 1)):
-            basis = 1.0 if isinstance(point, float) else np.eye(point.size)[j].reshape(point.shape)
-            _, column = jvp(f, point, basis)
+            _, column = jvp(f, point, basis_vector(np.shape(point), j))
             columns.append(np.asarray(column, dtype=float))
         out_shape = columns[0].shape
         return np.stack(columns, axis=-1).reshape(out_shape + np.shape(point))
@@ -224,8 +232,7 @@ def jacobian(f: Callable, x, mode: str = "reverse") -> np.ndarray:
         out_shape = np.shape(value)
         rows = []
         for i in range(max(int(np.prod(out_shape)), 1)):
-            seed = 1.0 if out_shape == () else np.eye(int(np.prod(out_shape)))[i].reshape(out_shape)
-            rows.append(np.asarray(vjp_fn(seed), dtype=float))
+            rows.append(np.asarray(vjp_fn(basis_vector(out_shape, i)), dtype=float))
         return np.stack(rows).reshape(out_shape + np.shape(point))
     raise ValueError(f'mode must be "forward" or "reverse", got {mode!r}')
 
@@ -258,7 +265,5 @@ def hessian(f: Callable, x):
     if isinstance(point, float):
         return hvp(f, point, 1.0)
     n = point.size
-    columns = [
-        np.asarray(hvp(f, point, np.eye(n)[j].reshape(point.shape))).ravel() for j in range(n)
-    ]
+    columns = [np.asarray(hvp(f, point, basis_vector(point.shape, j))).ravel() for j in range(n)]
     return np.stack(columns, axis=-1).reshape(point.shape + point.shape)

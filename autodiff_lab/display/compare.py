@@ -15,7 +15,7 @@ from numbers import Real
 
 import numpy as np
 
-from ..functional import as_point, jvp, vjp
+from ..functional import as_point, basis_vector, jvp, vjp
 from ..numeric import default_step
 from ..reverse import Value, topological_order
 
@@ -272,8 +272,7 @@ def _forward_mode(f, point, out_shape, graph) -> MethodRow:
     n = np.size(point)
     columns = []
     for j in range(n):
-        direction = 1.0 if isinstance(point, float) else np.eye(n)[j].reshape(point.shape)
-        _, column = jvp(counted, point, direction)
+        _, column = jvp(counted, point, basis_vector(np.shape(point), j))
         columns.append(np.ravel(np.asarray(column, dtype=float)))
     return MethodRow(
         FORWARD_MODE,
@@ -291,8 +290,7 @@ def _reverse_mode(f, point, out_shape, graph) -> MethodRow:
     m = int(np.prod(out_shape))
     rows = []
     for i in range(m):
-        seed = np.eye(m)[i].reshape(out_shape) if out_shape else 1.0
-        rows.append(np.ravel(np.asarray(pullback(seed), dtype=float)))
+        rows.append(np.ravel(np.asarray(pullback(basis_vector(out_shape, i)), dtype=float)))
     return MethodRow(
         REVERSE_MODE,
         _shape_jacobian(np.stack(rows), out_shape, point),

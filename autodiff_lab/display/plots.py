@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from ..forward import derivative
-from ..functional import jvp, vjp
+from ..functional import basis_vector, jvp, vjp
 from ..numeric import numerical_derivative
 from ..reverse import Value, no_grad
 
@@ -318,7 +318,7 @@ def jacobian_build_steps(f: Callable, x, mode: str = "forward") -> list[np.ndarr
     if mode == "forward":
         columns = []
         for j in range(n):
-            _, column = jvp(f, point, np.eye(n)[j].reshape(point.shape))
+            _, column = jvp(f, point, basis_vector(point.shape, j))
             columns.append(np.atleast_1d(np.asarray(column, dtype=float)).ravel())
         partial = np.full((columns[0].size, n), np.nan)
         steps = []
@@ -333,8 +333,7 @@ def jacobian_build_steps(f: Callable, x, mode: str = "forward") -> list[np.ndarr
         partial = np.full((m, n), np.nan)
         steps = []
         for i in range(m):
-            seed = np.eye(m)[i].reshape(out_shape) if out_shape else 1.0
-            partial[i, :] = np.asarray(pullback(seed), dtype=float).ravel()
+            partial[i, :] = np.asarray(pullback(basis_vector(out_shape, i)), dtype=float).ravel()
             steps.append(partial.copy())
         return steps
     raise ValueError(f'mode must be "forward" or "reverse", got {mode!r}')
