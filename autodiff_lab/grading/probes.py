@@ -1,11 +1,14 @@
 """Grader-side checks: the student's code on inputs the grader picks, judged outside the kernel.
 
-Test cells run inside the student's kernel, where the student's own code could
-tamper with them (nbgrader has the same weakness). After a submission's cells
-have run, the grader sends one more cell that measures the student's objects
-on inputs chosen for this submission and prints the numbers; the grader
-compares them with references computed in its own process. A test cell that
-passed only counts if its probe agrees.
+Test cells run inside the student's kernel, where the student's own code can
+tamper with anything (nbgrader has the same weakness). So a test cell's
+points are earned only through its probe: after a submission's cells have
+run, the grader sends one more cell that measures the student's objects on
+inputs drawn for this submission (random programs, for the exercises that
+build machinery) and prints the numbers; the grader compares them with
+references that it computes in its own process (`referee`, which the
+sandboxed kernel cannot read). A probe that is missing, late, malformed or
+different scores 0.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,14 +24,16 @@ from typing import Any
 PROBE_MARKER = "autodiff-lab-probe:"
 
 
+MAX_PROBE_LINE = 2_000_000  # characters; a longer line is not read at all
+
+
 @dataclass(frozen=True)
 class Probe:
-    """Confirms test cell ``grade_id``: ``measure`` (in the kernel) must match ``reference``."""
+    """Confirms test cell ``grade_id``: ``measure`` (in the kernel) must match the referee's."""
 
     grade_id: str
     sample: Callable[[random.Random], Any]
     measure: Callable[[Mapping[str, Any], Any], Any]
-    reference: Callable[[Any], Any]
     tolerance: float = 1e-6
 
 
@@ -62,7 +68,7 @@ def run_probes(exercise: str, inputs_json: str, namespace: Mapping[str, Any]) ->
             measured = _floats(probe.measure(namespace, inputs[probe.grade_id]))
             results[probe.grade_id] = {"values": measured}
         except BaseException as error:  # noqa: BLE001 - student code may raise anything
-            results[probe.grade_id] = {"error": f"{type(error).__name__}: {error}"[:300]}
+            results[probe.grade_id] = {"error": type(error).__name__}
     print(PROBE_MARKER + json.dumps(results))
 
 
@@ -73,35 +79,46 @@ def judge(exercise: str, inputs: dict[str, Any], printed: str) -> dict[str, str 
         reason = "the grader's own check printed nothing" if not lines else "unexpected output"
         return {grade_id: reason for grade_id in inputs}
     try:
+        if len(lines[0]) > MAX_PROBE_LINE:
+            raise ValueError("too long")
         measured = json.loads(lines[0][len(PROBE_MARKER) :])
-    except ValueError:
+    except (ValueError, RecursionError):
         return {grade_id: "the grader's own check gave unreadable output" for grade_id in inputs}
     verdicts: dict[str, str | None] = {}
     for probe in probes_for(exercise):
         if probe.grade_id not in inputs:
             continue
         entry = measured.get(probe.grade_id) if isinstance(measured, dict) else None
-        verdicts[probe.grade_id] = _verdict(probe, inputs[probe.grade_id], entry)
+        verdicts[probe.grade_id] = _verdict(probe, exercise, inputs[probe.grade_id], entry)
     return verdicts
 
 
-def _verdict(probe: Probe, inputs, entry) -> str | None:
+def _verdict(probe: Probe, exercise: str, inputs, entry) -> str | None:
+    from .referee import reference_values
+
     if not isinstance(entry, dict):
         return "the grader's own check returned nothing"
     if "error" in entry:
-        return f"on the grader's own inputs your code raised {entry['error']}"
-    expected = _floats(probe.reference(inputs))
+        return f"on the grader's own inputs your code raised {exception_name(entry['error'])}"
+    expected = _floats(reference_values(exercise, probe.grade_id, inputs))
     values = entry.get("values")
     if not isinstance(values, list) or len(values) != len(expected):
         return "the grader's own check returned the wrong number of values"
     for index, (got, want) in enumerate(zip(values, expected)):
-        if not isinstance(got, (int, float)) or not _close(float(got), want, probe.tolerance):
-            return f"on the grader's own inputs value {index + 1} was {got!r}, expected {want:.6g}"
+        if type(got) not in (int, float) or not _close(float(got), want, probe.tolerance):
+            shown = f"{got:.6g}" if type(got) in (int, float) else "not a number"
+            return f"on the grader's own inputs value {index + 1} was {shown}, expected {want:.6g}"
     return None
 
 
+def exception_name(text) -> str:
+    """An exception's class name from the kernel, or a placeholder: never free text."""
+    text = str(text)
+    return text if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]{0,60}", text) else "an exception"
+
+
 def _close(got: float, want: float, tolerance: float) -> bool:
-    if math.isnan(want) or math.isinf(want):
+    if math.isnan(got) or math.isinf(got) or math.isnan(want) or math.isinf(want):
         return got == want or (math.isnan(want) and math.isnan(got))
     return math.isclose(got, want, rel_tol=tolerance, abs_tol=tolerance)
 

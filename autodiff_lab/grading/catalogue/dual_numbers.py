@@ -6,6 +6,7 @@ import math
 
 from ..check import Case, Part, WrongAnswer, describe_type
 from ..probes import Probe
+from ..programs import random_program, run_program
 
 EXERCISE = "dual_numbers"
 
@@ -214,29 +215,59 @@ PARTS = [
 ]
 
 
+# -- grader-side probes: random one-variable programs on the student's DualNumber ---------
+
+
+def _student_ops(namespace) -> dict:
+    return {"sin": namespace["dual_sin"], "exp": namespace["dual_exp"]}
+
+
+def dual_program(namespace, program, tangent: float) -> tuple[float, float]:
+    """(primal, tangent) of a random program at leaf + tangent·ε, on the student's types."""
+    ops = _student_ops(namespace) if "dual_sin" in namespace else {}
+    nodes = run_program(program, lambda x: namespace["DualNumber"](x, tangent), ops)
+    return _components(nodes[-1], "the program's output")
+
+
+def program_derivative(namespace, program) -> float:
+    """The student's derivative(f, x) of a random program f at its leaf."""
+    ops = _student_ops(namespace)
+    return derivative_of(
+        namespace, lambda d, _ns: run_program(program, lambda _x: d, ops)[-1], program[0][1]
+    )
+
+
+_ARITHMETIC = ("add", "sub", "mul", "addc", "mulc", "neg")
+
+
+def _programs(rng, operations, must_use, count: int = 2) -> list:
+    return [
+        random_program(rng, operations, [rng.uniform(0.5, 2.0)], 6, must_use) for _ in range(count)
+    ]
+
+
 PROBES = [
     Probe(
         "arithmetic_tests",
-        lambda rng: [rng.uniform(0.5, 4.0), rng.uniform(-2.0, 2.0)],
-        lambda ns, args: [
-            dual_result(ns, quotient, args[0], args[1]),
-            dual_result(ns, reciprocal, args[0], args[1]),
-        ],
-        lambda args: [
-            ((args[0] - 1) / (args[0] + 1), 2 * args[1] / (args[0] + 1) ** 2),
-            (1 / args[0], -args[1] / args[0] ** 2),
-        ],
+        lambda rng: {
+            "programs": _programs(
+                rng, (*_ARITHMETIC, "div", "divc", "rdiv", "rsub"), ("div", "rdiv", "rsub")
+            ),
+            "tangent": rng.uniform(-2.0, 2.0),
+        },
+        lambda ns, inputs: [dual_program(ns, p, inputs["tangent"]) for p in inputs["programs"]],
     ),
     Probe(
         "function_tests",
-        lambda rng: rng.uniform(-2.0, 2.0),
-        lambda ns, x: dual_result(ns, sine_of_square, x),
-        lambda x: (math.sin(x * x), 2 * x * math.cos(x * x)),
+        lambda rng: {
+            "programs": _programs(rng, (*_ARITHMETIC, "sin", "exp"), ("sin", "exp")),
+            "tangent": rng.uniform(-2.0, 2.0),
+        },
+        lambda ns, inputs: [dual_program(ns, p, inputs["tangent"]) for p in inputs["programs"]],
     ),
     Probe(
         "derivative_tests",
-        lambda rng: rng.choice((-1.0, 1.0)) * rng.uniform(0.5, 3.0),
-        lambda ns, x: derivative_of(ns, mixture, x),
-        mixture_derivative,
+        lambda rng: {"programs": _programs(rng, (*_ARITHMETIC, "sin", "exp", "rdiv"), ("sin",))},
+        lambda ns, inputs: [program_derivative(ns, p) for p in inputs["programs"]],
     ),
 ]

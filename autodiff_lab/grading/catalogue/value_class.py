@@ -11,6 +11,7 @@ import math
 
 from ..check import Case, Part, WrongAnswer
 from ..probes import Probe
+from ..programs import chain, leaf_indices, random_program, run_program
 
 EXERCISE = "value_class"
 
@@ -278,40 +279,81 @@ PARTS = [
 ]
 
 
-# -- grader-side probes: random inputs, answers computed outside the kernel ----------------
+# -- grader-side probes: random programs, answers computed outside the kernel -------------
+
+_STUDENT_OPS = {"exp": lambda node: node.exp(), "tanh": lambda node: node.tanh()}
+
+
+def program_at(namespace, program, use_backward: bool = False) -> list[float]:
+    """[output, d output/d leaf, ...] of a random program built from the student's Value.
+
+    The gradients come from our own walk over the student's nodes, or from the
+    student's ``backward()`` with ``use_backward``.
+    """
+    nodes = run_program(program, lambda x: _new_value(namespace, x), _STUDENT_OPS)
+    output = _require_node(nodes[-1], "the program's output")
+    leaves = [nodes[index] for index in leaf_indices(program)]
+    if not use_backward:
+        return [output.data, *walked_gradients(output, leaves)]
+    output.backward()
+    return [output.data, *(leaf.grad for leaf in leaves)]
 
 
 def _signed_large(rng) -> float:
     return rng.choice((-1.0, 1.0)) * rng.uniform(400.0, 5000.0)
 
 
-def _reuse_expression(x, y):
-    return x * y * y + x**3
+def _leaves(rng, count: int = 2) -> list[float]:
+    return [rng.uniform(-2.0, 2.0) for _ in range(count)]
+
+
+_ARITHMETIC = ("add", "mul", "sub", "addc", "mulc", "neg")
+
+
+def _programs(rng, operations, must_use, count: int = 2, length: int = 6) -> list:
+    return [random_program(rng, operations, _leaves(rng), length, must_use) for _ in range(count)]
+
+
+def _backward_inputs(rng) -> dict:
+    programs = _programs(rng, (*_ARITHMETIC, "pow"), ("mul", "add"), length=9)
+    factor = 1.0 + rng.uniform(-1e-4, 1e-4)
+    deep = [
+        ["leaf", rng.uniform(-1.0, 1.0)],
+        chain(0, factor, rng.uniform(-0.01, 0.01), rng.randint(2500, 3500)),
+    ]
+    return {"programs": [*programs, deep]}
 
 
 PROBES = [
     Probe(
         "exp_tests",
-        lambda rng: [rng.uniform(-3.0, 3.0) for _ in range(2)],
-        lambda ns, xs: [exp_at(ns, x) for x in xs],
-        lambda xs: [(math.exp(x), math.exp(x)) for x in xs],
+        lambda rng: {"programs": _programs(rng, (*_ARITHMETIC, "exp"), ("exp",))},
+        lambda ns, inputs: [program_at(ns, program) for program in inputs["programs"]],
     ),
     Probe(
         "tanh_tests",
-        lambda rng: [rng.uniform(-4.0, 4.0), _signed_large(rng)],
-        lambda ns, xs: [tanh_at(ns, x) for x in xs],
-        lambda xs: [(math.tanh(x), 1 - math.tanh(x) ** 2) for x in xs],
+        lambda rng: {
+            "program": random_program(rng, (*_ARITHMETIC, "tanh"), _leaves(rng), 6, ("tanh",)),
+            "large": [_signed_large(rng) for _ in range(2)],
+        },
+        lambda ns, inputs: (
+            [program_at(ns, inputs["program"])] + [tanh_at(ns, x) for x in inputs["large"]]
+        ),
     ),
     Probe(
         "division_tests",
-        lambda rng: [rng.uniform(-3.0, 3.0), rng.choice((-1.0, 1.0)) * rng.uniform(0.5, 3.0)],
-        lambda ns, ab: divide(ns, ab[0], ab[1]),
-        lambda ab: (ab[0] / ab[1], 1 / ab[1], -ab[0] / ab[1] ** 2),
+        lambda rng: {
+            "programs": _programs(
+                rng, (*_ARITHMETIC, "div", "divc", "rdiv"), ("div", "divc", "rdiv")
+            )
+        },
+        lambda ns, inputs: [program_at(ns, program) for program in inputs["programs"]],
     ),
     Probe(
         "backward_tests",
-        lambda rng: [rng.uniform(-2.0, 2.0), rng.uniform(-2.0, 2.0)],
-        lambda ns, xy: backward_grads(ns, _reuse_expression, *xy),
-        lambda xy: (xy[1] ** 2 + 3 * xy[0] ** 2, 2 * xy[0] * xy[1]),
+        _backward_inputs,
+        lambda ns, inputs: [
+            program_at(ns, program, use_backward=True) for program in inputs["programs"]
+        ],
     ),
 ]

@@ -246,20 +246,15 @@ PROBES = [
         "mlp_tests",
         lambda rng: rng.randint(2, 6),
         parameter_count,
-        lambda n_hidden: 4 * n_hidden + 1,
     ),
     Probe(
         "loss_tests",
         lambda rng: [rng.uniform(-2.0, 2.0), [float(rng.randint(0, 1)) for _ in range(4)]],
         lambda ns, args: loss_and_slope(ns, args[0], args[1]),
-        lambda args: one_weight_loss(args[0], XOR_INPUTS, args[1]),
     ),
     Probe(
         "train_tests",
         lambda rng: [rng.uniform(-1.0, 1.0), rng.uniform(0.01, 0.2)],
         lambda ns, args: trained_weight(ns, args[0], 2, args[1]),
-        lambda args: (lambda w, losses: [w, *losses])(
-            *descend(args[0], XOR_INPUTS, XOR_TARGETS, 2, args[1])
-        ),
     ),
 ]

@@ -1,0 +1,165 @@
+"""Small random programs for the grader's probes: the same instructions run on any number type.
+
+A probe that only asked for tanh at one point could be answered with
+``math.tanh`` by code that never wrote a Value class. Instead the grader
+draws a random straight-line program (operands reused, interior nodes, long
+chains), the kernel runs it with the student's types, and the grader runs it
+with the engine's own; to fake the answer, code must differentiate programs
+it has never seen, which is the exercise itself.
+
+A program is a list of JSON-friendly instructions, each making one node
+from earlier ones (operands are node indices, constants are numbers)::
+
+    ["leaf", 0.7]        ["add", 0, 1]    ["mulc", 2, -1.5]   ["rdiv", 2.0, 3]
+    ["exp", 4]           ["chain", 5, 1.0001, 0.01, 3000]   # y = y*a + b, n times
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+Instruction = list
+Operations = Mapping[str, Callable[..., Any]]
+
+# What each instruction computes on plain floats, so the generator keeps values tame.
+_FLOAT_RULES: dict[str, Callable[..., float]] = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "addc": lambda a, c: a + c,
+    "mulc": lambda a, c: a * c,
+    "divc": lambda a, c: a / c,
+    "rsub": lambda c, a: c - a,
+    "rdiv": lambda c, a: c / a,
+    "pow": lambda a, k: a**k,
+    "neg": lambda a: -a,
+    "exp": math.exp,
+    "tanh": math.tanh,
+    "sin": math.sin,
+}
+_NODE_NODE = {"add", "sub", "mul", "div"}
+_NODE_CONSTANT = {"addc", "mulc", "divc", "pow"}
+_CONSTANT_NODE = {"rsub", "rdiv"}
+
+
+def random_program(
+    rng: random.Random,
+    operations: Sequence[str],
+    leaves: Sequence[float],
+    length: int,
+    must_use: Sequence[str] = (),
+) -> list[Instruction]:
+    """A program of ``length`` operations on ``leaves``; each of ``must_use`` appears."""
+    program: list[Instruction] = [["leaf", float(x)] for x in leaves]
+    values = [float(x) for x in leaves]
+    wanted = list(must_use)
+    while len(program) < len(leaves) + length or wanted:
+        name = wanted[0] if wanted else rng.choice(list(operations))
+        instruction = _try_instruction(rng, name, values)
+        if instruction is None:
+            continue
+        if wanted and name == wanted[0]:
+            wanted.pop(0)
+        program.append(instruction)
+        values.append(_FLOAT_RULES[name](*_float_operands(instruction, values)))
+    return program
+
+
+def _try_instruction(rng: random.Random, name: str, values: list[float]) -> Instruction | None:
+    """One instruction whose value stays well inside float range, or None to draw again."""
+    # Prefer recent nodes, so programs are deep as well as wide, but reach back too.
+    index = max(0, len(values) - 1 - int(rng.expovariate(0.7)))
+    other = rng.randrange(len(values))
+    constant = rng.choice((-1.0, 1.0)) * rng.uniform(0.5, 2.5)
+    if name in _NODE_NODE:
+        instruction = [name, index, other]
+    elif name == "pow":
+        instruction = [name, index, rng.choice((2, 3))]
+    elif name in _NODE_CONSTANT:
+        instruction = [name, index, constant]
+    elif name in _CONSTANT_NODE:
+        instruction = [name, constant, index]
+    else:
+        instruction = [name, index]
+    operands = _float_operands(instruction, values)
+    if name in ("div", "rdiv") and abs(operands[-1 if name == "div" else 1]) < 0.4:
+        return None
+    if name == "exp" and operands[0] > 3.0:
+        return None
+    try:
+        result = _FLOAT_RULES[name](*operands)
+    except (ArithmeticError, ValueError):
+        return None
+    return instruction if 1e-3 < abs(result) < 60.0 or result == 0.0 else None
+
+
+def _float_operands(instruction: Instruction, values: list[float]) -> list[float]:
+    name, *arguments = instruction
+    if name in _NODE_NODE:
+        return [values[arguments[0]], values[arguments[1]]]
+    if name in _NODE_CONSTANT:
+        return [values[arguments[0]], arguments[1]]
+    if name in _CONSTANT_NODE:
+        return [arguments[0], values[arguments[1]]]
+    return [values[arguments[0]]]
+
+
+def chain(node: int, factor: float, offset: float, steps: int) -> Instruction:
+    """y = y * factor + offset, ``steps`` times: a deep graph (recursion would fail on it)."""
+    return ["chain", node, factor, offset, steps]
+
+
+def run_program(program: Sequence[Instruction], leaf: Callable[[float], Any], ops: Operations):
+    """Every node of ``program``, built with ``leaf`` and the unary functions in ``ops``.
+
+    ``ops`` maps "exp", "tanh" and "sin" to functions of one node; arithmetic uses
+    the node type's own operators.
+    """
+    nodes: list[Any] = []
+    for instruction in program:
+        name, *arguments = instruction
+        nodes.append(_apply(name, arguments, nodes, leaf, ops))
+    return nodes
+
+
+def _apply(name: str, arguments: list, nodes: list, leaf, ops: Operations):
+    if name == "leaf":
+        return leaf(float(arguments[0]))
+    if name == "chain":
+        node, factor, offset, steps = arguments
+        y = nodes[node]
+        for _ in range(int(steps)):
+            y = y * factor + offset
+        return y
+    if name in _NODE_NODE:
+        a, b = nodes[arguments[0]], nodes[arguments[1]]
+        if name == "add":
+            return a + b
+        if name == "sub":
+            return a - b
+        return a * b if name == "mul" else a / b
+    if name in _NODE_CONSTANT:
+        a, c = nodes[arguments[0]], arguments[1]
+        if name == "addc":
+            return a + c
+        if name == "mulc":
+            return a * c
+        if name == "divc":
+            return a / c
+        return a ** int(c)
+    if name in _CONSTANT_NODE:
+        c, a = arguments[0], nodes[arguments[1]]
+        return c - a if name == "rsub" else c / a
+    if name == "neg":
+        return -nodes[arguments[0]]
+    if name in ("exp", "tanh", "sin"):
+        return ops[name](nodes[arguments[0]])
+    raise ValueError(f"unknown instruction {name!r}")
+
+
+def leaf_indices(program: Sequence[Instruction]) -> list[int]:
+    return [index for index, instruction in enumerate(program) if instruction[0] == "leaf"]
