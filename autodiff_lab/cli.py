@@ -3,6 +3,8 @@
     autodiff-lab release [SOURCE ...] [--release-dir DIR] [--check]
     autodiff-lab grade --source SOURCE SUBMISSION ... --out grades.csv [--json grades.json]
                        [--jobs N] [--timeout SECONDS] [--memory-mb MB] [--deadline SECONDS]
+                       [--shard K/N] [--unsafe-no-sandbox]
+    autodiff-lab merge PIECE.csv ... --out grades.csv [--json PIECE.json ... --json-out grades.json]
 
 Exit status: 0 on success, 1 when ``release --check`` finds a stale file,
 2 for a mistake in the command (a missing file, a bad option).
@@ -118,11 +120,28 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: from the timeout and the number of cells)",
     )
     grade.add_argument(
-        "--no-probes",
+        "--shard",
+        metavar="K/N",
+        help="grade only the K-th of N interleaved slices of the submissions (for job arrays); "
+        "join the pieces with `autodiff-lab merge`",
+    )
+    grade.add_argument(
+        "--unsafe-no-sandbox",
         action="store_true",
-        help="skip the grader's own checks on inputs it picks (see autodiff_lab.grading.probes)",
+        help="grade without the bubblewrap sandbox, where none is possible (macOS); every row "
+        "then says that it was graded without isolation",
     )
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    merge = commands.add_parser(
+        "merge",
+        help="join the CSVs (and JSONs) of a sharded batch",
+        description="Join the pieces that `grade --shard K/N` wrote into one report.",
+    )
+    merge.add_argument("pieces", nargs="+", type=Path, metavar="PIECE.csv")
+    merge.add_argument("--out", required=True, type=Path, help="the merged CSV to write")
+    merge.add_argument("--json", nargs="+", type=Path, default=[], metavar="PIECE.json")
+    merge.add_argument("--json-out", type=Path, help="the merged JSON to write")
     return parser
 
 
@@ -132,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "release":
             return _release(args)
+        if args.command == "merge":
+            return _merge(args)
         return _grade(args)
     except UsageError as error:
         print(f"autodiff-lab {args.command}: error: {error}", file=sys.stderr)
@@ -186,6 +207,13 @@ def _grade(args) -> int:
     submissions = _expand(args.submissions)
     if not submissions:
         raise UsageError("no submissions: the folders given hold no .ipynb files")
+    if args.shard:
+        from .grading.shards import ShardError, parse_shard, select_shard
+
+        try:
+            submissions = select_shard(submissions, *parse_shard(args.shard))
+        except ShardError as error:
+            raise UsageError(str(error)) from None
     outputs = [path for path in (args.out, args.json) if path is not None]
     for path in outputs:
         if not path.parent.is_dir():
@@ -197,10 +225,21 @@ def _grade(args) -> int:
         cell_timeout=args.timeout,
         memory_mb=args.memory_mb,
         deadline=args.deadline,
-        probes=not args.no_probes,
+        unsafe_no_sandbox=args.unsafe_no_sandbox,
     )
     started = time.monotonic()
-    results = grade(args.source, submissions, options, progress=None if args.quiet else sys.stderr)
+    from .grading.sandbox import SandboxUnavailable
+
+    try:
+        results = grade(
+            args.source, submissions, options, progress=None if args.quiet else sys.stderr
+        )
+    except SandboxUnavailable as error:
+        raise UsageError(
+            f"cannot sandbox the kernels here: {error}. Grade on Linux with bubblewrap, or pass "
+            "--unsafe-no-sandbox to grade without isolation (a submission could then forge "
+            "its grade or harm this machine)"
+        ) from None
     write_reports(results, grade_ids, args.out, args.json, source=str(args.source))
     elapsed = time.monotonic() - started
     graded = sum(1 for result in results if not result.reason.startswith("not graded"))
@@ -209,6 +248,24 @@ def _grade(args) -> int:
         f"({elapsed / max(len(results), 1):.1f} s each); wrote {', '.join(map(str, outputs))}",
         file=sys.stderr,
     )
+    return 0
+
+
+def _merge(args) -> int:
+    from .grading.release import write_atomically
+    from .grading.shards import ShardError, merge_csv, merge_json
+
+    for path in [*args.pieces, *args.json]:
+        _require_file(path, "piece")
+    if bool(args.json) != bool(args.json_out):
+        raise UsageError("give both --json PIECE.json ... and --json-out, or neither")
+    try:
+        write_atomically(args.out, merge_csv(args.pieces))
+        if args.json_out:
+            write_atomically(args.json_out, merge_json(args.json))
+    except ShardError as error:
+        raise UsageError(str(error)) from None
+    print(f"merged {len(args.pieces)} piece(s) into {args.out}", file=sys.stderr)
     return 0
 
 
@@ -223,10 +280,10 @@ def _expand(paths: list[Path]) -> list[Path]:
     """Files as given; folders replaced by the notebooks in them, sorted."""
     expanded = []
     for path in paths:
-        if path.is_dir():
+        if path.is_dir() and not path.is_symlink():
             expanded.extend(sorted(path.glob("*.ipynb")))
-        elif path.exists():
-            expanded.append(path)
+        elif path.exists() or path.is_symlink():
+            expanded.append(path)  # a link becomes a row that says it was refused
         else:
             raise UsageError(f"submission {path} does not exist")
     return expanded

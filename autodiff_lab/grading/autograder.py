@@ -1,25 +1,30 @@
 """Grade a batch of submissions against an instructor notebook.
 
-For each submission: load it safely, rebuild it around the source's locked
-and test cells (`submission`), run it in a worker process with its own
-limited kernel in a private folder (`execution`), and score each test cell
-by its ``points``. ``jobs`` submissions run at once; each has a hard
-deadline after which its worker and its kernel's whole process group are
-killed. Whatever happens to one submission, the batch goes on, and the
-submissions themselves are only ever read.
+For each submission: load it safely, rebuild it around the released
+notebook's locked and test cells (`submission`: hidden tests and solutions
+never enter the run), run it in a worker process with its own kernel in a
+bubblewrap sandbox (`sandbox`, `execution`), and score each test cell by its
+``points``. A test's points are earned only when the grader's own probe
+confirms it (`probes`): a missing, late, malformed or different confirmation
+scores 0. ``jobs`` submissions run at once; each has a hard deadline after
+which its worker, and with it the whole sandbox, is killed. Whatever happens
+to one submission, the batch goes on, the submissions are only ever read,
+and the CSV and JSON are always written.
 
 Results go to a CSV (one row per submission: file, a column per grade_id,
 total, reason) and optionally a JSON file with per-test feedback, each
-written atomically.
+written atomically and only from the grader's own messages.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
 import os
+import secrets
 import selectors
 import shutil
 import signal
@@ -34,6 +39,8 @@ from typing import TextIO
 
 import nbformat
 
+from . import sandbox
+from .copying import library_use
 from .execution import Job, Limits, job_to_line, kernel_pid_file
 from .notebook_format import (
     TEST,
@@ -43,11 +50,23 @@ from .notebook_format import (
     points_of,
     role_of,
 )
-from .probes import choose_inputs
+from .probes import choose_inputs, probes_for
+from .referee import has_reference
 from .release import write_atomically
-from .submission import SubmissionError, answer_ids, assemble, load_submission
+from .submission import (
+    ANSWER_ROLES,
+    SubmissionError,
+    answer_ids,
+    assemble,
+    display_name,
+    load_submission,
+    read_submission,
+)
 
 STARTUP_ALLOWANCE_SECONDS = 60  # kernel start-up and the grader's own check
+MAX_REPORT_LINE = 32 * 2**20
+MALFORMED = ("malformed", None)
+UNSANDBOXED = "graded WITHOUT a sandbox (--unsafe-no-sandbox): the result can be forged"
 
 
 @dataclass(frozen=True)
@@ -57,7 +76,10 @@ class GradeOptions:
     memory_mb: int = 1024
     deadline: float | None = None  # per submission; None: derived from the cell timeout
     output_chars: int = 100_000
-    probes: bool = True
+    unsafe_no_sandbox: bool = False  # grade without isolation; every row says so
+    max_deadline: float = 900.0  # seconds per submission, whatever its number of cells
+    disk_mb: int = 64  # each of the sandbox's writable folders
+    processes: int = 128  # processes and threads of one sandbox
 
 
 @dataclass
@@ -65,8 +87,9 @@ class TestOutcome:
     grade_id: str
     points: float
     score: float
-    status: str  # "passed", "failed", "timeout", "not run", or "passed, not confirmed"
+    status: str  # "passed", "failed", "timeout", "not run", or "not confirmed"
     feedback: str = ""
+    probe_inputs: object = None  # what the grader's own check used, to reproduce a regrade
 
 
 TestOutcome.__test__ = False  # not a pytest class
@@ -80,6 +103,8 @@ class SubmissionResult:
     reason: str
     tests: list[TestOutcome] = field(default_factory=list)
     seconds: float = 0.0
+    sandboxed: bool = True
+    flags: list[str] = field(default_factory=list)  # for the instructor to look at
 
     @property
     def scores(self) -> dict[str, float]:
@@ -101,6 +126,19 @@ def load_source(path: str | os.PathLike) -> nbformat.NotebookNode:
         raise SourceError(f"the source notebook {path}: " + "; ".join(problems))
     if not any(role_of(cell) == TEST for cell in source.cells):
         raise SourceError(f"the source notebook {path} has no test cells to grade")
+    exercise = exercise_name_of(source)
+    probed = {probe.grade_id for probe in probes_for(exercise)}
+    unconfirmable = [
+        grade_id
+        for grade_id, _ in test_cells(source)
+        if grade_id not in probed or not has_reference(exercise, grade_id)
+    ]
+    if unconfirmable:
+        raise SourceError(
+            f"the source notebook {path}: the grader has no check of its own for "
+            f"{', '.join(unconfirmable)} (exercise {exercise!r}), so it could not confirm them; "
+            "add probes to autodiff_lab/grading/catalogue and references to grading/referee"
+        )
     return source
 
 
@@ -124,6 +162,7 @@ class _Pending:
     path: str
     notes: tuple[str, ...]
     wall_seconds: float
+    flags: tuple[str, ...] = ()
 
 
 @dataclass
@@ -135,6 +174,8 @@ class _Running:
     outcomes: dict = field(default_factory=dict)  # grade_id -> (status, feedback)
     notes: list = field(default_factory=list)
     probes: dict = field(default_factory=dict)
+    flags: tuple = ()
+    malformed: bool = False  # a report line that was not the worker's: nothing counts
 
 
 def grade(
@@ -148,40 +189,52 @@ def grade(
     source_digest = hashlib.sha256(Path(source_path).read_bytes()).hexdigest()
     tests = test_cells(source)
     results: dict[int, SubmissionResult] = {}
-    bar = Progress(len(submissions), progress)
     root = Path(tempfile.mkdtemp(prefix="autodiff-lab-grade-"))
-    queue: deque[_Pending] = deque()
     try:
-        for index, path in enumerate(submissions):
-            prepared = _prepare(index, Path(path), source, source_digest, tests, root, options)
-            if isinstance(prepared, SubmissionResult):
-                results[index] = prepared
-                bar.advance(str(path))
-            else:
-                queue.append(prepared)
-        _run_all(queue, tests, options, results, bar, root)
+        if not options.unsafe_no_sandbox:
+            sandbox.check_available(root)  # refuse before anything runs
+        bar = Progress(len(submissions), progress)
+        queue: deque[_Pending] = deque()
+        try:
+            for index, path in enumerate(submissions):
+                prepared = _prepare(index, Path(path), source, source_digest, tests, root, options)
+                if isinstance(prepared, SubmissionResult):
+                    results[index] = prepared
+                    bar.advance(prepared.submission)
+                else:
+                    queue.append(prepared)
+            _run_all(queue, tests, options, results, bar, root)
+        finally:
+            bar.close()
     finally:
         shutil.rmtree(root, ignore_errors=True)
-        bar.close()
     return [results[index] for index in range(len(submissions))]
 
 
 def _prepare(index, path, source, source_digest, tests, root, options):
     """A submission ready to run, or a finished result for a file that cannot be run."""
     started = time.monotonic()
+    name = display_name(path)
     try:
-        submission = load_submission(path)
+        submission, data = read_submission(path)
         assembly = assemble(source, submission)
+        return _pending(index, name, data, source, source_digest, tests, root, options, assembly)
     except SubmissionError as error:
-        return _refused(str(path), tests, f"not graded: {error}", started)
+        return _refused(name, tests, f"not graded: {error}", started, options)
+    except Exception as error:  # noqa: BLE001 - whatever a file does, the batch goes on
+        reason = f"not graded: the grader could not read this file ({type(error).__name__})"
+        return _refused(name, tests, reason, started, options)
+
+
+def _pending(index, name, data, source, source_digest, tests, root, options, assembly):
     private_dir = root / f"s{index:04d}"
     (private_dir / "kernel").mkdir(parents=True)
     exercise = exercise_name_of(source)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256(data).hexdigest()
     # The probes' inputs depend on the submission and on the source with its hidden tests,
     # so a regrade gives the same inputs but a student cannot work them out.
-    probe_inputs = choose_inputs(exercise, digest + source_digest) if options.probes else {}
-    wall_seconds = _deadline(options, assembly.notebook)
+    probe_inputs = choose_inputs(exercise, digest + source_digest)
+    wall_seconds = _deadline(options, source)
     limits = Limits(
         cell_timeout=options.cell_timeout,
         memory_mb=options.memory_mb,
@@ -197,15 +250,47 @@ def _prepare(index, path, source, source_digest, tests, root, options):
         answer_ids=tuple(answer_ids(source)),
         exercise=exercise,
         probe_inputs=probe_inputs,
+        token=secrets.token_hex(16),
+        sandbox=None if options.unsafe_no_sandbox else _sandbox_spec(index, private_dir, options),
     )
-    return _Pending(job, str(path), tuple(assembly.notes), wall_seconds)
+    flags = library_use(exercise, _student_sources(source, assembly.notebook))
+    return _Pending(job, name, tuple(assembly.notes), wall_seconds, tuple(flags))
 
 
-def _deadline(options: GradeOptions, notebook) -> float:
+def _sandbox_spec(index: int, private_dir: Path, options: GradeOptions) -> sandbox.SandboxSpec:
+    """The job's sandbox: its own user, and a folder for its sockets that only it can use."""
+    uid = sandbox.sandbox_uid(index)
+    ipc_dir = private_dir / "ipc"
+    ipc_dir.mkdir(mode=0o700)
+    if sandbox.running_as_root():
+        os.chown(ipc_dir, uid, uid)
+    return sandbox.SandboxSpec(
+        uid=uid,
+        ipc_dir=str(ipc_dir),
+        memory_mb=options.memory_mb,
+        processes=options.processes,
+        disk_mb=options.disk_mb,
+    )
+
+
+def _student_sources(source, notebook) -> list[str]:
+    """The code the student wrote: answer cells and cells of their own."""
+    kept = {grade_id_of(cell) for cell in source.cells} - {None}
+    return [
+        cell.source
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        and (role_of(cell) in ANSWER_ROLES or grade_id_of(cell) not in kept)
+    ]
+
+
+def _deadline(options: GradeOptions, source) -> float:
+    """Seconds for one submission: from the source's cells, so a student cannot stretch it."""
     if options.deadline is not None:
         return options.deadline
-    code_cells = sum(1 for cell in notebook.cells if cell.cell_type == "code")
-    return STARTUP_ALLOWANCE_SECONDS + (code_cells + 1) * (options.cell_timeout + 5)
+    code_cells = sum(1 for cell in source.cells if cell.cell_type == "code")
+    allowed = STARTUP_ALLOWANCE_SECONDS + (code_cells + 2) * (options.cell_timeout + 5)
+    return min(allowed, options.max_deadline)
 
 
 class _Worker:
@@ -231,7 +316,11 @@ class _Worker:
             pass  # a dead worker: its closed output pipe reports it
 
     def read_messages(self) -> list | None:
-        """Complete messages waiting on the pipe; None once the worker has exited."""
+        """Complete messages waiting on the pipe; None once the worker has exited.
+
+        A line that is not JSON, or lacks the current job's token and index, becomes
+        ``MALFORMED``: it did not come from the worker's job, so nothing of it counts.
+        """
         try:
             chunk = os.read(self.process.stdout.fileno(), 1 << 16)
         except BlockingIOError:
@@ -240,7 +329,20 @@ class _Worker:
             return None
         self.pending += chunk
         *lines, self.pending = self.pending.split(b"\n")
-        return [json.loads(line) for line in lines if line.strip()]
+        if len(self.pending) > MAX_REPORT_LINE:
+            self.pending = b""
+            lines.append(b"-")  # an endless line: malformed
+        return [self._message(line) for line in lines if line.strip()]
+
+    def _message(self, line: bytes):
+        try:
+            token, index, kind, payload = json.loads(line)
+        except (ValueError, TypeError, RecursionError):
+            return MALFORMED
+        job = self.current.job if self.current else None
+        if job is None or token != job.token or index != job.index or not isinstance(kind, str):
+            return MALFORMED
+        return kind, payload
 
     def stop(self, kill: bool = False) -> None:
         if not kill:
@@ -311,18 +413,28 @@ def _hand_out(queue, workers, selector, options, log) -> None:
     """Give each idle worker a job, starting workers up to ``options.jobs``."""
     for worker in workers:
         if queue and worker.current is None:
-            worker.start(_running(queue.popleft()))
+            worker.start(_running(queue.popleft(), options))
     while queue and len(workers) < max(1, options.jobs):
         worker = _Worker(log)
         selector.register(worker.process.stdout, selectors.EVENT_READ, worker)
         workers.append(worker)
-        worker.start(_running(queue.popleft()))
+        worker.start(_running(queue.popleft(), options))
 
 
-def _running(pending: _Pending) -> _Running:
+def _running(pending: _Pending, options: GradeOptions) -> _Running:
+    """A job about to start, with its cgroups made now (so they exist only while it runs)."""
+    job = pending.job
+    if job.sandbox is not None:
+        groups = sandbox.create_cgroups(job.token, options.memory_mb, options.processes)
+        job = dataclasses.replace(job, sandbox=dataclasses.replace(job.sandbox, cgroups=groups))
     now = time.monotonic()
     return _Running(
-        pending.job, pending.path, now, now + pending.wall_seconds, notes=list(pending.notes)
+        job,
+        pending.path,
+        now,
+        now + pending.wall_seconds,
+        notes=list(pending.notes),
+        flags=pending.flags,
     )
 
 
@@ -343,19 +455,27 @@ def _retire(worker, workers, selector, tests, results, bar, killed: bool) -> Non
 
 def _record(entry: _Running, message) -> bool:
     """Apply one message from a worker; True when the job is done."""
-    _, kind, payload = message
-    if kind == "cell":
-        grade_id, status, feedback = payload
-        entry.outcomes[grade_id] = (status, feedback)
-    elif kind in ("note", "stuck", "died"):
-        entry.notes.append(payload)
-    elif kind == "probes":
-        entry.probes = payload
+    kind, payload = message
+    try:
+        if kind == "cell":
+            grade_id, status, feedback = payload
+            entry.outcomes[str(grade_id)] = (str(status), str(feedback))
+        elif kind in ("note", "stuck", "died"):
+            entry.notes.append(str(payload))
+        elif kind == "probes" and isinstance(payload, dict):
+            entry.probes = payload
+        elif kind != "done":
+            entry.malformed = True
+    except (TypeError, ValueError):
+        entry.malformed = True
     return kind == "done"
 
 
 def _finish(entry: _Running, tests, results, bar) -> None:
-    _kill_kernel(entry.job.private_dir)  # normally already gone; after a kill, surely gone
+    if entry.job.sandbox is not None:
+        sandbox.remove_cgroups(entry.job.sandbox.cgroups)  # normally empty by now
+    else:
+        _kill_kernel(entry.job.private_dir)  # normally already gone; after a kill, surely gone
     shutil.rmtree(entry.job.private_dir, ignore_errors=True)
     results[entry.job.index] = _score(entry, tests)
     bar.advance(entry.path)
@@ -395,7 +515,9 @@ def _is_our_kernel(pid: int, private_dir: str) -> bool:
 # Scoring
 
 
-def _refused(path: str, tests, reason: str, started: float) -> SubmissionResult:
+def _refused(
+    path: str, tests, reason: str, started: float, options: GradeOptions
+) -> SubmissionResult:
     outcomes = [TestOutcome(grade_id, points, 0.0, "not run") for grade_id, points in tests]
     return SubmissionResult(
         submission=path,
@@ -404,6 +526,7 @@ def _refused(path: str, tests, reason: str, started: float) -> SubmissionResult:
         reason=reason,
         tests=outcomes,
         seconds=round(time.monotonic() - started, 2),
+        sandboxed=not options.unsafe_no_sandbox,
     )
 
 
@@ -419,26 +542,33 @@ def _with_cause(grade_id: str, feedback: str) -> str:
 
 
 def _score(entry: _Running, tests) -> SubmissionResult:
+    """Points only for a test that passed in the notebook AND that the grader's probe confirmed."""
     outcomes, failed, unconfirmed = [], [], []
     for grade_id, points in tests:
         status, feedback = entry.outcomes.get(grade_id, ("not run", ""))
-        verdict = entry.probes.get(grade_id) if status == "passed" else None
-        if verdict:
-            status = "passed, not confirmed"
-            feedback = f"{feedback}\nthe grader's own check disagreed: {verdict}".strip()
-            unconfirmed.append(f"{grade_id} ({verdict})")
+        if entry.malformed:
+            status, feedback = "not confirmed", "the grading report was malformed"
+        elif status == "passed":
+            verdict = _probe_verdict(entry.probes, grade_id)
+            if verdict is not None:
+                status, feedback = "not confirmed", f"the grader's own check: {verdict}"
+                unconfirmed.append(f"{grade_id} ({verdict})")
         elif status in ("failed", "timeout"):
             failed.append(_with_cause(grade_id, feedback))
         score = points if status == "passed" else 0.0
-        outcomes.append(TestOutcome(grade_id, points, score, status, feedback))
+        inputs = entry.job.probe_inputs.get(grade_id)
+        outcomes.append(TestOutcome(grade_id, points, score, status, feedback, inputs))
     reasons = list(dict.fromkeys(entry.notes))  # keep order, drop repeats
+    if entry.malformed:
+        reasons.append("the grading report for this submission was malformed; nothing counted")
     if unconfirmed:
-        reasons.append(
-            "tests passed in the notebook but the grader's own check did not agree: "
-            + "; ".join(unconfirmed)
-        )
+        reasons.append("not confirmed by the grader's own check: " + "; ".join(unconfirmed))
     if failed:
         reasons.append("failed: " + ", ".join(failed))
+    if entry.flags:
+        reasons.append("flagged: " + "; ".join(entry.flags))
+    if entry.job.sandbox is None:
+        reasons.insert(0, UNSANDBOXED)
     return SubmissionResult(
         submission=entry.path,
         total=sum(outcome.score for outcome in outcomes),
@@ -446,7 +576,19 @@ def _score(entry: _Running, tests) -> SubmissionResult:
         reason="; ".join(reasons),
         tests=outcomes,
         seconds=round(time.monotonic() - entry.started, 2),
+        sandboxed=entry.job.sandbox is not None,
+        flags=list(entry.flags),
     )
+
+
+def _probe_verdict(probes: dict, grade_id: str) -> str | None:
+    """None only when the probe's confirmation arrived and agreed; else why not (fail closed)."""
+    if grade_id not in probes:
+        return "it did not run (the kernel stopped, hung or was killed before it)"
+    verdict = probes[grade_id]
+    if verdict is None:
+        return None
+    return verdict if isinstance(verdict, str) else "it gave no readable verdict"
 
 
 # ---------------------------------------------------------------------------
@@ -462,13 +604,22 @@ def csv_text(results: list[SubmissionResult], grade_ids: list[str]) -> str:
         scores = result.scores
         writer.writerow(
             [
-                result.submission,
+                spreadsheet_safe(result.submission),
                 *(_number(scores.get(grade_id, 0.0)) for grade_id in grade_ids),
                 _number(result.total),
-                result.reason,
+                spreadsheet_safe(result.reason),
             ]
         )
     return buffer.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A text cell a spreadsheet will not run as a formula (OWASP: prefix a single quote)."""
+    text = str(text)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def json_text(results: list[SubmissionResult], source: str) -> str:

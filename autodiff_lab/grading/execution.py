@@ -11,7 +11,13 @@ still scored. What it guards against:
 * kernel death (``os._exit``, a signal, a crash): ``DeadKernelError``;
 * huge outputs: capped in the kernel, per message (ZeroMQ drops oversized
   messages) and per cell here;
-* tampering with test cells at run time: the grader's probes (see `probes`).
+* tampering with test cells at run time: the grader's probes (see `probes`);
+* everything else a hostile submission might try: the kernel runs in a
+  bubblewrap sandbox (`sandbox`) unless the instructor opted out.
+
+Every report line carries the job's token, a random string the grader gave
+this worker on its standard input, which the sandboxed kernel never sees;
+the grader ignores lines without it.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import asyncio
 import json
 import os
 import re
+import resource
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,12 +42,14 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_code_cell
 
 from .notebook_format import grade_id_of
-from .probes import judge, probe_cell_source
+from .probes import exception_name, judge, probe_cell_source
+from .sandbox import HOME, SandboxSpec, remove_cgroups, running_as_root, wrap
 
 KERNEL_NAME = "autodiff-lab-grader"
 TIMEOUT_ERROR_NAME = "CellTimeout"
 MAX_MESSAGE_BYTES = 16 * 2**20  # ZeroMQ disconnects a peer that sends more in one message
 STUCK_GRACE_SECONDS = 5
+WORKER_MEMORY_MB = 3072  # the worker's own address space: a flood of messages stops here
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,8 @@ class Job:
     answer_ids: tuple[str, ...]  # answer cells whose errors are worth a note
     exercise: str | None = None
     probe_inputs: dict = field(default_factory=dict)
+    token: str = ""  # authenticates this job's report lines
+    sandbox: SandboxSpec | None = None  # None: graded without isolation (--unsafe-no-sandbox)
 
 
 def kernel_pid_file(private_dir: str | os.PathLike) -> Path:
@@ -76,17 +87,29 @@ def work_dir(private_dir: str | os.PathLike) -> Path:
 
 
 class _CappedClient(AsyncKernelClient):
-    """A kernel client whose IOPub socket refuses single messages above a size."""
+    """A kernel client whose sockets refuse single messages above a size, on every channel."""
 
-    def connect_iopub(self, identity: bytes | None = None):
-        socket = self.context.socket(zmq.SUB)
+    def _create_connected_socket(self, channel: str, identity: bytes | None = None):
+        socket = self.context.socket(zmq.SUB if channel == "iopub" else zmq.DEALER)
+        if channel == "hb":
+            socket = self.context.socket(zmq.REQ)
         socket.linger = 1000
         socket.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)  # before connect, or it is ignored
         if identity:
             socket.identity = identity
-        socket.connect(self._make_url("iopub"))
-        socket.setsockopt(zmq.SUBSCRIBE, b"")
+        socket.connect(self._make_url(channel))
         return socket
+
+
+class _SandboxKernelManager(AsyncKernelManager):
+    """A kernel manager whose connection file the sandboxed kernel's own user can read."""
+
+    sandbox_uid: int | None = None
+
+    def write_connection_file(self, **kwargs) -> None:
+        super().write_connection_file(**kwargs)
+        if self.sandbox_uid is not None and running_as_root():
+            os.chown(self.connection_file, self.sandbox_uid, self.sandbox_uid)
 
 
 class _GradingClient(NotebookClient):
@@ -102,6 +125,9 @@ class _GradingClient(NotebookClient):
     def _remember_reply(self, cell, cell_index, execute_reply) -> None:
         self.replies[cell_index] = (execute_reply or {}).get("content", {})
 
+    def handle_comm_msg(self, outs, msg, cell_index) -> None:
+        """Widget messages are ignored: a flood of them must not fill the grader's memory."""
+
     def output(self, outs, msg, display_id, cell_index):
         size = len(json.dumps(msg.get("content", {}), default=str))
         used = self._sizes.get(cell_index, 0) + size
@@ -115,7 +141,7 @@ class _GradingClient(NotebookClient):
         return None
 
 
-def _write_kernel_spec(private_dir: Path, limits: Limits) -> Path:
+def _write_kernel_spec(private_dir: Path, limits: Limits, sandbox: SandboxSpec | None) -> Path:
     spec_root = private_dir / "kernel" / "spec"
     spec_dir = spec_root / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
@@ -131,22 +157,32 @@ def _write_kernel_spec(private_dir: Path, limits: Limits) -> Path:
         str(limits.file_mb),
         "--output-chars",
         str(limits.output_chars),
+        "--processes",
+        str(sandbox.processes if sandbox else 0),
         "--pid-file",
-        str(kernel_pid_file(private_dir)),
+        str(kernel_pid_file(private_dir)) if sandbox is None else "",
         "--",
         "-f",
         "{connection_file}",
     ]
+    if sandbox is not None:
+        argv = wrap(argv, sandbox)
     spec = {"argv": argv, "display_name": "autodiff-lab grader", "language": "python"}
     (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
     return spec_root
 
 
-def kernel_environment(private_dir: Path) -> dict[str, str]:
-    """A small environment: nothing of the grader's leaks in, numpy still imports."""
-    home = private_dir / "home" / "student"
-    temporary = home / "tmp"
-    temporary.mkdir(parents=True, exist_ok=True)
+def kernel_environment(private_dir: Path, sandboxed: bool = False) -> dict[str, str]:
+    """A small environment: nothing of the grader's leaks in, numpy still imports.
+
+    In the sandbox, home and temporary folders are the sandbox's own tmpfs folders.
+    """
+    if sandboxed:
+        home, temporary = Path(HOME), Path("/tmp")
+    else:
+        home = private_dir / "home" / "student"
+        temporary = home / "tmp"
+        temporary.mkdir(parents=True, exist_ok=True)
     env = {
         "HOME": str(home),
         "TMPDIR": str(temporary),
@@ -161,20 +197,22 @@ def kernel_environment(private_dir: Path) -> dict[str, str]:
         "MKL_NUM_THREADS": "1",
         "MALLOC_ARENA_MAX": "2",
     }
+    if sandboxed:
+        env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
     for name in ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "SYSTEMROOT"):
-        if name in os.environ:
+        if name in os.environ and name not in env:
             env[name] = os.environ[name]
     return env
 
 
 class Reporter:
-    """Writes ``[job index, kind, payload]`` lines for the grader to read."""
+    """Writes ``[token, job index, kind, payload]`` lines for the grader to read."""
 
-    def __init__(self, stream, index: int) -> None:
-        self.stream, self.index = stream, index
+    def __init__(self, stream, index: int, token: str = "") -> None:
+        self.stream, self.index, self.token = stream, index, token
 
     def send(self, kind: str, payload) -> None:
-        line = json.dumps([self.index, kind, payload]) + "\n"
+        line = json.dumps([self.token, self.index, kind, payload]) + "\n"
         try:
             self.stream.write(line.encode("utf-8"))
             self.stream.flush()
@@ -191,18 +229,23 @@ def job_from_line(line: str) -> Job:
     data["limits"] = Limits(**data["limits"])
     data["graded_ids"] = tuple(data["graded_ids"])
     data["answer_ids"] = tuple(data["answer_ids"])
+    if data.get("sandbox"):
+        data["sandbox"] = SandboxSpec(
+            **{**data["sandbox"], "cgroups": tuple(data["sandbox"]["cgroups"])}
+        )
     return Job(**data)
 
 
 def run_job(job: Job, stream) -> None:
     """Run one job, report as it goes, and always end with "done"."""
-    reporter = Reporter(stream, job.index)
+    reporter = Reporter(stream, job.index, job.token)
     try:
         asyncio.run(_run(job, reporter))
     except Exception as error:  # report any grader-side failure, then go on to the next job
-        reporter.send(
-            "note", f"the grader failed on this submission: {type(error).__name__}: {error}"
-        )
+        reporter.send("note", f"the grader failed on this submission ({type(error).__name__})")
+    finally:
+        if job.sandbox is not None:
+            remove_cgroups(job.sandbox.cgroups)
     reporter.send("done", None)
 
 
@@ -210,6 +253,8 @@ def serve() -> None:
     """A grading worker: one job per line on stdin, reports on stdout, until stdin closes."""
     stream = sys.stdout.buffer
     sys.stdout = sys.stderr  # anything else printed must not mix with the reports
+    limit = WORKER_MEMORY_MB * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     for line in sys.stdin:
         if line.strip():
             run_job(job_from_line(line), stream)
@@ -219,19 +264,21 @@ async def _run(job: Job, reporter: Reporter) -> None:
     private_dir = Path(job.private_dir)
     cwd = work_dir(private_dir)
     cwd.mkdir(parents=True, exist_ok=True)
-    spec_root = _write_kernel_spec(private_dir, job.limits)
+    spec_root = _write_kernel_spec(private_dir, job.limits, job.sandbox)
     log_path = private_dir / "kernel" / "kernel.log"
     notebook = nbformat.reads(job.notebook_json, as_version=4)
     context = zmq.asyncio.Context()  # ours, so it is closed when this job ends
-    manager = AsyncKernelManager(
+    ipc_dir = Path(job.sandbox.ipc_dir) if job.sandbox else private_dir / "kernel"
+    manager = _SandboxKernelManager(
         context=context,
         kernel_name=KERNEL_NAME,
         kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec_root)]),
         transport="ipc",
-        ip=str(private_dir / "kernel" / "ipc"),
-        connection_file=str(private_dir / "kernel" / "connection.json"),
+        ip=str(ipc_dir / "ipc"),
+        connection_file=str(ipc_dir / "connection.json"),
         client_class="autodiff_lab.grading.execution._CappedClient",
     )
+    manager.sandbox_uid = job.sandbox.uid if job.sandbox else None
     client = _GradingClient(
         notebook,
         km=manager,
@@ -250,8 +297,8 @@ async def _run(job: Job, reporter: Reporter) -> None:
         try:
             async with client.async_setup_kernel(
                 cleanup_kc=True,  # shut the kernel down even though we made its manager
-                cwd=str(cwd),
-                env=kernel_environment(private_dir),
+                cwd=str(private_dir if job.sandbox else cwd),
+                env=kernel_environment(private_dir, sandboxed=job.sandbox is not None),
                 stdout=log,
                 stderr=log,
             ):
@@ -320,20 +367,23 @@ def _describe_cell(cell, index: int) -> str:
 
 
 def _outcome(reply: dict, cell, timeout: float) -> tuple[str, str]:
-    """("passed" | "failed" | "timeout", feedback) from an execute reply."""
+    """("passed" | "failed" | "timeout", feedback) from an execute reply.
+
+    The feedback is the grader's own words and at most an exception's class name:
+    nothing the kernel printed or put in an error message reaches the reports.
+    """
     if reply.get("status") == "ok":
         return "passed", ""
-    printed = _printed_text(cell)
-    name = reply.get("ename", "an unknown error")
+    name = exception_name(reply.get("ename", ""))
     if name == TIMEOUT_ERROR_NAME:
         return "timeout", f"ran longer than the {timeout:g} s limit and was interrupted"
-    value = str(reply.get("evalue", ""))
-    message = f"{name}: {value}" if value else name
-    return "failed", "\n".join(part for part in (printed, message) if part)
+    if name == "AssertionError":
+        return "failed", "the notebook's check of this part failed (AssertionError)"
+    return "failed", f"the test cell raised {name}"
 
 
 def _note_problem(reporter, label, is_answer, status, reply, timeout) -> None:
-    name = reply.get("ename", "")
+    name = exception_name(reply.get("ename", ""))
     if status == "timeout":
         reporter.send("note", f"{label} ran over the {timeout:g} s limit and was interrupted")
     elif name == "SystemExit":
@@ -341,19 +391,9 @@ def _note_problem(reporter, label, is_answer, status, reply, timeout) -> None:
     elif name == "MemoryError":
         reporter.send("note", f"{label} ran out of memory (MemoryError)")
     elif is_answer or name in ("SyntaxError", "IndentationError"):
-        # "(3336.py, line 2)" names IPython's temporary file; the line number is what helps.
-        value = re.sub(r"\(\d+\.py, (line \d+)\)", r"(\1)", str(reply.get("evalue", "")))[:200]
-        reporter.send("note", f"{label} raised {name}" + (f": {value}" if value else ""))
-
-
-def _printed_text(cell, limit: int = 2000) -> str:
-    """The end of what a cell printed (the check's feedback), for the JSON report."""
-    text = "".join(
-        output.get("text", "")
-        for output in cell.get("outputs", [])
-        if output.get("output_type") == "stream"
-    ).strip()
-    return text if len(text) <= limit else "…" + text[-limit:]
+        # Only the line number of the error message, which the student can look up.
+        line = re.search(r"line (\d{1,6})\)?\s*$", str(reply.get("evalue", "")))
+        reporter.send("note", f"{label} raised {name}" + (f" (line {line[1]})" if line else ""))
 
 
 async def _run_probes(job: Job, client: _GradingClient, notebook, reporter: Reporter) -> None:

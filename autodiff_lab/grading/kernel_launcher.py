@@ -28,14 +28,20 @@ MIB = 2**20
 TRUNCATION_NOTE = "\n[output truncated by the grader after {limit} characters]\n"
 
 
-def set_limits(memory_mb: int, cpu_seconds: int, file_mb: int) -> None:
-    """Apply the limits with soft = hard, so they cannot be raised again."""
+def set_limits(memory_mb: int, cpu_seconds: int, file_mb: int, processes: int = 0) -> None:
+    """Apply the limits with soft = hard, so they cannot be raised again.
+
+    ``processes`` (RLIMIT_NPROC, which counts every process of this user) is set
+    only when positive: in the sandbox each job runs as a user of its own.
+    """
     limits = {
         resource.RLIMIT_AS: memory_mb * MIB,
         resource.RLIMIT_CPU: cpu_seconds,
         resource.RLIMIT_FSIZE: file_mb * MIB,
         resource.RLIMIT_CORE: 0,
     }
+    if processes > 0:
+        limits[resource.RLIMIT_NPROC] = processes
     for kind, value in limits.items():
         _, hard = resource.getrlimit(kind)
         if hard != resource.RLIM_INFINITY:
@@ -76,12 +82,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cpu-seconds", type=int, required=True)
     parser.add_argument("--file-mb", type=int, default=64)
     parser.add_argument("--output-chars", type=int, default=100_000)
-    parser.add_argument("--pid-file", required=True)
+    parser.add_argument("--processes", type=int, default=0)
+    parser.add_argument("--pid-file", default="", help="where to write the pid (outside a sandbox)")
     parser.add_argument("kernel_args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
-    with open(args.pid_file, "w", encoding="ascii") as stream:
-        stream.write(str(os.getpid()))
-    set_limits(args.memory_mb, args.cpu_seconds, args.file_mb)
+    if args.pid_file:
+        with open(args.pid_file, "w", encoding="ascii") as stream:
+            stream.write(str(os.getpid()))
+    set_limits(args.memory_mb, args.cpu_seconds, args.file_mb, args.processes)
 
     from ipykernel.kernelapp import IPKernelApp  # imported under the limits, as students run
 

@@ -1,17 +1,20 @@
 """Reading a submitted notebook safely, and rebuilding it around the instructor's cells.
 
-`load_submission` checks the file step by step (there, not empty, JSON, an
-object, a notebook, valid) and raises `SubmissionError` with a reason a
-person can act on. `assemble` rebuilds the notebook to run: every locked and
-test cell comes from the instructor's source (hidden tests included), the
-answers and any extra cells come from the student, matched by grade_id. The
-instructor's solutions never enter the student's run.
+`load_submission` checks the file step by step (a regular file and not a
+link, not empty, not too big, JSON, not nested too deeply, an object, a
+notebook with not too many cells, valid) and raises `SubmissionError` with a
+reason a person can act on. `assemble` rebuilds the notebook to run: every
+locked and test cell comes from the *released* version of the instructor's
+source, the answers and any extra cells come from the student, matched by
+grade_id. Neither the solutions nor the hidden tests ever enter the
+student's run, so no trick in the kernel can read them.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +27,9 @@ from .notebook_format import ANSWER, MANUAL, grade_id_of, role_of
 from .release import release_notebook
 
 MAX_SUBMISSION_BYTES = 20 * 2**20
+MAX_CELLS = 400
+MAX_NESTING = 64  # JSON depth; a notebook needs about 6
+ANSWER_ROLES = (ANSWER, MANUAL)
 
 
 class SubmissionError(ValueError):
@@ -32,20 +38,40 @@ class SubmissionError(ValueError):
 
 def load_submission(path: str | os.PathLike, max_bytes: int = MAX_SUBMISSION_BYTES) -> NotebookNode:
     """The submitted notebook, or `SubmissionError` saying what is wrong with the file."""
+    return read_submission(path, max_bytes)[0]
+
+
+def read_submission(
+    path: str | os.PathLike, max_bytes: int = MAX_SUBMISSION_BYTES
+) -> tuple[NotebookNode, bytes]:
+    """The notebook and the exact bytes it was read from (opened once, links refused)."""
     path = Path(path)
+    if path.is_symlink():
+        raise SubmissionError("a symbolic link, which the grader does not follow")
     if not path.exists():
         raise SubmissionError("the file does not exist")
     if not path.is_file():
         raise SubmissionError("not a file")
-    size = path.stat().st_size
-    if size == 0:
-        raise SubmissionError("the file is empty (0 bytes)")
-    if size > max_bytes:
-        raise SubmissionError(
-            f"the file is {size / 2**20:.0f} MB, over the {max_bytes // 2**20} MB limit"
+    try:
+        handle = os.open(
+            path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         )
-    raw = path.read_bytes()
-    return parse_submission(raw)
+    except OSError as error:
+        raise SubmissionError(f"the file cannot be opened ({error.strerror})") from None
+    with os.fdopen(handle, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            raise SubmissionError("not a regular file")
+        raw = stream.read(max_bytes + 1)
+    if not raw:
+        raise SubmissionError("the file is empty (0 bytes)")
+    if len(raw) > max_bytes:
+        raise SubmissionError(f"the file is over the {max_bytes // 2**20} MB limit")
+    return parse_submission(raw), raw
+
+
+def display_name(path: str | os.PathLike) -> str:
+    """A file name that can always be printed and written as UTF-8 (odd bytes escaped)."""
+    return os.fsdecode(path).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def parse_submission(raw: bytes) -> NotebookNode:
@@ -56,6 +82,8 @@ def parse_submission(raw: bytes) -> NotebookNode:
         raise SubmissionError("not a text file (it is not UTF-8), so not a notebook") from None
     if not text.strip():
         raise SubmissionError("the file holds only blank space")
+    if _nesting_depth(text) > MAX_NESTING:
+        raise SubmissionError(f"JSON nested more than {MAX_NESTING} levels deep, not a notebook")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
@@ -63,6 +91,8 @@ def parse_submission(raw: bytes) -> NotebookNode:
             f"not valid JSON (line {error.lineno}, column {error.colno}: {error.msg}); "
             "the notebook may have been cut off or edited as text"
         ) from None
+    except (ValueError, RecursionError) as error:  # e.g. an integer of 100,000 digits
+        raise SubmissionError(f"not a readable notebook ({str(error)[:80]})") from None
     if not isinstance(data, dict):
         raise SubmissionError(f"JSON, but a {type(data).__name__} rather than a notebook")
     if not data:
@@ -70,7 +100,13 @@ def parse_submission(raw: bytes) -> NotebookNode:
     if not isinstance(data.get("cells"), list) or "nbformat" not in data:
         raise SubmissionError("JSON, but not a notebook: it has no 'cells' list or 'nbformat'")
     if data.get("nbformat") != 4:
-        raise SubmissionError(f"notebook format {data.get('nbformat')!r}; expected version 4")
+        raise SubmissionError(
+            f"notebook format {str(data.get('nbformat'))[:20]}; expected version 4"
+        )
+    if len(data["cells"]) > MAX_CELLS:
+        raise SubmissionError(
+            f"the notebook has {len(data['cells'])} cells, over the limit of {MAX_CELLS}"
+        )
     try:
         notebook = nbformat.reads(text, as_version=4)
         nbformat.validate(notebook)
@@ -78,6 +114,28 @@ def parse_submission(raw: bytes) -> NotebookNode:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
         raise SubmissionError(f"not a valid notebook: {first_line[:200]}") from None
     return notebook
+
+
+def _nesting_depth(text: str) -> int:
+    """The deepest bracket nesting outside strings, found without parsing (so without recursion)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for character in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif character == "\\":
+                escaped = True
+            elif character == '"':
+                in_string = False
+        elif character == '"':
+            in_string = True
+        elif character in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif character in "]}":
+            depth -= 1
+    return deepest
 
 
 @dataclass
@@ -89,7 +147,7 @@ class Assembly:
 
 
 def answer_ids(source: NotebookNode) -> list[str]:
-    return [grade_id_of(cell) for cell in source.cells if role_of(cell) in (ANSWER, MANUAL)]
+    return [grade_id_of(cell) for cell in source.cells if role_of(cell) in ANSWER_ROLES]
 
 
 def check_same_exercise(source: NotebookNode, submission: NotebookNode) -> None:
@@ -105,9 +163,10 @@ def check_same_exercise(source: NotebookNode, submission: NotebookNode) -> None:
 
 
 def assemble(source: NotebookNode, submission: NotebookNode) -> Assembly:
-    """Rebuild ``submission`` on the source's skeleton, by grade_id."""
+    """Rebuild ``submission`` on the released skeleton of ``source``, by grade_id."""
     check_same_exercise(source, submission)
-    stubs = {grade_id_of(cell): cell for cell in release_notebook(source).cells}
+    source = release_notebook(source)  # no solutions, no hidden tests
+    stubs = {grade_id_of(cell): cell for cell in source.cells}
     source_ids = {grade_id_of(cell) for cell in source.cells} - {None}
     answers = set(answer_ids(source))
     notes: list[str] = []
