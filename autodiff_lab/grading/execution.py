@@ -261,13 +261,37 @@ def serve() -> None:
 
 
 async def _run(job: Job, reporter: Reporter) -> None:
+    """Run the notebook; if it stopped early, confirm in a fresh kernel what ran before."""
+    notebook = nbformat.reads(job.notebook_json, as_version=4)
+    stopped_at = await _in_kernel(job, notebook, reporter, report=True)
+    if stopped_at is not None and job.exercise and job.probe_inputs:
+        # Without this, a last cell that kills or hangs its kernel would skip the check.
+        reporter.send(
+            "note",
+            "the grader ran the cells before that point again in a fresh kernel for its own check",
+        )
+        cells = [_fresh_copy(cell) for cell in notebook.cells[:stopped_at]]
+        prefix = nbformat.v4.new_notebook(cells=cells, metadata=notebook.metadata)
+        await _in_kernel(job, prefix, reporter, report=False)
+
+
+def _fresh_copy(cell):
+    copy = nbformat.from_dict(dict(cell))
+    if copy.cell_type == "code":
+        copy.outputs, copy.execution_count = [], None
+    return copy
+
+
+async def _in_kernel(job: Job, notebook, reporter: Reporter, report: bool) -> int | None:
+    """Execute ``notebook`` in a new kernel, then the probes; the index of a cell that
+    stopped the run (kernel died or stuck), or None. With ``report=False`` only the
+    probes' results are sent."""
     private_dir = Path(job.private_dir)
     cwd = work_dir(private_dir)
     cwd.mkdir(parents=True, exist_ok=True)
     spec_root = _write_kernel_spec(private_dir, job.limits, job.sandbox)
     log_path = private_dir / "kernel" / "kernel.log"
-    notebook = nbformat.reads(job.notebook_json, as_version=4)
-    context = zmq.asyncio.Context()  # ours, so it is closed when this job ends
+    context = zmq.asyncio.Context()  # ours, so it is closed when this run ends
     ipc_dir = Path(job.sandbox.ipc_dir) if job.sandbox else private_dir / "kernel"
     manager = _SandboxKernelManager(
         context=context,
@@ -293,7 +317,8 @@ async def _run(job: Job, reporter: Reporter) -> None:
         shutdown_kernel="immediate",
         startup_timeout=60,
     )
-    with open(log_path, "wb") as log:
+    quiet = reporter if report else _Silent(reporter)
+    with open(log_path, "ab") as log:
         try:
             async with client.async_setup_kernel(
                 cleanup_kc=True,  # shut the kernel down even though we made its manager
@@ -302,18 +327,30 @@ async def _run(job: Job, reporter: Reporter) -> None:
                 stdout=log,
                 stderr=log,
             ):
-                await _execute_cells(job, client, notebook, reporter)
+                return await _execute_cells(job, client, notebook, quiet)
         except DeadKernelError:
-            reporter.send("note", "the kernel died" + _log_hint(log_path))
+            quiet.send("note", "the kernel died" + _log_hint(log_path))
         except RuntimeError as error:
             if "kernel" not in str(error).lower():
                 raise
-            reporter.send("note", f"the kernel did not start: {error}" + _log_hint(log_path))
+            quiet.send("note", "the kernel did not start" + _log_hint(log_path))
         finally:
             context.destroy(linger=0)
+    return None
 
 
-async def _execute_cells(job: Job, client: _GradingClient, notebook, reporter: Reporter) -> None:
+class _Silent:
+    """A reporter that passes on only the probes' results (for a confirming re-run)."""
+
+    def __init__(self, reporter: Reporter) -> None:
+        self.reporter = reporter
+
+    def send(self, kind: str, payload) -> None:
+        if kind == "probes":
+            self.reporter.send(kind, payload)
+
+
+async def _execute_cells(job: Job, client: _GradingClient, notebook, reporter) -> int | None:
     graded, answers = set(job.graded_ids), set(job.answer_ids)
     timeout = job.limits.cell_timeout
     for index, cell in enumerate(notebook.cells):
@@ -330,7 +367,7 @@ async def _execute_cells(job: Job, client: _GradingClient, notebook, reporter: R
             )
             if grade_id in graded:
                 reporter.send("cell", (grade_id, "timeout", f"stopped after {timeout:g} s"))
-            return
+            return index
         except DeadKernelError:
             reporter.send(
                 "died",
@@ -340,7 +377,7 @@ async def _execute_cells(job: Job, client: _GradingClient, notebook, reporter: R
             )
             if grade_id in graded:
                 reporter.send("cell", (grade_id, "failed", "the kernel died during this cell"))
-            return
+            return index
         if cell.cell_type != "code" or not cell.source.strip():
             continue
         reply = client.replies.get(index, {})
@@ -355,6 +392,7 @@ async def _execute_cells(job: Job, client: _GradingClient, notebook, reporter: R
             _note_problem(reporter, label, grade_id in answers, status, reply, timeout)
     if job.exercise and job.probe_inputs:
         await _run_probes(job, client, notebook, reporter)
+    return None
 
 
 def _describe_cell(cell, index: int) -> str:

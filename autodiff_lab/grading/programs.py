@@ -44,6 +44,7 @@ _FLOAT_RULES: dict[str, Callable[..., float]] = {
 _NODE_NODE = {"add", "sub", "mul", "div"}
 _NODE_CONSTANT = {"addc", "mulc", "divc", "pow"}
 _CONSTANT_NODE = {"rsub", "rdiv"}
+MAX_DRAWS = 20_000
 
 
 def random_program(
@@ -57,8 +58,11 @@ def random_program(
     program: list[Instruction] = [["leaf", float(x)] for x in leaves]
     values = [float(x) for x in leaves]
     wanted = list(must_use)
-    while len(program) < len(leaves) + length or wanted:
-        name = wanted[0] if wanted else rng.choice(list(operations))
+    for _ in range(MAX_DRAWS):
+        if len(program) >= len(leaves) + length and not wanted:
+            return program
+        # Half the draws go to other operations, so values can move into a wanted one's range.
+        name = wanted[0] if wanted and rng.random() < 0.5 else rng.choice(list(operations))
         instruction = _try_instruction(rng, name, values)
         if instruction is None:
             continue
@@ -66,7 +70,7 @@ def random_program(
             wanted.pop(0)
         program.append(instruction)
         values.append(_FLOAT_RULES[name](*_float_operands(instruction, values)))
-    return program
+    raise RuntimeError(f"no program of {length} operations using {list(must_use)} was found")
 
 
 def _try_instruction(rng: random.Random, name: str, values: list[float]) -> Instruction | None:

