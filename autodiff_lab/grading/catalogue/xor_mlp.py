@@ -161,6 +161,14 @@ def learns_xor(namespace) -> None:
         )
 
 
+def xor_accuracy(namespace, seed: int) -> float:
+    """The fraction of XOR's four cases that the student's trained MLP gets right."""
+    model = namespace["MLP"](n_hidden=4, seed=seed)
+    namespace["train"](model, XOR_INPUTS, XOR_TARGETS, **TRAINING)
+    right = sum((model(x).data > 0.5) == (t > 0.5) for x, t in zip(XOR_INPUTS, XOR_TARGETS))
+    return right / len(XOR_INPUTS)
+
+
 # -- hints ---------------------------------------------------------------------------------
 
 
@@ -257,4 +265,5 @@ PROBES = [
         lambda rng: [rng.uniform(-1.0, 1.0), rng.uniform(0.01, 0.2)],
         lambda ns, args: trained_weight(ns, args[0], 2, args[1]),
     ),
+    Probe("xor_tests", lambda rng: rng.choice((0, 1, 2)), lambda ns, seed: xor_accuracy(ns, seed)),
 ]
