@@ -168,6 +168,9 @@ def _write_kernel_spec(private_dir: Path, limits: Limits, sandbox: SandboxSpec |
     if sandbox is not None:
         argv = wrap(argv, sandbox)
     spec = {"argv": argv, "display_name": "autodiff-lab grader", "language": "python"}
+    if sandbox is not None:
+        # A signal would reach bubblewrap, not the kernel: ask the kernel to interrupt itself.
+        spec["interrupt_mode"] = "message"
     (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
     return spec_root
 

@@ -203,11 +203,11 @@ def test_the_solution_gets_full_marks(batch):
 def test_the_released_stub_gets_zero_with_feedback(batch):
     assert row(batch, "stub")["total"] == "0"
     reason = row(batch, "stub")["reason"]
-    assert reason.startswith("failed: exp_tests (NotImplementedError: 'exp' is not written yet)")
+    assert reason.startswith("failed: exp_tests (the test cell raised NotImplementedError)")
     for grade_id in ("tanh_tests", "division_tests", "backward_tests"):
-        assert f"{grade_id} (NotImplementedError" in reason
+        assert f"{grade_id} (the test cell raised NotImplementedError" in reason
     feedback = batch["json"]["stub"]["tests"][1]["feedback"]
-    assert "not written yet" in feedback and "NotImplementedError" in feedback
+    assert feedback == "the test cell raised NotImplementedError"  # the grader's words only
 
 
 def test_a_students_own_helper_cell_is_kept(batch):
@@ -224,7 +224,7 @@ def test_code_that_writes_files_runs_in_a_private_folder(batch):
 def test_a_syntax_error_scores_zero_and_says_so(batch):
     assert row(batch, "syntax_error")["total"] == "0"
     assert (
-        "value_answer raised SyntaxError: expected ':' (line 1)"
+        "value_answer raised SyntaxError (line 1)"
         in row(batch, "syntax_error")["reason"]
     )
 
@@ -277,8 +277,8 @@ def test_editing_or_deleting_test_cells_gains_nothing(batch):
 
 def test_subverting_tests_at_run_time_is_caught_by_the_graders_own_check(batch):
     assert row(batch, "subverts_tests")["total"] == "0"
-    assert "the grader's own check did not agree" in row(batch, "subverts_tests")["reason"]
-    assert set(status(batch, "subverts_tests").values()) == {"passed, not confirmed"}
+    assert "not confirmed by the grader's own check" in row(batch, "subverts_tests")["reason"]
+    assert set(status(batch, "subverts_tests").values()) == {"not confirmed"}
 
 
 def test_a_notebook_for_another_exercise_is_refused_before_running(batch):
@@ -335,15 +335,16 @@ def _kernels_alive() -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc").exists(), reason="reads /proc to find kernels")
-def test_the_hard_deadline_kills_worker_and_kernel_and_keeps_earlier_points(tmp_path):
+def test_the_hard_deadline_kills_worker_and_kernel_and_fails_closed(tmp_path):
     stubborn = builders.submission(
         EXERCISE, base=builders.solved(EXERCISE), extra_after={"exp_tests": [IGNORE_INTERRUPTS]}
     )
     path = builders.save(stubborn, tmp_path / "stubborn.ipynb")
     options = GradeOptions(jobs=1, cell_timeout=120, memory_mb=768, deadline=12)
     (result,) = grade(builders.SOURCES / f"{EXERCISE}.ipynb", [path], options)
+    # exp_tests passed in the notebook, but its confirmation never came: no point.
     assert result.scores == {
-        "exp_tests": 1,
+        "exp_tests": 0,
         "tanh_tests": 0,
         "division_tests": 0,
         "backward_tests": 0,
@@ -385,11 +386,11 @@ def test_rebuilding_takes_tests_from_the_source_and_answers_from_the_student():
     rebuilt = assemble(source, student).notebook
     by_id = {grade_id_of(cell): cell for cell in rebuilt.cells if grade_id_of(cell)}
     assert by_id["value_answer"].source.endswith("pass  # mine")
-    assert by_id["tanh_tests"].source == source.cells[7].source  # hidden tests included
-    assert "BEGIN HIDDEN TESTS" in by_id["tanh_tests"].source
+    assert by_id["tanh_tests"].source == 'check("tanh", strict=True)'  # the released test
     assert by_id["value_base"].source == source.cells[1].source
     text = nbformat.writes(rebuilt)
     assert "math.tanh(self.data)" not in text  # the instructor's solution never runs
+    assert "HIDDEN" not in text and "for big in (1000.0" not in text  # nor do hidden tests
     position = [cell.source for cell in rebuilt.cells].index("helper = 1")
     assert grade_id_of(rebuilt.cells[position - 1]) == "value_answer"
 
