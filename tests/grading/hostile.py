@@ -363,7 +363,7 @@ def write_batch_breakers(folder: Path) -> dict[str, Path]:
     put("undecodable_name", stub, b"bad-\xff\xfe-name.ipynb")
     many = new_notebook(cells=[new_code_cell("pass") for _ in range(20_000)])
     put("twenty_thousand_cells", nbformat.writes(many).encode())
-    put("formula_file_name", stub, '=HYPERLINK("http://example.invalid")-x.ipynb')
+    put("formula_file_name", stub, '=HYPERLINK("x")+1.ipynb')
     link = folder / "symlink_to_source.ipynb"
     link.symlink_to(builders.SOURCES / f"{EXERCISE}.ipynb")
     paths["symlink_to_source"] = link

@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 from pathlib import Path
 
 import builders
@@ -30,6 +31,11 @@ from autodiff_lab.grading.autograder import (
 )
 from autodiff_lab.grading.notebook_format import grade_id_of
 from autodiff_lab.grading.submission import SubmissionError, assemble, parse_submission
+
+# The sandbox needs bubblewrap; in CI this skip fails the run (see conftest.py).
+pytestmark = pytest.mark.skipif(
+    shutil.which("bwrap") is None, reason="bubblewrap is not installed (apt-get install bubblewrap)"
+)
 
 EXERCISE = "value_class"
 TEST_IDS = ["exp_tests", "tanh_tests", "division_tests", "backward_tests"]
@@ -223,10 +229,7 @@ def test_code_that_writes_files_runs_in_a_private_folder(batch):
 
 def test_a_syntax_error_scores_zero_and_says_so(batch):
     assert row(batch, "syntax_error")["total"] == "0"
-    assert (
-        "value_answer raised SyntaxError (line 1)"
-        in row(batch, "syntax_error")["reason"]
-    )
+    assert "value_answer raised SyntaxError (line 1)" in row(batch, "syntax_error")["reason"]
 
 
 def test_an_infinite_loop_is_interrupted_and_the_rest_still_runs(batch):
