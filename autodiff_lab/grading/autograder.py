@@ -24,6 +24,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import secrets
 import selectors
 import shutil
@@ -401,12 +402,18 @@ def _run_all(queue, tests, options, results, bar, root: Path) -> None:
 
 
 def _last_line(log_path: str) -> str:
-    """The last line a worker wrote to its error log, to say why it stopped."""
+    """The exception that stopped a worker, by class name only (its message could hold
+    text that came from a kernel)."""
     try:
         lines = Path(log_path).read_text(encoding="utf-8", errors="replace").strip().splitlines()
     except OSError:
         return ""
-    return f" ({lines[-1][:200]})" if lines else ""
+    found = (
+        re.match(r"([A-Za-z_][\w.]{0,60}(?:Error|Exception|Exit|Interrupt))\b", lines[-1])
+        if lines
+        else None
+    )
+    return f" ({found[1]})" if found else ""
 
 
 def _hand_out(queue, workers, selector, options, log) -> None:
