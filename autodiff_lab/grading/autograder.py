@@ -66,6 +66,7 @@ from .submission import (
 
 STARTUP_ALLOWANCE_SECONDS = 60  # kernel start-up and the grader's own check
 MAX_REPORT_LINE = 32 * 2**20
+MAX_ROOT_CHARS = 64
 MALFORMED = ("malformed", None)
 UNSANDBOXED = "graded WITHOUT a sandbox (--unsafe-no-sandbox): the result can be forged"
 
@@ -81,6 +82,9 @@ class GradeOptions:
     max_deadline: float = 900.0  # seconds per submission, whatever its number of cells
     disk_mb: int = 64  # each of the sandbox's writable folders
     processes: int = 128  # processes and threads of one sandbox
+    # Where the private folders go (default: the system's temporary folder). The kernels'
+    # sockets live there, and a Unix socket's path must stay under about 100 bytes.
+    scratch_dir: str | None = None
 
 
 @dataclass
@@ -190,7 +194,12 @@ def grade(
     source_digest = hashlib.sha256(Path(source_path).read_bytes()).hexdigest()
     tests = test_cells(source)
     results: dict[int, SubmissionResult] = {}
-    root = Path(tempfile.mkdtemp(prefix="autodiff-lab-grade-"))
+    root = Path(tempfile.mkdtemp(prefix="autodiff-lab-grade-", dir=options.scratch_dir))
+    if len(str(root)) > MAX_ROOT_CHARS:
+        shutil.rmtree(root, ignore_errors=True)
+        raise ValueError(f"the scratch folder {root} is too long a path for the kernels' sockets")
+    # Jobs of batches running side by side on one machine rarely share a user id.
+    uid_offset = secrets.randbelow(sandbox.UID_RANGE)
     try:
         if not options.unsafe_no_sandbox:
             sandbox.check_available(root)  # refuse before anything runs
@@ -198,7 +207,9 @@ def grade(
         queue: deque[_Pending] = deque()
         try:
             for index, path in enumerate(submissions):
-                prepared = _prepare(index, Path(path), source, source_digest, tests, root, options)
+                prepared = _prepare(
+                    index, Path(path), source, source_digest, tests, root, options, uid_offset
+                )
                 if isinstance(prepared, SubmissionResult):
                     results[index] = prepared
                     bar.advance(prepared.submission)
@@ -212,14 +223,16 @@ def grade(
     return [results[index] for index in range(len(submissions))]
 
 
-def _prepare(index, path, source, source_digest, tests, root, options):
+def _prepare(index, path, source, source_digest, tests, root, options, uid_offset=0):
     """A submission ready to run, or a finished result for a file that cannot be run."""
     started = time.monotonic()
     name = display_name(path)
     try:
         submission, data = read_submission(path)
         assembly = assemble(source, submission)
-        return _pending(index, name, data, source, source_digest, tests, root, options, assembly)
+        return _pending(
+            index, name, data, source, source_digest, tests, root, options, assembly, uid_offset
+        )
     except SubmissionError as error:
         return _refused(name, tests, f"not graded: {error}", started, options)
     except Exception as error:  # noqa: BLE001 - whatever a file does, the batch goes on
@@ -227,7 +240,7 @@ def _prepare(index, path, source, source_digest, tests, root, options):
         return _refused(name, tests, reason, started, options)
 
 
-def _pending(index, name, data, source, source_digest, tests, root, options, assembly):
+def _pending(index, name, data, source, source_digest, tests, root, options, assembly, uid_offset):
     private_dir = root / f"s{index:04d}"
     (private_dir / "kernel").mkdir(parents=True)
     exercise = exercise_name_of(source)
@@ -252,7 +265,9 @@ def _pending(index, name, data, source, source_digest, tests, root, options, ass
         exercise=exercise,
         probe_inputs=probe_inputs,
         token=secrets.token_hex(16),
-        sandbox=None if options.unsafe_no_sandbox else _sandbox_spec(index, private_dir, options),
+        sandbox=None
+        if options.unsafe_no_sandbox
+        else _sandbox_spec(index + uid_offset, private_dir, options),
     )
     flags = library_use(exercise, _student_sources(source, assembly.notebook))
     return _Pending(job, name, tuple(assembly.notes), wall_seconds, tuple(flags))

@@ -13,6 +13,7 @@ import io
 import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import builders
@@ -325,12 +326,13 @@ def test_each_exercise_grades_its_solution_full_and_its_stub_zero(exercise, tmp_
 # -- the hard deadline -------------------------------------------------------------------------
 
 
-def _kernels_alive() -> list[int]:
+def _kernels_alive(scratch: Path) -> list[int]:
+    """Kernels (and their sandboxes) whose private folders are under ``scratch``."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if b"autodiff_lab.grading.kernel_launcher" in (entry / "cmdline").read_bytes():
+                if str(scratch).encode() in (entry / "cmdline").read_bytes():
                     pids.append(int(entry.name))
             except OSError:
                 pass
@@ -343,7 +345,10 @@ def test_the_hard_deadline_kills_worker_and_kernel_and_fails_closed(tmp_path):
         EXERCISE, base=builders.solved(EXERCISE), extra_after={"exp_tests": [IGNORE_INTERRUPTS]}
     )
     path = builders.save(stubborn, tmp_path / "stubborn.ipynb")
-    options = GradeOptions(jobs=1, cell_timeout=120, memory_mb=768, deadline=12)
+    scratch = Path(tempfile.mkdtemp(prefix="deadline-", dir="/tmp"))  # short: sockets live there
+    options = GradeOptions(
+        jobs=1, cell_timeout=120, memory_mb=768, deadline=12, scratch_dir=str(scratch)
+    )
     (result,) = grade(builders.SOURCES / f"{EXERCISE}.ipynb", [path], options)
     # exp_tests passed in the notebook, but its confirmation never came: no point.
     assert result.scores == {
@@ -353,7 +358,8 @@ def test_the_hard_deadline_kills_worker_and_kernel_and_fails_closed(tmp_path):
         "backward_tests": 0,
     }
     assert "stopped at the hard deadline of 12 s" in result.reason
-    assert _kernels_alive() == []
+    assert _kernels_alive(scratch) == []
+    shutil.rmtree(scratch)
 
 
 # -- pieces ------------------------------------------------------------------------------------
