@@ -284,7 +284,7 @@ def _sandbox_spec(index: int, private_dir: Path, options: GradeOptions) -> sandb
         uid=uid,
         ipc_dir=str(ipc_dir),
         memory_mb=options.memory_mb,
-        processes=options.processes,
+        processes=sandbox.process_limit(options.processes),
         disk_mb=options.disk_mb,
     )
 

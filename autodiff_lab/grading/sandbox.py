@@ -64,6 +64,29 @@ def running_as_root() -> bool:
     return os.geteuid() == 0
 
 
+def process_limit(per_job: int) -> int:
+    """RLIMIT_NPROC for a job's kernel, which counts every process of its real user.
+
+    As root each job has a user of its own, so the limit is ``per_job``; as an
+    ordinary user the kernel shares the instructor's user, whose processes count too.
+    """
+    if running_as_root():
+        return per_job
+    try:
+        uid = os.getuid()
+        own = sum(1 for entry in os.listdir("/proc") if entry.isdigit() and _owner(entry) == uid)
+    except OSError:
+        return 0  # no /proc: leave the limit to the deadline
+    return own + per_job
+
+
+def _owner(pid: str) -> int | None:
+    try:
+        return os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return None
+
+
 def readable_roots() -> list[str]:
     """The folders a kernel needs to read: Python, the environment and the package."""
     import autodiff_lab
