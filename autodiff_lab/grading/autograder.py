@@ -255,9 +255,10 @@ def _pending(index, name, data, source, source_digest, tests, root, options, ass
         cpu_seconds=int(wall_seconds) + 5,  # a last resort that holds even if the grader dies
         output_chars=options.output_chars,
     )
+    notebook_json = nbformat.writes(assembly.notebook)
     job = Job(
         index=index,
-        notebook_json=nbformat.writes(assembly.notebook),
+        notebook_json=notebook_json,
         private_dir=str(private_dir),
         limits=limits,
         graded_ids=tuple(grade_id for grade_id, _ in tests),
@@ -267,20 +268,26 @@ def _pending(index, name, data, source, source_digest, tests, root, options, ass
         token=secrets.token_hex(16),
         sandbox=None
         if options.unsafe_no_sandbox
-        else _sandbox_spec(index + uid_offset, private_dir, options),
+        else _sandbox_spec(index + uid_offset, private_dir, options, notebook_json),
     )
     flags = library_use(exercise, _student_sources(source, assembly.notebook))
     return _Pending(job, name, tuple(assembly.notes), wall_seconds, tuple(flags))
 
 
-def _sandbox_spec(index: int, private_dir: Path, options: GradeOptions) -> sandbox.SandboxSpec:
+def _sandbox_spec(
+    index: int, private_dir: Path, options: GradeOptions, notebook_json: str
+) -> sandbox.SandboxSpec:
     """The job's sandbox: its own user, and a folder for its sockets that only it can use."""
     uid = sandbox.sandbox_uid(index)
     ipc_dir = private_dir / "ipc"
     ipc_dir.mkdir(mode=0o700)
     if sandbox.running_as_root():
         os.chown(ipc_dir, uid, uid)
+    shown = private_dir / "submission.ipynb"
+    shown.write_text(notebook_json, encoding="utf-8")
+    shown.chmod(0o644)
     return sandbox.SandboxSpec(
+        notebook=str(shown),
         uid=uid,
         ipc_dir=str(ipc_dir),
         memory_mb=options.memory_mb,

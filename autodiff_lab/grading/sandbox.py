@@ -2,11 +2,11 @@
 
 A sandboxed kernel gets new PID, IPC, network, UTS and user namespaces and
 runs as an unprivileged user of its own. It sees, read-only, the system's
-``/usr``, the Python installation, the virtual environment and the
-``autodiff_lab`` package, with the grader's references (`referee`) hidden
-under an empty folder; it can write only to two small size-capped tmpfs
-folders (``/home/student`` and ``/tmp``) and to the folder of its own IPC
-sockets. It cannot see the exercise sources, other submissions, the output
+``/usr``, the Python installation, the virtual environment, the
+``autodiff_lab`` package (with the grader's references, `referee`, hidden
+under an empty folder) and its own assembled notebook; it can write only to
+two small size-capped tmpfs folders (``/home/student`` and ``/tmp``) and to
+the folder of its own IPC sockets. It cannot see the exercise sources, other submissions, the output
 files or the host's processes, and it dies with its worker
 (``--die-with-parent``): a PID namespace ends all its processes at once, so
 nothing it started outlives it.
@@ -33,6 +33,7 @@ from pathlib import Path
 
 HOME = "/home/student"
 WORK = f"{HOME}/work"
+NOTEBOOK = f"{WORK}/submission.ipynb"
 SANDBOX_UID_BASE = 61000  # each job runs as SANDBOX_UID_BASE + (job index % UID_RANGE)
 UID_RANGE = 2000
 CGROUP_PREFIX = "autodiff-lab-grade"
@@ -54,6 +55,7 @@ class SandboxSpec:
     processes: int
     disk_mb: int
     cgroups: tuple[str, ...] = ()  # cgroup folders the kernel joins before the sandbox starts
+    notebook: str = ""  # host file shown read-only as NOTEBOOK: the assembled submission
 
 
 def sandbox_uid(index: int) -> int:
@@ -159,6 +161,8 @@ def bwrap_arguments(spec: SandboxSpec, as_root: bool) -> list[str]:
         arguments += ["--ro-bind", root, root]
     for hidden in hidden_paths():
         arguments += ["--perms", "0755", "--tmpfs", hidden]
+    if spec.notebook:
+        arguments += ["--ro-bind", spec.notebook, NOTEBOOK]
     arguments += ["--bind", spec.ipc_dir, spec.ipc_dir, "--chdir", WORK]
     return arguments
 

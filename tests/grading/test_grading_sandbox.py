@@ -161,3 +161,20 @@ def test_a_submission_that_imports_the_library_is_flagged_in_the_report(tmp_path
     assert result.total == 5  # the numbers are right; the instructor decides
     assert result.flags and "imports from autodiff_lab.trace" in result.flags[0]
     assert "flagged:" in result.reason
+
+
+def test_the_kernel_sees_its_own_assembled_notebook_and_nothing_secret(tmp_path):
+    look = (
+        "import json, os\n"
+        "text = open('submission.ipynb', encoding='utf-8').read()\n"
+        "assert 'primal_tests' in text and 'HIDDEN' not in text and 'SOLUTION' not in text\n"
+        "assert os.getcwd() == '/home/student/work' and os.listdir('.') == ['submission.ipynb']"
+    )
+    nb = builders.submission(
+        "wengert_list", base=builders.solved("wengert_list"), extra_after={"primal_tests": [look]}
+    )
+    path = builders.save(nb, tmp_path / "looks.ipynb")
+    (result,) = grade(
+        builders.SOURCES / "wengert_list.ipynb", [path], GradeOptions(cell_timeout=10)
+    )
+    assert (result.total, result.reason) == (5, "")
