@@ -51,7 +51,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few submissions only")
     args = parser.parse_args()
-    rounds, size, batch_size = (1, 2, 4) if args.quick else (3, 5, 100)
+    rounds, size, batch_size = (1, 2, 4) if args.quick else (2, 10, 100)
     with tempfile.TemporaryDirectory() as folder:
         paths = _copies(Path(folder), max(size, batch_size))
         with_sandbox, without = [], []
