@@ -101,8 +101,13 @@ _BACKWARD = (
 )
 
 
+_RESET_INTERIOR = (
+    "        for node in order:\n            if node.parents:\n                node.grad = 0.0\n"
+)
+
+
 def _backward(
-    reset="        for node in order:\n            if node.parents:\n                node.grad = 0.0\n",
+    reset=_RESET_INTERIOR,
     seed="self.grad += 1.0",
     order="reversed(order)",
     update="parent.grad += local * node.grad",
