@@ -41,9 +41,10 @@ def _graded_at_start() -> bool:
     """Whether this process grades notebooks; read once, before any student code runs."""
     if any(os.environ.get(name) for name in GRADING_VARIABLES):
         return True
-    # The kernel our grader starts runs its launcher as the main program.
-    main = sys.argv[0] if sys.argv else ""
-    return main.replace(os.sep, "/").endswith("autodiff_lab/grading/kernel_launcher.py")
+    # Our grader's kernel runs `python -m autodiff_lab.grading.kernel_launcher ...`
+    # (sys.argv[0] is still "-m" while the package imports, so read the original command).
+    command = getattr(sys, "orig_argv", sys.argv)[:4]
+    return "autodiff_lab.grading.kernel_launcher" in command
 
 
 GRADED = _graded_at_start()

@@ -69,6 +69,15 @@ class CheckReport:
             line += " A grader marks this test cell as failed until they all pass."
         return line
 
+    def notes(self) -> list[str]:
+        """Each result's note, blank where an earlier row already showed the same one."""
+        seen: set[str] = set()
+        notes = []
+        for result in self.results:
+            notes.append("" if result.note in seen else result.note)
+            seen.add(result.note)
+        return notes
+
     def first_student_line(self) -> str:
         """Where the student's code first raised, if it did ('in tanh(), line 3: ...')."""
         for result in self.failures:
@@ -87,15 +96,12 @@ class CheckReport:
         ]
         widths = [min(max(len(row[i]) for row in rows), _WIDEST[i]) for i in range(4)]
         lines = [self.title]
-        for row, result in zip(rows, [None, *self.results]):
+        for row, note in zip(rows, ["", *self.notes()]):
             wrapped = [_wrap(cell, width) for cell, width in zip(row, widths)]
             for depth in range(max(len(cell) for cell in wrapped)):
                 parts = [cell[depth] if depth < len(cell) else "" for cell in wrapped]
                 lines.append("  ".join(p.ljust(w) for p, w in zip(parts, widths)).rstrip())
-            if result is not None and result.note:
-                lines.extend(
-                    " " * (widths[0] + 2) + "  " + line for line in result.note.split("\n")
-                )
+            lines.extend(" " * (widths[0] + 2) + line for line in note.split("\n") if line)
         lines.extend(f"Hint: {hint}" for hint in self.hints)
         lines.append(self.verdict())
         return "\n".join(lines)
@@ -111,13 +117,9 @@ class CheckReport:
     def _repr_html_(self) -> str:
         cell = "padding:2px 10px;text-align:left;vertical-align:top"
         body = []
-        for result in self.results:
+        for result, note in zip(self.results, self.notes()):
             mark, colour = (PASS_MARK, "#1a7f37") if result.passed else (FAIL_MARK, "#cf222e")
-            note = (
-                f'<div style="font-size:90%;opacity:.8">{_html(result.note)}</div>'
-                if result.note
-                else ""
-            )
+            note = f'<div style="font-size:90%;opacity:.8">{_html(note)}</div>' if note else ""
             body.append(
                 f'<tr><td style="{cell};color:{colour};font-weight:bold">{mark}</td>'
                 f'<td style="{cell}">{_html(result.description)}{note}</td>'
@@ -188,10 +190,10 @@ NotWritten.__name__ = NotWritten.__qualname__ = "NotImplementedError"
 def failure_for(report: CheckReport) -> AssertionError | NotImplementedError:
     """The exception a failed strict check raises: one line, pointing at the student's code."""
     if all(failure.exception == "NotImplementedError" for failure in report.failures):
-        return NotWritten(f"{report.part!r} is not written yet (see the table above)")
+        return NotWritten(f"{report.part!r} is not written yet (see the lines above)")
     count = len(report.failures)
     message = (
-        f"{count} check{'s' if count > 1 else ''} of {report.part!r} failed (see the table above)"
+        f"{count} check{'s' if count > 1 else ''} of {report.part!r} failed (see the lines above)"
     )
     where = report.first_student_line()
     if where:

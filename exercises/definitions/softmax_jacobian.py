@@ -94,7 +94,8 @@ s = np.exp(point) / np.exp(point).sum()
 J = np.asarray(softmax_jacobian(point), dtype=float)
 assert np.allclose(J, np.diag(s) - np.outer(s, s)), "softmax_jacobian at a 4-vector"
 assert np.allclose(J, J.T), "the softmax Jacobian is symmetric"
-assert np.allclose(J.sum(axis=1), 0.0), "each row adds up to 0 (the outputs always sum to 1)"
+assert np.allclose(J.sum(axis=0), 0.0), "each column adds up to 0 (the outputs sum to 1)"
+assert np.allclose(J.sum(axis=1), 0.0), "rows add up to 0 (shifting all inputs changes nothing)"
 big = np.asarray(softmax_jacobian([1000.0, 999.0]), dtype=float)
 assert np.all(np.isfinite(big)), "softmax_jacobian at [1000, 999] must be finite"
 assert np.allclose(softmax_jacobian([7.5]), [[0.0]]), "one input: the Jacobian is [[0]]"
@@ -106,17 +107,18 @@ AUTODIFF_PROMPT = """
 
 `jacobian(softmax, x, mode="forward")` pushes one dual number per input
 through your `softmax` (a column of J each time); `mode="reverse"` runs one
-backward pass per output (a row each time). Both should match your formula.
-The test below compares all three.
+backward pass per output (a row each time). The check compares both with the
+exact Jacobian s_i(δ_ij − s_j); the graded test also compares them with your
+`softmax_jacobian` from Part 2.
 """
 
 AUTODIFF_TESTS = """
 check("softmax_autodiff", strict=True)
+### BEGIN HIDDEN TESTS
 point = np.array([1.0, -0.5, 0.25])
 by_formula = softmax_jacobian(point)
 assert np.allclose(jacobian(softmax, point, mode="forward"), by_formula), "forward mode"
 assert np.allclose(jacobian(softmax, point, mode="reverse"), by_formula), "reverse mode"
-### BEGIN HIDDEN TESTS
 point = np.array([3.0, 0.1, -2.2, 1.7])
 forward = jacobian(softmax, point, mode="forward")
 reverse = jacobian(softmax, point, mode="reverse")
