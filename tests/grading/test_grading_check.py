@@ -147,7 +147,7 @@ VALUE_CLASS_MISTAKES = {
     "forgot the local partial": (
         "backward",
         _backward(update="parent.grad += node.grad"),
-        ["every grad is 1", "Multiply by the local partial"],
+        ["every grad is 1", "without the local partial"],
         ["never parent.grad", "lesson 07"],
     ),
     "lesson 07's backward, which resets every grad": (
