@@ -197,5 +197,5 @@ def failure_for(report: CheckReport) -> AssertionError | NotImplementedError:
     )
     where = report.first_student_line()
     if where:
-        message += f"; your code raised an error in {where}"
+        message += f"; your code raised an error {'' if where.startswith('in ') else 'at '}{where}"
     return CheckFailed(message)
