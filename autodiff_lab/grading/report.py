@@ -123,24 +123,21 @@ class CheckReport:
             body.append(
                 f'<tr><td style="{cell};color:{colour};font-weight:bold">{mark}</td>'
                 f'<td style="{cell}">{_html(result.description)}{note}</td>'
-                f'<td style="{cell}">{_html(result.expected)}</td>'
-                f'<td style="{cell}">{_html(result.got)}</td></tr>'
+                f'<td style="{cell}">{_numbers_html(result.expected)}</td>'
+                f'<td style="{cell}">{_numbers_html(result.got)}</td></tr>'
             )
         head = "".join(
             f'<th style="{cell}">{name}</th>' for name in ("", "case", "expected", "got")
         )
-        hints = "".join(f"<li>{_html(hint)}</li>" for hint in self.hints)
+        hints = "".join(
+            f'<div style="margin:4px 0"><b>Hint:</b> {_html(hint)}</div>' for hint in self.hints
+        )
         colour = "#1a7f37" if self.passed else "#cf222e"
         return (
             f'<div class="autodiff-lab-check"><div><code>{_html(self.title)}</code></div>'
             f'<table style="border-collapse:collapse"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table>"
-            + (
-                f'<ul style="margin:4px 0">Hint{"s" if len(self.hints) > 1 else ""}:{hints}</ul>'
-                if hints
-                else ""
-            )
-            + f'<div style="color:{colour}">{_html(self.verdict())}</div></div>'
+            f"<tbody>{''.join(body)}</tbody></table>{hints}"
+            f'<div style="color:{colour}">{_html(self.verdict())}</div></div>'
         )
 
 
@@ -158,6 +155,14 @@ def _wrap(text: str, width: int) -> list[str]:
         else:
             lines.append(word)
     return [line.rstrip() for line in lines] or [""]
+
+
+def _numbers_html(text: str) -> str:
+    """A list of 'label = number' items that may wrap between items, never inside one."""
+    if " = " not in text:  # a message, not numbers: wrap it like prose
+        return _html(text)
+    items = text.split(", ")
+    return ", ".join(f'<span style="white-space:nowrap">{_html(item)}</span>' for item in items)
 
 
 def _html(text: str) -> str:

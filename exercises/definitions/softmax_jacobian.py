@@ -1,11 +1,16 @@
-"""Exercise 2: softmax, its Jacobian by hand, and both autodiff modes agreeing with it."""
+"""Exercise 4: softmax, its Jacobian by hand, and both autodiff modes agreeing with it."""
 
 from autodiff_lab.grading.notebook_format import given, prompt, solution, test
 
 NAME = "softmax_jacobian"
+AFTER_LESSON = 9  # the lesson it practises; its number follows lesson order
 
 INTRO = r"""
-# Exercise 2: the Jacobian of softmax
+# Exercise 4: the Jacobian of softmax
+
+*After lesson 9,
+[Vector functions and their Jacobians](../../notebooks/09_vector_functions.ipynb).
+All lessons and exercises: [START-HERE](../../START-HERE.ipynb).*
 
 Softmax turns n numbers into n positive numbers that add up to 1:
 

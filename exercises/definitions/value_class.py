@@ -1,11 +1,16 @@
-"""Exercise 1: finish a small reverse-mode Value class (exp, tanh, division, backward)."""
+"""Exercise 3: finish a small reverse-mode Value class (exp, tanh, division, backward)."""
 
 from autodiff_lab.grading.notebook_format import given, prompt, solution, test
 
 NAME = "value_class"
+AFTER_LESSON = 7  # the lesson it practises; its number follows lesson order
 
 INTRO = """
-# Exercise 1: a Value class of your own
+# Exercise 3: a Value class of your own
+
+*After lesson 7,
+[Building the engine](../../notebooks/07_building_the_engine.ipynb).
+All lessons and exercises: [START-HERE](../../START-HERE.ipynb).*
 
 A `Value` holds a number and remembers how it was made: its **parents** and,
 for each parent, the **local partial derivative** of the node with respect to
