@@ -13,6 +13,7 @@ import builders
 import pytest
 from nbclient import NotebookClient
 
+from autodiff_lab.grading.catalogue import EXERCISES
 from autodiff_lab.grading.notebook_format import TEST, grade_id_of, role_of
 
 pytestmark = pytest.mark.slow
@@ -55,6 +56,23 @@ def test_run_all_in_a_students_kernel_reaches_every_test_cell(tmp_path, monkeypa
     division = cells["division_tests"].outputs[0].data
     assert "✗" in division["text/html"] and "minus sign in __truediv__" in division["text/html"]
     assert "A grader marks this test cell as failed" in division["text/plain"]
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_run_all_on_an_untouched_exercise_shows_every_part_not_written(
+    exercise, tmp_path, monkeypatch
+):
+    for name in ("NBGRADER_EXECUTION", "AUTODIFF_LAB_GRADING"):
+        monkeypatch.delenv(name, raising=False)
+    notebook = builders.submission(exercise)  # the released notebook, as a student gets it
+    cells = run_all(notebook, tmp_path)
+    everything = [out for cell in notebook.cells for out in cell.get("outputs", [])]
+    assert not [out for out in everything if out.output_type == "error"]
+    for grade_id, cell in cells.items():
+        texts = [
+            out.data["text/plain"] for out in cell.outputs if out.output_type == "display_data"
+        ]
+        assert any("not written yet" in text for text in texts), grade_id
 
 
 @pytest.mark.parametrize("variable", ["NBGRADER_EXECUTION", "AUTODIFF_LAB_GRADING"])
