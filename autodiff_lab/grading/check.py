@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .report import CaseResult, CheckReport, failure_for
+from .report import CaseResult, CheckFailed, CheckReport, failure_for
 
 # Set in the environment of a kernel whose test cells are being graded.
 GRADING_VARIABLES = ("NBGRADER_EXECUTION", "AUTODIFF_LAB_GRADING")
@@ -141,9 +141,9 @@ def check(name: str, namespace: Mapping[str, Any] | None = None, *, strict: bool
     except KeyError as error:
         print(error.args[0])
         if strict:  # a typo in a test cell is the author's mistake: always say so loudly
-            raise AssertionError(error.args[0]) from None
+            raise CheckFailed(error.args[0]) from None
         return
-    report.graded = strict and not report.passed
+    report.in_test_cell = strict
     _show(report)
     if stops and not report.passed:
         raise failure_for(report)

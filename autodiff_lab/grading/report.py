@@ -37,7 +37,7 @@ class CheckReport:
     part: str
     summary: str
     results: list[CaseResult]
-    graded: bool = False  # shown by a test cell that a grader would mark as failed
+    in_test_cell: bool = False  # shown by a strict check, which a grader scores
 
     @property
     def passed(self) -> bool:
@@ -65,7 +65,7 @@ class CheckReport:
                 else f"All {total} checks of {self.part!r} passed."
             )
         line = f"{passed} of {total} checks of {self.part!r} passed."
-        if self.graded:
+        if self.in_test_cell:
             line += " A grader marks this test cell as failed until they all pass."
         return line
 
