@@ -25,8 +25,10 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 # Its own config dir (jupyter-config/) switches off nbgrader's menus, sidebar and server
 # extensions, which `make test` installs into the same venv; check with
 # `JUPYTER_CONFIG_DIR=jupyter-config .venv/bin/jupyter labextension list` (and `server extension list`).
+# Its settings overrides (jupyter-config/lab-settings) also turn off JupyterLab's news prompt.
 lab: $(VENV)/.lab-installed
-	JUPYTER_CONFIG_DIR="$(CURDIR)/jupyter-config" $(BIN)/jupyter lab $(ALLOW_ROOT) START-HERE.ipynb
+	JUPYTER_CONFIG_DIR="$(CURDIR)/jupyter-config" $(BIN)/jupyter lab $(ALLOW_ROOT) \
+		--LabApp.app_settings_dir="$(CURDIR)/jupyter-config/lab-settings" START-HERE.ipynb
 
 test: $(VENV)/.test-installed
 	$(BIN)/ruff check .

@@ -83,9 +83,12 @@ def test_lessons_link_the_exercises_that_practise_them():
 
 def test_make_lab_opens_the_start_page_with_its_own_config_dir():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    (recipe,) = [line for line in makefile.splitlines() if "$(BIN)/jupyter lab " in line]
-    assert 'JUPYTER_CONFIG_DIR="$(CURDIR)/jupyter-config"' in recipe
+    recipe = makefile.replace("\\\n", " ").split("\nlab:")[1].split("\n\n")[0]
+    assert 'JUPYTER_CONFIG_DIR="$(CURDIR)/jupyter-config" $(BIN)/jupyter lab' in recipe
+    assert '--LabApp.app_settings_dir="$(CURDIR)/jupyter-config/lab-settings"' in recipe
     assert recipe.rstrip().endswith("START-HERE.ipynb")
+    overrides = json.loads((CONFIG / "lab-settings" / "overrides.json").read_text())
+    assert overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
 
 
 def test_the_lab_config_switches_off_every_nbgrader_server_extension():
