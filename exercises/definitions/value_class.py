@@ -29,10 +29,11 @@ things in the same style:
 3. division, `a / b`, also with a plain number on either side (`a / 4`, `2 / b`);
 4. `backward()`: for each node, from the output back to the leaves, add
    `local partial × node.grad` into each parent's `grad`. Use
-   `self.topological_order()` (parents come before children). As in PyTorch, the
-   leaves' grads keep adding up from one `backward()` to the next until
-   `zero_grad()`, while an interior node (one with parents) holds only this pass's
-   gradient: set those to 0 before the pass, then add 1 to the output's grad.
+   `self.topological_order()` (parents come before children). The leaves' grads
+   keep adding up from one `backward()` to the next until `zero_grad()`, as in
+   PyTorch. An interior node (one with parents) holds only this pass's gradient
+   (PyTorch keeps none by default): set those to 0 before the pass, then add 1 to
+   the output's grad.
 
 After each part run its check, for example `check("tanh")`: it tells you what
 it tried, what it expected and what it got.
