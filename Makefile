@@ -21,8 +21,14 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 # Jupyter refuses to run as root unless told; containers often run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# The student's JupyterLab opens on START-HERE.ipynb, which lists every lesson and exercise.
+# Its own config dir (jupyter-config/) switches off nbgrader's menus, sidebar and server
+# extensions, which `make test` installs into the same venv; check with
+# `JUPYTER_CONFIG_DIR=jupyter-config .venv/bin/jupyter labextension list` (and `server extension list`).
+# Its settings overrides (jupyter-config/lab-settings) also turn off JupyterLab's news prompt.
 lab: $(VENV)/.lab-installed
-	$(BIN)/jupyter lab $(ALLOW_ROOT) notebooks/
+	JUPYTER_CONFIG_DIR="$(CURDIR)/jupyter-config" $(BIN)/jupyter lab $(ALLOW_ROOT) \
+		--LabApp.app_settings_dir="$(CURDIR)/jupyter-config/lab-settings" START-HERE.ipynb
 
 test: $(VENV)/.test-installed
 	$(BIN)/ruff check .

@@ -2,14 +2,16 @@
 
 Inside an exercise notebook a student calls ``check("tanh")``. The check finds
 the student's objects (``Value``, ``softmax``, ...) in the notebook's
-namespace, runs each case of that part, and prints what passed, what number
-was expected and what came out, and a hint aimed at the usual mistake. An
-exception from the student's code never escapes as a bare traceback: the
-check names it, shows the line of the student's code that raised it, and
-says what usually causes it.
+namespace, runs each case of that part and shows one compact report (see
+`report`): a ✓/✗ row per case with the numbers expected and got, then each
+distinct hint once. An exception from the student's code never escapes as a
+bare traceback: the check names it and shows the student's line that raised it.
 
-Test cells call ``check(part, strict=True)``, which also raises
-AssertionError when a case fails, so nbgrader (and our grader) score them.
+Test cells call ``check(part, strict=True)``. When graded (nbgrader sets
+``NBGRADER_EXECUTION``, our grader sets ``AUTODIFF_LAB_GRADING``) or outside
+IPython, a failed strict check raises, so the cell is marked as failed. In a
+student's own kernel it only shows the report, so Run All goes on to the
+next part and the student sees every part's status.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import inspect
 import math
 import os
+import sys
 import sysconfig
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -26,8 +29,25 @@ from typing import Any
 
 import numpy as np
 
-PASS_MARK = "✔"
-FAIL_MARK = "✘"
+from .report import CaseResult, CheckFailed, CheckReport, failure_for
+
+# Set in the environment of a kernel whose test cells are being graded.
+GRADING_VARIABLES = ("NBGRADER_EXECUTION", "AUTODIFF_LAB_GRADING")
+_SHOWN_NUMBERS = 3  # a row lists at most this many numbers
+SAME = "the same"  # what a passed case got
+
+
+def _graded_at_start() -> bool:
+    """Whether this process grades notebooks; read once, before any student code runs."""
+    if any(os.environ.get(name) for name in GRADING_VARIABLES):
+        return True
+    # Our grader's kernel runs `python -m autodiff_lab.grading.kernel_launcher ...`
+    # (sys.argv[0] is still "-m" while the package imports, so read the original command).
+    command = getattr(sys, "orig_argv", sys.argv)[:4]
+    return "autodiff_lab.grading.kernel_launcher" in command
+
+
+GRADED = _graded_at_start()
 
 
 class WrongAnswer(Exception):
@@ -46,8 +66,10 @@ class Case:
     ``run(namespace)`` returns a number or a sequence of numbers; ``expected``
     is the same (or a function of no arguments returning it), or None when
     ``run`` itself raises `WrongAnswer` on a wrong result; ``labels`` name
-    the numbers in messages. ``hint(actual, expected)`` may return advice for
-    a wrong answer; ``error_hints`` maps an exception type to advice.
+    the numbers. ``hint(actual, expected)`` may return advice for a wrong
+    answer; ``diagnose(namespace)`` may name the cause by experiments of its
+    own on the student's code (it wins over ``hint``); ``error_hints`` maps an
+    exception type to advice.
     """
 
     description: str
@@ -57,6 +79,7 @@ class Case:
     hint: Callable[[list[float], list[float]], str | None] | None = None
     error_hints: Mapping[type, str] = field(default_factory=dict)
     tolerance: float = 1e-9
+    diagnose: Callable[[Mapping[str, Any]], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -68,50 +91,6 @@ class Part:
     summary: str
     needs: Sequence[str]
     cases: Callable[[], list[Case]]
-
-
-@dataclass
-class CaseResult:
-    description: str
-    passed: bool
-    message: str = ""  # what went wrong, for a failed case
-    hint: str = ""
-    exception: str = ""  # the name of the exception the student's code raised, if any
-
-
-@dataclass
-class CheckReport:
-    """The outcome of one ``check``: a result per case."""
-
-    part: str
-    results: list[CaseResult]
-
-    @property
-    def passed(self) -> bool:
-        return bool(self.results) and all(result.passed for result in self.results)
-
-    @property
-    def failures(self) -> list[CaseResult]:
-        return [result for result in self.results if not result.passed]
-
-    def text(self) -> str:
-        """The report as a learner reads it."""
-        lines = []
-        for result in self.results:
-            mark = PASS_MARK if result.passed else FAIL_MARK
-            lines.append(f"  {mark} {result.description}")
-            if result.message:
-                lines.extend(f"      {line}" for line in result.message.splitlines())
-            if result.hint:
-                lines.append(f"      Hint: {result.hint}")
-        passed = len(self.results) - len(self.failures)
-        if self.passed and len(self.results) == 1:
-            lines.append(f"The check of {self.part!r} passed.")
-        elif self.passed:
-            lines.append(f"All {len(self.results)} checks of {self.part!r} passed.")
-        else:
-            lines.append(f"{passed} of {len(self.results)} checks of {self.part!r} passed.")
-        return "\n".join(lines)
 
 
 def _parts() -> dict[str, Part]:
@@ -136,45 +115,54 @@ def run_checks(name: str, namespace: Mapping[str, Any]) -> CheckReport:
     missing = [needed for needed in part.needs if needed not in namespace]
     if missing:
         names = " and ".join(f"`{needed}`" for needed in missing)
-        message = (
-            f"{names} {'is' if len(missing) == 1 else 'are'} not defined yet. Run the cell that "
-            "defines it (and the cells above it) first; if that cell shows an error, fix it "
-            "and run it again."
+        got = f"{names} {'is' if len(missing) == 1 else 'are'} not defined yet"
+        hint = (
+            "Run the cell that defines it (and the cells above it) first; if that cell shows "
+            "an error, fix it and run it again."
         )
-        return CheckReport(name, [CaseResult(f"{part.summary}: needs {names}", False, message)])
-    return CheckReport(name, [_run_case(case, namespace) for case in part.cases()])
+        result = CaseResult(part.summary, False, got=got, hint=hint)
+        return CheckReport(name, part.summary, [result])
+    return CheckReport(name, part.summary, [_run_case(case, namespace) for case in part.cases()])
 
 
 def check(name: str, namespace: Mapping[str, Any] | None = None, *, strict: bool = False) -> None:
-    """Check part ``name`` of an exercise and print feedback.
+    """Check part ``name`` of an exercise and show the report.
 
     The student's objects are looked up in ``namespace``, by default the
     namespace of the code that called ``check`` (the notebook). With
-    ``strict=True`` a failed case also raises AssertionError (test cells use
-    this, so graders score them).
+    ``strict=True`` (test cells) a failed case also raises when graded or
+    outside IPython, so graders mark the cell as failed.
     """
     if namespace is None:
-        caller = inspect.currentframe().f_back
-        namespace = caller.f_globals
+        namespace = inspect.currentframe().f_back.f_globals
+    stops = strict and (GRADED or _shell() is None)
     try:
         report = run_checks(name, namespace)
     except KeyError as error:
         print(error.args[0])
-        if strict:
-            raise AssertionError(error.args[0]) from None
+        if strict:  # a typo in a test cell is the author's mistake: always say so loudly
+            raise CheckFailed(error.args[0]) from None
         return
-    part = _parts()[name]
-    print(f'check("{name}"): {part.summary}')
-    print(report.text())
-    if strict and not report.passed:
-        count = len(report.failures)
-        if all(failure.exception == "NotImplementedError" for failure in report.failures):
-            # An untouched stub: fail the way nbgrader's stubs do.
-            raise NotImplementedError(f"{name!r} is not written yet (see the lines above)")
-        raise AssertionError(
-            f"{count} check{'s' if count > 1 else ''} of {name!r} failed; "
-            "the lines above say which, and why"
-        )
+    report.in_test_cell = strict
+    _show(report)
+    if stops and not report.passed:
+        raise failure_for(report)
+
+
+def _shell():
+    """The running IPython shell, or None (plain Python, pytest, a script)."""
+    ipython = sys.modules.get("IPython")
+    return ipython.get_ipython() if ipython is not None else None
+
+
+def _show(report: CheckReport) -> None:
+    shell = _shell()
+    if shell is None or GRADED:  # graders keep what a cell printed, as text
+        print(report.text())
+        return
+    from IPython.display import display
+
+    display(report)  # HTML in Jupyter, the aligned text in a terminal IPython
 
 
 # ---------------------------------------------------------------------------
@@ -185,37 +173,88 @@ def _run_case(case: Case, namespace: Mapping[str, Any]) -> CaseResult:
     try:
         actual = case.run(namespace)
     except WrongAnswer as error:
-        return CaseResult(case.description, False, error.message, error.hint)
+        return CaseResult(
+            case.description, False, _expected_text(case), error.message, hint=error.hint
+        )
     except (Exception, SystemExit) as error:  # the student's code: explain, never re-raise
-        message, hint = explain_exception(error, case.error_hints)
-        return CaseResult(case.description, False, message, hint, type(error).__name__)
-    expected = case.expected() if callable(case.expected) else case.expected
+        got, note, hint = explain_exception(error, case.error_hints)
+        return CaseResult(
+            case.description, False, _expected_text(case), got, note, hint, type(error).__name__
+        )
+    expected = _expected_of(case)
     if expected is None:  # a case that only needs the student's code to run without complaint
-        return CaseResult(case.description, True)
+        return CaseResult(case.description, True, got="ran without complaint")
     try:
         actual_numbers = numbers(actual, "your result")
     except WrongAnswer as error:
-        return CaseResult(case.description, False, str(error))
+        return CaseResult(case.description, False, _listed(case, expected), str(error))
     expected_numbers = numbers(expected, "expected")
-    labels = list(case.labels) or [f"number {i + 1}" for i in range(len(expected_numbers))]
+    labels = _labels(case, len(expected_numbers))
     if len(actual_numbers) != len(expected_numbers):
-        message = f"expected {len(expected_numbers)} numbers, got {len(actual_numbers)}"
-        return CaseResult(case.description, False, message)
+        got = f"{len(actual_numbers)} numbers, not {len(expected_numbers)}"
+        return CaseResult(case.description, False, f"{len(expected_numbers)} numbers", got)
     wrong = [
-        f"{label}: expected {show(e)}, got {show(a)}"
-        for label, a, e in zip(labels, actual_numbers, expected_numbers)
+        i
+        for i, (a, e) in enumerate(zip(actual_numbers, expected_numbers))
         if not close(a, e, case.tolerance)
     ]
     if not wrong:
-        shown = ", ".join(
-            f"{label} = {show(a)}" for label, a in zip(labels, actual_numbers) if label
-        )
-        description = f"{case.description}: {shown}" if shown else case.description
-        return CaseResult(description, True)
-    hint = case.hint(actual_numbers, expected_numbers) if case.hint else None
+        expected_text = _pairs(labels, expected_numbers, range(len(expected_numbers)))
+        return CaseResult(case.description, True, expected_text, SAME)
+    hint = _diagnosis(case, namespace)
+    if hint is None and case.hint:
+        hint = case.hint(actual_numbers, expected_numbers)
     if hint is None and any(math.isnan(a) for a in actual_numbers):
         hint = "nan means 'not a number': look for inf - inf, inf / inf or 0 / 0 in your code."
-    return CaseResult(case.description, False, "\n".join(wrong), hint or "")
+    return CaseResult(
+        case.description,
+        False,
+        _pairs(labels, expected_numbers, wrong),
+        _pairs(labels, actual_numbers, wrong),
+        hint=hint or "",
+    )
+
+
+def _diagnosis(case: Case, namespace) -> str | None:
+    if case.diagnose is None:
+        return None
+    try:
+        return case.diagnose(namespace)
+    except Exception:  # the experiment itself tripped on the student's code: no diagnosis
+        return None
+
+
+def _expected_of(case: Case):
+    return case.expected() if callable(case.expected) else case.expected
+
+
+def _labels(case: Case, count: int) -> list[str]:
+    return list(case.labels) or ([""] if count == 1 else [f"#{i + 1}" for i in range(count)])
+
+
+def _expected_text(case: Case) -> str:
+    try:
+        expected = _expected_of(case)
+    except Exception:
+        return ""
+    return "" if expected is None else _listed(case, expected)
+
+
+def _listed(case: Case, expected) -> str:
+    values = numbers(expected, "expected")
+    return _pairs(_labels(case, len(values)), values, range(len(values)))
+
+
+def _pairs(labels: Sequence[str], values: Sequence[float], indices) -> str:
+    """'d/da = 0.5, d/db = -0.75', at most a few, then how many more."""
+    indices = list(indices)
+    shown = [
+        f"{labels[i]} = {show(values[i])}" if labels[i] else show(values[i])
+        for i in indices[:_SHOWN_NUMBERS]
+    ]
+    if len(indices) > _SHOWN_NUMBERS:
+        shown.append(f"… ({len(indices) - _SHOWN_NUMBERS} more)")
+    return ", ".join(shown)
 
 
 def numbers(result, what: str) -> list[float]:
@@ -287,16 +326,17 @@ _GENERAL_HINTS: dict[type, str] = {
 }
 
 
-def explain_exception(error: BaseException, specific: Mapping[type, str] = {}) -> tuple[str, str]:
-    """(what happened, a hint) for an exception raised by the student's code."""
+def explain_exception(
+    error: BaseException, specific: Mapping[type, str] = {}
+) -> tuple[str, str, str]:
+    """(what happened, where in the student's code, a hint) for an exception of theirs."""
     kind = type(error).__name__
     text = str(error).strip()
     if isinstance(error, SystemExit):
         text = ""
-    message = f"your code raised {kind}" + (f": {text}" if text else "")
+    message = f"raised {kind}" + (f": {text}" if text else "")
     location = _student_line(error)
-    if location:
-        message += f"\nin your code, {location}"
+    where = f"in your code, {location}" if location else ""
     hint = ""
     for table in (specific, _GENERAL_HINTS):
         for exception_type, advice in table.items():
@@ -305,7 +345,7 @@ def explain_exception(error: BaseException, specific: Mapping[type, str] = {}) -
                 break
         if hint:
             break
-    return message, hint
+    return message, where, hint
 
 
 def _library_folders() -> tuple[str, ...]:

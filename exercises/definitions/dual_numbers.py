@@ -1,11 +1,16 @@
-"""Exercise 4: dual numbers from scratch, and derivatives from one evaluation."""
+"""Exercise 1: dual numbers from scratch, and derivatives from one evaluation."""
 
 from autodiff_lab.grading.notebook_format import given, prompt, solution, test
 
 NAME = "dual_numbers"
+AFTER_LESSON = 4  # the lesson it practises; its number follows lesson order
 
 INTRO = r"""
-# Exercise 4: dual numbers from scratch
+# Exercise 1: dual numbers from scratch
+
+*After lesson 4,
+[Forward mode and dual numbers](../../notebooks/04_forward_mode.ipynb).
+All lessons and exercises: [START-HERE](../../START-HERE.ipynb).*
 
 A dual number is $a + b\,\varepsilon$ with one rule: $\varepsilon^2 = 0$.
 Evaluate a function at $x + 1\cdot\varepsilon$ and the answer is
@@ -180,7 +185,6 @@ def derivative(f, x):
 
 DERIVATIVE_TESTS = """
 check("dual_derivative", strict=True)
-print("f'(1.5) for f(x) = sin(x²):", round(derivative(lambda x: dual_sin(x * x), 1.5), 4))
 ### BEGIN HIDDEN TESTS
 from autodiff_lab import derivative as reference_derivative
 from autodiff_lab import math as admath

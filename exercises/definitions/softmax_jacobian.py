@@ -1,11 +1,16 @@
-"""Exercise 2: softmax, its Jacobian by hand, and both autodiff modes agreeing with it."""
+"""Exercise 4: softmax, its Jacobian by hand, and both autodiff modes agreeing with it."""
 
 from autodiff_lab.grading.notebook_format import given, prompt, solution, test
 
 NAME = "softmax_jacobian"
+AFTER_LESSON = 9  # the lesson it practises; its number follows lesson order
 
 INTRO = r"""
-# Exercise 2: the Jacobian of softmax
+# Exercise 4: the Jacobian of softmax
+
+*After lesson 9,
+[Vector functions and their Jacobians](../../notebooks/09_vector_functions.ipynb).
+All lessons and exercises: [START-HERE](../../START-HERE.ipynb).*
 
 Softmax turns n numbers into n positive numbers that add up to 1:
 
@@ -94,7 +99,8 @@ s = np.exp(point) / np.exp(point).sum()
 J = np.asarray(softmax_jacobian(point), dtype=float)
 assert np.allclose(J, np.diag(s) - np.outer(s, s)), "softmax_jacobian at a 4-vector"
 assert np.allclose(J, J.T), "the softmax Jacobian is symmetric"
-assert np.allclose(J.sum(axis=1), 0.0), "each row adds up to 0 (the outputs always sum to 1)"
+assert np.allclose(J.sum(axis=0), 0.0), "each column adds up to 0 (the outputs sum to 1)"
+assert np.allclose(J.sum(axis=1), 0.0), "rows add up to 0 (shifting all inputs changes nothing)"
 big = np.asarray(softmax_jacobian([1000.0, 999.0]), dtype=float)
 assert np.all(np.isfinite(big)), "softmax_jacobian at [1000, 999] must be finite"
 assert np.allclose(softmax_jacobian([7.5]), [[0.0]]), "one input: the Jacobian is [[0]]"
@@ -106,17 +112,18 @@ AUTODIFF_PROMPT = """
 
 `jacobian(softmax, x, mode="forward")` pushes one dual number per input
 through your `softmax` (a column of J each time); `mode="reverse"` runs one
-backward pass per output (a row each time). Both should match your formula.
-The test below compares all three.
+backward pass per output (a row each time). The check compares both with the
+exact Jacobian s_i(δ_ij − s_j); the graded test also compares them with your
+`softmax_jacobian` from Part 2.
 """
 
 AUTODIFF_TESTS = """
 check("softmax_autodiff", strict=True)
+### BEGIN HIDDEN TESTS
 point = np.array([1.0, -0.5, 0.25])
 by_formula = softmax_jacobian(point)
 assert np.allclose(jacobian(softmax, point, mode="forward"), by_formula), "forward mode"
 assert np.allclose(jacobian(softmax, point, mode="reverse"), by_formula), "reverse mode"
-### BEGIN HIDDEN TESTS
 point = np.array([3.0, 0.1, -2.2, 1.7])
 forward = jacobian(softmax, point, mode="forward")
 reverse = jacobian(softmax, point, mode="reverse")

@@ -1,11 +1,16 @@
-"""Exercise 1: finish a small reverse-mode Value class (exp, tanh, division, backward)."""
+"""Exercise 3: finish a small reverse-mode Value class (exp, tanh, division, backward)."""
 
 from autodiff_lab.grading.notebook_format import given, prompt, solution, test
 
 NAME = "value_class"
+AFTER_LESSON = 7  # the lesson it practises; its number follows lesson order
 
 INTRO = """
-# Exercise 1: a Value class of your own
+# Exercise 3: a Value class of your own
+
+*After lesson 7,
+[Building the engine](../../notebooks/07_building_the_engine.ipynb).
+All lessons and exercises: [START-HERE](../../START-HERE.ipynb).*
 
 A `Value` holds a number and remembers how it was made: its **parents** and,
 for each parent, the **local partial derivative** of the node with respect to
@@ -22,9 +27,13 @@ things in the same style:
 2. `tanh()`: the same for tanh, and it must work for large inputs such as
    x = 1000 (a ratio of exponentials overflows there);
 3. division, `a / b`, also with a plain number on either side (`a / 4`, `2 / b`);
-4. `backward()`: set the output's `grad` to 1, then for each node, from the
-   output back to the leaves, add `local partial × node.grad` into each parent's
-   `grad`. Use `self.topological_order()` (parents come before children).
+4. `backward()`: for each node, from the output back to the leaves, add
+   `local partial × node.grad` into each parent's `grad`. Use
+   `self.topological_order()` (parents come before children). The leaves' grads
+   keep adding up from one `backward()` to the next until `zero_grad()`, as in
+   PyTorch. An interior node (one with parents) holds only this pass's gradient
+   (PyTorch keeps none by default): set those to 0 before the pass, then add 1 to
+   the output's grad.
 
 After each part run its check, for example `check("tanh")`: it tells you what
 it tried, what it expected and what it got.
@@ -140,10 +149,14 @@ class Value(ValueBase):
         ### END SOLUTION
 
     def backward(self):
-        """Add d(self)/d(node) into node.grad for every node that self depends on."""
+        """Add d(self)/d(leaf) into every leaf's grad; interior nodes get this pass's alone."""
         ### BEGIN SOLUTION
-        self.grad = 1.0
-        for node in reversed(self.topological_order()):
+        order = self.topological_order()
+        for node in order:
+            if node.parents:  # interior: this pass only, or an earlier pass counts twice
+                node.grad = 0.0
+        self.grad += 1.0
+        for node in reversed(order):
             for parent, local in zip(node.parents, node.local_partials):
                 parent.grad += local * node.grad
         ### END SOLUTION
@@ -225,6 +238,24 @@ assert math.isclose(x.grad, 12 * 1.5), "a diamond: two paths from x to d"
 d.zero_grad()
 d.backward()
 assert math.isclose(x.grad, 18.0), "after zero_grad(), backward() gives the same grads again"
+x = Value(2.0)
+t = x * 3.0
+y = t**2
+for calls in (1, 2, 3):
+    y.backward()
+    assert math.isclose(x.grad, 36.0 * calls), f"(3x)**2 at x = 2 after {calls} backward()"
+    assert math.isclose(t.grad, 12.0), "the interior node 3x holds this pass's grad only"
+a, b = Value(1.5), Value(-2.0)
+h = a * b
+e = (h + a) * h
+e.backward()
+e.backward()
+# de/dh = 2h + a = -4.5, so de/da = -4.5 b + h = 6 and de/db = -4.5 a = -6.75, twice over
+assert math.isclose(a.grad, 12.0) and math.isclose(b.grad, -13.5), "(h + a) * h twice"
+leaf = Value(4.0)
+leaf.backward()
+leaf.backward()
+assert leaf.grad == 2.0, "backward() on a leaf adds 1 to its grad each time"
 ### END HIDDEN TESTS
 """
 
@@ -244,7 +275,7 @@ def cells():
         ),
         test(EXP_TESTS, "exp_tests", points=1),
         prompt(
-            "## Part 2: tanh\n\nThe check includes x = 400, where e^(2x) is far beyond the "
+            "## Part 2: tanh\n\nThe check includes x = 1000, where e^(2x) is far beyond the "
             "largest float.",
             "tanh_prompt",
         ),
@@ -256,7 +287,9 @@ def cells():
         test(DIVISION_TESTS, "division_tests", points=2),
         prompt(
             "## Part 4: backward\n\nA node used twice must collect both contributions, and "
-            "calling `backward()` twice without `zero_grad()` adds the gradients again.",
+            "calling `backward()` twice without `zero_grad()` adds the leaves' gradients "
+            "again: for y = (3x)² at x = 2, x.grad is 36, then 72 (as in PyTorch), "
+            "never 108.",
             "backward_prompt",
         ),
         test(BACKWARD_TESTS, "backward_tests", points=3),

@@ -1,11 +1,17 @@
-"""Exercise 5: a Wengert list by hand: primal, tangent and adjoint traces."""
+"""Exercise 2: a Wengert list by hand: primal, tangent and adjoint traces."""
 
 from autodiff_lab.grading.notebook_format import given, prompt, solution, test
 
 NAME = "wengert_list"
+AFTER_LESSON = 5  # the lesson it practises; its number follows lesson order
 
 INTRO = r"""
-# Exercise 5: a Wengert list by hand
+# Exercise 2: a Wengert list by hand
+
+*After lessons 3 to 5, from
+[Computational graphs and Wengert lists](../../notebooks/03_graphs_and_traces.ipynb) to
+[Reverse mode and adjoints](../../notebooks/05_reverse_mode.ipynb).
+All lessons and exercises: [START-HERE](../../START-HERE.ipynb).*
 
 Automatic differentiation sees a program as a list of primitive steps, one
 operation per line: a **Wengert list**. For

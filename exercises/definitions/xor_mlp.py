@@ -1,11 +1,16 @@
-"""Exercise 3: a 2-layer MLP built from autodiff_lab.Value learns XOR."""
+"""Exercise 5: a 2-layer MLP built from autodiff_lab.Value learns XOR."""
 
 from autodiff_lab.grading.notebook_format import given, prompt, solution, test
 
 NAME = "xor_mlp"
+AFTER_LESSON = 11  # the lesson it practises; its number follows lesson order
 
 INTRO = """
-# Exercise 3: a network that learns XOR
+# Exercise 5: a network that learns XOR
+
+*After lesson 11,
+[Training](../../notebooks/11_training.ipynb).
+All lessons and exercises: [START-HERE](../../START-HERE.ipynb).*
 
 XOR is 1 when exactly one of its two inputs is 1. No straight line separates
 its 1s from its 0s, so a single neuron cannot learn it; one hidden layer can.

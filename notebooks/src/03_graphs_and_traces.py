@@ -174,6 +174,8 @@ draw_graph(g, show_grad=False)
 # Write a function of three inputs below. Its Wengert list is printed and its graph drawn.
 # Before you run the cell, predict: how many rows will the list have, and which inputs will
 # have more than one arrow leaving them in the graph?
+#
+# After lesson 5, [exercise 2](../exercises/release/wengert_list.ipynb) traces a list by hand.
 
 
 # %%

@@ -223,6 +223,8 @@ plt.show()
 # the opposite shape, a loss with millions of weights and one output. The next lesson turns
 # the computation around.
 #
+# **Your turn: [exercise 1](../exercises/release/dual_numbers.ipynb)**, dual numbers from scratch.
+#
 # ## Try it
 #
 # Pick a function and a point. Work out $f'(a)$ on paper, then check it against the

@@ -305,6 +305,8 @@ duality_view(F, [2.0, 3.0], v=[1.0, 0.5], u=[1.0, 2.0, -1.0])
 # (each input appears in two products, so each receives two contributions), then run the
 # cell. Change the function or the point and predict again. Step through the backward pass
 # with the stepper if a number surprises you.
+#
+# **Your turn: [exercise 2](../exercises/release/wengert_list.ipynb)**, all three traces by hand.
 
 # %%
 a, b, c = Value(1.0, label="a"), Value(2.0, label="b"), Value(3.0, label="c")

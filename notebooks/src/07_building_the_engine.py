@@ -270,7 +270,7 @@ print("forward mode: softplus'(0) =", derivative(SOFTPLUS, 0.0))
 print("at x = 1000:   softplus =", SOFTPLUS(1000.0))
 
 # %% [markdown]
-# ## Your turn: exercise 1
+# ## Your turn: [exercise 3](../exercises/release/value_class.ipynb)
 #
 # `exercises/release/value_class.ipynb` gives you a class much like `Scalar` and asks
 # you to add `exp`, `tanh`, division and a `backward()` method of its own. Questions to

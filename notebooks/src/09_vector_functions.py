@@ -163,7 +163,7 @@ print("s − e_k:                 ", np.array(softmax(scores)) - one_hot)
 print(softmax([1000.0, 1001.0, 1002.0]))
 
 # %% [markdown]
-# ## Your turn: exercise 2
+# ## Your turn: [exercise 4](../exercises/release/softmax_jacobian.ipynb)
 #
 # `exercises/release/softmax_jacobian.ipynb` asks you to
 #

@@ -193,7 +193,7 @@ plt.show()
 # %% [markdown]
 # The boundary is no longer a line. It bends around the four points so that (0, 1) and
 # (1, 0) sit in red regions and (0, 0) and (1, 1) in blue ones, which no single
-# straight cut can do. In exercise 3 (`exercises/release/xor_mlp.ipynb`) you build
+# straight cut can do. In [exercise 5](../exercises/release/xor_mlp.ipynb) you build
 # this network and its training loop yourself, from `Value` alone.
 #
 # ## The same gradients from PyTorch

@@ -113,7 +113,7 @@ def _jacobian_hint(actual, expected):
 
 def _autodiff_hint(actual, expected):
     return (
-        "autodiff of your softmax disagrees with the formula: check that softmax uses only "
+        "autodiff of your softmax disagrees with s_i (δ_ij - s_j): check that softmax uses only "
         "operations on its inputs (admath.exp, +, -, /), never float(...) or .data."
     )
 
@@ -188,7 +188,7 @@ PARTS = [
     Part(
         "softmax_autodiff",
         EXERCISE,
-        "forward and reverse mode agree with your formula",
+        "forward and reverse mode on your softmax give the exact Jacobian",
         ("softmax",),
         _autodiff_cases,
     ),

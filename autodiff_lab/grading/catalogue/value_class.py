@@ -96,13 +96,25 @@ def backward_grads(namespace, build, *inputs: float) -> list[float]:
     return [leaf.grad for leaf in leaves]
 
 
-def backward_twice(namespace, x: float) -> tuple[float, float]:
+def backward_twice(namespace, build, x: float) -> tuple[float, float]:
+    """x.grad after one and after two backward() calls on ``build(x)``, without zero_grad()."""
     leaf = _new_value(namespace, x)
-    output = leaf**2
+    output = build(leaf)
     output.backward()
     first = leaf.grad
     output.backward()
     return first, leaf.grad
+
+
+def interior_grad_twice(namespace, x: float) -> tuple[float, float]:
+    """t.grad for t = 3x in y = t ** 2, after one and after two backward() calls."""
+    leaf = _new_value(namespace, x)
+    interior = leaf * 3.0
+    output = interior**2
+    output.backward()
+    first = interior.grad
+    output.backward()
+    return first, interior.grad
 
 
 # -- hints ---------------------------------------------------------------------------------
@@ -130,9 +142,15 @@ def _exp_hint(actual, expected):
     return "the local partial of e^x is e^x itself: pass the output's data as the partial."
 
 
+_DIVISION_SIGN = (
+    "d(a/b)/db = -a/b**2: check the minus sign in __truediv__ "
+    "(2 / b goes through __truediv__ too, once __rtruediv__ has made 2 a Value)."
+)
+
+
 def _division_hint(actual, expected):
     if len(actual) == 3 and math.isclose(actual[2], -expected[2], rel_tol=1e-9):
-        return "d(a/b)/db = -a/b**2: check the minus sign."
+        return _DIVISION_SIGN
     if len(actual) == 3 and math.isclose(actual[1], expected[2], rel_tol=1e-9):
         return "the two partials are swapped: d(a/b)/da = 1/b and d(a/b)/db = -a/b**2."
     return "d(a/b)/da = 1/b and d(a/b)/db = -a/b**2 (or write a / b as a * b**-1)."
@@ -142,34 +160,71 @@ _RDIVISION = "2 / b calls b.__rtruediv__(2): turn 2 into a Value, then divide it
 
 
 def _rdivision_hint(actual, expected):
+    data, slope = actual
+    if math.isclose(data, expected[0], rel_tol=1e-9) and math.isclose(
+        slope, -expected[1], rel_tol=1e-9
+    ):
+        return _DIVISION_SIGN  # the value is right, so __rtruediv__ works: the sign is wrong
+    if math.isclose(data, 1 / expected[0], rel_tol=1e-9):
+        return (
+            "2 / b came out as b / 2: b.__rtruediv__(2) must compute other / self, "
+            "with other = 2 on top."
+        )
     return _RDIVISION
 
 
-def _reuse_hint(actual, expected):
-    if any(math.isclose(actual[0], part, rel_tol=1e-9) for part in (3.0, 4.0)):
-        return (
-            "x feeds two operations (x*y and x**2), and x.grad kept only one of them: "
-            "accumulate with parent.grad += ..., never parent.grad = ..."
-        )
-    return _general_backward_hint(actual, expected)
+# What each way of getting backward() wrong does, found by experiments on the student's Value.
+_FORGOT_LOCAL = (
+    "every grad is 1 (2 for a node used twice): backward() passed node.grad on without "
+    "the local partial. Multiply by it on each edge: parent.grad += local * node.grad."
+)
+_NO_SEED = "every grad is 0: set the output's own grad to 1.0 before the pass."
+_WRONG_ORDER = (
+    "grads stop one step from the output (every grad further back is 0): visit the nodes "
+    "in reversed(self.topological_order()), so each node's grad is complete before it is "
+    "passed on to its parents."
+)
+_ASSIGNED = (
+    "x feeds two operations (x*y and x**2), and x.grad kept only one of them: "
+    "accumulate with parent.grad += ..., never parent.grad = ..."
+)
+_RESETS_LEAVES = (
+    "the second backward() gave the same x.grad instead of adding to it: your backward() "
+    "sets every grad to 0 first, as lesson 07's does. Reset only interior nodes (those with "
+    "parents); leaves keep adding up until zero_grad(), as in PyTorch."
+)
+_KEEPS_INTERIOR = (
+    "the second backward() counted the first one twice: the interior node 3x kept its "
+    "grad from the first call and passed it on again (micrograd has this bug). Before the "
+    "pass, set grad = 0 on every node with parents; only leaves keep adding up."
+)
 
 
-def _twice_hint(actual, expected):
-    if math.isclose(actual[1], actual[0], rel_tol=1e-9):
-        return (
-            "the second backward() should add to x.grad (gradients accumulate until zeroed, "
-            "as in PyTorch): use +=, and set only the output's grad to 1.0."
-        )
-    return _general_backward_hint(actual, expected)
+def diagnose_backward(namespace) -> str | None:
+    """Name the mistake in the student's backward(), by small experiments of our own."""
+
+    def grads(build, *inputs):
+        return backward_grads(namespace, build, *inputs)
+
+    single = grads(lambda x: x * 3.0, 2.0)[0]  # one path, local partial 3
+    if math.isclose(single, 1.0):
+        return _FORGOT_LOCAL
+    if single == 0.0:
+        return _NO_SEED
+    if grads(lambda x: (x * 3.0) * 2.0, 2.0)[0] == 0.0:
+        return _WRONG_ORDER
+    if not math.isclose(grads(lambda x, y: x * y + x**2, 2.0, 3.0)[0], 7.0):
+        return _ASSIGNED
+    first, second = backward_twice(namespace, lambda x: x * 3.0, 2.0)
+    if math.isclose(second, first):
+        return _RESETS_LEAVES
+    first, second = backward_twice(namespace, lambda x: (x * 3.0) ** 2, 2.0)
+    if second > 2 * first + 1e-9:
+        return _KEEPS_INTERIOR
+    return None
 
 
 def _general_backward_hint(actual, expected):
-    if all(a == 0 for a in actual):
-        return (
-            "every grad is 0: set self.grad = 1.0 first, then visit the nodes in "
-            "reversed(self.topological_order()) so each node's grad is complete before it "
-            "is passed on to its parents."
-        )
     if all(math.isclose(a, 2 * e, rel_tol=1e-9) for a, e in zip(actual, expected) if e):
         return (
             "every grad is exactly twice too big: is each contribution added twice, or did "
@@ -207,7 +262,7 @@ def _tanh_cases():
             hint=_tanh_hint,
             error_hints={OverflowError: _OVERFLOW_TANH},
         )
-        for x in (0.5, -2.0, 0.0, 400.0)
+        for x in (0.5, -2.0, 0.0, 1000.0)
     ]
 
 
@@ -238,35 +293,54 @@ def _division_cases():
     ]
 
 
+def _backward_case(description, run, expected, labels):
+    return Case(
+        description,
+        run,
+        expected,
+        labels,
+        hint=_general_backward_hint,
+        diagnose=diagnose_backward,
+    )
+
+
 def _backward_cases():
     return [
-        Case(
+        _backward_case(
             "c = a * b at a = 1, b = 0",
             lambda ns: backward_grads(ns, lambda a, b: a * b, 1.0, 0.0),
             (0.0, 1.0),
             ("a.grad", "b.grad"),
-            hint=_general_backward_hint,
         ),
-        Case(
+        _backward_case(
             "d = a * (b + c) at a = 2.2, b = -1.8, c = 0.1",
             lambda ns: backward_grads(ns, lambda a, b, c: a * (b + c), 2.2, -1.8, 0.1),
             (-1.7, 2.2, 2.2),
             ("a.grad", "b.grad", "c.grad"),
-            hint=_general_backward_hint,
         ),
-        Case(
+        _backward_case(
             "z = x * y + x ** 2 at x = 2, y = 3 (x is used twice)",
             lambda ns: backward_grads(ns, lambda x, y: x * y + x**2, 2.0, 3.0),
             (7.0, 2.0),
             ("x.grad", "y.grad"),
-            hint=_reuse_hint,
         ),
-        Case(
+        _backward_case(
             "y = x ** 2 at x = 2, backward() twice without zero_grad()",
-            lambda ns: backward_twice(ns, 2.0),
+            lambda ns: backward_twice(ns, lambda x: x**2, 2.0),
             (4.0, 8.0),
-            ("x.grad after one", "after two"),
-            hint=_twice_hint,
+            ("x.grad after one", "x.grad after two"),
+        ),
+        _backward_case(
+            "y = (3 * x) ** 2 at x = 2, backward() twice (3x is an interior node)",
+            lambda ns: backward_twice(ns, lambda x: (x * 3.0) ** 2, 2.0),
+            (36.0, 72.0),
+            ("x.grad after one", "x.grad after two"),
+        ),
+        _backward_case(
+            "t = 3 * x in y = t ** 2 at x = 2: t.grad after each backward()",
+            lambda ns: interior_grad_twice(ns, 2.0),
+            (12.0, 12.0),
+            ("t.grad after one", "t.grad after two"),
         ),
     ]
 
@@ -275,7 +349,13 @@ PARTS = [
     Part("exp", EXERCISE, "exp on your Value (value and local partial)", ("Value",), _exp_cases),
     Part("tanh", EXERCISE, "tanh on your Value, large inputs too", ("Value",), _tanh_cases),
     Part("division", EXERCISE, "a / b, a / 4 and 2 / b on your Value", ("Value",), _division_cases),
-    Part("backward", EXERCISE, "backward() on +, * and **", ("Value",), _backward_cases),
+    Part(
+        "backward",
+        EXERCISE,
+        "backward() on +, * and **, twice too",
+        ("Value",),
+        _backward_cases,
+    ),
 ]
 
 

@@ -1,0 +1,185 @@
+"""Every exercise's answer key agrees with the engine (and PyTorch) on the same cases.
+
+An answer key teaches: a key that differs from the engine teaches the
+difference. The cases have interior nodes and call backward() more than once,
+where micrograd's backward (which never resets interior nodes) goes wrong:
+y = (3x)² at x = 2 gives x.grad 36, then 108, where PyTorch and our engine
+give 36, then 72.
+"""
+
+from __future__ import annotations
+
+import math
+
+import builders
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autodiff_lab import Value, derivative, jacobian, jvp
+from autodiff_lab import math as admath
+
+torch = pytest.importorskip("torch")
+
+finite = st.floats(-2.0, 2.0, allow_nan=False).filter(lambda v: abs(v) > 0.1)
+
+
+@pytest.fixture(scope="module")
+def keys():
+    """Each exercise's namespace with the instructor's answers run."""
+    names = ("value_class", "dual_numbers", "wengert_list", "softmax_jacobian", "xor_mlp")
+    return {name: builders.run_in_process(builders.source(name), tests=False) for name in names}
+
+
+# Expressions with interior nodes, written once for the key's Value, ours and torch's tensors.
+# Each returns (output, interior nodes worth checking).
+def square_of_triple(x, y):
+    t = x * 3.0
+    return t**2, [t]
+
+
+def shared_product(x, y):
+    h = x * y
+    return (h + x) * h, [h]
+
+
+def diamond(x, y):
+    top, bottom = x * 2.0, x * y
+    return (top * bottom).tanh() + top / y, [top, bottom]
+
+
+def exp_ratio(x, y):
+    e = (x * 0.5).exp()
+    return e / (x * x + 1.0) - 2.0 / y, [e]
+
+
+EXPRESSIONS = [square_of_triple, shared_product, diamond, exp_ratio]
+
+
+def grads_after_each_backward(make, build, point, calls=3):
+    """[(leaf grads, interior grads)] after each of ``calls`` backward() calls, no zero_grad."""
+    leaves = [make(v) for v in point]
+    output, interior = build(*leaves)
+    seen = []
+    for _ in range(calls):
+        output.backward()
+        seen.append(([leaf.grad for leaf in leaves], [node.grad for node in interior]))
+    return seen
+
+
+def torch_leaf_grads(build, point, calls=3):
+    leaves = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in point]
+    output, _ = build(*leaves)
+    seen = []
+    for _ in range(calls):
+        output.backward(retain_graph=True)
+        seen.append([0.0 if leaf.grad is None else leaf.grad.item() for leaf in leaves])
+    return seen
+
+
+def test_the_key_gives_36_then_72_for_the_square_of_an_interior_node(keys):
+    key = grads_after_each_backward(keys["value_class"]["Value"], square_of_triple, (2.0, 1.0), 2)
+    assert [leaves[0] for leaves, _ in key] == [36.0, 72.0]  # micrograd's backward: 36, 108
+    assert [interior for _, interior in key] == [[12.0], [12.0]]
+    assert torch_leaf_grads(square_of_triple, (2.0, 1.0), 2) == [[36.0, 0.0], [72.0, 0.0]]
+
+
+@settings(max_examples=40, deadline=None)
+@given(x=finite, y=finite, which=st.sampled_from(EXPRESSIONS))
+def test_the_value_class_key_agrees_with_the_engine_and_torch_backward_after_backward(
+    keys, x, y, which
+):
+    key = grads_after_each_backward(keys["value_class"]["Value"], which, (x, y))
+    ours = grads_after_each_backward(Value, which, (x, y))
+    theirs = torch_leaf_grads(which, (x, y))
+    for (key_leaves, key_interior), (our_leaves, our_interior), torch_leaves in zip(
+        key, ours, theirs
+    ):
+        assert np.allclose(key_leaves, our_leaves, rtol=1e-12, atol=1e-12)
+        assert np.allclose(key_leaves, torch_leaves, rtol=1e-9, atol=1e-12)
+        assert np.allclose(key_interior, our_interior, rtol=1e-12, atol=1e-12)
+
+
+def test_backward_on_a_leaf_adds_one_each_time_in_the_key_as_in_the_engine(keys):
+    for make in (keys["value_class"]["Value"], Value):
+        leaf = make(4.0)
+        leaf.backward()
+        leaf.backward()
+        assert leaf.grad == 2.0
+
+
+@settings(max_examples=30, deadline=None)
+@given(x=finite)
+def test_the_dual_numbers_key_agrees_with_both_engine_modes(keys, x):
+    ns = keys["dual_numbers"]
+    derivative_key, dual_exp, dual_sin = ns["derivative"], ns["dual_exp"], ns["dual_sin"]
+
+    def key_f(v):
+        t = v * 3.0
+        return t * t + dual_exp(v * 0.5) / (v * v + 1.0) - dual_sin(t) * v + 2.0 / v
+
+    def our_f(v):
+        t = v * 3.0
+        return t * t + admath.exp(v * 0.5) / (v * v + 1.0) - admath.sin(t) * v + 2.0 / v
+
+    leaf = Value(x)
+    our_f(leaf).backward()
+    assert math.isclose(derivative_key(key_f, x), derivative(our_f, x), rel_tol=1e-12)
+    assert math.isclose(derivative_key(key_f, x), leaf.grad, rel_tol=1e-12, abs_tol=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(x1=finite, x2=finite, dx1=finite, dx2=finite)
+def test_the_wengert_list_key_agrees_with_the_engine_node_by_node(keys, x1, x2, dx1, dx2):
+    ns = keys["wengert_list"]
+    a, b = Value(x1), Value(x2)
+    v1 = a + b
+    v2 = a * b
+    v3 = v1 * v2
+    v3.backward()  # interior nodes keep this pass's adjoints: v1.grad is v1_bar
+    assert np.allclose(ns["primal_trace"](x1, x2), [v1.data, v2.data, v3.data], rtol=1e-12)
+    adjoints = ns["adjoint_trace"](x1, x2)
+    engine = {"v3": v3.grad, "v2": v2.grad, "v1": v1.grad, "x1": a.grad, "x2": b.grad}
+    for name, value in engine.items():
+        assert math.isclose(adjoints[name], value, rel_tol=1e-12, abs_tol=1e-12), name
+
+    def f(p):
+        return (p[0] + p[1]) * (p[0] * p[1])
+
+    _, tangent = jvp(f, np.array([x1, x2]), np.array([dx1, dx2]))
+    assert math.isclose(ns["tangent_trace"](x1, x2, dx1, dx2)[2], tangent, rel_tol=1e-12)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.floats(-5.0, 5.0, allow_nan=False), min_size=1, max_size=5))
+def test_the_softmax_key_agrees_with_both_engine_modes_and_torch(keys, point):
+    ns = keys["softmax_jacobian"]
+    x = np.array(point)
+    key = np.asarray(ns["softmax_jacobian"](point), dtype=float)
+    theirs = torch.autograd.functional.jacobian(
+        lambda t: torch.softmax(t, 0), torch.tensor(x, dtype=torch.float64)
+    ).numpy()
+    for mode in ("forward", "reverse"):
+        assert np.allclose(key, jacobian(ns["softmax"], x, mode=mode), rtol=1e-12, atol=1e-14)
+    assert np.allclose(key, theirs, rtol=1e-9, atol=1e-14)
+
+
+def test_the_xor_key_gradients_match_finite_differences(keys):
+    ns = keys["xor_mlp"]
+    inputs, targets = [(0, 0), (0, 1), (1, 0), (1, 1)], [0, 1, 1, 0]
+    model = ns["MLP"](n_hidden=3, seed=4)
+    loss = ns["mse_loss"](model, inputs, targets)
+    loss.backward()
+    loss.backward()  # leaves add up, as in PyTorch: twice the gradient
+    step = 1e-6
+    for parameter in model.parameters():
+        kept = parameter.data
+        parameter.data = kept + step
+        up = ns["mse_loss"](model, inputs, targets).data
+        parameter.data = kept - step
+        down = ns["mse_loss"](model, inputs, targets).data
+        parameter.data = kept
+        assert math.isclose(
+            parameter.grad, 2 * (up - down) / (2 * step), rel_tol=1e-5, abs_tol=1e-8
+        )
