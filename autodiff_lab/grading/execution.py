@@ -199,6 +199,7 @@ def kernel_environment(private_dir: Path, sandboxed: bool = False) -> dict[str, 
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
         "MALLOC_ARENA_MAX": "2",
+        "AUTODIFF_LAB_GRADING": "1",  # check() raises on a failed part, as under nbgrader
     }
     if sandboxed:
         env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
@@ -418,8 +419,8 @@ def _outcome(reply: dict, cell, timeout: float) -> tuple[str, str]:
     name = exception_name(reply.get("ename", ""))
     if name == TIMEOUT_ERROR_NAME:
         return "timeout", f"ran longer than the {timeout:g} s limit and was interrupted"
-    if name == "AssertionError":
-        return "failed", "the notebook's check of this part failed (AssertionError)"
+    if name in ("AssertionError", "CheckFailed"):
+        return "failed", f"the notebook's check of this part failed ({name})"
     return "failed", f"the test cell raised {name}"
 
 
