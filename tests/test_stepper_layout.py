@@ -64,8 +64,10 @@ BACKENDS = ["builtin"] + [name for name in ("dot", "pure") if rendering_backend(
 @pytest.mark.parametrize("kind", ["backward", "forward"])
 def test_nodes_stay_put_from_step_to_step(backend, kind):
     x, f = nested()
-    stepper = BackwardStepper(f, prefetch=False) if kind == "backward" else ForwardStepper(
-        f, seed=x, prefetch=False
+    stepper = (
+        BackwardStepper(f, prefetch=False)
+        if kind == "backward"
+        else ForwardStepper(f, seed=x, prefetch=False)
     )
     first = None
     for index in range(len(stepper.state)):
@@ -84,7 +86,7 @@ def test_edge_labels_use_the_body_font_size():
     x, f = nested()
     source = BackwardStepper(f, prefetch=False).drawing(3).source
     assert 'edge [color="#555555" fontname=Helvetica fontsize=11]' in source
-    assert 'node [fontname=Helvetica fontsize=11]' in source
+    assert "node [fontname=Helvetica fontsize=11]" in source
 
 
 def test_constants_are_drawn_with_their_number_and_no_grad():
