@@ -215,6 +215,7 @@ def draw_graph(
                 fillcolor=fill,
                 color=line,
                 penwidth="2.5" if emphasised else "1",
+                **({"width": "0.3"} if node.is_constant else {}),  # a number: a small box
             )
         if node.op is None:
             continue
