@@ -19,7 +19,7 @@ from ..reverse import Value, topological_order
 from ..rules import POW, POWC
 from ..trace import Trace, TraceRow
 
-MINUS = "\u2212"  # the subtraction and negation operators in formulas; numbers use "-"
+MINUS = "-"  # one minus sign everywhere, in numbers and formulas, as Python prints them
 DOT_ABOVE = "\u0307"  # combining dot: v̇ is the tangent of v
 
 
