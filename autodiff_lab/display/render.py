@@ -586,7 +586,7 @@ def _draw_edge(tail: _Node, head: _Node, attrs: dict, across: bool) -> str:
         text_colour = _colour(attrs.get("fontcolor"), "#333333")
         parts.append(
             f'<text x="{(x1 + x2) / 2:.1f}" y="{(y1 + y2) / 2 - 4:.1f}" text-anchor="middle" '
-            f'font-size="10" fill="{text_colour}" stroke="white" stroke-width="3" '
+            f'font-size="11" fill="{text_colour}" stroke="white" stroke-width="3" '
             f'paint-order="stroke">{html.escape(label.replace(chr(10), " "))}</text>'
         )
     return f'<g class="edge">{"".join(parts)}</g>'

@@ -245,6 +245,9 @@ else:
 # %% [markdown]
 # The two agree to within rounding: the same chain rule, organised differently.
 #
+# Lesson 13 writes `Neuron`, `Layer` and `MLP` from scratch and steps through an XOR
+# training run, watching every weight and gradient change.
+#
 # ## Try it
 #
 # How small can the hidden layer be? Change `hidden` (try 1, 2 and 3) and `seed`, and
