@@ -465,3 +465,54 @@ def step_through(page, stepper, prefix: str) -> None:
 if __name__ == "__main__":
     nbformat.write(demo_notebook(), NOTEBOOK)
     print(f"wrote {NOTEBOOK}")
+
+
+# ---------------------------------------------------------------------------
+# Larger stepper pictures, every step, in Chromium without JupyterLab
+
+
+def _stepper_graphs():
+    """Graphs from the lessons: lesson 02's nested function, lesson 07's neuron, an MLP."""
+    from autodiff_lab import Value
+    from autodiff_lab import math as am
+    from autodiff_lab.nn import MLP
+
+    x = Value(0.5, label="x")
+    yield "nested", x, am.sin((2 * x**2 + x + 1) ** 2) ** 3
+    x1, x2 = Value(1.0, label="x1"), Value(2.0, label="x2")
+    w1, w2, b = Value(0.5, label="w1"), Value(-0.5, label="w2"), Value(0.1, label="b")
+    yield "neuron", w1, (w1 * x1 + w2 * x2 + b).relu()
+    model = MLP(2, [2, 1], seed=0)
+    yield "mlp", model.parameters()[0], (model([1.0, -1.0]) - 1.0) ** 2
+
+
+def test_every_step_of_larger_steppers_reads_well_in_chromium(playwright_api):
+    from autodiff_lab.widgets import BackwardStepper, ForwardStepper
+    from autodiff_lab.widgets.steppers import svg_html
+
+    with playwright_api.sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            for name, seed, output in _stepper_graphs():
+                for stepper in (
+                    BackwardStepper(output, prefetch=False),
+                    ForwardStepper(output, seed=seed, prefetch=False),
+                ):
+                    first = None
+                    for index in range(len(stepper.state)):
+                        stepper.go(index)
+                        where = f"{name} {type(stepper).__name__} step {index}"
+                        page.set_content(
+                            "<html><body style='--jp-content-font-size1: 14px'>"
+                            '<div class="autodiff-stepper"><div class="autodiff-graph">'
+                            f"{svg_html(stepper.svg)}</div></div></body></html>"
+                        )
+                        geometry = page.evaluate(GEOMETRY, page.query_selector(".autodiff-stepper"))
+                        first = first or geometry["nodes"]
+                        assert geometry["nodes"] == first, f"{where}: a node moved"
+                        check_picture(geometry, where)
+        finally:
+            browser.close()
