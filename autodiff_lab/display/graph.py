@@ -21,6 +21,7 @@ Graphviz lays out each step identically and only texts and colours change.
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import re
@@ -282,19 +283,26 @@ def stable_sizes(
     order = topological_order(_as_roots(value))
     position = {node: index for index, node in enumerate(order)}
     names = node_names(order)
-    fields: dict[Value, list[float]] = {}
+    # The name, data and grad fields are the same at every step; only notes change.
+    fields: dict[Value, list[float]] = {
+        node: [
+            _text_width(text) + 12
+            for text in _node_fields(node, names[node], show_data, show_grad, ())
+        ]
+        for node in order
+    }
     edges: dict[tuple, float] = {}
     for step in steps:
-        notes = _notes_by_position(step.get("node_notes"), position)
-        for node in order:
-            texts = _node_fields(
-                node, names[node], show_data, show_grad, notes.get(position[node], ())
-            )
-            widths = fields.setdefault(node, [0.0] * len(texts))
-            if len(widths) < len(texts):
-                widths.extend([0.0] * (len(texts) - len(widths)))
-            for k, text in enumerate(texts):
-                widths[k] = max(widths[k], _text_width(text) + 12)
+        for index, notes in _notes_by_position(step.get("node_notes"), position).items():
+            node = order[index]
+            if node.is_constant:
+                continue  # a constant's box holds its number only
+            widths = fields[node]
+            base = len(_node_fields(node, "", show_data, show_grad, ()))
+            for k, note in enumerate(notes, start=base):
+                if k == len(widths):
+                    widths.append(0.0)
+                widths[k] = max(widths[k], _text_width(_shorten(note, 60)) + 12)
         for key, text in (step.get("edge_labels") or {}).items():
             parent, child, *rest = key
             slots = rest or [k for k, p in enumerate(child.parents) if p is parent]
@@ -424,6 +432,7 @@ _NARROW = frozenset(" .,:;!|()[]'ijlft/")
 _WIDE = frozenset("mwMW∂×=+−<>~")
 
 
+@functools.lru_cache(maxsize=4096)  # steppers measure the same few texts at every step
 def _text_width(text: str, size: float = _FONT_SIZE) -> float:
     """A generous estimate of the width of ``text`` in points."""
     total = 0.0
