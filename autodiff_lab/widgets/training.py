@@ -20,13 +20,19 @@ from .steppers import _StepperView
 from .training_steps import GRID_RESOLUTION, TrainingRun, record_training, squared_error
 
 
-def _bar_panel(axes, names, heights, every_height, colour: str, title: str) -> None:
-    """One bar per parameter, on a scale that fits the whole run (so growth is real)."""
+def _bar_panel(axes, names, heights, every_height, colour: str, title: str, log=False) -> None:
+    """One bar per parameter, on a scale that fits the whole run (so growth is real).
+
+    With ``log`` the scale is symmetric-logarithmic, linear within 1e-3 of 0, so
+    gradients that shrink a hundredfold stay visible.
+    """
     positions = np.arange(len(names))
     axes.bar(positions, heights, color=colour)
     axes.axhline(0.0, color="black", linewidth=0.6)
     axes.set_xticks(positions, names, rotation=90, fontsize=8)
     reach = float(np.abs(every_height).max()) * 1.1 or 1.0
+    if log:
+        axes.set_yscale("symlog", linthresh=1e-3)
     axes.set_ylim(-reach, reach)
     axes.set_title(title)
 
@@ -40,7 +46,13 @@ def training_figure(run: TrainingRun, index: int) -> Figure:
     every_gradient = np.array([s.gradients for s in run.snapshots])
     _bar_panel(values, run.names, snapshot.parameters, every_value, "#4c72b0", "parameters")
     _bar_panel(
-        gradients, run.names, snapshot.gradients, every_gradient, "#dd8452", "their gradients"
+        gradients,
+        run.names,
+        snapshot.gradients,
+        every_gradient,
+        "#dd8452",
+        "their gradients (log scale)",
+        log=True,
     )
 
     iterations = np.arange(len(run.losses))

@@ -112,7 +112,8 @@ draw_graph(loss, max_nodes=None)
 # snapshot every 10 iterations. Each snapshot shows, *before* that iteration's update,
 #
 # * every parameter (blue) and every gradient (orange), each on one scale for the whole
-#   run, so a bar that grows really grows;
+#   run, so a bar that grows really grows (the gradients on a logarithmic scale, since
+#   they shrink a hundredfold);
 # * the loss curve so far;
 # * the model's output over the plane, with the 0.5 line as the decision boundary.
 #
