@@ -65,7 +65,8 @@ total.backward()
 print(f"loss {total.data:.4f}   ∂loss/∂w = {w.grad:.6f}   ∂loss/∂b = {b.grad:.6f}")
 
 # %% [markdown]
-# Nothing looks wrong: the numbers are of a sensible size and have the right signs. Only a comparison with something independent can tell.
+# Nothing looks wrong: the numbers are of a sensible size and have the right signs.
+# Only a comparison with something independent can tell.
 #
 # ## Step 1: check the whole gradient
 #
