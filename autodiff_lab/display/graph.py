@@ -184,7 +184,6 @@ def draw_graph(
     )
     drawing.shown_values = len(shown)
     drawing.total_values = len(order)
-    across = rankdir in ("LR", "RL")
 
     if hidden_count:
         drawing.node(
@@ -206,7 +205,7 @@ def draw_graph(
         fill = _HIGHLIGHT_FILL if emphasised else fill
         line = _HIGHLIGHT_LINE if emphasised else line
         if sizes is not None and node in sizes.fields:
-            drawing.node(f"n{index}", **_fixed_box(fields, sizes.fields[node], fill, line, across))
+            drawing.node(f"n{index}", **_fixed_box(fields, sizes.fields[node], fill, line))
         else:
             drawing.node(
                 f"n{index}",
@@ -448,18 +447,19 @@ def _text_width(text: str, size: float = _FONT_SIZE) -> float:
     return total * size
 
 
-_CELL_HEIGHT = 22.0
+_CELL_HEIGHT = 18.0
 _BORDER = 2  # the same for plain and highlighted boxes, so highlighting moves nothing
 
 
-def _fixed_box(fields, widths, fill: str, line: str, across: bool) -> dict:
-    """Node attributes for a box of fixed-size cells (an HTML-like label)."""
-    cells = [
-        f'<TD WIDTH="{width:.0f}" HEIGHT="{_CELL_HEIGHT:.0f}" FIXEDSIZE="TRUE">'
-        f"{html.escape(text) or ' '}</TD>"
-        for text, width in zip(fields, widths)
-    ]
-    rows = "<TR>" + "".join(cells) + "</TR>" if across else "".join(f"<TR>{c}</TR>" for c in cells)
+def _fixed_box(fields, widths, fill: str, line: str) -> dict:
+    """Node attributes for a box of fixed-size cells (an HTML-like label), one field per
+    row: narrow boxes, so a stepper's picture fits a notebook without shrinking."""
+    width = max(widths)
+    rows = "".join(
+        f'<TR><TD WIDTH="{width:.0f}" HEIGHT="{_CELL_HEIGHT:.0f}" FIXEDSIZE="TRUE">'
+        f"{html.escape(text) or ' '}</TD></TR>"
+        for text in fields
+    )
     table = (
         f'<TABLE BORDER="{_BORDER}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="0" '
         f'COLOR="{line}" BGCOLOR="{fill}">{rows}</TABLE>'

@@ -139,7 +139,18 @@ def text_svg(text: str) -> str:
 
 
 class _Node:
-    __slots__ = ("name", "attrs", "layer", "fields", "cell_widths", "width", "height", "x", "y")
+    __slots__ = (
+        "name",
+        "attrs",
+        "layer",
+        "fields",
+        "cell_widths",
+        "row_height",
+        "width",
+        "height",
+        "x",
+        "y",
+    )
 
     def __init__(self, name: str, attrs: dict) -> None:
         self.name = name
@@ -147,6 +158,7 @@ class _Node:
         self.layer = 0
         self.fields: list[list[str]] = []
         self.cell_widths: list[float] = []  # from an HTML table's fixed-size cells
+        self.row_height = 0.0  # their height, when the cells are stacked one per row
         self.width = self.height = self.x = self.y = 0.0
 
 
@@ -372,7 +384,9 @@ def _display_text(label: str, name: str) -> str:
 
 
 _CELL = re.compile(r"<TD([^>]*)>(.*?)</TD>", re.IGNORECASE | re.DOTALL)
-_WIDTH = re.compile(r'WIDTH="([0-9.]+)"', re.IGNORECASE)
+_WIDTH = re.compile(r'(?<![A-Z])WIDTH="([0-9.]+)"', re.IGNORECASE)
+_HEIGHT = re.compile(r'HEIGHT="([0-9.]+)"', re.IGNORECASE)
+_TABLE_COLOURS = re.compile(r'<TABLE[^>]*?\bCOLOR="([^"]+)"[^>]*?BGCOLOR="([^"]+)"', re.IGNORECASE)
 
 
 def _cell_widths(label: str) -> list[float]:
@@ -388,6 +402,12 @@ def _label_fields(node: _Node) -> list[list[str]]:
     label = node.attrs.get("label", "\\N")
     node.cell_widths = _cell_widths(label)
     if node.cell_widths:  # a table of fixed cells, one field each
+        if label.upper().count("<TR") > 1:  # stacked, one cell per row
+            height = _HEIGHT.search(_CELL.findall(label)[0][0])
+            node.row_height = float(height.group(1)) if height else _LINE_HEIGHT + 4
+        colours = _TABLE_COLOURS.search(label)
+        if colours:  # the table's border and fill stand for the node's
+            node.attrs.update(color=colours.group(1), fillcolor=colours.group(2), style="filled")
         return [
             _display_text(f"<{text}>", node.name).splitlines() or [""]
             for _, text in _CELL.findall(label)
@@ -407,9 +427,13 @@ def _field_width(field: list[str]) -> float:
 
 
 def _measure(node: _Node) -> None:
-    if node.cell_widths:  # a row of fixed-size cells (see graph.draw_graph's sizes)
-        node.width = sum(node.cell_widths) + 4
-        node.height = _LINE_HEIGHT + 12
+    if node.cell_widths:  # fixed-size cells (see graph.draw_graph's sizes)
+        if node.row_height:
+            node.width = max(node.cell_widths) + 4
+            node.height = node.row_height * len(node.cell_widths) + 4
+        else:
+            node.width = sum(node.cell_widths) + 4
+            node.height = _LINE_HEIGHT + 12
         return
     if node.attrs.get("fixedsize", "").lower() == "true":
         try:
@@ -544,6 +568,19 @@ def _draw_node(node: _Node) -> str:
             f'<rect x="{left:.1f}" y="{top:.1f}" width="{node.width:.1f}" '
             f'height="{node.height:.1f}" fill="{fill}"{rounded} {stroke}/>'
         )
+    if node.row_height:  # stacked cells: one field per row
+        for index, field in enumerate(node.fields):
+            y = top + 2 + node.row_height * index
+            if index:
+                parts.append(
+                    f'<line x1="{left:.1f}" y1="{y:.1f}" x2="{left + node.width:.1f}" '
+                    f'y2="{y:.1f}" stroke="{line}"/>'
+                )
+            parts.append(
+                f'<text x="{node.x:.1f}" y="{y + node.row_height / 2 + 4:.1f}" '
+                f'text-anchor="middle" fill="{text_colour}">{html.escape(" ".join(field))}</text>'
+            )
+        return f'<g class="node"><title>{html.escape(node.name)}</title>{"".join(parts)}</g>'
     # Fields share the node's width in proportion to their text (or fixed cell widths).
     natural = node.cell_widths or [_field_width(field) for field in node.fields]
     total = sum(natural)
