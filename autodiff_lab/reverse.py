@@ -69,23 +69,34 @@ class _Origin:
     so these three facts cost a node one slot, not three.
     """
 
-    __slots__ = ("op", "epoch", "label")
+    __slots__ = ("op", "epoch", "label", "constant")
 
-    def __init__(self, op: Primitive | None, epoch: int, label: str | None) -> None:
+    def __init__(
+        self, op: Primitive | None, epoch: int, label: str | None, constant: bool = False
+    ) -> None:
         self.op = op
         self.epoch = epoch
         self.label = label
+        self.constant = constant  # a plain number lifted into the graph
 
 
-# The shared records of the current epoch, by primitive (None for leaves);
-# emptied whenever the epoch moves on.
-_SHARED_ORIGINS: dict[Primitive | None, _Origin] = {}
+# The shared records of the current epoch, by primitive (None for leaves,
+# _CONSTANT for lifted plain numbers); emptied whenever the epoch moves on.
+_CONSTANT = "constant"
+_SHARED_ORIGINS: dict[Primitive | str | None, _Origin] = {}
 
 
 def _shared_origin(op: Primitive | None) -> _Origin:
     origin = _SHARED_ORIGINS.get(op)
     if origin is None:
         origin = _SHARED_ORIGINS[op] = _Origin(op, MODES.epoch, None)
+    return origin
+
+
+def _constant_origin() -> _Origin:
+    origin = _SHARED_ORIGINS.get(_CONSTANT)
+    if origin is None:
+        origin = _SHARED_ORIGINS[_CONSTANT] = _Origin(None, MODES.epoch, None, constant=True)
     return origin
 
 
@@ -159,7 +170,7 @@ class Value:
         # Check first, so a refused assignment leaves the node and its graphs as they were.
         checked = _as_data(new_data, "Value.data")
         origin = self._origin
-        self._origin = _Origin(origin.op, _next_epoch(), origin.label)
+        self._origin = _Origin(origin.op, _next_epoch(), origin.label, origin.constant)
         self._data = checked
 
     @property
@@ -170,7 +181,7 @@ class Value:
     @label.setter
     def label(self, label: str | None) -> None:
         origin = self._origin
-        self._origin = _Origin(origin.op, origin.epoch, label)
+        self._origin = _Origin(origin.op, origin.epoch, label, origin.constant)
 
     # -- structure ------------------------------------------------------------
     @property
@@ -195,6 +206,12 @@ class Value:
     @property
     def is_leaf(self) -> bool:
         return self._a is None
+
+    @property
+    def is_constant(self) -> bool:
+        """True for a plain number the engine lifted into the graph, like the 2 in
+        ``2 * x`` or ``x ** 2``: a constant, not something to differentiate by."""
+        return self._origin.constant
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label is not None else ""
@@ -363,12 +380,14 @@ def _lift(operand, primitive: Primitive):
     if isinstance(operand, np.ndarray):
         return None  # let numpy broadcast the operation elementwise
     try:
-        return Value(operand)
+        constant = Value(operand)
     except TypeError:
         raise TypeError(
             f"{primitive.name} ({primitive.symbol}): cannot combine a Value with "
             f"{type(operand).__name__} ({operand!r:.40}); use a number or a Value"
         ) from None
+    constant._origin = _constant_origin()
+    return constant
 
 
 def _new_node(data, op, a, b, partial_a, partial_b) -> Value:

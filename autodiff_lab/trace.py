@@ -132,7 +132,7 @@ class Trace:
         highlighted = None if highlight is None else self._index(highlight, "highlight")
         known = self._known_cells(filled)
         lines = [
-            '<table class="autodiff-trace">',
+            '<table class="autodiff-trace" style="white-space: nowrap">',
             "<thead><tr><th>row</th><th>expression</th><th>primal</th>"
             "<th>tangent</th><th>adjoint</th></tr></thead>",
             "<tbody>",

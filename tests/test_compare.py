@@ -73,7 +73,8 @@ def test_costs_match_a_hand_count():
     central_fd = table[CENTRAL_DIFFERENCE]
     assert (central_fd.evaluations, central_fd.operations) == (4, 12)
     forward = table[FORWARD_MODE]
-    assert (forward.evaluations, forward.backward_passes, forward.operations) == (2, 0, 6)
+    # Two passes, each applying 3 primitives and one tangent multiply-add per edge.
+    assert (forward.evaluations, forward.backward_passes, forward.operations) == (2, 0, 2 * 9)
     assert forward.nodes_kept == 0
     reverse = table[REVERSE_MODE]
     assert (reverse.evaluations, reverse.backward_passes) == (1, 1)
@@ -86,7 +87,43 @@ def test_constants_count_as_graph_nodes():
     table = compare_methods(sin_of_square, 1.5)
     assert (table.graph.operations, table.graph.nodes, table.graph.edges) == (2, 4, 3)
     assert table[REVERSE_MODE].operations == 2 + 3
-    assert table[FORWARD_MODE].operations == 2
+    assert table[FORWARD_MODE].operations == 2 + 3
+
+
+def test_both_modes_are_charged_the_same_arithmetic():
+    # Lesson 01: for one input and one output the modes cost the same. Each pass,
+    # forward or backward, pays one multiply-add per edge on top of the primitives.
+    table = compare_methods(sin_of_square, 1.5)
+    forward, reverse = table[FORWARD_MODE], table[REVERSE_MODE]
+    assert forward.operations == reverse.operations == 5
+    assert "both modes cost the same here" in str(table)
+    # With n inputs and one output: n full forward passes against one of each.
+    n = 6
+    wide_in = compare_methods(lambda v: np.sum(v * v), np.ones(n))
+    per_pass = wide_in.graph.operations + wide_in.graph.edges
+    assert wide_in[FORWARD_MODE].operations == n * per_pass
+    assert wide_in[REVERSE_MODE].operations == per_pass
+
+    # With one input and m outputs: one forward pass against m backward passes.
+    def curve(t):
+        return np.array([t * t, admath.sin(t), admath.exp(t)])
+
+    wide_out = compare_methods(curve, 0.5)
+    graph = wide_out.graph
+    assert wide_out[FORWARD_MODE].operations == graph.operations + graph.edges
+    assert wide_out[REVERSE_MODE].operations == graph.operations + 3 * graph.edges
+
+
+def test_only_keeps_the_columns_asked_for_and_their_notes():
+    table = compare_methods(sin_of_square, 1.5).only("derivative", "error", "f evaluations")
+    text = str(table)
+    header = text.splitlines()[1]
+    assert header.split() == ["method", "derivative", "error", "f", "evaluations"]
+    assert "operations" not in text and "nodes kept" not in text
+    assert "one pass per input" in text
+    assert "white-space:nowrap" in table._repr_html_()
+    with pytest.raises(ValueError, match="no column called 'speed'"):
+        table.only("speed")
 
 
 @settings(max_examples=15, deadline=None)

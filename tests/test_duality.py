@@ -103,7 +103,7 @@ def test_views_read_well_and_carry_no_addresses():
     text = repr(view)
     assert "⟨u, J v⟩" in text and "⟨Jᵀu, v⟩" in text and "difference" in text
     page = view._repr_html_()
-    assert "<table>" in page and "<svg" in page
+    assert '<table style="white-space: nowrap">' in page and "<svg" in page
     bundle = view._repr_mimebundle_()
     assert set(bundle) == {"text/html", "text/plain"}
     assert "0x" not in text + page

@@ -50,7 +50,7 @@ def test_table_shows_each_product_and_the_running_sum():
     assert text.splitlines()[0] == "∂f/∂x1: 2 path(s), sum 21"
     assert text.splitlines()[-1].endswith("21")
     page = table._repr_html_()
-    assert "<table>" in page and "<td>15</td><td>21</td>" in page
+    assert '<table style="white-space: nowrap">' in page and "<td>15</td><td>21</td>" in page
     assert "0x" not in text + page
     assert repr(table[0]) == "<path f → [+ 5] → x1: 6 × 1 = 6>"
 

@@ -151,7 +151,8 @@ def test_text_rounds_to_four_significant_digits():
 def test_html_table_and_highlight():
     t = trace(d_of, 2.2, -1.8, 0.1)
     page = t._repr_html_()
-    assert page.startswith('<table class="autodiff-trace">') and page.endswith("</table>")
+    assert page.startswith('<table class="autodiff-trace" style="white-space: nowrap">')
+    assert page.endswith("</table>")
     assert page.count("<tr") == 1 + len(t.rows)
     assert "trace-highlight" not in page
 

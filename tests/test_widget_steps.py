@@ -26,7 +26,7 @@ from autodiff_lab.widgets.steps import (
 
 
 def article_graph():
-    """d = a·(b + c) at a = 2.2, b = −1.8, c = 0.1 (labels a b c d)."""
+    """d = a·(b + c) at a = 2.2, b = -1.8, c = 0.1 (labels a b c d)."""
     a, b, c = Value(2.2, label="a"), Value(-1.8, label="b"), Value(0.1, label="c")
     d = a * (b + c)
     d.label = "d"
@@ -65,7 +65,7 @@ def test_backward_step_numbers_and_captions():
     assert to_a.contribution == pytest.approx(-1.7)
     assert to_a.adjoint_after == pytest.approx(-1.7)
     assert to_sum.local == pytest.approx(2.2)
-    assert to_a.caption == "∂L/∂a += ∂L/∂d · ∂d/∂a = 1.0 · −1.7 = −1.7"
+    assert to_a.caption == "∂L/∂a += ∂L/∂d · ∂d/∂a = 1.0 · -1.7 = -1.7"
     assert "∂L/∂v1 += ∂L/∂d · ∂d/∂v1 = 1.0 · 2.2 = 2.2" in steps[1].caption
     assert steps[1].caption.startswith("d = a · v1 sends ∂L/∂d = 1.0")
     assert "∂L/∂b += ∂L/∂v1 · ∂v1/∂b = 2.2 · 1.0 = 2.2" in steps[2].caption
@@ -164,7 +164,7 @@ def test_forward_steps_fill_primals_in_topological_order_with_tangents():
     assert steps[0].caption == "a = 2.2 (input);  a\u0307 = 1.0 (the seed)"
     assert (
         steps[-1].caption
-        == "d = a · v1 = −3.74;  d\u0307 = a\u0307·v1 + a·v\u03071 = 1.0·(−1.7) + 2.2·0.0 = −1.7"
+        == "d = a · v1 = -3.74;  d\u0307 = a\u0307·v1 + a·v\u03071 = 1.0·(-1.7) + 2.2·0.0 = -1.7"
     )
 
 
@@ -184,7 +184,7 @@ def test_forward_steps_without_seed_show_only_values():
     a, b, c, d = article_graph()
     steps = forward_steps(d)
     assert all(step.tangent is None for step in steps)
-    assert steps[-1].caption == "d = a · v1 = −3.74"
+    assert steps[-1].caption == "d = a · v1 = -3.74"
 
 
 def test_forward_seed_must_be_an_input_of_the_graph():
@@ -281,14 +281,14 @@ def test_steps_on_random_graphs_agree_with_backward(graph):
 @pytest.mark.parametrize(
     ("number", "text"),
     [
-        (-1.7000000000000002, "−1.7"),
+        (-1.7000000000000002, "-1.7"),
         (21, "21.0"),
         (1.0, "1.0"),
         (-0.0, "0.0"),
         (7.38905609893065, "7.389"),
-        (1.5e-7, "1.5e−07"),
+        (1.5e-7, "1.5e-07"),
         (math.inf, "inf"),
-        (-math.inf, "−inf"),
+        (-math.inf, "-inf"),
         (math.nan, "nan"),
     ],
 )

@@ -1,5 +1,6 @@
 """The ipywidgets views: steppers and explorer, driven as a front end would, without a browser."""
 
+import html
 import math
 import xml.etree.ElementTree as ET
 
@@ -19,6 +20,11 @@ def article_graph():
     d = a * (b + c)
     d.label = "d"
     return a, b, c, d
+
+
+def shown(svg: str) -> str:
+    """The SVG with entities decoded (Graphviz writes "-" as &#45;)."""
+    return html.unescape(svg)
 
 
 def highlighted_node_titles(svg: str) -> set[str]:
@@ -67,8 +73,8 @@ def test_clicking_next_and_previous_moves_state_slider_and_caption():
     stepper.next_button.click()
     assert stepper.state.index == 1 and stepper.slider.value == 1
     assert stepper.caption != first_caption
-    assert "1.0 · −1.7" in stepper.caption
-    assert "1.0 · −1.7" in stepper.caption_html.value
+    assert "1.0 · -1.7" in stepper.caption
+    assert "1.0 · -1.7" in stepper.caption_html.value
     assert "step 1 of 2" in stepper.caption_html.value
 
     stepper.next_button.click()
@@ -98,18 +104,18 @@ def test_svg_highlights_the_current_node_and_labels_its_edges():
     position = {node: f"n{index}" for index, node in enumerate(topological_order([d]))}
     stepper = BackwardStepper(d)
     assert highlighted_node_titles(stepper.svg) == {position[d]}
-    assert stepper.svg.count("grad ?") == 4  # only the output knows its adjoint yet
+    assert shown(stepper.svg).count("grad ?") == 4  # only the output knows its adjoint yet
 
     stepper.next()
     assert highlighted_node_titles(stepper.svg) == {position[d]}
-    assert "1.0 × −1.7 = −1.7" in stepper.svg  # upstream × local on the edge a → d
-    assert "1.0 × 2.2 = 2.2" in stepper.svg
-    assert "grad −1.7" in stepper.svg
+    assert "1.0 × -1.7 = -1.7" in shown(stepper.svg)  # upstream × local on the edge a → d
+    assert "1.0 × 2.2 = 2.2" in shown(stepper.svg)
+    assert "grad -1.7" in shown(stepper.svg)
 
     stepper.next()
     assert highlighted_node_titles(stepper.svg) == {position[d.parents[1]]}
-    assert "2.2 × 1.0 = 2.2" in stepper.svg
-    assert "grad ?" not in stepper.svg
+    assert "2.2 × 1.0 = 2.2" in shown(stepper.svg)
+    assert "grad ?" not in shown(stepper.svg)
     assert stepper.svg in stepper.graph_html.value
 
 
@@ -170,22 +176,22 @@ def test_forward_stepper_fills_values_and_tangents_as_it_goes():
     stepper = ForwardStepper(d, seed=a)
     assert len(stepper.state) == 5
     assert stepper.caption.startswith("a = 2.2 (input)")
-    assert "d = ?" in stepper.svg and "b = ?" in stepper.svg
-    assert "a = 2.2, a\u0307 = 1.0" in stepper.svg
+    assert "d = ?" in shown(stepper.svg) and "b = ?" in shown(stepper.svg)
+    assert "a = 2.2, a\u0307 = 1.0" in shown(stepper.svg)
     stepper.slider.value = 4
-    assert "d = −3.74, d\u0307 = −1.7" in stepper.svg
-    assert "= ?" not in stepper.svg
+    assert "d = -3.74, d\u0307 = -1.7" in shown(stepper.svg)
+    assert "= ?" not in shown(stepper.svg)
     assert stepper.step.tangent == pytest.approx(b.data + c.data)
-    assert "−1.7 × 1.0" in stepper.svg  # local ∂d/∂a × ȧ on the edge a → d
-    assert "2.2 × 0.0" in stepper.svg
+    assert "-1.7 × 1.0" in shown(stepper.svg)  # local ∂d/∂a × ȧ on the edge a → d
+    assert "2.2 × 0.0" in shown(stepper.svg)
 
 
 def test_forward_stepper_without_seed_shows_values_only():
     *_, d = article_graph()
     stepper = ForwardStepper(d)
     stepper.go(4)
-    assert stepper.caption == "d = a · v1 = −3.74"
-    assert "d = −3.74" in stepper.svg and "\u0307" not in stepper.svg
+    assert stepper.caption == "d = a · v1 = -3.74"
+    assert "d = -3.74" in shown(stepper.svg) and "\u0307" not in shown(stepper.svg)
 
 
 # -- Explorer -------------------------------------------------------------------------
@@ -194,7 +200,7 @@ def test_forward_stepper_without_seed_shows_values_only():
 def test_explorer_follows_its_slider_with_value_and_gradient():
     explorer = Explorer(lambda x: (x**2).sin(), x=(-2.0, 2.0, 1.5))
     assert explorer.output == pytest.approx(math.sin(2.25))
-    assert explorer.gradients["x"] == pytest.approx(3.0 * math.cos(2.25))  # ≈ −1.8845
+    assert explorer.gradients["x"] == pytest.approx(3.0 * math.cos(2.25))  # ≈ -1.8845
     assert explorer.png.startswith(b"\x89PNG")
     first_png = explorer.png
 
@@ -203,7 +209,7 @@ def test_explorer_follows_its_slider_with_value_and_gradient():
     assert explorer.output == pytest.approx(math.sin(0.25))
     assert explorer.gradients["x"] == pytest.approx(2 * 0.5 * math.cos(0.25))
     assert explorer.png != first_png and explorer.plot_image.value == explorer.png
-    assert "grad 0.9689" in explorer.svg  # 2·0.5·cos(0.25), the leaf's gradient in the graph
+    assert "grad 0.9689" in shown(explorer.svg)  # 2·0.5·cos(0.25), the leaf's gradient in the graph
     assert "f(x=0.5) = 0.2474;  ∂f/∂x = 0.9689" == explorer.caption
 
 
@@ -213,7 +219,7 @@ def test_explorer_with_two_inputs_matches_the_curriculum_numbers():
     assert (explorer.output, explorer.gradients) == (10.0, {"x": 7.0, "y": 2.0})
     explorer.sliders["y"].set_state({"value": 1.0})
     assert (explorer.output, explorer.gradients) == (6.0, {"x": 5.0, "y": 2.0})
-    assert "data 6" in explorer.svg
+    assert "data 6" in shown(explorer.svg)
 
 
 def test_explorer_reports_a_failing_function_in_its_caption():

@@ -19,7 +19,7 @@ from ..functional import as_point, basis_vector, jvp, vjp
 from ..numeric import default_step
 from ..reverse import Value, topological_order
 
-__all__ = ["MethodComparison", "MethodRow", "compare_methods"]
+__all__ = ["COLUMNS", "MethodComparison", "MethodRow", "compare_methods"]
 
 SYMBOLIC = "symbolic"
 FORWARD_DIFFERENCE = "forward difference"
@@ -38,7 +38,7 @@ class MethodRow:
     error: float | None = None
     evaluations: int | None = None  # calls of f, on floats, duals or Values
     backward_passes: int | None = None
-    operations: int | None = None  # primitives applied, plus backward multiply-adds
+    operations: int | None = None  # primitives applied, plus one multiply-add per edge per pass
     nodes_kept: int | None = None  # graph nodes stored for a backward pass
     expression_size: int | None = None
     note: str = ""
@@ -57,17 +57,62 @@ class GraphCount:
     edges: int
 
 
-class MethodComparison:
-    """The table `compare_methods` returns: text in a terminal, HTML in Jupyter."""
+_COLUMNS = (
+    ("method", lambda row: row.method),
+    ("derivative", lambda row: _format_derivative(row.derivative)),
+    ("error", lambda row: _format_error(row.error)),
+    ("f evaluations", lambda row: _format_count(row.evaluations)),
+    ("backward passes", lambda row: _format_count(row.backward_passes)),
+    ("operations", lambda row: _format_count(row.operations)),
+    ("nodes kept", lambda row: _format_count(row.nodes_kept)),
+    ("formula size", lambda row: _format_count(row.expression_size)),
+)
+COLUMNS = tuple(name for name, _ in _COLUMNS)
 
-    def __init__(self, rows, reference, n_inputs, n_outputs, point, graph, notes):
+# Cells never break inside a number or a word ("2.9e-" / "05", "op" / "erations").
+_CELL_STYLE = "white-space:nowrap"
+
+
+class MethodComparison:
+    """The table `compare_methods` returns: text in a terminal, HTML in Jupyter.
+
+    ``notes`` pairs each note with the column it explains (None: the whole
+    table); `only` keeps some columns and the notes that go with them.
+    """
+
+    def __init__(self, rows, reference, n_inputs, n_outputs, point, graph, notes, columns=COLUMNS):
         self.rows: list[MethodRow] = rows
         self.reference: str = reference
         self.n_inputs: int = n_inputs
         self.n_outputs: int = n_outputs
         self.point = point
         self.graph: GraphCount = graph
-        self.notes: list[str] = notes
+        self._notes: list[tuple[str | None, str]] = notes
+        self.columns: tuple[str, ...] = columns
+
+    @property
+    def notes(self) -> list[str]:
+        """The notes under the table, for the columns shown."""
+        return [text for column, text in self._notes if column is None or column in self.columns]
+
+    def only(self, *columns: str) -> MethodComparison:
+        """The same comparison showing only ``columns`` (the method column always)."""
+        unknown = [column for column in columns if column not in COLUMNS]
+        if unknown:
+            raise ValueError(
+                f"no column called {unknown[0]!r}; the columns are {', '.join(COLUMNS)}"
+            )
+        kept = tuple(name for name in COLUMNS if name == "method" or name in columns)
+        return MethodComparison(
+            self.rows,
+            self.reference,
+            self.n_inputs,
+            self.n_outputs,
+            self.point,
+            self.graph,
+            self._notes,
+            kept,
+        )
 
     def __getitem__(self, method: str) -> MethodRow:
         for row in self.rows:
@@ -76,29 +121,9 @@ class MethodComparison:
         raise KeyError(f"no method called {method!r}; the methods are {', '.join(METHODS)}")
 
     def _cells(self) -> tuple[list[str], list[list[str]]]:
-        header = [
-            "method",
-            "derivative",
-            "error",
-            "f evaluations",
-            "backward passes",
-            "operations",
-            "nodes kept",
-            "formula size",
-        ]
-        body = [
-            [
-                row.method,
-                _format_derivative(row.derivative),
-                _format_error(row.error),
-                _format_count(row.evaluations),
-                _format_count(row.backward_passes),
-                _format_count(row.operations),
-                _format_count(row.nodes_kept),
-                _format_count(row.expression_size),
-            ]
-            for row in self.rows
-        ]
+        shown = [(name, cell) for name, cell in _COLUMNS if name in self.columns]
+        header = [name for name, _ in shown]
+        body = [[cell(row) for _, cell in shown] for row in self.rows]
         return header, body
 
     def _title(self) -> str:
@@ -125,11 +150,14 @@ class MethodComparison:
 
     def _repr_html_(self) -> str:
         header, body = self._cells()
-        head = "".join(f"<th>{html.escape(cell)}</th>" for cell in header)
+        head = "".join(f'<th style="{_CELL_STYLE}">{html.escape(cell)}</th>' for cell in header)
         rows = "".join(
             "<tr>"
-            + f'<th style="text-align:left">{html.escape(cells[0])}</th>'
-            + "".join(f'<td style="text-align:right">{html.escape(c)}</td>' for c in cells[1:])
+            + f'<th style="text-align:left; {_CELL_STYLE}">{html.escape(cells[0])}</th>'
+            + "".join(
+                f'<td style="text-align:right; {_CELL_STYLE}">{html.escape(c)}</td>'
+                for c in cells[1:]
+            )
             + "</tr>"
             for cells in body
         )
@@ -279,7 +307,9 @@ def _forward_mode(f, point, out_shape, graph) -> MethodRow:
         _shape_jacobian(np.stack(columns, axis=-1), out_shape, point),
         evaluations=counted.calls,
         backward_passes=0,
-        operations=counted.calls * graph.operations,
+        # Each pass applies every primitive and, like a backward pass, does one
+        # multiply-add per edge: a node's tangent is the sum of partial × parent tangent.
+        operations=counted.calls * (graph.operations + graph.edges),
         nodes_kept=0,
     )
 
@@ -389,21 +419,38 @@ def compare_methods(f: Callable, x, exact=None) -> MethodComparison:
     n_inputs, n_outputs = int(np.size(point)), int(np.prod(out_shape))
     forward, reverse = rows[3], rows[4]
     if forward.operations == reverse.operations:
-        cheaper = "both modes cost the same here"
+        cheaper = "operations: both modes cost the same here"
     else:
         cheaper = "fewer operations here: " + (
             FORWARD_MODE if forward.operations < reverse.operations else REVERSE_MODE
         )
     notes = [
-        f"one evaluation of f applies {_plural(graph.operations, 'primitive operation')}; "
-        f"reverse mode records them as {graph.nodes} graph nodes with {graph.edges} edges",
-        "operations: primitives applied in all evaluations or passes, plus one "
-        "multiply-add per graph edge in each backward pass",
-        "nodes kept: reverse mode keeps the whole graph until backward(); forward mode "
-        "and finite differences keep no graph",
-        f"{_plural(n_inputs, 'input')} and {_plural(n_outputs, 'output')}: forward mode "
-        f"needs one pass per input ({forward.evaluations}), reverse mode one backward pass "
-        f"per output ({reverse.backward_passes}); {cheaper}",
+        (
+            "operations",
+            f"one evaluation of f applies {_plural(graph.operations, 'primitive operation')}; "
+            f"reverse mode records them as {graph.nodes} graph nodes with {graph.edges} edges",
+        ),
+        (
+            "operations",
+            "operations: primitives applied in all evaluations, plus one multiply-add per "
+            "graph edge in each forward-mode pass (tangents) and each backward pass (adjoints)",
+        ),
+        (
+            "nodes kept",
+            "nodes kept: reverse mode keeps the whole graph until backward(); forward mode "
+            "and finite differences keep no graph",
+        ),
+        (
+            None,
+            f"{_plural(n_inputs, 'input')} and {_plural(n_outputs, 'output')}: forward mode "
+            f"needs one pass per input ({forward.evaluations}), reverse mode one backward "
+            f"pass per output ({reverse.backward_passes})",
+        ),
+        ("operations", cheaper),
     ]
-    notes.extend(f"{row.method}: {row.note}" for row in rows if row.note)
+    notes.extend(
+        ("formula size" if row.available else None, f"{row.method}: {row.note}")
+        for row in rows
+        if row.note
+    )
     return MethodComparison(rows, reference, n_inputs, n_outputs, point, graph, notes)

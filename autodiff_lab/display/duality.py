@@ -111,7 +111,7 @@ class DualityView:
         except Exception:  # a display hook must show the numbers even if drawing fails
             picture = ""
         return (
-            f"<div><table>{table}</table>"
+            f'<div><table style="white-space: nowrap">{table}</table>'
             "<p>On each node: ẋ is its tangent (forward mode along v), "
             f"x̄ its adjoint (reverse mode from u).</p>{picture}</div>"
         )

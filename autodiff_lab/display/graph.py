@@ -8,14 +8,26 @@ it and one edge out to the value it produced. The picture is a
 
 Node names are positions in the topological order (``n0``, ``n1``, …), so the
 same computation always gives the same drawing, and no memory address ever
-appears in it.
+appears in it. An unlabelled value is shown by the name `node_names` gives it
+(x1, x2, … for inputs, v1, v2, … for operations), the same name the steppers
+use. A plain number the code mixed in (the 2 in ``2 * x``) is a constant: it is
+drawn grey, holding just its number, with no grad, because the engine does not
+differentiate with respect to it.
+
+Steppers draw one graph per step; with ``sizes`` (from `stable_sizes`) every
+box and edge label gets a fixed size that fits its text at every step, so
+Graphviz lays out each step identically and only texts and colours change.
 """
 
 from __future__ import annotations
 
+import functools
+import html
 import math
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from numbers import Real
 
 import graphviz
@@ -32,6 +44,9 @@ _OP_FILL = "#ffffff"
 _HIGHLIGHT_FILL = "#ffe9a8"
 _HIGHLIGHT_LINE = "#d62728"
 _HIDDEN_FILL = "#f2f2f2"
+_CONSTANT_FILL = "#ececec"
+_CONSTANT_LINE = "#888888"
+_FONT_SIZE = 11  # points, for boxes and edge labels alike: readable at notebook size
 
 _ADDRESS = re.compile(r"\s*(?:at\s+)?0x[0-9a-fA-F]+")
 _RECORD_SPECIALS = re.compile(r'([\\{}|<>"])')
@@ -56,6 +71,36 @@ def format_number(number) -> str:
         return f"{format_number(primal)} + {format_number(tangent)}ε"
     text = _ADDRESS.sub("", repr(number))
     return text if len(text) <= 40 else text[:39] + "…"
+
+
+def node_names(order: Iterable[Value]) -> dict[Value, str]:
+    """Every node's name, as drawings, steppers and captions show it.
+
+    A node's label if it has one; a constant by its number; else x1, x2, … for
+    inputs and v1, v2, … for operations, counted in ``order`` (a topological
+    order, as `trace` numbers its operations).
+    """
+    names = {}
+    counts = {"x": 0, "v": 0}
+    for node in order:
+        if node.label is not None:
+            names[node] = node.label
+        elif node.is_constant:
+            names[node] = format_number(node.data)
+        else:
+            letter = "x" if node.is_leaf else "v"
+            counts[letter] += 1
+            names[node] = f"{letter}{counts[letter]}"
+    return names
+
+
+@dataclass(frozen=True)
+class FixedSizes:
+    """Widths in points that fit every step's texts: per node, one per field;
+    per edge ``(parent, child, slot)``, its label's width."""
+
+    fields: Mapping[Value, tuple[float, ...]]
+    edges: Mapping[tuple, float]
 
 
 class GraphDrawing(graphviz.Digraph):
@@ -92,6 +137,7 @@ def draw_graph(
     max_nodes: int | None = DEFAULT_MAX_NODES,
     node_notes: Mapping | None = None,
     show_data: bool = True,
+    sizes: FixedSizes | None = None,
 ) -> GraphDrawing:
     """Draw every value that ``value`` was computed from, and the operations between them.
 
@@ -110,6 +156,8 @@ def draw_graph(
     node_notes     ``{value: text}``, one extra field in that value's box (a tuple
                    of texts gives one field each).
     show_data      show each value's ``.data`` (off for a stepper that fills it in).
+    sizes          fixed box and edge-label sizes from `stable_sizes`, so that
+                   drawings of the same graph share one layout.
     """
     roots = _as_roots(value)
     if rankdir not in ("LR", "TB", "RL", "BT"):
@@ -119,6 +167,7 @@ def draw_graph(
 
     order = topological_order(roots)
     position = {node: index for index, node in enumerate(order)}
+    names = node_names(order)
     hidden_count = 0 if max_nodes is None else max(0, len(order) - max_nodes)
     # The nodes computed last are the ones nearest the output; every child of
     # a shown node is shown too, so hidden nodes all lie upstream.
@@ -126,16 +175,12 @@ def draw_graph(
 
     highlighted_nodes, highlighted_edges = _split_highlight(highlight, position)
     labels_by_edge = _edge_label_table(edge_labels, position)
-    notes = {
-        position[node]: [text] if isinstance(text, str) else [str(part) for part in text]
-        for node, text in (node_notes or {}).items()
-        if node in position
-    }
+    notes = _notes_by_position(node_notes, position)
 
     drawing = GraphDrawing(
-        graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11"},
-        node_attr={"fontname": "Helvetica", "fontsize": "11"},
-        edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#555555"},
+        graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": str(_FONT_SIZE)},
+        node_attr={"fontname": "Helvetica", "fontsize": str(_FONT_SIZE)},
+        edge_attr={"fontname": "Helvetica", "fontsize": str(_FONT_SIZE), "color": "#555555"},
     )
     drawing.shown_values = len(shown)
     drawing.total_values = len(order)
@@ -151,42 +196,43 @@ def draw_graph(
     hidden_fed_ops = set()
     for node in shown:
         index = position[node]
-        fields = []
-        if node.label is not None:
-            fields.append(_record_text(_shorten(str(node.label))))
-        if show_data:
-            fields.append("data " + _record_text(format_number(node.data)))
-        if show_grad:
-            fields.append("grad " + _record_text(format_number(node.grad)))
-        for note in notes.get(index, ()):
-            fields.append(_record_text(_shorten(note, 60)))
-        if not fields:
-            fields.append(" ")
+        fields = _node_fields(node, names[node], show_data, show_grad, notes.get(index, ()))
         emphasised = index in highlighted_nodes
-        fill = _LEAF_FILL if node.op is None else _VALUE_FILL
-        drawing.node(
-            f"n{index}",
-            label="{ " + " | ".join(fields) + " }",
-            shape="record",
-            style="filled",
-            fillcolor=_HIGHLIGHT_FILL if emphasised else fill,
-            color=_HIGHLIGHT_LINE if emphasised else "#333333",
-            penwidth="2.5" if emphasised else "1",
-        )
+        if node.is_constant:
+            fill, line = _CONSTANT_FILL, _CONSTANT_LINE
+        else:
+            fill, line = (_LEAF_FILL if node.op is None else _VALUE_FILL), "#333333"
+        fill = _HIGHLIGHT_FILL if emphasised else fill
+        line = _HIGHLIGHT_LINE if emphasised else line
+        if sizes is not None and node in sizes.fields:
+            drawing.node(f"n{index}", **_fixed_box(fields, sizes.fields[node], fill, line))
+        else:
+            drawing.node(
+                f"n{index}",
+                label="{ " + " | ".join(_record_text(field) for field in fields) + " }",
+                shape="record",
+                style="filled",
+                fillcolor=fill,
+                color=line,
+                penwidth="2.5" if emphasised else "1",
+                **({"width": "0.3"} if node.is_constant else {}),  # a number: a small box
+            )
         if node.op is None:
             continue
         op_name = f"n{index}op"
+        symbol = _plain_text(node.op.symbol)
+        fixed = {"width": "0.3"} if sizes is None else _fixed_circle(symbol)
         drawing.node(
             op_name,
-            label=_plain_text(node.op.symbol),
+            label=symbol,
             shape="circle",
             style="filled",
             fillcolor=_HIGHLIGHT_FILL if emphasised else _OP_FILL,
             color=_HIGHLIGHT_LINE if emphasised else "#333333",
             penwidth="2" if emphasised else "1",
-            width="0.3",
             margin="0.02",
             tooltip=node.op.name,
+            **fixed,
         )
         drawing.edge(op_name, f"n{index}", **_edge_style(emphasised))
         for slot, (parent, partial) in enumerate(zip(node.parents, node.local_partials)):
@@ -198,11 +244,14 @@ def draw_graph(
                 continue
             edge = (parent_index, index)
             text = labels_by_edge.get((*edge, slot), labels_by_edge.get(edge))
-            if text is None and show_partials:
+            if text is None and show_partials and not parent.is_constant:
                 text = "∂ " + format_number(partial)
             on_highlight = edge in highlighted_edges or (*edge, slot) in highlighted_edges
             attributes = _edge_style(on_highlight)
-            if text is not None:
+            width = None if sizes is None else sizes.edges.get((parent, node, slot))
+            if width is not None:
+                attributes["label"] = _fixed_edge_label(text or "", width)
+            elif text is not None:
                 attributes["label"] = _plain_text(text)
             drawing.edge(f"n{parent_index}", op_name, **attributes)
 
@@ -216,6 +265,50 @@ def draw_graph(
             labelloc="b",
         )
     return drawing
+
+
+def stable_sizes(
+    value,
+    steps: Sequence[Mapping],
+    show_grad: bool = True,
+    show_data: bool = True,
+) -> FixedSizes:
+    """Sizes that fit the texts of every step, for ``draw_graph(..., sizes=...)``.
+
+    ``steps`` holds, per step, the ``node_notes`` and ``edge_labels`` that step
+    passes to `draw_graph`. Each box field and each edge that has a label at
+    any step gets the widest width it ever needs, so all steps lay out alike.
+    """
+    order = topological_order(_as_roots(value))
+    position = {node: index for index, node in enumerate(order)}
+    names = node_names(order)
+    # The name, data and grad fields are the same at every step; only notes change.
+    fields: dict[Value, list[float]] = {
+        node: [
+            _text_width(text) + 12
+            for text in _node_fields(node, names[node], show_data, show_grad, ())
+        ]
+        for node in order
+    }
+    edges: dict[tuple, float] = {}
+    for step in steps:
+        for index, notes in _notes_by_position(step.get("node_notes"), position).items():
+            node = order[index]
+            if node.is_constant:
+                continue  # a constant's box holds its number only
+            widths = fields[node]
+            base = len(_node_fields(node, "", show_data, show_grad, ()))
+            for k, note in enumerate(notes, start=base):
+                if k == len(widths):
+                    widths.append(0.0)
+                widths[k] = max(widths[k], _text_width(_shorten(note, 60)) + 12)
+        for key, text in (step.get("edge_labels") or {}).items():
+            parent, child, *rest = key
+            slots = rest or [k for k, p in enumerate(child.parents) if p is parent]
+            for slot in slots:
+                edge = (parent, child, slot)
+                edges[edge] = max(edges.get(edge, 0.0), _text_width(str(text)) + 8)
+    return FixedSizes({node: tuple(w) for node, w in fields.items()}, edges)
 
 
 def mimebundle(value) -> dict:
@@ -310,3 +403,79 @@ def _record_text(text: str) -> str:
 def _plain_text(text: str) -> str:
     """Escape backslashes so Graphviz shows the text as written."""
     return text.replace("\\", "\\\\").replace("\n", " ")
+
+
+def _notes_by_position(node_notes, position: dict) -> dict[int, list[str]]:
+    return {
+        position[node]: [text] if isinstance(text, str) else [str(part) for part in text]
+        for node, text in (node_notes or {}).items()
+        if node in position
+    }
+
+
+def _node_fields(node: Value, name: str, show_data, show_grad, notes) -> list[str]:
+    """The texts of a value's box: name, data, grad and notes (a constant: its number)."""
+    if node.is_constant:
+        return [_shorten(name)]
+    fields = [_shorten(str(name))]
+    if show_data:
+        fields.append("data " + format_number(node.data))
+    if show_grad:
+        fields.append("grad " + format_number(node.grad))
+    fields.extend(_shorten(note, 60) for note in notes)
+    return fields
+
+
+# Helvetica advance widths in thousandths of an em, for the characters drawings use.
+_NARROW = frozenset(" .,:;!|()[]'ijlft/")
+_WIDE = frozenset("mwMW∂×=+−<>~")
+
+
+@functools.lru_cache(maxsize=4096)  # steppers measure the same few texts at every step
+def _text_width(text: str, size: float = _FONT_SIZE) -> float:
+    """A generous estimate of the width of ``text`` in points."""
+    total = 0.0
+    for char in text:
+        if unicodedata.combining(char):
+            continue
+        if char in _NARROW:
+            total += 0.30
+        elif char in _WIDE or char.isupper():
+            total += 0.75
+        else:
+            total += 0.62
+    return total * size
+
+
+_CELL_HEIGHT = 18.0
+_BORDER = 2  # the same for plain and highlighted boxes, so highlighting moves nothing
+
+
+def _fixed_box(fields, widths, fill: str, line: str) -> dict:
+    """Node attributes for a box of fixed-size cells (an HTML-like label), one field per
+    row: narrow boxes, so a stepper's picture fits a notebook without shrinking."""
+    width = max(widths)
+    rows = "".join(
+        f'<TR><TD WIDTH="{width:.0f}" HEIGHT="{_CELL_HEIGHT:.0f}" FIXEDSIZE="TRUE">'
+        f"{html.escape(text) or ' '}</TD></TR>"
+        for text in fields
+    )
+    table = (
+        f'<TABLE BORDER="{_BORDER}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="0" '
+        f'COLOR="{line}" BGCOLOR="{fill}">{rows}</TABLE>'
+    )
+    return {"label": f"<{table}>", "shape": "plain"}
+
+
+def _fixed_circle(symbol: str) -> dict:
+    diameter = max(0.3, (_text_width(symbol) + 8) / 72)
+    return {"width": f"{diameter:.3f}", "height": f"{diameter:.3f}", "fixedsize": "true"}
+
+
+def _fixed_edge_label(text: str, width: float) -> str:
+    """An edge label in a cell of fixed size: the same space whatever it says, or if empty."""
+    cell = (
+        f'<TD WIDTH="{width:.0f}" HEIGHT="16" FIXEDSIZE="TRUE">'
+        f"{html.escape(_plain_text(text)) or ' '}</TD>"
+    )
+    return f'<<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0"><TR>{cell}</TR></TABLE>>'

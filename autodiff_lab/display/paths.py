@@ -102,7 +102,8 @@ class PathTable(list):
             f"{len(self)} path product(s) = {format_number(self.total)}"
         )
         return (
-            f"<table><caption>{caption}</caption>"
+            '<table style="white-space: nowrap">'
+            f'<caption style="white-space: normal">{caption}</caption>'
             "<tr><th>path (output → leaf): local partials</th><th>product</th>"
             f"<th>running sum</th></tr>{body}</table>"
         )

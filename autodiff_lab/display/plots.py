@@ -261,8 +261,8 @@ def plot_decision_boundary(
         )
     ax.set_xlim(grid_x.min(), grid_x.max())
     ax.set_ylim(grid_y.min(), grid_y.max())
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
+    ax.set_xlabel("x0")
+    ax.set_ylabel("x1")
     ax.set_title(f"decision boundary (model output = {threshold:g})")
     ax.legend(loc="upper right", fontsize="small")
     return ax

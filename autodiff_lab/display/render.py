@@ -139,13 +139,26 @@ def text_svg(text: str) -> str:
 
 
 class _Node:
-    __slots__ = ("name", "attrs", "layer", "fields", "width", "height", "x", "y")
+    __slots__ = (
+        "name",
+        "attrs",
+        "layer",
+        "fields",
+        "cell_widths",
+        "row_height",
+        "width",
+        "height",
+        "x",
+        "y",
+    )
 
     def __init__(self, name: str, attrs: dict) -> None:
         self.name = name
         self.attrs = attrs
         self.layer = 0
         self.fields: list[list[str]] = []
+        self.cell_widths: list[float] = []  # from an HTML table's fixed-size cells
+        self.row_height = 0.0  # their height, when the cells are stacked one per row
         self.width = self.height = self.x = self.y = 0.0
 
 
@@ -170,10 +183,15 @@ def builtin_svg(source: str) -> str:
     # Space between layers grows with the edge labels that must fit there.
     label_room = [0.0] * len(layers)
     for tail, _, attrs in edges:
-        text = _display_text(attrs.get("label", ""), tail)
-        if text:
+        label = attrs.get("label", "")
+        text = _display_text(label, tail)
+        fixed = _cell_widths(label)
+        if text or fixed:
             layer = nodes[tail].layer
-            size = (len(text) * 6.0 if across else _LINE_HEIGHT) + 8
+            if across:
+                size = (sum(fixed) if fixed else len(text) * 6.0) + 8
+            else:
+                size = _LINE_HEIGHT + 8
             label_room[layer] = max(label_room[layer], min(size, 220.0))
 
     margin = 12.0
@@ -365,9 +383,35 @@ def _display_text(label: str, name: str) -> str:
     return re.sub(r"\\(.)", r"\1", text).strip()
 
 
+_CELL = re.compile(r"<TD([^>]*)>(.*?)</TD>", re.IGNORECASE | re.DOTALL)
+_WIDTH = re.compile(r'(?<![A-Z])WIDTH="([0-9.]+)"', re.IGNORECASE)
+_HEIGHT = re.compile(r'HEIGHT="([0-9.]+)"', re.IGNORECASE)
+_TABLE_COLOURS = re.compile(r'<TABLE[^>]*?\bCOLOR="([^"]+)"[^>]*?BGCOLOR="([^"]+)"', re.IGNORECASE)
+
+
+def _cell_widths(label: str) -> list[float]:
+    """The WIDTHs of an HTML-like label's fixed-size cells ([] if it has none)."""
+    if not (label.startswith("<") and "FIXEDSIZE" in label.upper()):
+        return []
+    widths = [_WIDTH.search(attrs) for attrs, _ in _CELL.findall(label)]
+    return [float(width.group(1)) for width in widths] if all(widths) else []
+
+
 def _label_fields(node: _Node) -> list[list[str]]:
     """The node's text as fields (one for most shapes), each a list of lines."""
     label = node.attrs.get("label", "\\N")
+    node.cell_widths = _cell_widths(label)
+    if node.cell_widths:  # a table of fixed cells, one field each
+        if label.upper().count("<TR") > 1:  # stacked, one cell per row
+            height = _HEIGHT.search(_CELL.findall(label)[0][0])
+            node.row_height = float(height.group(1)) if height else _LINE_HEIGHT + 4
+        colours = _TABLE_COLOURS.search(label)
+        if colours:  # the table's border and fill stand for the node's
+            node.attrs.update(color=colours.group(1), fillcolor=colours.group(2), style="filled")
+        return [
+            _display_text(f"<{text}>", node.name).splitlines() or [""]
+            for _, text in _CELL.findall(label)
+        ]
     if node.attrs.get("shape", "").lower() in ("record", "mrecord") and not label.startswith("<"):
         fields = []
         for field in re.split(r"(?<!\\)\|", label):
@@ -383,6 +427,21 @@ def _field_width(field: list[str]) -> float:
 
 
 def _measure(node: _Node) -> None:
+    if node.cell_widths:  # fixed-size cells (see graph.draw_graph's sizes)
+        if node.row_height:
+            node.width = max(node.cell_widths) + 4
+            node.height = node.row_height * len(node.cell_widths) + 4
+        else:
+            node.width = sum(node.cell_widths) + 4
+            node.height = _LINE_HEIGHT + 12
+        return
+    if node.attrs.get("fixedsize", "").lower() == "true":
+        try:
+            node.width = float(node.attrs["width"]) * 72
+            node.height = float(node.attrs["height"]) * 72
+            return
+        except (KeyError, ValueError):
+            pass  # measure the text instead
     tallest = max(len(field) for field in node.fields)
     node.height = _LINE_HEIGHT * tallest + 12
     node.width = max(sum(_field_width(field) for field in node.fields), 24.0)
@@ -509,12 +568,26 @@ def _draw_node(node: _Node) -> str:
             f'<rect x="{left:.1f}" y="{top:.1f}" width="{node.width:.1f}" '
             f'height="{node.height:.1f}" fill="{fill}"{rounded} {stroke}/>'
         )
-    # Fields share the node's width in proportion to their text.
-    total = sum(_field_width(field) for field in node.fields)
+    if node.row_height:  # stacked cells: one field per row
+        for index, field in enumerate(node.fields):
+            y = top + 2 + node.row_height * index
+            if index:
+                parts.append(
+                    f'<line x1="{left:.1f}" y1="{y:.1f}" x2="{left + node.width:.1f}" '
+                    f'y2="{y:.1f}" stroke="{line}"/>'
+                )
+            parts.append(
+                f'<text x="{node.x:.1f}" y="{y + node.row_height / 2 + 4:.1f}" '
+                f'text-anchor="middle" fill="{text_colour}">{html.escape(" ".join(field))}</text>'
+            )
+        return f'<g class="node"><title>{html.escape(node.name)}</title>{"".join(parts)}</g>'
+    # Fields share the node's width in proportion to their text (or fixed cell widths).
+    natural = node.cell_widths or [_field_width(field) for field in node.fields]
+    total = sum(natural)
     scale = node.width / total if total else 1.0
     x = left
     for index, field in enumerate(node.fields):
-        field_width = _field_width(field) * scale
+        field_width = natural[index] * scale
         if index:
             parts.append(
                 f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{top + node.height:.1f}" '
@@ -550,7 +623,7 @@ def _draw_edge(tail: _Node, head: _Node, attrs: dict, across: bool) -> str:
         text_colour = _colour(attrs.get("fontcolor"), "#333333")
         parts.append(
             f'<text x="{(x1 + x2) / 2:.1f}" y="{(y1 + y2) / 2 - 4:.1f}" text-anchor="middle" '
-            f'font-size="10" fill="{text_colour}" stroke="white" stroke-width="3" '
+            f'font-size="11" fill="{text_colour}" stroke="white" stroke-width="3" '
             f'paint-order="stroke">{html.escape(label.replace(chr(10), " "))}</text>'
         )
     return f'<g class="edge">{"".join(parts)}</g>'

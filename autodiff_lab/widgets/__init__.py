@@ -1,9 +1,11 @@
 """Widgets that let a learner step through and play with differentiation.
 
 ``BackwardStepper`` and ``ForwardStepper`` walk a graph's passes one node at a
-time, ``TraceStepper`` sweeps a Wengert list one row at a time; ``Explorer``
+time, ``TraceStepper`` sweeps a Wengert list one row at a time,
+``TrainingStepper`` walks a training run snapshot by snapshot; ``Explorer``
 ties sliders to a function's value, gradients and graph.
-The state machines behind the steppers live in `steps` and need no ipywidgets.
+The state machines behind the steppers live in `steps` and `training_steps`
+and need no ipywidgets.
 Names load on first use, so importing this package stays cheap.
 """
 
@@ -15,6 +17,8 @@ _HOMES = {
     "BackwardStepper": "steppers",
     "ForwardStepper": "steppers",
     "TraceStepper": "steppers",
+    "TrainingStepper": "training",
+    "record_training": "training_steps",
     "Explorer": "explorer",
     "Stepper": "steps",
     "backward_steps": "steps",

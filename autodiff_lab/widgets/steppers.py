@@ -6,7 +6,9 @@ are ipywidgets views over the state machines of `autodiff_lab.widgets.steps`:
 the numbers of the current step and a picture. For the graph steppers that is
 the graph with the current node highlighted; each step's graph is rendered
 once and kept, and the next one is drawn in the background while the learner
-reads, so Next ▶ usually finds it ready. For `TraceStepper` it is the
+reads, so Next ▶ usually finds it ready. Every step is drawn with the same
+fixed box and label sizes (`draw_graph`'s ``sizes``), so the nodes stay where
+they are and only numbers and colours change. For `TraceStepper` it is the
 Wengert list with the current row highlighted.
 """
 
@@ -18,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import ipywidgets as widgets
 
-from ..display.graph import draw_graph
+from ..display.graph import draw_graph, stable_sizes
 from ..display.render import render_svg
 from ..reverse import Value
 from ..trace import Trace, trace
@@ -47,13 +49,11 @@ def _background() -> ThreadPoolExecutor:
 
 
 def svg_html(svg: str) -> str:
-    """SVG text as HTML for a widget: without its XML prologue, shrunk to fit if wide."""
+    """SVG text as HTML for a widget: without its XML prologue, at its own size
+    (never shrunk, so labels keep their font size; a wide graph scrolls)."""
     start = svg.find("<svg")
     body = svg[start:] if start >= 0 else svg
-    return (
-        "<style>.autodiff-svg svg {max-width: 100%; height: auto;}</style>"
-        f'<div class="autodiff-svg">{body}</div>'
-    )
+    return f'<div class="autodiff-svg" style="overflow-x:auto">{body}</div>'
 
 
 class _StepperView:
@@ -215,11 +215,21 @@ class _GraphStepperView(_StepperView):
 
     def drawing(self, index: int | None = None):
         """The `graphviz.Digraph` of step ``index`` (default: the current step)."""
+        index = self.state.index if index is None else index
+        return draw_graph(self.output, **self._drawing_options(index), sizes=self._sizes())
+
+    def _drawing_options(self, index: int) -> dict:
+        """`draw_graph`'s arguments for step ``index``."""
         raise NotImplementedError
 
-    def _display_name(self, node: Value) -> str:
-        """A node's name for a note in the graph ('' if the graph shows its label)."""
-        return "" if node.label is not None else self.names[node] + ": "
+    _shows = {"show_grad": False, "show_data": True}  # the same for every step
+
+    def _sizes(self):
+        """One set of box and label sizes that fits every step (computed once)."""
+        if getattr(self, "_fixed_sizes", None) is None:
+            options = [self._drawing_options(k) for k in range(len(self.state))]
+            self._fixed_sizes = stable_sizes(self.output, options, **self._shows)
+        return self._fixed_sizes
 
 
 class BackwardStepper(_GraphStepperView):
@@ -235,15 +245,16 @@ class BackwardStepper(_GraphStepperView):
     def __init__(self, value: Value, prefetch: bool = True) -> None:
         super().__init__(value, backward_steps(value), prefetch=prefetch)
 
-    def drawing(self, index: int | None = None):
-        index = self.state.index if index is None else index
+    def _drawing_options(self, index: int) -> dict:
         step = self.state.steps[index]
         adjoints = adjoints_after(self.state.steps, index)
         notes = {}
         for node in self.names:
+            if node.is_constant:
+                continue  # drawn with its number and no grad
             known = node in adjoints
             shown = format_number(adjoints[node]) if known else "?"
-            notes[node] = f"{self._display_name(node)}grad {shown}"
+            notes[node] = f"grad {shown}"
         highlight: list = [step.node]
         edge_labels = {}
         for slot, edge in enumerate(step.edges):
@@ -253,13 +264,12 @@ class BackwardStepper(_GraphStepperView):
                 f"{format_number(edge.upstream)} × {format_number(edge.local)} = "
                 f"{format_number(edge.contribution)}"
             )
-        return draw_graph(
-            self.output,
-            show_grad=False,
-            highlight=highlight,
-            edge_labels=edge_labels,
-            node_notes=notes,
-        )
+        return {
+            "show_grad": False,
+            "highlight": highlight,
+            "edge_labels": edge_labels,
+            "node_notes": notes,
+        }
 
 
 class ForwardStepper(_GraphStepperView):
@@ -275,8 +285,9 @@ class ForwardStepper(_GraphStepperView):
         self.seed = seed
         super().__init__(value, forward_steps(value, seed=seed), prefetch=prefetch)
 
-    def drawing(self, index: int | None = None):
-        index = self.state.index if index is None else index
+    _shows = {"show_grad": False, "show_data": False}
+
+    def _drawing_options(self, index: int) -> dict:
         steps = self.state.steps
         current = steps[index]
         notes = {step.node: f"{self.names[step.node]} = ?" for step in steps}
@@ -294,19 +305,20 @@ class ForwardStepper(_GraphStepperView):
             for slot, (parent, local) in enumerate(zip(node.parents, node.local_partials)):
                 key = (parent, node, slot)
                 highlight.append(key)
-                edge_labels[key] = f"{format_number(local)} × {format_number(tangents[parent])}"
+                if not parent.is_constant:  # a constant's tangent is 0: nothing to show
+                    tangent = format_number(tangents[parent])
+                    edge_labels[key] = f"{format_number(local)} × {tangent}"
         else:
             highlight.extend(
                 (parent, current.node, slot) for slot, parent in enumerate(current.node.parents)
             )
-        return draw_graph(
-            self.output,
-            show_grad=False,
-            show_data=False,
-            highlight=highlight,
-            edge_labels=edge_labels,
-            node_notes=notes,
-        )
+        return {
+            "show_grad": False,
+            "show_data": False,
+            "highlight": highlight,
+            "edge_labels": edge_labels,
+            "node_notes": notes,
+        }
 
 
 class TraceStepper(_StepperView):

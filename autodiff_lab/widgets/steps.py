@@ -14,49 +14,42 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..display.graph import node_names as _names
 from ..reverse import Value, topological_order
 from ..rules import POW, POWC
 from ..trace import Trace, TraceRow
 
-MINUS = "\u2212"  # a real minus sign reads better than a hyphen in captions
+MINUS = "-"  # one minus sign everywhere, in numbers and formulas, as Python prints them
 DOT_ABOVE = "\u0307"  # combining dot: v̇ is the tangent of v
 
 
 def format_number(number, digits: int = 4) -> str:
-    """A short, deterministic, float-looking number: 1.0, −1.7, 21.0, 7.389, inf."""
+    """A short, deterministic, float-looking number: 1.0, -1.7, 21.0, 7.389, inf.
+
+    Negative numbers take the ASCII "-", as Python prints them and as the
+    drawings and trace tables show them.
+    """
     if isinstance(number, bool) or not isinstance(number, (int, float)):
         return str(number)  # a Dual or another carrier: let it speak for itself
     number = float(number)
     if math.isnan(number):
         return "nan"
     if math.isinf(number):
-        return "inf" if number > 0 else MINUS + "inf"
+        return "inf" if number > 0 else "-inf"
     if number == 0:
         number = 0.0  # no "−0.0" in a caption
     text = f"{number:.{digits}g}"
     if not any(mark in text for mark in ".e"):
         text += ".0"
-    return text.replace("-", MINUS)
+    return text
 
 
 def node_names(output: Value) -> dict[Value, str]:
-    """Every node's name: its label if set, else v1, v2, … for operations in
-    topological order (the numbering `trace` uses) and x1, x2, … for leaves."""
+    """Every node's name, as the drawings show it: its label if set, a constant
+    by its number, else v1, v2, … for operations in topological order (the
+    numbering `trace` uses) and x1, x2, … for inputs."""
     _require_value(output, "node_names")
     return _names(topological_order([output]))
-
-
-def _names(order: Sequence[Value]) -> dict[Value, str]:
-    names = {}
-    counts = {"x": 0, "v": 0}
-    for node in order:
-        if node.label is not None:
-            names[node] = node.label
-            continue
-        letter = "x" if node.is_leaf else "v"
-        counts[letter] += 1
-        names[node] = f"{letter}{counts[letter]}"
-    return names
 
 
 def tangent_name(name: str) -> str:
@@ -134,7 +127,9 @@ def backward_steps(output: Value) -> list[BackwardStep]:
     Step 0 seeds ∂L/∂output = 1; each later step takes one operation node in
     reverse topological order (its adjoint is complete by then) and sends
     ``upstream · local`` along each edge to its parents. The adjoints after
-    the last step are what ``output.backward()`` puts into ``.grad``.
+    the last step are what ``output.backward()`` puts into ``.grad``, except
+    that constants (plain numbers such as the 2 in ``x ** 2``) are left out:
+    nothing is differentiated with respect to them.
     """
     _require_value(output, "backward_steps")
     order = topological_order([output])
@@ -157,6 +152,8 @@ def backward_steps(output: Value) -> list[BackwardStep]:
         name = names[node]
         edges = []
         for parent, local in zip(node.parents, node.local_partials):
+            if parent.is_constant:
+                continue
             before = adjoints.get(parent, 0.0)
             contribution = upstream * local
             after = before + contribution
@@ -291,7 +288,7 @@ def _fill_rule(node: Value, show, show_tangent, out: str, partials: list[str]) -
 def _operand(number) -> str:
     """A number inside a formula: negative ones in parentheses, 2.0·(−1.7)."""
     text = format_number(number)
-    return f"({text})" if text.startswith(MINUS) else text
+    return f"({text})" if text.startswith("-") else text
 
 
 def forward_steps(output: Value, seed: Value | None = None) -> list[ForwardStep]:
@@ -319,6 +316,9 @@ def forward_steps(output: Value, seed: Value | None = None) -> list[ForwardStep]
     tangents: dict[Value, float] = {}
     steps = []
     for node in order:
+        if node.is_constant:  # known from the start, tangent 0: not a step of its own
+            tangents[node] = 0.0
+            continue
         name = names[node]
         primal = node.data
         if node.op is None:

@@ -224,26 +224,25 @@ print("reverse mode:", round(x_value.grad, 4), "  error:", abs(x_value.grad - ex
 #
 # ## All three side by side
 #
-# `compare_methods` differentiates a function five ways and counts what each one cost:
-# calls of `f`, primitive operations, graph nodes kept for the backward pass and the size of
-# the symbolic formula.
+# `compare_methods` differentiates a function five ways: symbolically, with forward and
+# central differences, and with the two modes of autodiff. Here are the answers, their
+# errors and how many times each method called `f`:
 
 # %%
-compare_methods(f, 1.5)
+compare_methods(f, 1.5).only("derivative", "error", "f evaluations")
 
 # %% [markdown]
 # With one input, every method is cheap. Now give the function many inputs and one output,
 # which is the shape of a training loss. Here is a 20-parameter version of `loss`:
 
 # %%
-compare_methods(loss, np.linspace(0.0, 1.0, 20))
+compare_methods(loss, np.linspace(0.0, 1.0, 20)).only("error", "f evaluations")
 
 # %% [markdown]
-# Read the *f evaluations* and *operations* columns. Finite differences call `f` 21 or 40
-# times; forward mode needs one pass per input (20); reverse mode needs **one** evaluation and
-# **one** backward pass. That is why every deep-learning framework is built around reverse
-# mode. The *nodes kept* column is its price: the whole graph stays in memory until
-# `backward()` has run.
+# Finite differences call `f` 21 or 40 times; forward mode needs one pass per input (20);
+# reverse mode needs **one** evaluation and then one pass backwards. That is why every
+# deep-learning framework is built around reverse mode. Lessons 4 and 5 open up both modes,
+# and lesson 5 counts their arithmetic and the memory reverse mode pays for it.
 #
 # ## Try it
 #
@@ -265,6 +264,6 @@ def g(x):
 x0 = 0.7  # and me
 
 print("symbolic: g'(x) =", diff(g(x), x))
-print(compare_methods(g, x0))
+print(compare_methods(g, x0).only("derivative", "error", "f evaluations"))
 plots.plot_fd_error(g, x0)
 plt.show()

@@ -153,12 +153,28 @@ for node, factor in [(f, 1.0), (w, df_dw), (v, dw_dv), (u, dv_du), (x, du_dx)]:
 
 # %% [markdown]
 # Here is what the engine recorded. Each circle is one primitive operation; each box holds a
-# value's label, its `data` and its `grad`. The numbers 2, 1, m and n in the formula show up
-# as boxes of their own: to the engine, constants are inputs too (their grads are computed
-# but nobody uses them).
+# value's label, its `data` and its `grad`.
+#
+# The grey boxes are the plain numbers of the formula: 2, 1, m and n. The engine puts each
+# one in the graph so you can see where it enters, but a plain number is a **constant**: the
+# engine does not differentiate with respect to it, so its box has no grad. This is the one
+# convention for the whole course. In `w ** n` with a plain number `n`, the rule used is
+# $\partial(w^n)/\partial w = n\,w^{n-1}$ and nothing is sent to `n`.
 
 # %%
 f
+
+# %% [markdown]
+# If you *do* want the derivative with respect to an exponent, make it a `Value`. Then `**`
+# uses the rule for a variable exponent, $\partial(a^b)/\partial b = a^b \ln a$, and the
+# exponent gets a grad like any other input:
+
+# %%
+base, exponent = Value(2.0, label="a"), Value(3.0, label="b")
+power = base**exponent
+power.backward()
+print("∂(a^b)/∂a =", base.grad, "  b·a^(b-1) =", 3.0 * 2.0**2)
+print("∂(a^b)/∂b =", round(exponent.grad, 4), "  a^b·ln a =", round(8 * np.log(2.0), 4))
 
 # %% [markdown]
 # You rarely label every step. Written as an ordinary Python function, the same computation

@@ -160,7 +160,7 @@ draw_graph(d, rankdir="TB", show_grad=False)
 #
 # When your code mixes plain numbers into the computation, the engine lifts each one into a
 # `Value` of its own, a leaf of the graph. In $g(x) = 3x^2 + 1$ the numbers 3, 2 and 1 each
-# get a box:
+# get a grey box, the way every drawing shows a constant:
 
 # %%
 x = Value(2.0, label="x")

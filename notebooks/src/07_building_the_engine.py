@@ -169,9 +169,10 @@ print("e was made by", e.op.name, "with local partials", e.local_partials)
 draw_graph(e)
 
 # %% [markdown]
-# Notice the second local partial, 0. In `x ** 2` the exponent 2 is a constant, so the
-# engine makes it a leaf of its own (the box holding 2 in the picture) whose local
-# partial is 0: no gradient can flow into a constant.
+# Notice the second local partial, 0. In `x ** 2` the exponent 2 is a plain number, a
+# constant (lesson 2): the engine draws it as a grey box so you see where it enters, but
+# it differentiates only with respect to the base, so the 0 in the exponent's place means
+# "nothing is sent here", not "∂e/∂2 = 0". A `Value` exponent would get a^b·ln a instead.
 
 # %% [markdown]
 # ## A neuron that cannot learn

@@ -70,14 +70,49 @@ print("J[0, 0] =", round(J[0, 0], 4), "  s0·(1 − s0) =", round(s[0] * (1 - s[
 print("J[0, 1] =", round(J[0, 1], 4), "  −s0·s1      =", round(-s[0] * s[1], 4))
 
 # %% [markdown]
-# As a picture: red is positive, blue negative. Two patterns stand out. The matrix is
-# symmetric, since $-s_i s_j = -s_j s_i$. And each row adds up to 0: the outputs
-# always sum to 1, so no change of the inputs can change that sum.
+# As a picture: red is positive, blue negative. The matrix is symmetric, since
+# $-s_i s_j = -s_j s_i$. Its rows and its columns each add up to 0, for two different
+# reasons:
+#
+# * **Rows sum to 0** because softmax does not change when every input moves by the
+#   same amount: $s(x + t\mathbf{1}) = s(x)$, since the factor $e^t$ cancels between the
+#   numerator and the sum. The sum of row i, $\sum_j \partial s_i/\partial x_j$, is the
+#   rate of change of $s_i$ along that shift, so it is 0.
+# * **Columns sum to 0** because the outputs always add up to 1. The sum of column j,
+#   $\sum_i \partial s_i/\partial x_j$, is the derivative of $\sum_i s_i = 1$ with
+#   respect to $x_j$, so it is 0.
 
 # %%
 plot_jacobian(J, title="softmax Jacobian at x = (1, 2, 3)", decimals=3)
 plt.show()
-print("symmetric:", bool(np.allclose(J, J.T)), "  row sums:", np.round(J.sum(axis=1), 12) + 0.0)
+print("symmetric:", bool(np.allclose(J, J.T)))
+print("row sums:   ", np.round(J.sum(axis=1), 12) + 0.0)
+print("column sums:", np.round(J.sum(axis=0), 12) + 0.0)
+
+# %% [markdown]
+# For softmax the two facts come together, so it is easy to mix them up. Two other
+# functions pull them apart. Dividing by the sum, $x / \sum_k x_k$, keeps the outputs
+# adding up to 1 but changes when you shift the inputs; squaring the distances from the
+# mean, $(x_i - \bar x)^2$, ignores a shift but its outputs have no fixed sum.
+
+
+# %%
+def share(x):
+    """Each input's share of the total: outputs add up to 1."""
+    total = sum(x)
+    return [xi / total for xi in x]
+
+
+def squared_deviation(x):
+    """Each input's squared distance from the mean: unchanged by a shift."""
+    mean = sum(x) / len(x)
+    return [(xi - mean) ** 2 for xi in x]
+
+
+for function in (softmax, share, squared_deviation):
+    jac = jacobian(function, x)
+    rows, columns = np.round(jac.sum(axis=1), 12) + 0.0, np.round(jac.sum(axis=0), 12) + 0.0
+    print(f"{function.__name__:>17}:  row sums {rows}   column sums {columns}")
 
 # %% [markdown]
 # ## Columns in forward mode, rows in reverse mode
@@ -173,14 +208,57 @@ print(softmax([1000.0, 1001.0, 1002.0]))
 # 2. turn the formula $J_{ij} = s_i(\delta_{ij} - s_j)$ into a function that returns the
 #    n × n matrix;
 # 3. check your matrix against `jacobian` in both modes.
+
+# %% [markdown]
+# ## Does a saturated softmax learn slowly?
+#
+# Make one score much larger than the others, say x = (0, 0, 8). Softmax is then almost
+# sure of class 2, and every entry of its Jacobian is close to 0: the outputs hardly move
+# when the scores do.
+
+# %%
+saturated = np.array([0.0, 0.0, 8.0])
+J_saturated = jacobian(softmax, saturated)
+plot_jacobian(J_saturated, title="softmax Jacobian at x = (0, 0, 8)", decimals=4)
+plt.show()
+print("largest entry:", round(float(np.abs(J_saturated).max()), 4))
+
+# %% [markdown]
+# Does that make learning slow? It depends on the loss. Say the right class is k = 0, so
+# the model is confidently wrong.
+#
+# * With **squared error on the probabilities**, $\tfrac12\lVert s - e_k\rVert^2$, the
+#   gradient is $J^\top (s - e_k)$. The error $s - e_k$ is large, but it is multiplied by
+#   the tiny Jacobian, so the gradient is tiny: this is the case where a saturated
+#   softmax learns slowly.
+# * With **cross-entropy**, $-\log s_k$, the log cancels the small factor. Its derivative
+#   $-1/s_k$ is huge exactly when $s_k$ is tiny, and
+#   $\frac{\partial(-\log s_k)}{\partial x_j} = -\frac{1}{s_k}\, s_k(\delta_{kj} - s_j)
+#   = s_j - \delta_{kj}$. The gradient is $s - e_k$, as large as the mistake.
+
+
+# %%
+def squared_error(scores, right_class=0):
+    probabilities = softmax(scores)
+    return sum((p - float(i == right_class)) ** 2 for i, p in enumerate(probabilities)) / 2
+
+
+for loss in (squared_error, cross_entropy):
+    g = jacobian(lambda z, loss=loss: loss(z, right_class=0), saturated, mode="reverse")
+    print(f"{loss.__name__:>13}: gradient {np.round(g, 4)}   size {np.linalg.norm(g):.4f}")
+print(f"{'s - e_0':>13}: {np.round(np.array(softmax(saturated)) - np.eye(3)[0], 4)}")
+
+# %% [markdown]
+# So softmax with cross-entropy, the pair every classifier uses, keeps learning when it
+# is confidently wrong. Squared error on the probabilities stalls there.
 #
 # ## Try it
 #
-# Make one score much larger than the others, say x = (0, 0, 5), and look at the
-# Jacobian again. Predict first: what happens to the entries when softmax is almost
-# sure of its answer? (This is why a saturated softmax learns slowly.)
+# Change the saturated scores below, or the right class, and predict first: which
+# gradient shrinks as the largest score grows, and which one stays near $s - e_k$?
 
 # %%
-x_try = [0.0, 0.0, 5.0]
-plot_jacobian(jacobian(softmax, x_try), title=f"softmax Jacobian at x = {x_try}", decimals=3)
-plt.show()
+scores_try, right_try = np.array([0.0, 0.0, 12.0]), 0  # change me
+for loss in (squared_error, cross_entropy):
+    g = jacobian(lambda z, loss=loss: loss(z, right_class=right_try), scores_try)
+    print(f"{loss.__name__:>13}: size of the gradient {np.linalg.norm(g):.6f}")

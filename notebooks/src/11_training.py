@@ -136,7 +136,7 @@ plot_decision_boundary(classifier, points, labels, ax=right)
 plt.show()
 
 # %% [markdown]
-# The boundary, where the neuron outputs exactly 0.5, is where w0·x1 + w1·x2 + b = 0:
+# The boundary, where the neuron outputs exactly 0.5, is where w0·x0 + w1·x1 + b = 0:
 # always a straight line. That is the limit of a single neuron.
 #
 # ## XOR: where one neuron is not enough
@@ -244,6 +244,9 @@ else:
 
 # %% [markdown]
 # The two agree to within rounding: the same chain rule, organised differently.
+#
+# Lesson 13 writes `Neuron`, `Layer` and `MLP` from scratch and steps through an XOR
+# training run, watching every weight and gradient change.
 #
 # ## Try it
 #

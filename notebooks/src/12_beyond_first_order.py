@@ -130,9 +130,12 @@ print("…but not to 1e-7:                     ", bool(np.abs(from_values - exac
 # bounce off its steep walls. **Newton's method** uses the Hessian to rescale the step,
 # solving H·step = −gradient, and jumps to the bottom of the local quadratic. From
 # (−1.2, 1) it reaches (1, 1) in five steps; gradient descent, after 2,000 steps, is
-# still on its way. (Newton is not always downhill: step 2 lands high on the valley
-# wall, because the local quadratic it trusts is a poor guess that far out. It
-# recovers at once.)
+# still on its way. Newton is not a descent method, though: it jumps to the stationary
+# point of the local quadratic, and that point can lie higher up. Here f goes *up*
+# twice. Step 2 lands high on the valley wall, because the quadratic it trusts is a
+# poor guess that far out; step 4 rises again, from 0.056 to 0.31, as it overshoots
+# across the narrow valley. Only near (1, 1), where the quadratic fits well, does every
+# step go down.
 
 # %%
 value_and_gradient = value_and_grad(rosenbrock)
@@ -144,6 +147,8 @@ for _ in range(5):
     newton.append(newton[-1] - np.linalg.solve(hessian(rosenbrock, newton[-1]), g))
 for step, p in enumerate(newton):
     print(f"Newton step {step}: ({p[0]:7.4f}, {p[1]:7.4f})   f = {rosenbrock(p):.4f}")
+heights = [rosenbrock(p) for p in newton]
+print("steps where f goes up:", [k for k in range(1, 6) if heights[k] > heights[k - 1]])
 
 descent = [start]
 for _ in range(2000):

@@ -1,10 +1,14 @@
-"""End to end: JupyterLab in Debian's Chromium runs the demo notebook and steps a widget.
+"""End to end: JupyterLab in Debian's Chromium runs notebooks and steps their widgets.
 
 Starts a private JupyterLab server (temporary root, config, data and runtime
-folders, a random token), opens ``stepper_demo.ipynb`` through Playwright,
-runs every cell, checks that the graph SVG and the BackwardStepper rendered,
-presses Next ▶ in the page and checks that the caption moved on. Screenshots
-of each stage go to ``test-artifacts/`` at the repository root.
+folders, a random token) holding ``stepper_demo.ipynb``, lesson 04 and an
+exercise. Through Playwright it runs the demo and checks that the graph SVG
+and the BackwardStepper rendered; it presses Next ▶ through every step and
+checks, in the real browser, that no node moves, that every text fits its
+box, and that edge labels are at least the body font size and lie on no
+other edge or label. It does the same for the ForwardStepper of lesson 04,
+and opens an exercise. Screenshots of each stage go to ``test-artifacts/``
+at the repository root.
 
 ``python tests/browser/test_jupyterlab_e2e.py`` rewrites the demo notebook.
 """
@@ -29,7 +33,10 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 NOTEBOOK = HERE / "stepper_demo.ipynb"
-ARTIFACTS = HERE.parents[1] / "test-artifacts"
+REPOSITORY = HERE.parents[1]
+ARTIFACTS = REPOSITORY / "test-artifacts"
+LESSON = REPOSITORY / "notebooks" / "04_forward_mode.ipynb"
+EXERCISE = REPOSITORY / "exercises" / "release" / "dual_numbers.ipynb"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -123,11 +130,16 @@ def lab(tmp_path):
     config = tmp_path / "config"
     for folder in (root, home, config / "labconfig"):
         folder.mkdir(parents=True)
-    shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
+    for notebook in (NOTEBOOK, LESSON, EXERCISE):
+        shutil.copy(notebook, root / notebook.name)
     # No "news" prompt over the notebook.
     (config / "labconfig" / "page_config.json").write_text(
         '{"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": true}}'
     )
+    # Every cell in the page, not only those in view, so the test can find a lesson's stepper.
+    tracker = tmp_path / "settings" / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     environment = {
         **os.environ,
         "HOME": str(home),
@@ -137,6 +149,7 @@ def lab(tmp_path):
         "IPYTHONDIR": str(tmp_path / "ipython"),
         "MPLCONFIGDIR": str(tmp_path / "matplotlib"),
         "JUPYTER_PLATFORM_DIRS": "1",
+        "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
     }
     port = free_port()
     token = secrets.token_hex(16)
@@ -165,7 +178,7 @@ def lab(tmp_path):
     try:
         base = f"http://127.0.0.1:{port}"
         wait_for_server(f"{base}/api/status?token={token}", server, log)
-        yield f"{base}/lab/tree/{NOTEBOOK.name}?token={token}"
+        yield lambda name: f"{base}/lab/tree/{name}?token={token}"
     finally:
         _stop(server)
 
@@ -196,6 +209,16 @@ KERNEL_IDLE = """() => {
 
 CAPTION = ".autodiff-caption .autodiff-caption-text"
 
+# Scroll the cell whose source holds the text into view; true once its stepper has drawn.
+SHOW_STEPPER_CELL = """(text) => {
+    const notebook = window.jupyterapp.shell.currentWidget.content;
+    const cell = notebook.widgets.find(
+        (widget) => widget.model.sharedModel.getSource().includes(text));
+    if (!cell) return false;
+    cell.node.scrollIntoView({block: 'start'});
+    return Boolean(cell.node.querySelector('.autodiff-stepper .autodiff-graph svg'));
+}"""
+
 
 @pytest.fixture
 def playwright_api():
@@ -208,6 +231,8 @@ def playwright_api():
 
 def test_stepper_runs_and_steps_in_jupyterlab(playwright_api, lab):
     ARTIFACTS.mkdir(exist_ok=True)
+    for old in ARTIFACTS.glob("e2e-*.png"):  # no screenshot of an earlier run left behind
+        old.unlink()
     with playwright_api.sync_playwright() as driver:
         browser = driver.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
@@ -215,7 +240,7 @@ def test_stepper_runs_and_steps_in_jupyterlab(playwright_api, lab):
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.set_default_timeout(WAIT_MS)
-            page.goto(lab, timeout=WAIT_MS)
+            page.goto(lab(NOTEBOOK.name), timeout=WAIT_MS)
             page.wait_for_selector(".jp-Notebook .jp-Cell")
             page.wait_for_function(KERNEL_IDLE, timeout=WAIT_MS)
             page.screenshot(path=ARTIFACTS / "e2e-1-opened.png")
@@ -248,20 +273,246 @@ def test_stepper_runs_and_steps_in_jupyterlab(playwright_api, lab):
                 timeout=WAIT_MS,
             )
             second_caption = page.inner_text(CAPTION)
-            assert "∂L/∂a += ∂L/∂d · ∂d/∂a = 1.0 · −1.7 = −1.7" in second_caption
+            assert "∂L/∂a += ∂L/∂d · ∂d/∂a = 1.0 · -1.7 = -1.7" in second_caption
             assert "step 1 of 2" in page.inner_text(".autodiff-caption")
             page.wait_for_function(
-                "() => document.querySelector('.autodiff-graph').innerText.includes('1.0 × −1.7')",
+                "() => document.querySelector('.autodiff-graph').innerText.includes('1.0 × -1.7')",
                 timeout=WAIT_MS,
             )
             stepper = page.locator(".autodiff-stepper")
             stepper.scroll_into_view_if_needed()
             page.screenshot(path=ARTIFACTS / "e2e-3-next.png", full_page=True)
             stepper.screenshot(path=ARTIFACTS / "e2e-4-stepper.png")
+            page.locator(".widget-button.autodiff-previous").click()
+            page.wait_for_function(
+                "() => document.querySelector('.autodiff-caption').innerText.includes('step 0 of')",
+                timeout=WAIT_MS,
+            )
+            step_through(page, stepper, "e2e-5-backward")
+
+            # A lesson: run it all, then step through its forward stepper.
+            open_notebook(page, LESSON.name)
+            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            panel = page.evaluate("window.jupyterapp.shell.currentWidget.id")
+            page.wait_for_function(SHOW_STEPPER_CELL, arg="ForwardStepper(f_graph", timeout=WAIT_MS)
+            lesson_stepper = page.locator(f"[id='{panel}'] .autodiff-stepper").first
+            lesson_stepper.wait_for(timeout=WAIT_MS)
+            page.wait_for_function(KERNEL_IDLE, timeout=WAIT_MS)
+            lesson_stepper.scroll_into_view_if_needed()
+            assert (
+                lesson_stepper.locator(".autodiff-caption")
+                .inner_text()
+                .startswith("Forward pass: step 0")
+            )
+            step_through(page, lesson_stepper, "e2e-6-lesson-forward")
+
+            # An exercise: it opens, with its kernel, and shows its title.
+            open_notebook(page, EXERCISE.name)
+            panel = page.evaluate("window.jupyterapp.shell.currentWidget.id")
+            shown = page.locator(f"[id='{panel}'] .jp-Notebook")
+            assert "dual numbers" in shown.inner_text().lower()
+            page.screenshot(path=ARTIFACTS / "e2e-7-exercise.png")
+        except Exception:
+            page.screenshot(path=ARTIFACTS / "e2e-failed.png", full_page=True)
+            raise
         finally:
             browser.close()
+
+
+OPENED = """(path) => {
+    const widget = window.jupyterapp.shell.currentWidget;
+    const kernel = widget && widget.context && widget.context.path === path
+        && widget.sessionContext.session && widget.sessionContext.session.kernel;
+    return Boolean(kernel) && kernel.status === 'idle';
+}"""
+
+
+def open_notebook(page, name: str) -> None:
+    """Open a notebook in the running JupyterLab, make it current and wait for its kernel."""
+    page.evaluate(
+        "(path) => window.jupyterapp.commands.execute('docmanager:open', {path}).then(() => true)",
+        name,
+    )
+    page.wait_for_function(OPENED, arg=name, timeout=WAIT_MS)
+    page.evaluate(
+        "() => window.jupyterapp.shell.activateById(window.jupyterapp.shell.currentWidget.id)"
+    )
+
+
+# Geometry of the stepper's picture as the browser draws it, in CSS pixels:
+# every node's shapes, the texts inside it, each edge label and points along
+# each edge, the label font size and the notebook's body font size.
+GEOMETRY = """(stepper) => {
+    const svg = stepper.querySelector('.autodiff-graph svg');
+    const box = (element) => {
+        const r = element.getBoundingClientRect();
+        return [r.left, r.top, r.right, r.bottom];
+    };
+    const origin = svg.getBoundingClientRect();
+    const nodes = {}, texts = {};
+    for (const group of svg.querySelectorAll('g.node')) {
+        const name = group.querySelector('title').textContent;
+        const shapes = [...group.querySelectorAll('polygon, ellipse, rect, path')].map(box);
+        nodes[name] = [
+            Math.min(...shapes.map((b) => b[0])) - origin.left,
+            Math.min(...shapes.map((b) => b[1])) - origin.top,
+            Math.max(...shapes.map((b) => b[2])) - origin.left,
+            Math.max(...shapes.map((b) => b[3])) - origin.top,
+        ].map((v) => Math.round(v * 10) / 10);
+        texts[name] = [...group.querySelectorAll('text')]
+            .filter((t) => t.textContent.trim())
+            .map((t) => box(t).map((v, i) => v - (i % 2 ? origin.top : origin.left)));
+    }
+    const edges = [...svg.querySelectorAll('g.edge')].map((group) => {
+        const path = group.querySelector('path');
+        const points = [];
+        if (path) {
+            const length = path.getTotalLength();
+            const matrix = path.getScreenCTM();
+            for (let k = 0; k <= 40; k++) {
+                const p = path.getPointAtLength((length * k) / 40).matrixTransform(matrix);
+                points.push([p.x - origin.left, p.y - origin.top]);
+            }
+        }
+        const labels = [...group.querySelectorAll('text')]
+            .filter((t) => t.textContent.trim())
+            .map((t) => ({
+                text: t.textContent,
+                box: box(t).map((v, i) => v - (i % 2 ? origin.top : origin.left)),
+                size: t.getBoundingClientRect().height,
+                fontSize: parseFloat(t.getAttribute('font-size')) *
+                    (origin.width / svg.viewBox.baseVal.width),
+            }));
+        return {points, labels};
+    });
+    const body = parseFloat(getComputedStyle(document.body)
+        .getPropertyValue('--jp-content-font-size1')) || 14;
+    return {nodes, texts, edges, body};
+}"""
+
+
+def _inside(point, box, margin=1.0) -> bool:
+    return (
+        box[0] + margin < point[0] < box[2] - margin
+        and box[1] + margin < point[1] < box[3] - margin
+    )
+
+
+def _overlap(first, second, margin=1.0) -> bool:
+    return not (
+        first[2] - margin <= second[0]
+        or second[2] - margin <= first[0]
+        or first[3] - margin <= second[1]
+        or second[3] - margin <= first[1]
+    )
+
+
+def check_picture(geometry: dict, where: str) -> None:
+    """Texts fit their boxes; edge labels are readable and clear of other edges and labels."""
+    for name, boxes in geometry["texts"].items():
+        node = geometry["nodes"][name]
+        for text in boxes:
+            assert node[0] - 1 <= text[0] and text[2] <= node[2] + 1, (
+                f"{where}: text spills out of {name}"
+            )
+    labels = [
+        (index, label) for index, edge in enumerate(geometry["edges"]) for label in edge["labels"]
+    ]
+    for index, label in labels:
+        assert label["fontSize"] >= geometry["body"] - 0.5, (
+            f"{where}: edge label {label['text']!r} is {label['fontSize']:.1f}px, "
+            f"below the body font size {geometry['body']}px"
+        )
+        for other, edge in enumerate(geometry["edges"]):
+            if other != index:
+                assert not any(_inside(p, label["box"]) for p in edge["points"]), (
+                    f"{where}: edge label {label['text']!r} sits on another edge"
+                )
+        for other_index, other in labels:
+            if other_index != index:
+                assert not _overlap(label["box"], other["box"]), (
+                    f"{where}: edge labels {label['text']!r} and {other['text']!r} overlap"
+                )
+        for name, node in geometry["nodes"].items():
+            assert not _overlap(label["box"], node), f"{where}: {label['text']!r} covers {name}"
+
+
+def step_through(page, stepper, prefix: str) -> None:
+    """Press Next ▶ to the last step; no node may move, and every picture must read well."""
+    next_button = stepper.locator(".widget-button.autodiff-next")
+    caption = stepper.locator(".autodiff-caption")
+    handle = stepper.element_handle()
+    first = page.evaluate(GEOMETRY, handle)
+    check_picture(first, f"{prefix} step 0")
+    steps = 0
+    while not next_button.is_disabled():
+        before = caption.inner_text()
+        next_button.click()
+        page.wait_for_function(
+            "([element, old]) => element.querySelector('.autodiff-caption').innerText !== old",
+            arg=[handle, before],
+            timeout=WAIT_MS,
+        )
+        steps += 1
+        geometry = page.evaluate(GEOMETRY, handle)
+        assert geometry["nodes"] == first["nodes"], f"{prefix}: a node moved at step {steps}"
+        check_picture(geometry, f"{prefix} step {steps}")
+        if steps <= 3:
+            stepper.screenshot(path=ARTIFACTS / f"{prefix}-step{steps}.png")
+    assert steps >= 2
 
 
 if __name__ == "__main__":
     nbformat.write(demo_notebook(), NOTEBOOK)
     print(f"wrote {NOTEBOOK}")
+
+
+# ---------------------------------------------------------------------------
+# Larger stepper pictures, every step, in Chromium without JupyterLab
+
+
+def _stepper_graphs():
+    """Graphs from the lessons: lesson 02's nested function, lesson 07's neuron, an MLP."""
+    from autodiff_lab import Value
+    from autodiff_lab import math as am
+    from autodiff_lab.nn import MLP
+
+    x = Value(0.5, label="x")
+    yield "nested", x, am.sin((2 * x**2 + x + 1) ** 2) ** 3
+    x1, x2 = Value(1.0, label="x1"), Value(2.0, label="x2")
+    w1, w2, b = Value(0.5, label="w1"), Value(-0.5, label="w2"), Value(0.1, label="b")
+    yield "neuron", w1, (w1 * x1 + w2 * x2 + b).relu()
+    model = MLP(2, [2, 1], seed=0)
+    yield "mlp", model.parameters()[0], (model([1.0, -1.0]) - 1.0) ** 2
+
+
+def test_every_step_of_larger_steppers_reads_well_in_chromium(playwright_api):
+    from autodiff_lab.widgets import BackwardStepper, ForwardStepper
+    from autodiff_lab.widgets.steppers import svg_html
+
+    with playwright_api.sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            for name, seed, output in _stepper_graphs():
+                for stepper in (
+                    BackwardStepper(output, prefetch=False),
+                    ForwardStepper(output, seed=seed, prefetch=False),
+                ):
+                    first = None
+                    for index in range(len(stepper.state)):
+                        stepper.go(index)
+                        where = f"{name} {type(stepper).__name__} step {index}"
+                        page.set_content(
+                            "<html><body style='--jp-content-font-size1: 14px'>"
+                            '<div class="autodiff-stepper"><div class="autodiff-graph">'
+                            f"{svg_html(stepper.svg)}</div></div></body></html>"
+                        )
+                        geometry = page.evaluate(GEOMETRY, page.query_selector(".autodiff-stepper"))
+                        first = first or geometry["nodes"]
+                        assert geometry["nodes"] == first, f"{where}: a node moved"
+                        check_picture(geometry, where)
+        finally:
+            browser.close()
