@@ -19,6 +19,7 @@ operation in its own way (see `register_carrier`).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from numbers import Real
@@ -61,14 +62,15 @@ class Primitive:
                 continue
             rank = _CARRIER_RANK.get(kind)
             if rank is None:
-                if isinstance(arg, Real) and not isinstance(arg, bool):
+                if is_number(arg):
                     continue
                 raise TypeError(
                     f"{self.name}() needs a number, a Value or a Dual, "
                     f"got {kind.__name__} ({arg!r:.40})"
                 )
-            if carrier is None or rank > _CARRIER_RANK[carrier]:
-                carrier = kind
+            layer = (_CARRIER_LEVEL[kind](arg), rank)
+            if carrier is None or layer > outermost:
+                carrier, outermost = kind, layer
         if carrier is None:
             return self.float_value(*(as_float(arg) for arg in args))
         return carrier._apply_primitive(self, *args)
@@ -77,15 +79,41 @@ class Primitive:
         return f"<primitive {self.name}: {self.formula}>"
 
 
-# Types that know how to apply a primitive to themselves, ranked: when a call
-# mixes them, the highest rank records the operation (a Value holding Duals
-# outranks a Dual, and a Dual holding expressions outranks an expression).
+# Types that know how to apply a primitive to themselves. When a call mixes
+# them, the outermost layer records the operation and the others are constants
+# to it: the newest level first (each derivative pass draws one from
+# `new_level`: a Value's level, a Dual's tag), then, at equal levels, the
+# highest rank (a Value holding Duals outranks a Dual, and a Dual holding
+# expressions outranks an expression).
 _CARRIER_RANK: dict[type, int] = {}
+_CARRIER_LEVEL: dict[type, Callable] = {}
+_levels = itertools.count(1)
 
 
-def register_carrier(kind: type, rank: int) -> None:
-    """Let ``kind._apply_primitive(primitive, *args)`` handle calls that involve it."""
+def register_carrier(kind: type, rank: int, level: Callable | None = None) -> None:
+    """Let ``kind._apply_primitive(primitive, *args)`` handle calls that involve it.
+
+    ``level(obj)`` is the derivative pass an object belongs to (0 if not given).
+    """
     _CARRIER_RANK[kind] = rank
+    _CARRIER_LEVEL[kind] = level or _level_zero
+
+
+def _level_zero(obj) -> int:
+    return 0
+
+
+def new_level() -> int:
+    """A level no other derivative pass uses; a newer level is an outer layer."""
+    return next(_levels)
+
+
+def is_number(x) -> bool:
+    """A real number in any of Python's or numpy's forms: float, int, bool, np.float32,
+    np.bool_, a 0-d numeric array. These mix with Values and Duals as floats do."""
+    if isinstance(x, (Real, np.bool_)):
+        return True
+    return isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "biuf"
 
 
 # ---------------------------------------------------------------------------

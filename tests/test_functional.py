@@ -115,7 +115,6 @@ def test_grad_matches_the_analytic_gradient(point):
         (lambda: grad(lambda x: "a")(1.0), TypeError, r"got str"),
         (lambda: grad(lambda x: x)(), TypeError, r"needs at least one argument"),
         (lambda: grad(lambda x, y: x, 1)(1.0), IndexError, r"argnums=1 but only 1 argument"),
-        (lambda: grad(lambda x: x)(Value(1.0)), TypeError, r"got a Value"),
         (lambda: grad(lambda x: x)("a"), TypeError, r"argument 0 should be a number.*got str"),
     ],
 )

@@ -436,7 +436,7 @@ def test_numpy_scalars_and_ints_are_numbers():
     assert ADD(1, 2) == 3.0 and type(ADD(1, 2)) is float
 
 
-@pytest.mark.parametrize("bad", ["a", None, True, [1.0]])
+@pytest.mark.parametrize("bad", ["a", None, [1.0]])
 def test_a_non_number_is_a_type_error_naming_the_primitive_and_the_type(bad):
     with pytest.raises(TypeError, match=rf"exp\(\) needs a number.*got {type(bad).__name__}"):
         adl_math.exp(bad)
