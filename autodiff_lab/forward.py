@@ -27,6 +27,7 @@ from .rules import (
     DIV,
     EXP,
     LOG,
+    MOD,
     MUL,
     NEG,
     POW,
@@ -137,6 +138,12 @@ class Dual:
     def __rpow__(self, base):
         return _apply_or_defer(POW, base, self)
 
+    def __mod__(self, other):
+        return _apply_or_defer(MOD, self, other)
+
+    def __rmod__(self, other):
+        return _apply_or_defer(MOD, other, self)
+
     def __neg__(self):
         return _apply_unary(NEG, self)
 
@@ -229,6 +236,7 @@ class Dual:
 
 
 rules.register_carrier(Dual, rank=20, level=lambda dual: dual.tag)
+rules.install_methods(Dual)
 
 
 def _primal(other):

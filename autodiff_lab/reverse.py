@@ -46,6 +46,7 @@ from .rules import (
     DIV,
     EXP,
     LOG,
+    MOD,
     MUL,
     NEG,
     POW,
@@ -289,6 +290,12 @@ class Value:
     def __rpow__(self, base):
         return _binary(POW, base, self)
 
+    def __mod__(self, other):
+        return _binary(MOD, self, other)
+
+    def __rmod__(self, other):
+        return _binary(MOD, other, self)
+
     def __neg__(self):
         return _unary(NEG, self)
 
@@ -397,6 +404,9 @@ def _as_data(data, where: str):
     if isinstance(data, Value):
         raise TypeError(f"{where} needs a number, got a Value; use value.data or value.detach()")
     raise TypeError(f"{where} needs a real number, got {kind.__name__} ({data!r:.40})")
+
+
+rules.install_methods(Value)
 
 
 class _LevelValue(Value):
