@@ -42,6 +42,7 @@ from .rules import (
     as_float,
 )
 
+
 def new_tag() -> int:
     """A tag no other derivative uses; later tags are outer layers.
 

@@ -30,6 +30,7 @@ from .rules import (
     MUL,
     NEG,
     POW,
+    PRIMITIVES,
     RELU,
     SIGMOID,
     SIN,
@@ -38,7 +39,6 @@ from .rules import (
     TANH,
     Primitive,
 )
-from .rules import PRIMITIVES
 
 __all__ = [
     "Operation",

@@ -399,7 +399,9 @@ def _as_data(data, where: str):
         return data
     if rules.is_number(data):
         return as_float(data)
-    if kind in rules._CARRIER_RANK and not isinstance(data, Value):  # a Dual, for higher derivatives
+    if kind in rules._CARRIER_RANK and not isinstance(
+        data, Value
+    ):  # a Dual, for higher derivatives
         return data
     if isinstance(data, Value):
         raise TypeError(f"{where} needs a number, got a Value; use value.data or value.detach()")

@@ -55,7 +55,7 @@ class Primitive:
         """Apply the primitive to numbers, Values, Duals or expressions."""
         if len(args) != self.arity:
             raise TypeError(f"{self.name}() takes {self.arity} argument(s), got {len(args)}")
-        carrier = None
+        carrier = outermost = None
         for arg in args:
             kind = type(arg)
             if kind is float or kind is int:
@@ -69,7 +69,7 @@ class Primitive:
                     f"got {kind.__name__} ({arg!r:.40})"
                 )
             layer = (_CARRIER_LEVEL[kind](arg), rank)
-            if carrier is None or layer > outermost:
+            if outermost is None or layer > outermost:
                 carrier, outermost = kind, layer
         if carrier is None:
             return self.float_value(*(as_float(arg) for arg in args))

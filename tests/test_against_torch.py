@@ -171,7 +171,10 @@ EDGES = [
     ("div", (0.0, 0.0)),
     ("pow", (0.0, 0.0)),
     ("pow", (0.0, 2.0)),
-    ("pow", (0.0, -1.0)),  # ∂/∂b = 0**b · log 0 = inf · -inf = -inf; torch zeroes it only for b >= 0
+    (
+        "pow",
+        (0.0, -1.0),
+    ),  # ∂/∂b = 0**b · log 0 = inf · -inf = -inf; torch zeroes it only for b >= 0
     ("pow", (0.0, -0.5)),
     ("pow", (-8.0, 1 / 3)),
     ("pow", (-2.0, 2.0)),
