@@ -23,7 +23,7 @@ def check_close(a, b, atol=1e-4, rtol=1e-4):
 
 
 def check_binary_func(fun, independent=False):
-    with warnings.catch_warnings(record=independent) as w:
+    with warnings.catch_warnings(record=independent) as w:  # noqa: F841 (as in autograd)
         x, y = 0.7, 1.8
         a = grad(fun)(x, y)
         b = nd(lambda x: fun(x, y), x)
