@@ -418,10 +418,8 @@ def _as_data(data, where: str):
         return data
     if rules.is_number(data):
         return as_float(data)
-    if kind in rules._CARRIER_RANK and not isinstance(
-        data, Value
-    ):  # a Dual, for higher derivatives
-        return data
+    if kind in rules._CARRIER_RANK and not isinstance(data, Value):
+        return data  # a Dual, for higher derivatives
     if isinstance(data, Value):
         raise TypeError(f"{where} needs a number, got a Value; use value.data or value.detach()")
     raise TypeError(f"{where} needs a real number, got {kind.__name__} ({data!r:.40})")
@@ -447,8 +445,7 @@ def leaf(data, level: int) -> Value:
     """A new leaf of ``level`` holding ``data``: a number, or a Value or Dual of an older level."""
     if level == 0:
         return Value(data)
-    node = _new_node(data, None, None, None, None, None, level)
-    return node
+    return _new_level_node(data, None, None, None, None, None, level)
 
 
 def _operand(operand, primitive: Primitive):
@@ -466,15 +463,26 @@ def _operand(operand, primitive: Primitive):
     )
 
 
-def _new_node(data, op, a, b, partial_a, partial_b, level: int = 0) -> Value:
-    if level == 0:
-        node = Value.__new__(Value)
-        node._origin = _SHARED_ORIGINS.get(op) or _shared_origin(op)
-    else:
-        node = Value.__new__(_LevelValue)
-        node._origin = _level_origin(op, level)
+def _new_node(data, op, a, b, partial_a, partial_b) -> Value:
+    node = Value.__new__(Value)
     node._data = data
     node.grad = 0.0
+    node._origin = _SHARED_ORIGINS.get(op) or _shared_origin(op)
+    node._a = a
+    node._b = b
+    node._partial_a = partial_a
+    node._partial_b = partial_b
+    return node
+
+
+def _new_level_node(data, op, a, b, partial_a, partial_b, level: int) -> Value:
+    """`_new_node` for any level (the one function that makes nodes above level 0)."""
+    if level == 0:
+        return _new_node(data, op, a, b, partial_a, partial_b)
+    node = Value.__new__(_LevelValue)
+    node._data = data
+    node.grad = 0.0
+    node._origin = _level_origin(op, level)
     node._a = a
     node._b = b
     node._partial_a = partial_a
@@ -552,11 +560,11 @@ def _record(op: Primitive, args: tuple) -> Value:
     if MODES.detect_anomaly and not _is_finite(out):
         _raise_forward_anomaly(op, nodes, out)
     if not MODES.recording:
-        return _new_node(out, None, None, None, None, None, level)
+        return _new_level_node(out, None, None, None, None, None, level)
     partials = op.partials(*data, out)
     if len(nodes) == 1:
-        return _new_node(out, op, nodes[0], None, partials[0], None, level)
-    return _new_node(out, op, nodes[0], nodes[1], partials[0], partials[1], level)
+        return _new_level_node(out, op, nodes[0], None, partials[0], None, level)
+    return _new_level_node(out, op, nodes[0], nodes[1], partials[0], partials[1], level)
 
 
 def describe(node: Value) -> str:
