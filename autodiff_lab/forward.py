@@ -275,11 +275,17 @@ def _apply_or_defer(primitive: Primitive, a, b):
     The table's dispatch hands the call to the outermost layer: this Dual, or a
     Value or Dual of a newer derivative pass.
     """
+    only_duals_and_numbers = True
     for operand in (a, b):
         kind = type(operand)
-        if not (kind is Dual or kind is float or kind in rules._CARRIER_RANK):
-            if not rules.is_number(operand):
-                return NotImplemented  # an array broadcasts; anything else gets its say
+        if kind is Dual or kind is float or kind is int:
+            continue
+        if kind in rules._CARRIER_RANK:
+            only_duals_and_numbers = False
+        elif not rules.is_number(operand):
+            return NotImplemented  # an array broadcasts; anything else gets its say
+    if only_duals_and_numbers:  # no other layer to ask
+        return Dual._apply_primitive(primitive, a, b)
     return primitive(a, b)
 
 

@@ -162,11 +162,19 @@ def _constant_value(item):
     return as_point(item) if type(item) is not bool and rules.is_number(item) else item
 
 
+_WARNED: dict = {}  # the warnings registry of this module: each message shows once
+
+
 def _warn_independent(who: str) -> None:
-    warnings.warn(
+    # Reported from the package rather than from a file and line, so that a
+    # notebook shows the same text on every machine.
+    warnings.warn_explicit(
         f"{who}: output seems independent of input (its derivative is 0)",
         UserWarning,
-        stacklevel=3,
+        filename="autodiff_lab",
+        lineno=0,
+        module="autodiff_lab.functional",
+        registry=_WARNED,
     )
 
 
