@@ -34,7 +34,7 @@ from .forward import (
     tangent_of,
     to_output_array,
 )
-from .reverse import Value, backpropagate, leaf, release_level
+from .reverse import Value, backpropagate, leaf, running
 
 __all__ = [
     "as_point",
@@ -199,24 +199,22 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
         for position in positions:
             points[position] = _point(args[position], f"argument {position}")
             call_args[position] = _wrap(points[position], lambda number: leaf(number, level))
-        try:
+        with running(level):
             result = f(*call_args)
-            if isinstance(result, np.ndarray) and result.size == 1:
-                result = result.reshape(()).item()
-            if isinstance(result, (list, tuple, np.ndarray)):
-                raise TypeError(
-                    f"grad needs f to return one number, got a {type(result).__name__} of "
-                    f"{len(result)}; use jacobian() or vjp() for functions with several outputs"
-                )
-            output = _at_level(result, level, "grad")
-            if output is None:
-                _warn_independent("grad")
-                value = _constant_value(result)
-            else:
-                backpropagate([output], [1.0])
-                value = output._data
-        finally:
-            release_level(level)
+        if isinstance(result, np.ndarray) and result.size == 1:
+            result = result.reshape(()).item()
+        if isinstance(result, (list, tuple, np.ndarray)):
+            raise TypeError(
+                f"grad needs f to return one number, got a {type(result).__name__} of "
+                f"{len(result)}; use jacobian() or vjp() for functions with several outputs"
+            )
+        output = _at_level(result, level, "grad")
+        if output is None:
+            _warn_independent("grad")
+            value = _constant_value(result)
+        else:
+            backpropagate([output], [1.0])
+            value = output._data
         grads = tuple(
             _shaped_like(
                 points[p],
@@ -250,14 +248,12 @@ def vjp(f: Callable, x):
     point = _point(x)
     level = rules.new_level()
     inputs = _wrap(point, lambda number: leaf(number, level))
-    try:
+    with running(level):
         result = f(inputs)
-        scalar = not isinstance(result, (list, tuple, np.ndarray))
-        items = [result] if scalar else list(np.asarray(result, dtype=object).flat)
-        out_shape = () if scalar else np.asarray(result, dtype=object).shape
-        outputs = [_at_level(item, level, "vjp") for item in items]
-    finally:
-        release_level(level)
+    scalar = not isinstance(result, (list, tuple, np.ndarray))
+    items = [result] if scalar else list(np.asarray(result, dtype=object).flat)
+    out_shape = () if scalar else np.asarray(result, dtype=object).shape
+    outputs = [_at_level(item, level, "vjp") for item in items]
     values = [
         _constant_value(item) if node is None else node._data for item, node in zip(items, outputs)
     ]

@@ -22,10 +22,10 @@ one level only and never adds into another level's leaves, and the
 gradients it computes are numbers, or nodes of older levels when the pass is
 nested inside another derivative: exactly what the outer pass differentiates.
 
-What the engine cannot do it refuses: a derivative whose function returns a
-node of a pass that is not one of its callers (a level newer than its own,
-escaped from a finished inner pass) raises an error instead of giving a
-number. Nodes of a level above 0 are `Value` objects of a subclass, so the
+What the engine cannot do it refuses, instead of giving a number: a
+derivative whose function returns a node of a newer level (escaped from a
+finished inner pass), and a ``backward()`` inside a function on a node of the
+pass that is differentiating that function (its leaves would count twice). Nodes of a level above 0 are `Value` objects of a subclass, so the
 common case, level 0, costs no check at all.
 """
 
@@ -142,9 +142,32 @@ def _level_origin(op: Primitive | None, level: int) -> _Origin:
     return origin
 
 
-def release_level(level: int) -> None:
-    """Forget the shared records of a finished level (its nodes keep theirs)."""
-    _LEVEL_ORIGINS.pop(level, None)
+# Levels whose pass is still running its function: their leaves and graph
+# belong to that pass, whose own backward pass comes after the function returns.
+_RUNNING: set[int] = set()
+
+
+@contextmanager
+def running(level: int) -> Iterator[None]:
+    """Mark ``level``'s pass as running its function; afterwards forget the
+    shared records of the level (its nodes keep theirs)."""
+    _RUNNING.add(level)
+    try:
+        yield
+    finally:
+        _RUNNING.discard(level)
+        _LEVEL_ORIGINS.pop(level, None)
+
+
+def _refuse_running(root: Value) -> None:
+    level = root._origin.level
+    if level in _RUNNING:
+        raise RuntimeError(
+            f"backward() on {describe(root)}, a node of a derivative pass (level {level}) that "
+            "is still running the function it differentiates: that pass adds into the same "
+            "leaves when the function returns, so this would count its gradient twice. For a "
+            "derivative inside the function, use grad() or vjp() there."
+        )
 
 
 def _next_epoch() -> int:
@@ -651,8 +674,10 @@ def backpropagate(roots: list[Value], seeds: list, create_graph: bool = False) -
     from partials recomputed on the nodes themselves, so they can be differentiated.
     """
     for root in roots:
-        if not isinstance(root, Value):
-            raise TypeError(f"backward() needs a Value output, got {type(root).__name__}")
+        if type(root) is not Value:
+            if not isinstance(root, Value):
+                raise TypeError(f"backward() needs a Value output, got {type(root).__name__}")
+            _refuse_running(root)
     order = topological_order(roots)
     # Check the whole graph before touching any gradient, so a refused pass
     # changes nothing; interior nodes then start this pass from zero.

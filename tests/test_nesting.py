@@ -274,3 +274,22 @@ def test_an_inner_output_of_only_outer_variables_is_a_constant_inside():
     # d/dy x = 0 inside; the outer function is then x·0
     with pytest.warns(UserWarning, match="independent"):
         assert grad(lambda x: x * grad(lambda y: x)(1.0))(2.0) == 0.0
+
+
+def test_a_backward_inside_f_on_the_running_pass_is_refused():
+    def f(x):
+        y = Value(2.0)
+        z = x * y  # a node of the outer pass: y is a constant to it
+        z.backward()  # would add into x.grad before grad() does
+        return z
+
+    with pytest.raises(RuntimeError, match="still running the function it differentiates"):
+        grad(f)(3.0)
+
+    # your own graph inside f is yours to differentiate
+    def g(x):
+        w = Value(2.0)
+        (w * w).backward()
+        return x * w.grad
+
+    assert grad(g)(3.0) == 4.0
