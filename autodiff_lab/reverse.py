@@ -25,8 +25,10 @@ nested inside another derivative: exactly what the outer pass differentiates.
 What the engine cannot do it refuses, instead of giving a number: a
 derivative whose function returns a node of a newer level (escaped from a
 finished inner pass), and a ``backward()`` inside a function on a node of the
-pass that is differentiating that function (its leaves would count twice). Nodes of a level above 0 are `Value` objects of a subclass, so the
-common case, level 0, costs no check at all.
+pass that is differentiating that function (its leaves would count twice).
+
+Nodes of a level above 0 are `Value` objects of a subclass, so the common
+case, level 0, costs no check at all.
 """
 
 from __future__ import annotations
