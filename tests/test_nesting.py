@@ -293,3 +293,26 @@ def test_a_backward_inside_f_on_the_running_pass_is_refused():
         return x * w.grad
 
     assert grad(g)(3.0) == 4.0
+
+
+def test_a_vjp_function_made_outside_takes_seeds_from_an_outer_pass():
+    _, pullback = vjp(lambda v: v * v * 3.0, np.array([1.0, 2.0]))  # J = diag(6v)
+    # d/du of uᵀJ·(1, 1) is J·(1, 1)... and the seeds may be Values of a later pass
+    assert grad(lambda u: np.sum(pullback(u)))(np.array([0.5, -1.0])).tolist() == [6.0, 12.0]
+
+
+def test_a_tangent_from_an_outer_pass():
+    # jvp along v, differentiated in v: the Jacobian's row sums
+    def along(v):
+        return jvp(lambda x: x[0] * x[1] ** 2, np.array([2.0, 3.0]), v)[1]
+
+    assert grad(along)(np.array([1.0, 1.0])).tolist() == [9.0, 12.0]
+
+
+def test_finished_passes_leave_nothing_behind():
+    from autodiff_lab import reverse
+
+    for _ in range(20):
+        grad(lambda x: grad(lambda y: x * y * y)(1.0))(2.0)
+        hessian(lambda v: v[0] * v[1] ** 2, [1.0, 2.0], mode="reverse-over-reverse")
+    assert reverse._LEVEL_ORIGINS == {} and reverse._RUNNING == set()
