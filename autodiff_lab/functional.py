@@ -195,11 +195,12 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
                 raise IndexError(f"argnums={argnums} but only {len(args)} argument(s) were given")
         level = rules.new_level()
         call_args = list(args)
-        points = {}
-        for position in positions:
-            points[position] = _point(args[position], f"argument {position}")
-            call_args[position] = _wrap(points[position], lambda number: leaf(number, level))
+        points = {
+            position: _point(args[position], f"argument {position}") for position in positions
+        }
         with running(level):
+            for position in positions:
+                call_args[position] = _wrap(points[position], lambda number: leaf(number, level))
             result = f(*call_args)
         if isinstance(result, np.ndarray) and result.size == 1:
             result = result.reshape(()).item()
@@ -247,8 +248,8 @@ def vjp(f: Callable, x):
     """``(f(x), vjp_fn)`` where ``vjp_fn(u)`` is uᵀJ, one backward pass per call."""
     point = _point(x)
     level = rules.new_level()
-    inputs = _wrap(point, lambda number: leaf(number, level))
     with running(level):
+        inputs = _wrap(point, lambda number: leaf(number, level))
         result = f(inputs)
     scalar = not isinstance(result, (list, tuple, np.ndarray))
     items = [result] if scalar else list(np.asarray(result, dtype=object).flat)

@@ -126,6 +126,10 @@ class _Origin:
 _SHARED_ORIGINS: dict[Primitive | None, _Origin] = {}
 _LEVEL_ORIGINS: dict[int, dict[Primitive | None, _Origin]] = {}
 
+# Levels whose pass is still running its function: their leaves and graph
+# belong to that pass, whose own backward pass comes after the function returns.
+_RUNNING: set[int] = set()
+
 
 def _shared_origin(op: Primitive | None) -> _Origin:
     origin = _SHARED_ORIGINS.get(op)
@@ -137,16 +141,13 @@ def _shared_origin(op: Primitive | None) -> _Origin:
 def _level_origin(op: Primitive | None, level: int) -> _Origin:
     if level == 0:
         return _shared_origin(op)
+    if level not in _RUNNING:  # a node kept from a finished pass: nothing to share with
+        return _Origin(op, MODES.epoch, None, level)
     shared = _LEVEL_ORIGINS.setdefault(level, {})
     origin = shared.get(op)
     if origin is None:
         origin = shared[op] = _Origin(op, MODES.epoch, None, level)
     return origin
-
-
-# Levels whose pass is still running its function: their leaves and graph
-# belong to that pass, whose own backward pass comes after the function returns.
-_RUNNING: set[int] = set()
 
 
 @contextmanager
