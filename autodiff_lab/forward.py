@@ -295,9 +295,7 @@ def tangent_of(result, tag: int):
         if result.tag == tag:
             return result.tangent
         if result.tag > tag:  # an outer layer: take the tag's tangent inside it
-            return Dual(
-                tangent_of(result.primal, tag), tangent_of(result.tangent, tag), tag=result.tag
-            )
+            return dual(tangent_of(result.primal, tag), tangent_of(result.tangent, tag), result.tag)
     _refuse_newer_value(result, tag)
     return 0.0
 
@@ -308,9 +306,7 @@ def primal_of(result, tag: int):
         if result.tag == tag:
             return result.primal
         if result.tag > tag:
-            return Dual(
-                primal_of(result.primal, tag), primal_of(result.tangent, tag), tag=result.tag
-            )
+            return dual(primal_of(result.primal, tag), primal_of(result.tangent, tag), result.tag)
     _refuse_newer_value(result, tag)
     return result
 
