@@ -313,10 +313,12 @@ for n in (2, 4, 8):
 print("\n".join(table))
 
 # %% [markdown]
-# Calls are not the whole cost: reverse over reverse keeps two levels of graph in
-# memory, and each of its backward passes walks the gradient's graph, which is a few
-# times the size of f's. For a few inputs any mode will do; for many, forward over
-# reverse is the usual choice, and forward over forward is the one to avoid.
+# Calls are not the whole cost. Reverse over reverse keeps two levels of graph in
+# memory, and each of its backward passes walks the gradient's graph, a few times the
+# size of f's; forward over reverse carries a dual number through every step of each
+# pass. Which wins depends on the engine and the function: here, for a dozen inputs,
+# reverse over reverse is the quickest (`benchmarks/compare_engines.py` times all
+# three). Forward over forward, with its n² calls, is the one to avoid as n grows.
 #
 # ## Try it
 #
