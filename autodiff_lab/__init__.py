@@ -1,15 +1,17 @@
 """autodiff-lab: watch automatic differentiation happen."""
 
-from . import math, ops, rules, symbolic
+from . import math, ops, reverse, rules, symbolic
 from .display.compare import compare_methods
 from .display.duality import duality_view
-from .display.graph import draw_graph
+from .display.graph import draw_graph, mimebundle
 from .display.paths import draw_path, paths
 from .forward import Dual, derivative
 from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .numeric import check_grad, numerical_derivative
 from .reverse import AnomalyError, Value, detect_anomaly, no_grad
 from .trace import Trace, TraceRow, trace
+
+reverse.register_display(mimebundle)  # the engine draws nothing itself
 
 __all__ = [
     "AnomalyError",

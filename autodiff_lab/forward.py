@@ -13,9 +13,10 @@ it should be, not 2 (ForwardDiff.jl's fix for "perturbation confusion").
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from numbers import Real
+
+import numpy as np
 
 from . import rules
 from .reverse import MODES, AnomalyError, _is_finite, _short
@@ -26,6 +27,7 @@ from .rules import (
     DIV,
     EXP,
     LOG,
+    MOD,
     MUL,
     NEG,
     POW,
@@ -40,12 +42,14 @@ from .rules import (
     as_float,
 )
 
-_tags = itertools.count(1)
-
 
 def new_tag() -> int:
-    """A tag no other derivative uses; later tags are outer layers."""
-    return next(_tags)
+    """A tag no other derivative uses; later tags are outer layers.
+
+    Tags and the levels of reverse mode come from one counter (`rules.new_level`),
+    so a Dual and a Value of different derivative passes always know which is outer.
+    """
+    return rules.new_level()
 
 
 def _operator(primitive: Primitive, reflected: bool = False):
@@ -135,6 +139,12 @@ class Dual:
     def __rpow__(self, base):
         return _apply_or_defer(POW, base, self)
 
+    def __mod__(self, other):
+        return _apply_or_defer(MOD, self, other)
+
+    def __rmod__(self, other):
+        return _apply_or_defer(MOD, other, self)
+
     def __neg__(self):
         return _apply_unary(NEG, self)
 
@@ -203,8 +213,8 @@ class Dual:
             if type(arg) is Dual and arg.tag == tag:
                 primals.append(arg.primal)
                 tangents.append(arg.tangent)
-            else:  # a constant at this layer (maybe a dual of an inner derivative)
-                primals.append(as_float(arg) if isinstance(arg, int) else arg)
+            else:  # a constant at this layer (maybe a dual or Value of an older pass)
+                primals.append(as_float(arg) if rules.is_number(arg) else arg)
                 tangents.append(0.0)
         out = primitive(*primals)
         partials = primitive.partials(*primals, out)
@@ -226,7 +236,8 @@ class Dual:
         return result
 
 
-rules.register_carrier(Dual, rank=20)
+rules.register_carrier(Dual, rank=20, level=lambda dual: dual.tag)
+rules.install_methods(Dual)
 
 
 def _primal(other):
@@ -237,7 +248,7 @@ def _as_component(part, name: str):
     kind = type(part)
     if kind is float or kind is Dual:
         return part
-    if isinstance(part, Real) and kind is not bool:
+    if rules.is_number(part):
         return as_float(part)
     if kind in rules._CARRIER_RANK and rules._CARRIER_RANK[kind] < rules._CARRIER_RANK[Dual]:
         return part  # a symbolic expression
@@ -259,18 +270,23 @@ def _apply_unary(primitive: Primitive, a: Dual) -> Dual:
 
 
 def _apply_or_defer(primitive: Primitive, a, b):
-    """Apply a two-input primitive to duals and numbers; a Value or unknown type defers."""
-    # Let a Value (which outranks a Dual) or an unknown type answer for itself.
+    """Apply a two-input primitive through the rule table; an unknown type defers.
+
+    The table's dispatch hands the call to the outermost layer: this Dual, or a
+    Value or Dual of a newer derivative pass.
+    """
+    only_duals_and_numbers = True
     for operand in (a, b):
         kind = type(operand)
         if kind is Dual or kind is float or kind is int:
             continue
-        rank = rules._CARRIER_RANK.get(kind)
-        if rank is None and not (isinstance(operand, Real) and kind is not bool):
-            return NotImplemented
-        if rank is not None and rank > rules._CARRIER_RANK[Dual]:
-            return NotImplemented
-    return Dual._apply_primitive(primitive, a, b)
+        if kind in rules._CARRIER_RANK:
+            only_duals_and_numbers = False
+        elif not rules.is_number(operand):
+            return NotImplemented  # an array broadcasts; anything else gets its say
+    if only_duals_and_numbers:  # no other layer to ask
+        return Dual._apply_primitive(primitive, a, b)
+    return primitive(a, b)
 
 
 def tangent_of(result, tag: int):
@@ -279,9 +295,8 @@ def tangent_of(result, tag: int):
         if result.tag == tag:
             return result.tangent
         if result.tag > tag:  # an outer layer: take the tag's tangent inside it
-            return Dual(
-                tangent_of(result.primal, tag), tangent_of(result.tangent, tag), tag=result.tag
-            )
+            return dual(tangent_of(result.primal, tag), tangent_of(result.tangent, tag), result.tag)
+    _refuse_newer_value(result, tag)
     return 0.0
 
 
@@ -291,22 +306,67 @@ def primal_of(result, tag: int):
         if result.tag == tag:
             return result.primal
         if result.tag > tag:
-            return Dual(
-                primal_of(result.primal, tag), primal_of(result.tangent, tag), tag=result.tag
-            )
+            return dual(primal_of(result.primal, tag), primal_of(result.tangent, tag), result.tag)
+    _refuse_newer_value(result, tag)
     return result
+
+
+def _refuse_newer_value(result, tag: int) -> None:
+    level = getattr(getattr(result, "_origin", None), "level", 0)
+    if level > tag:
+        raise ValueError(
+            "forward mode: f returned a Value recorded by a reverse pass that started inside "
+            "this derivative and has finished; its graph cannot carry this tangent. Return "
+            "numbers (or the gradient itself) from the inner derivative instead."
+        )
+
+
+def dual(primal, tangent, tag: int) -> Dual:
+    """A Dual of ``tag`` whose parts may be Values or Duals of older passes (no checks)."""
+    result = Dual.__new__(Dual)
+    result.primal = as_float(primal) if rules.is_number(primal) else primal
+    result.tangent = as_float(tangent) if rules.is_number(tangent) else tangent
+    result.tag = tag
+    return result
+
+
+def to_output_array(result, convert: Callable, who: str):
+    """Convert every element of a list/array result with ``convert``.
+
+    Gives a float array, or an object array where some entries are still
+    Values or Duals (of an outer derivative pass).
+    """
+    try:
+        items = np.asarray(result, dtype=object)
+    except (TypeError, ValueError):
+        raise TypeError(f"{who}: f returned {type(result).__name__}, not numbers") from None
+    # A forgotten `return` gives None: say so rather than report a derivative of 0.
+    for item in items.flat:
+        if not (rules.is_number(item) or type(item) in rules._CARRIER_RANK):
+            raise TypeError(
+                f"{who}: f returned {type(item).__name__} ({item!r:.40}), not a number; "
+                "check that f returns its result"
+            )
+    return array_of([convert(item) for item in items.flat], items.shape)
+
+
+def array_of(numbers: list, shape: tuple) -> np.ndarray:
+    """A float array, or an object array where some entries are still Values or Duals."""
+    dtype = float if all(isinstance(n, float) for n in numbers) else object
+    return np.array(numbers, dtype=dtype).reshape(shape)
 
 
 def derivative(f: Callable, x):
     """f'(x) by forward mode: one evaluation of f on a dual number.
 
     ``f`` maps a number to a number (or to a list or array of numbers, giving
-    an array of derivatives).
+    an array of derivatives). ``x`` may itself be a Value or Dual of an outer
+    derivative, so derivatives nest.
     """
-    from .functional import _to_output_array  # local: functional imports this module
-
+    if not (rules.is_number(x) or type(x) in rules._CARRIER_RANK):
+        raise TypeError(f"derivative: x should be a number, got {type(x).__name__} ({x!r:.40})")
     tag = new_tag()
-    result = f(Dual(x, 1.0, tag=tag))
-    if isinstance(result, (int, float, Dual)):
+    result = f(dual(x, 1.0, tag))
+    if rules.is_number(result) or type(result) in rules._CARRIER_RANK:
         return tangent_of(result, tag)
-    return _to_output_array(result, lambda item: tangent_of(item, tag), "derivative")
+    return to_output_array(result, lambda item: tangent_of(item, tag), "derivative")

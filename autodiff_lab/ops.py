@@ -30,6 +30,7 @@ from .rules import (
     MUL,
     NEG,
     POW,
+    PRIMITIVES,
     RELU,
     SIGMOID,
     SIN,
@@ -215,3 +216,11 @@ OPERATIONS: dict[str, type[Operation]] = {
     )
 }
 """The operation class for each primitive in `rules.PRIMITIVES`, by name."""
+
+# Every other primitive of the table gets its class by name: Tan, Arcsin, Log2, Mod...
+for _name, _primitive in PRIMITIVES.items():
+    if _name not in OPERATIONS:
+        _class = type(_name.capitalize(), (Operation,), {"primitive": _primitive})
+        _class.__module__ = __name__
+        OPERATIONS[_name] = globals()[_class.__name__] = _class
+        __all__.append(_class.__name__)

@@ -8,6 +8,27 @@ edge, in reverse topological order, found without recursion.
 A node is one small object with no closure, set or dict, and no reference
 cycle: a graph you drop is freed at once, and the garbage collector has one
 object per node to look at.
+
+Levels (the rule for derivatives of derivatives)
+------------------------------------------------
+Every derivative operator of `autodiff_lab.functional` (``grad``, ``vjp``,
+``jacobian``, ``jvp``, ...) works at a fresh *level*, drawn from the one counter
+that also tags dual numbers (`rules.new_level`); a `Value` you make yourself is
+at level 0. When operands of different levels meet, the newest level is the
+outer layer: it records the operation, and every operand of an older level,
+or a dual of an older tag, is a constant to it and becomes part of the node's
+data. So a node's parents are always of its own level, ``backward()`` walks
+one level only and never adds into another level's leaves, and the
+gradients it computes are numbers, or nodes of older levels when the pass is
+nested inside another derivative: exactly what the outer pass differentiates.
+
+What the engine cannot do it refuses, instead of giving a number: a
+derivative whose function returns a node of a newer level (escaped from a
+finished inner pass), and a ``backward()`` inside a function on a node of the
+pass that is differentiating that function (its leaves would count twice).
+
+Nodes of a level above 0 are `Value` objects of a subclass, so the common
+case, level 0, costs no check at all.
 """
 
 from __future__ import annotations
@@ -27,6 +48,7 @@ from .rules import (
     DIV,
     EXP,
     LOG,
+    MOD,
     MUL,
     NEG,
     POW,
@@ -61,29 +83,62 @@ class _Modes:
 MODES = _Modes()
 
 
+class _Display:
+    """How Jupyter shows a Value; the drawing code above this module registers it."""
+
+    __slots__ = ("mimebundle",)
+
+    def __init__(self) -> None:
+        self.mimebundle = None
+
+
+_DISPLAY = _Display()
+
+
+def register_display(mimebundle) -> None:
+    """Let ``mimebundle(value) -> dict`` answer Jupyter for every Value.
+
+    The engine imports nothing above it; `autodiff_lab/__init__.py` registers
+    the graph drawing of `autodiff_lab.display.graph` here.
+    """
+    _DISPLAY.mimebundle = mimebundle
+
+
 class _Origin:
     """Where a node came from: the primitive that made it (None for a leaf), the
     epoch it was made in (or its .data last set in), and its label.
 
-    Unlabelled nodes made by one primitive in one epoch share a single record,
-    so these three facts cost a node one slot, not three.
+    Unlabelled nodes made by one primitive in one epoch at one level share a
+    single record, so these four facts cost a node one slot, not four.
     """
 
-    __slots__ = ("op", "epoch", "label", "constant")
+    __slots__ = ("op", "epoch", "label", "level", "constant")
 
     def __init__(
-        self, op: Primitive | None, epoch: int, label: str | None, constant: bool = False
+        self,
+        op: Primitive | None,
+        epoch: int,
+        label: str | None,
+        level: int = 0,
+        constant: bool = False,
     ) -> None:
         self.op = op
         self.epoch = epoch
         self.label = label
+        self.level = level
         self.constant = constant  # a plain number lifted into the graph
 
 
 # The shared records of the current epoch, by primitive (None for leaves,
-# _CONSTANT for lifted plain numbers); emptied whenever the epoch moves on.
+# _CONSTANT for lifted plain numbers), for level 0 and, by level, for the
+# others; emptied whenever the epoch moves on.
 _CONSTANT = "constant"
 _SHARED_ORIGINS: dict[Primitive | str | None, _Origin] = {}
+_LEVEL_ORIGINS: dict[int, dict[Primitive | None, _Origin]] = {}
+
+# Levels whose pass is still running its function: their leaves and graph
+# belong to that pass, whose own backward pass comes after the function returns.
+_RUNNING: set[int] = set()
 
 
 def _shared_origin(op: Primitive | None) -> _Origin:
@@ -100,9 +155,52 @@ def _constant_origin() -> _Origin:
     return origin
 
 
+def _constant(number) -> Value:
+    """A plain number lifted into a leaf of level 0, so the graph (and drawing) shows it."""
+    node = Value(number)
+    node._origin = _SHARED_ORIGINS.get(_CONSTANT) or _constant_origin()
+    return node
+
+
+def _level_origin(op: Primitive | None, level: int) -> _Origin:
+    if level == 0:
+        return _shared_origin(op)
+    if level not in _RUNNING:  # a node kept from a finished pass: nothing to share with
+        return _Origin(op, MODES.epoch, None, level)
+    shared = _LEVEL_ORIGINS.setdefault(level, {})
+    origin = shared.get(op)
+    if origin is None:
+        origin = shared[op] = _Origin(op, MODES.epoch, None, level)
+    return origin
+
+
+@contextmanager
+def running(level: int) -> Iterator[None]:
+    """Mark ``level``'s pass as running its function; afterwards forget the
+    shared records of the level (its nodes keep theirs)."""
+    _RUNNING.add(level)
+    try:
+        yield
+    finally:
+        _RUNNING.discard(level)
+        _LEVEL_ORIGINS.pop(level, None)
+
+
+def _refuse_running(root: Value) -> None:
+    level = root._origin.level
+    if level in _RUNNING:
+        raise RuntimeError(
+            f"backward() on {describe(root)}, a node of a derivative pass (level {level}) that "
+            "is still running the function it differentiates: that pass adds into the same "
+            "leaves when the function returns, so this would count its gradient twice. For a "
+            "derivative inside the function, use grad() or vjp() there."
+        )
+
+
 def _next_epoch() -> int:
     MODES.epoch += 1
     _SHARED_ORIGINS.clear()
+    _LEVEL_ORIGINS.clear()
     return MODES.epoch
 
 
@@ -129,11 +227,13 @@ def detect_anomaly() -> Iterator[None]:
 
 
 def _is_finite(number) -> bool:
-    while not isinstance(number, float):  # a Dual (for higher derivatives): check its primal
-        primal = getattr(number, "primal", None)
-        if primal is None:
+    while not isinstance(number, float):  # a Dual or Value of an outer level: check its number
+        inner = getattr(number, "primal", None)
+        if inner is None:
+            inner = getattr(number, "_data", None)
+        if inner is None:
             return True
-        number = primal
+        number = inner
     return math.isfinite(number)
 
 
@@ -170,7 +270,9 @@ class Value:
         # Check first, so a refused assignment leaves the node and its graphs as they were.
         checked = _as_data(new_data, "Value.data")
         origin = self._origin
-        self._origin = _Origin(origin.op, _next_epoch(), origin.label, origin.constant)
+        self._origin = _Origin(
+            origin.op, _next_epoch(), origin.label, origin.level, origin.constant
+        )
         self._data = checked
 
     @property
@@ -181,7 +283,7 @@ class Value:
     @label.setter
     def label(self, label: str | None) -> None:
         origin = self._origin
-        self._origin = _Origin(origin.op, origin.epoch, label, origin.constant)
+        self._origin = _Origin(origin.op, origin.epoch, label, origin.level, origin.constant)
 
     # -- structure ------------------------------------------------------------
     @property
@@ -213,17 +315,20 @@ class Value:
         ``2 * x`` or ``x ** 2``: a constant, not something to differentiate by."""
         return self._origin.constant
 
+    @property
+    def level(self) -> int:
+        """The derivative pass this node belongs to: 0 for your own Values (see module doc)."""
+        return self._origin.level
+
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label is not None else ""
         return f"Value(data={_short(self._data)}, grad={_short(self.grad)}{label})"
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        """In Jupyter a Value shows its computation graph."""
-        try:
-            from .display.graph import mimebundle  # drawing code loads only when needed
-        except ImportError:  # a broken install must not put a traceback in the cell
+        """In Jupyter a Value shows its computation graph (see `register_display`)."""
+        if _DISPLAY.mimebundle is None:
             return {"text/plain": repr(self)}
-        return mimebundle(self)
+        return _DISPLAY.mimebundle(self)
 
     def __format__(self, spec: str) -> str:
         return format(self._data, spec) if spec else repr(self)
@@ -261,6 +366,12 @@ class Value:
 
     def __rpow__(self, base):
         return _binary(POW, base, self)
+
+    def __mod__(self, other):
+        return _binary(MOD, self, other)
+
+    def __rmod__(self, other):
+        return _binary(MOD, other, self)
 
     def __neg__(self):
         return _unary(NEG, self)
@@ -321,13 +432,15 @@ class Value:
     __hash__ = object.__hash__  # nodes are identities, whatever their data
 
     # -- gradients -----------------------------------------------------------
-    def backward(self) -> None:
+    def backward(self, create_graph: bool = False) -> None:
         """Add ∂self/∂leaf into every leaf's ``.grad``; self must be a scalar output.
 
         Leaves accumulate across calls until zeroed, as in PyTorch. Interior
-        nodes start each pass from zero and keep this pass's adjoints.
+        nodes start each pass from zero and keep this pass's adjoints. With
+        ``create_graph=True`` the pass records its own operations (PyTorch's
+        name), so every ``.grad`` is a `Value` you can differentiate again or draw.
         """
-        backpropagate([self], [1.0])
+        backpropagate([self], [1.0], create_graph=create_graph)
 
     def zero_grad(self) -> None:
         """Set ``.grad`` to 0 on this node and every node it was computed from."""
@@ -336,16 +449,13 @@ class Value:
 
     def detach(self) -> Value:
         """A new leaf with the same data: gradients do not flow through it."""
-        return Value(self._data, label=self.label)
+        if type(self) is Value:
+            return Value(self._data, label=self.label)
+        return leaf(self._data, self._origin.level)
 
     @classmethod
     def _apply_primitive(cls, primitive: Primitive, *args):
-        if primitive.arity == 1:
-            return _unary(primitive, args[0])
-        return _binary(primitive, args[0], args[1])
-
-
-rules.register_carrier(Value, rank=30)
+        return _record(primitive, args)
 
 
 def _short(number) -> str:
@@ -364,30 +474,51 @@ def _as_data(data, where: str):
     kind = type(data)
     if kind is float:
         return data
-    if isinstance(data, Real) and kind is not bool:
+    if rules.is_number(data):
         return as_float(data)
-    if kind in rules._CARRIER_RANK and kind is not Value:  # a Dual, for higher derivatives
-        return data
-    if kind is Value:
+    if kind in rules._CARRIER_RANK and not isinstance(data, Value):
+        return data  # a Dual, for higher derivatives
+    if isinstance(data, Value):
         raise TypeError(f"{where} needs a number, got a Value; use value.data or value.detach()")
     raise TypeError(f"{where} needs a real number, got {kind.__name__} ({data!r:.40})")
 
 
-def _lift(operand, primitive: Primitive):
-    """Make a constant operand into a leaf so the graph (and drawing) shows it."""
-    if type(operand) is Value:
+rules.install_methods(Value)
+
+
+class _LevelValue(Value):
+    """A node of a derivative pass above level 0 (see the module docstring).
+
+    Its own class, so that the arithmetic of level 0 can tell it apart by type alone.
+    """
+
+    __slots__ = ()
+
+
+rules.register_carrier(Value, rank=30, level=lambda value: value._origin.level)
+rules.register_carrier(_LevelValue, rank=30, level=lambda value: value._origin.level)
+
+
+def leaf(data, level: int) -> Value:
+    """A new leaf of ``level`` holding ``data``: a number, or a Value or Dual of an older level."""
+    if level == 0:
+        return Value(data)
+    return _new_level_node(data, None, None, None, None, None, level)
+
+
+def _operand(operand, primitive: Primitive):
+    """An operand of an operator as the rule table takes it, or None for an array."""
+    kind = type(operand)
+    if kind is float or kind in rules._CARRIER_RANK:
         return operand
+    if rules.is_number(operand):
+        return as_float(operand)
     if isinstance(operand, np.ndarray):
         return None  # let numpy broadcast the operation elementwise
-    try:
-        constant = Value(operand)
-    except TypeError:
-        raise TypeError(
-            f"{primitive.name} ({primitive.symbol}): cannot combine a Value with "
-            f"{type(operand).__name__} ({operand!r:.40}); use a number or a Value"
-        ) from None
-    constant._origin = _constant_origin()
-    return constant
+    raise TypeError(
+        f"{primitive.name} ({primitive.symbol}): cannot combine a Value with "
+        f"{kind.__name__} ({operand!r:.40}); use a number or a Value"
+    )
 
 
 def _new_node(data, op, a, b, partial_a, partial_b) -> Value:
@@ -402,13 +533,33 @@ def _new_node(data, op, a, b, partial_a, partial_b) -> Value:
     return node
 
 
+def _new_level_node(data, op, a, b, partial_a, partial_b, level: int) -> Value:
+    """`_new_node` for any level (the one function that makes nodes above level 0)."""
+    if level == 0:
+        return _new_node(data, op, a, b, partial_a, partial_b)
+    node = Value.__new__(_LevelValue)
+    node._data = data
+    node.grad = 0.0
+    node._origin = _level_origin(op, level)
+    node._a = a
+    node._b = b
+    node._partial_a = partial_a
+    node._partial_b = partial_b
+    return node
+
+
 def _binary(op: Primitive, a, b) -> Value:
-    if type(a) is not Value:
-        a = _lift(a, op)
-    if type(b) is not Value:
-        b = _lift(b, op)
-    if a is None or b is None:
-        return NotImplemented
+    # The fast path: Values of level 0, and floats or ints lifted into leaves of
+    # level 0 beside them, so the graph (and drawing) shows the constant.
+    kind_a, kind_b = type(a), type(b)
+    if kind_a is not Value:
+        if kind_b is not Value or (kind_a is not float and kind_a is not int):
+            return _mixed(op, a, b)
+        a = _constant(a)
+    elif kind_b is not Value:
+        if kind_b is not float and kind_b is not int:
+            return _mixed(op, a, b)
+        b = _constant(b)
     x, y = a._data, b._data
     if type(x) is float and type(y) is float:
         out = op.float_value(x, y)
@@ -422,7 +573,20 @@ def _binary(op: Primitive, a, b) -> Value:
     return _new_node(out, op, a, b, partial_a, partial_b)
 
 
+def _mixed(op: Primitive, a, b):
+    """Any other pair: a node of another level, a Dual, a numpy number, an array.
+
+    The rule table's dispatch finds the outermost layer, which records the operation.
+    """
+    a, b = _operand(a, op), _operand(b, op)
+    if a is None or b is None:
+        return NotImplemented
+    return op(a, b)
+
+
 def _unary(op: Primitive, a: Value) -> Value:
+    if type(a) is not Value:
+        return _record(op, (a,))
     x = a._data
     out = op.float_value(x) if type(x) is float else op(x)
     if MODES.detect_anomaly and not _is_finite(out):
@@ -431,6 +595,34 @@ def _unary(op: Primitive, a: Value) -> Value:
         return _new_node(out, None, None, None, None, None)
     (partial_a,) = op.partials(x, out)
     return _new_node(out, op, a, None, partial_a, None)
+
+
+def _record(op: Primitive, args: tuple) -> Value:
+    """Apply ``op`` at the newest level among the Values in ``args``.
+
+    The rule table's dispatch calls this only when no operand is of a newer
+    layer. Operands of that level are the node's parents; every other operand
+    (a number, a Value of an older level, a Dual) is a constant here and becomes
+    a leaf of this level, so the graph and its drawing show it.
+    """
+    level = max(arg._origin.level for arg in args if isinstance(arg, Value))
+    nodes = [
+        arg if isinstance(arg, Value) and arg._origin.level == level else leaf(arg, level)
+        for arg in args
+    ]
+    data = [node._data for node in nodes]
+    if all(type(x) is float for x in data):
+        out = op.float_value(*data)
+    else:
+        out = op(*data)
+    if MODES.detect_anomaly and not _is_finite(out):
+        _raise_forward_anomaly(op, nodes, out)
+    if not MODES.recording:
+        return _new_level_node(out, None, None, None, None, None, level)
+    partials = op.partials(*data, out)
+    if len(nodes) == 1:
+        return _new_level_node(out, op, nodes[0], None, partials[0], None, level)
+    return _new_level_node(out, op, nodes[0], nodes[1], partials[0], partials[1], level)
 
 
 def describe(node: Value) -> str:
@@ -510,11 +702,17 @@ def _raise_if_changed(node: Value) -> None:
             )
 
 
-def backpropagate(roots: list[Value], seeds: list) -> None:
-    """Add ``seed · ∂root/∂leaf`` into every leaf's grad, for all roots at once."""
+def backpropagate(roots: list[Value], seeds: list, create_graph: bool = False) -> None:
+    """Add ``seed · ∂root/∂leaf`` into every leaf's grad, for all roots at once.
+
+    With ``create_graph`` the adjoints are Values of the roots' level, computed
+    from partials recomputed on the nodes themselves, so they can be differentiated.
+    """
     for root in roots:
-        if not isinstance(root, Value):
-            raise TypeError(f"backward() needs a Value output, got {type(root).__name__}")
+        if type(root) is not Value:
+            if not isinstance(root, Value):
+                raise TypeError(f"backward() needs a Value output, got {type(root).__name__}")
+            _refuse_running(root)
     order = topological_order(roots)
     # Check the whole graph before touching any gradient, so a refused pass
     # changes nothing; interior nodes then start this pass from zero.
@@ -530,6 +728,9 @@ def backpropagate(roots: list[Value], seeds: list) -> None:
             node.grad = 0.0
     for root, seed in zip(roots, seeds):
         root.grad = root.grad + seed
+    if create_graph:
+        _backpropagate_recording(order)
+        return
     check = MODES.detect_anomaly
     for node in reversed(order):
         a = node._a
@@ -546,6 +747,30 @@ def backpropagate(roots: list[Value], seeds: list) -> None:
             if check and not _is_finite(contribution):
                 _raise_backward_anomaly(node, b, upstream, node._partial_b, contribution)
             b.grad += contribution
+
+
+def _backpropagate_recording(order: list[Value]) -> None:
+    """The backward pass of ``backward(create_graph=True)``: every step is recorded."""
+    check = MODES.detect_anomaly
+    for node in reversed(order):
+        a = node._a
+        if a is None:
+            continue
+        op = node._origin.op
+        upstream = node.grad
+        b = node._b
+        parents = (a,) if b is None else (a, b)
+        # The table's partials on the nodes themselves (not their numbers), so
+        # each partial is a node that depends on the inputs.
+        for parent, local in zip(parents, op.partials(*parents, node)):
+            contribution = upstream * local
+            if check and not _is_finite(contribution):
+                _raise_backward_anomaly(node, parent, upstream, local, contribution)
+            old = parent.grad
+            parent.grad = contribution if type(old) is float and old == 0.0 else old + contribution
+    for node in order:  # a gradient that came out a constant is still a Value
+        if node._a is None and not isinstance(node.grad, Value):
+            node.grad = leaf(node.grad, node._origin.level)
 
 
 def _raise_backward_anomaly(node, parent, upstream, local, contribution) -> None:

@@ -19,6 +19,7 @@ operation in its own way (see `register_carrier`).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from numbers import Real
@@ -54,21 +55,22 @@ class Primitive:
         """Apply the primitive to numbers, Values, Duals or expressions."""
         if len(args) != self.arity:
             raise TypeError(f"{self.name}() takes {self.arity} argument(s), got {len(args)}")
-        carrier = None
+        carrier = outermost = None
         for arg in args:
             kind = type(arg)
             if kind is float or kind is int:
                 continue
             rank = _CARRIER_RANK.get(kind)
             if rank is None:
-                if isinstance(arg, Real) and not isinstance(arg, bool):
+                if is_number(arg):
                     continue
                 raise TypeError(
                     f"{self.name}() needs a number, a Value or a Dual, "
                     f"got {kind.__name__} ({arg!r:.40})"
                 )
-            if carrier is None or rank > _CARRIER_RANK[carrier]:
-                carrier = kind
+            layer = (_CARRIER_LEVEL[kind](arg), rank)
+            if outermost is None or layer > outermost:
+                carrier, outermost = kind, layer
         if carrier is None:
             return self.float_value(*(as_float(arg) for arg in args))
         return carrier._apply_primitive(self, *args)
@@ -77,15 +79,41 @@ class Primitive:
         return f"<primitive {self.name}: {self.formula}>"
 
 
-# Types that know how to apply a primitive to themselves, ranked: when a call
-# mixes them, the highest rank records the operation (a Value holding Duals
-# outranks a Dual, and a Dual holding expressions outranks an expression).
+# Types that know how to apply a primitive to themselves. When a call mixes
+# them, the outermost layer records the operation and the others are constants
+# to it: the newest level first (each derivative pass draws one from
+# `new_level`: a Value's level, a Dual's tag), then, at equal levels, the
+# highest rank (a Value holding Duals outranks a Dual, and a Dual holding
+# expressions outranks an expression).
 _CARRIER_RANK: dict[type, int] = {}
+_CARRIER_LEVEL: dict[type, Callable] = {}
+_levels = itertools.count(1)
 
 
-def register_carrier(kind: type, rank: int) -> None:
-    """Let ``kind._apply_primitive(primitive, *args)`` handle calls that involve it."""
+def register_carrier(kind: type, rank: int, level: Callable | None = None) -> None:
+    """Let ``kind._apply_primitive(primitive, *args)`` handle calls that involve it.
+
+    ``level(obj)`` is the derivative pass an object belongs to (0 if not given).
+    """
     _CARRIER_RANK[kind] = rank
+    _CARRIER_LEVEL[kind] = level or _level_zero
+
+
+def _level_zero(obj) -> int:
+    return 0
+
+
+def new_level() -> int:
+    """A level no other derivative pass uses; a newer level is an outer layer."""
+    return next(_levels)
+
+
+def is_number(x) -> bool:
+    """A real number in any of Python's or numpy's forms: float, int, bool, np.float32,
+    np.bool_, a 0-d numeric array. These mix with Values and Duals as floats do."""
+    if isinstance(x, (Real, np.bool_)):
+        return True
+    return isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "biuf"
 
 
 # ---------------------------------------------------------------------------
@@ -158,24 +186,118 @@ def _relu(a: float) -> float:
 
 
 def _sign(a) -> float:
-    return 1.0 if a > 0 else (-1.0 if a < 0 else 0.0)
+    return 1.0 if a > 0 else (-1.0 if a < 0 else 0.0)  # sign(nan) is 0, as in PyTorch
 
 
 def _step(a) -> float:
-    return 1.0 if a > 0 else 0.0
+    # relu's slope: 0 where a <= 0, else 1; at nan that is 1, as in PyTorch,
+    # which tests the output (nan <= 0 is false) to decide.
+    return 0.0 if a <= 0 else 1.0
+
+
+def _libm(function, numpy_function):
+    """A float function from math, with numpy's IEEE answer where math raises."""
+
+    def value(*args: float) -> float:
+        try:
+            return function(*args)
+        except (OverflowError, ValueError):
+            return _ieee(numpy_function, *args)
+
+    return value
+
+
+def _mod(a: float, b: float) -> float:
+    try:
+        return a % b  # Python's mod: the result has the sign of b, as torch.remainder
+    except ZeroDivisionError:
+        return NAN
+
+
+def _maximum(a: float, b: float) -> float:
+    return NAN if a != a or b != b else (a if a >= b else b)  # nan wins, as in PyTorch
+
+
+def _minimum(a: float, b: float) -> float:
+    return NAN if a != a or b != b else (a if a <= b else b)
+
+
+class NeedsANumber(TypeError):
+    """A partial that depends on where it is evaluated, as a step does, asked on a
+    symbolic expression that has no number to look at."""
+
+
+def _number_in(x) -> float:
+    """The float at the bottom of a Value or Dual (of any depth)."""
+    while not isinstance(x, (int, float)):
+        inner = getattr(x, "primal", None)
+        if inner is None:
+            inner = getattr(x, "_data", None)
+        if inner is None:
+            raise NeedsANumber(f"a piecewise-constant partial needs a number, got {x!r:.40}")
+        x = inner
+    return float(x)
+
+
+def _floor_quotient(a, b) -> float:
+    """floor(a / b) as PyTorch computes it for ∂(a % b)/∂b = -floor(a / b).
+
+    Piecewise constant in a and b, so from the numbers alone (its own derivative is 0).
+    """
+    a, b = _number_in(a), _number_in(b)
+    if b == 0:
+        return _divide(a, b)
+    mod = _ieee(np.fmod, a, b)
+    quotient = (a - mod) / b
+    if mod != 0 and (b < 0) != (mod < 0):
+        quotient -= 1.0
+    if quotient != 0:
+        if math.isnan(quotient) or math.isinf(quotient):
+            return quotient
+        floor = float(math.floor(quotient))
+        return floor + 1.0 if quotient - floor > 0.5 else floor
+    return math.copysign(0.0, _divide(a, b))
+
+
+def _max_partials(a, b) -> tuple:
+    # PyTorch's choice: the larger input gets the gradient, a tie splits it, and
+    # with a nan both inputs get it.
+    if a == b:
+        return (0.5, 0.5)
+    return (0.0 if a < b else 1.0, 0.0 if a > b else 1.0)
+
+
+def _min_partials(a, b) -> tuple:
+    if a == b:
+        return (0.5, 0.5)
+    return (0.0 if a > b else 1.0, 0.0 if a < b else 1.0)
+
+
+def _arctan2_partials(a, b) -> tuple:
+    radius2 = a * a + b * b
+    if radius2 == 0:  # at the origin PyTorch takes both as 0, not 0/0
+        return (0.0, 0.0)
+    return (DIV(b, radius2), DIV(-a, radius2))
 
 
 def _base_partial(a, b):
-    # a**0 is the constant 1, so ∂/∂a is 0 (as in PyTorch), where the formula
-    # would give 0·inf = nan at a == 0. A dual exponent keeps the formula.
-    if type(b) is float and b == 0.0:
+    # ∂(a**b)/∂a = b·a^(b-1). Where b == 0, a**b is the constant 1, so this is 0
+    # (as in PyTorch), where the formula would give 0·inf = nan at a == 0. A
+    # variable exponent (a Dual or Value) keeps the formula wherever a != 0, so
+    # that its own derivative in b, a^(b-1)·(1 + b·log a), stays right.
+    if b == 0 and (type(b) is float or a == 0):
         return 0.0
     return b * POW(a, b - 1.0)
 
 
-def _exponent_partial(a, out):
-    # ∂(a**b)/∂b = a**b · log(a); PyTorch takes it as 0 where a == 0.
-    return 0.0 if a == 0 else out * LOG(a)
+def _exponent_partial(a, b, out):
+    # ∂(a**b)/∂b = a**b · log(a). PyTorch takes it as 0 where a == 0 and b >= 0
+    # (0**b is constant there); for b < 0 the formula stands: inf · -inf = -inf.
+    return 0.0 if a == 0 and b >= 0 else out * LOG(a)
+
+
+LN2 = math.log(2.0)
+LN10 = math.log(10.0)
 
 
 # ---------------------------------------------------------------------------
@@ -188,7 +310,7 @@ ADD     = Primitive("add",     "+",       2, lambda a, b: a + b, lambda a, b, ou
 SUB     = Primitive("sub",     "-",       2, lambda a, b: a - b, lambda a, b, out: (1.0, -1.0),                               "∂/∂a = 1, ∂/∂b = -1")  # noqa: E501
 MUL     = Primitive("mul",     "*",       2, lambda a, b: a * b, lambda a, b, out: (b, a),                                    "∂/∂a = b, ∂/∂b = a")  # noqa: E501
 DIV     = Primitive("div",     "/",       2, _divide,            lambda a, b, out: (DIV(1.0, b), -DIV(out, b)),               "∂/∂a = 1/b, ∂/∂b = -a/b²")  # noqa: E501
-POW     = Primitive("pow",     "**",      2, _power,             lambda a, b, out: (_base_partial(a, b), _exponent_partial(a, out)), "∂/∂a = b·a^(b-1), ∂/∂b = a^b·log a")  # noqa: E501
+POW     = Primitive("pow",     "**",      2, _power,             lambda a, b, out: (_base_partial(a, b), _exponent_partial(a, b, out)), "∂/∂a = b·a^(b-1), ∂/∂b = a^b·log a")  # noqa: E501
 POWC    = Primitive("pow",     "**",      2, _power,             lambda a, n, out: (0.0 if n == 0 else n * POWC(a, n - 1.0), 0.0), "∂/∂a = n·a^(n-1) (n a constant)")  # noqa: E501
 NEG     = Primitive("neg",     "-",       1, lambda a: -a,       lambda a, out: (-1.0,),                                      "∂/∂a = -1")  # noqa: E501
 EXP     = Primitive("exp",     "exp",     1, _exp,               lambda a, out: (out,),                                       "∂/∂a = exp(a)")  # noqa: E501
@@ -200,6 +322,25 @@ SIGMOID = Primitive("sigmoid", "sigmoid", 1, _sigmoid,           lambda a, out: 
 RELU    = Primitive("relu",    "relu",    1, _relu,              lambda a, out: (_step(a),),                                  "∂/∂a = 1 if a > 0 else 0")  # noqa: E501
 SIN     = Primitive("sin",     "sin",     1, _sin,               lambda a, out: (COS(a),),                                    "∂/∂a = cos(a)")  # noqa: E501
 COS     = Primitive("cos",     "cos",     1, _cos,               lambda a, out: (-SIN(a),),                                   "∂/∂a = -sin(a)")  # noqa: E501
+TAN     = Primitive("tan",     "tan",     1, _libm(math.tan, np.tan),     lambda a, out: (1.0 + out * out,),                  "∂/∂a = 1 + tan(a)²")  # noqa: E501
+SINH    = Primitive("sinh",    "sinh",    1, _libm(math.sinh, np.sinh),   lambda a, out: (COSH(a),),                          "∂/∂a = cosh(a)")  # noqa: E501
+COSH    = Primitive("cosh",    "cosh",    1, _libm(math.cosh, np.cosh),   lambda a, out: (SINH(a),),                          "∂/∂a = sinh(a)")  # noqa: E501
+ARCSIN  = Primitive("arcsin",  "arcsin",  1, _libm(math.asin, np.arcsin), lambda a, out: (DIV(1.0, SQRT(1.0 - a * a)),),      "∂/∂a = 1/sqrt(1 - a²)")  # noqa: E501
+ARCCOS  = Primitive("arccos",  "arccos",  1, _libm(math.acos, np.arccos), lambda a, out: (DIV(-1.0, SQRT(1.0 - a * a)),),     "∂/∂a = -1/sqrt(1 - a²)")  # noqa: E501
+ARCTAN  = Primitive("arctan",  "arctan",  1, _libm(math.atan, np.arctan), lambda a, out: (DIV(1.0, 1.0 + a * a),),            "∂/∂a = 1/(1 + a²)")  # noqa: E501
+ARCSINH = Primitive("arcsinh", "arcsinh", 1, _libm(math.asinh, np.arcsinh), lambda a, out: (DIV(1.0, SQRT(a * a + 1.0)),),    "∂/∂a = 1/sqrt(a² + 1)")  # noqa: E501
+ARCCOSH = Primitive("arccosh", "arccosh", 1, _libm(math.acosh, np.arccosh), lambda a, out: (DIV(1.0, SQRT(a * a - 1.0)),),    "∂/∂a = 1/sqrt(a² - 1)")  # noqa: E501
+ARCTANH = Primitive("arctanh", "arctanh", 1, _libm(math.atanh, np.arctanh), lambda a, out: (DIV(1.0, 1.0 - a * a),),          "∂/∂a = 1/(1 - a²)")  # noqa: E501
+LOG2    = Primitive("log2",    "log2",    1, _libm(math.log2, np.log2),   lambda a, out: (DIV(1.0, a * LN2),),                "∂/∂a = 1/(a·ln 2)")  # noqa: E501
+LOG10   = Primitive("log10",   "log10",   1, _libm(math.log10, np.log10), lambda a, out: (DIV(1.0, a * LN10),),               "∂/∂a = 1/(a·ln 10)")  # noqa: E501
+LOG1P   = Primitive("log1p",   "log1p",   1, _libm(math.log1p, np.log1p), lambda a, out: (DIV(1.0, a + 1.0),),                "∂/∂a = 1/(1 + a)")  # noqa: E501
+EXPM1   = Primitive("expm1",   "expm1",   1, _libm(math.expm1, np.expm1), lambda a, out: (out + 1.0,),                        "∂/∂a = exp(a)")  # noqa: E501
+EXP2    = Primitive("exp2",    "exp2",    1, lambda a: _power(2.0, a),    lambda a, out: (out * LN2,),                        "∂/∂a = 2^a·ln 2")  # noqa: E501
+SIGN    = Primitive("sign",    "sign",    1, _sign,                       lambda a, out: (0.0,),                              "∂/∂a = 0")  # noqa: E501
+MOD     = Primitive("mod",     "%",       2, _mod,                        lambda a, b, out: (1.0, -_floor_quotient(a, b)),    "∂/∂a = 1, ∂/∂b = -floor(a/b)")  # noqa: E501
+MAXIMUM = Primitive("maximum", "maximum", 2, _maximum,                    lambda a, b, out: _max_partials(a, b),              "∂/∂a = 1 if a > b, ½ if a = b, else 0")  # noqa: E501
+MINIMUM = Primitive("minimum", "minimum", 2, _minimum,                    lambda a, b, out: _min_partials(a, b),              "∂/∂a = 1 if a < b, ½ if a = b, else 0")  # noqa: E501
+ARCTAN2 = Primitive("arctan2", "arctan2", 2, _libm(math.atan2, np.arctan2), lambda a, b, out: _arctan2_partials(a, b),           "∂/∂a = b/(a² + b²), ∂/∂b = -a/(a² + b²)")  # noqa: E501
 # fmt: on
 
 PRIMITIVES: dict[str, Primitive] = {
@@ -210,6 +351,7 @@ PRIMITIVES: dict[str, Primitive] = {
         MUL,
         DIV,
         POW,
+        MOD,
         NEG,
         EXP,
         LOG,
@@ -220,6 +362,44 @@ PRIMITIVES: dict[str, Primitive] = {
         RELU,
         SIN,
         COS,
+        TAN,
+        SINH,
+        COSH,
+        ARCSIN,
+        ARCCOS,
+        ARCTAN,
+        ARCSINH,
+        ARCCOSH,
+        ARCTANH,
+        LOG2,
+        LOG10,
+        LOG1P,
+        EXPM1,
+        EXP2,
+        SIGN,
+        MAXIMUM,
+        MINIMUM,
+        ARCTAN2,
     )
 }
 """Every primitive by name (``POWC``, pow with a constant exponent, is reached through ``**``)."""
+
+FUNCTIONS: dict[str, Primitive] = {
+    name: primitive for name, primitive in PRIMITIVES.items() if primitive.symbol == name
+}
+"""The primitives written as functions (``exp(x)``, ``arctan2(y, x)``), not operators."""
+
+
+def install_methods(kind: type) -> None:
+    """Give a carrier class a method for every function of the table it lacks:
+    ``x.tan()``, ``y.arctan2(x)``; numpy's ufuncs on object arrays call these."""
+    for name, primitive in FUNCTIONS.items():
+        if name in kind.__dict__:
+            continue
+
+        def method(self, *others, primitive=primitive):
+            return primitive(self, *others)
+
+        method.__name__ = method.__qualname__ = name
+        method.__doc__ = f"{name} of this number ({primitive.formula})."
+        setattr(kind, name, method)

@@ -48,6 +48,7 @@ from .rules import (
     DIV,
     EXP,
     LOG,
+    MOD,
     MUL,
     NEG,
     POW,
@@ -159,6 +160,12 @@ class Expr:
 
     def __rpow__(self, base):
         return POW(base, self)
+
+    def __mod__(self, other):
+        return MOD(self, other)
+
+    def __rmod__(self, other):
+        return MOD(other, self)
 
     def __neg__(self):
         return NEG(self)
@@ -282,6 +289,7 @@ class Apply(Expr):
 # Dual (20) or Value (30) holding expressions records the operation itself.
 for _kind in (Expr, Symbol, Constant, Apply):
     rules.register_carrier(_kind, rank=10)
+rules.install_methods(Expr)
 
 
 def symbols(names: str):
@@ -501,7 +509,7 @@ def _local_partials(node: Apply) -> tuple:
     """``node.primitive.partials`` called on the argument expressions and the node."""
     try:
         return tuple(node.primitive.partials(*node.args, node))
-    except SymbolicComparisonError:
+    except (SymbolicComparisonError, rules.NeedsANumber):
         # This partial branches on its input's value (abs: the sign; relu: a
         # step). Keep it as a node that asks the table at evaluation time.
         return tuple(
@@ -650,8 +658,10 @@ def to_function(expr, *variables: Symbol | str) -> Callable:
 # ---------------------------------------------------------------------------
 # Printing: infix with as few parentheses as the maths needs
 
-_INFIX = {ADD: " + ", SUB: " - ", MUL: "*", DIV: "/", POW: "**", POWC: "**"}
-_PRECEDENCE = {ADD: 1, SUB: 1, MUL: 2, DIV: 2, NEG: 3, POW: 4, POWC: 4}
+_INFIX = {ADD: " + ", SUB: " - ", MUL: "*", DIV: "/", MOD: " % ", POW: "**", POWC: "**"}
+# % binds as * does in Python, but sits just below it here, so a product of a
+# mod reads a*(b % c) rather than a*b % c, which Python would group the other way.
+_PRECEDENCE = {ADD: 1, SUB: 1, MOD: 1.5, MUL: 2, DIV: 2, NEG: 3, POW: 4, POWC: 4}
 _NEGATIVE = 3  # a negation, or a negative number
 _ATOM = 5  # a symbol, a number, a function call
 
@@ -692,7 +702,7 @@ def _node_text(node: Expr, arguments: list[tuple[str, int]]) -> tuple[str, int]:
             left = f"({left})"
         if (
             right_precedence < own
-            or (right_precedence == own and primitive in (SUB, DIV))
+            or (right_precedence == own and primitive in (SUB, DIV, MOD))
             or right.startswith("-")  # a + (-b), a*(-1*b), a**(-1)
         ):
             right = f"({right})"

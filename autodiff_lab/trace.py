@@ -31,7 +31,7 @@ from .reverse import Value, topological_order
 
 __all__ = ["Trace", "TraceRow", "trace"]
 
-_INFIX = {"add", "sub", "mul", "div", "pow"}
+_INFIX = {"add", "sub", "mul", "div", "pow", "mod"}
 _HIGHLIGHT_STYLE = "background-color: #fff3b0; font-weight: bold;"
 _COLUMNS = ("primal", "tangent", "adjoint")
 # A number the sweep has not computed yet.

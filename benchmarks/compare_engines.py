@@ -8,9 +8,10 @@ root:
     .venv/bin/python benchmarks/compare_engines.py --quick   # smoke run, a second or two
 
 Sections: (a) micrograd's demo training step, (b) a long chain, (c) memory per
-graph node, (d) a forward-mode derivative; then a summary against the design
-targets. benchmarks/README.md explains how to read the output. This script
-must not import torch: a process holding torch makes every pass of the garbage
+graph node, (d) a forward-mode derivative, (e) a Hessian in each of its three
+modes (for information); then a summary against the design targets.
+benchmarks/README.md explains how to read the output. This script must not
+import torch: a process holding torch makes every pass of the garbage
 collector slower, which would distort the comparison.
 """
 
@@ -31,7 +32,8 @@ import micrograd.engine
 import micrograd.nn
 import numpy as np
 
-from autodiff_lab import Value, derivative
+from autodiff_lab import Value, derivative, grad, hessian
+from autodiff_lab.functional import HESSIAN_MODES
 from autodiff_lab.nn import MLP, SGD
 
 LAYER_SIZES = [16, 16, 1]  # after the 2 inputs, as in micrograd's demo
@@ -504,6 +506,37 @@ def print_memory_table(memory: dict[str, dict]) -> None:
 # Putting it together
 
 
+# ---------------------------------------------------------------------------
+# Second derivatives
+
+
+def ring(v):
+    """A function of n inputs whose Hessian is dense on a band: sum tanh(v_i·v_{i+1}) + v_i³."""
+    n = len(v)
+    return sum((v[i] * v[(i + 1) % n]).tanh() + v[i] ** 3 for i in range(n))
+
+
+def benchmark_hessian_modes(n_inputs: int, runs: int) -> dict[str, float]:
+    """CPU seconds, median of ``runs``: one gradient, then the Hessian in each mode."""
+    point = np.linspace(-0.8, 0.9, n_inputs)
+    timings = {"grad (for scale)": lambda: grad(ring)(point)}
+    for mode in HESSIAN_MODES:
+        timings[mode] = lambda mode=mode: hessian(ring, point, mode=mode)
+    reference = hessian(ring, point)
+    for mode in HESSIAN_MODES:
+        assert np.allclose(hessian(ring, point, mode=mode), reference, rtol=1e-12, atol=1e-12)
+    medians = {}
+    for name, work in timings.items():
+        times = []
+        for _ in range(runs):
+            gc.collect()
+            start = clock()
+            work()
+            times.append(clock() - start)
+        medians[name] = statistics.median(times)
+    return medians
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small smoke run (seconds)")
@@ -584,6 +617,12 @@ def main(argv: list[str] | None = None) -> int:
         f"  the derivative: forward mode {agree['forward-mode grad']:.12g}, "
         f"ours (reverse) {agree['our grad']:.12g}, micrograd {agree['micrograd grad']:.12g}"
     )
+
+    n_inputs = 3 if args.quick else 12
+    print(f"\n(e) Second derivatives: the Hessian of a ring of {n_inputs} inputs, each mode")
+    print("  (tanh(v_i·v_i+1) + v_i³ summed; ms, median of 3; all modes give the same matrix)")
+    for name, seconds in benchmark_hessian_modes(n_inputs, runs=3).items():
+        print(f"  {name:<24} {ms(seconds):>9}")
 
     low, high = TARGET_FORWARD_MODE
     checks = [

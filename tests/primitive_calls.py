@@ -6,6 +6,8 @@ code path on Values, Duals and tensors alike.
 
 import operator
 
+from autodiff_lab import math as adl_math
+
 _BINARY_OPERATORS = {
     "add": operator.add,
     "sub": operator.sub,
@@ -13,6 +15,7 @@ _BINARY_OPERATORS = {
     "div": operator.truediv,
     "pow": operator.pow,
     "powc": operator.pow,
+    "mod": operator.mod,
 }
 
 
@@ -26,5 +29,9 @@ def apply_unary(name: str, x):
 
 
 def apply_binary(name: str, a, b):
-    """The primitive through its Python operator."""
-    return _BINARY_OPERATORS[name](a, b)
+    """The primitive through its Python operator, or its method (``a.arctan2(b)``)."""
+    if name in _BINARY_OPERATORS:
+        return _BINARY_OPERATORS[name](a, b)
+    if hasattr(a, name):
+        return getattr(a, name)(b)
+    return getattr(adl_math, name)(a, b)  # a plain number first

@@ -21,7 +21,8 @@ def test_compare_engines_quick_run_prints_a_summary():
     )
     assert result.returncode == 0, result.stderr
     output = result.stdout
-    for section in ("(a) Training step", "(b) Chain", "(c) Memory", "(d) Forward mode"):
+    sections = ("(a) Training step", "(b) Chain", "(c) Memory", "(d) Forward mode", "(e) Second")
+    for section in sections:
         assert section in output
     summary = output[output.index("SUMMARY") :]
     verdicts = re.findall(r"^  (PASS|MISS)  (.+?)  ", summary, flags=re.MULTILINE)

@@ -87,7 +87,8 @@ def test_value_and_grad_with_mixed_arguments():
 
 
 def test_grad_of_a_function_that_ignores_its_input_is_zero():
-    assert grad(lambda x: 5.0)(1.0) == 0.0
+    with pytest.warns(UserWarning, match="output seems independent of input"):
+        assert grad(lambda x: 5.0)(1.0) == 0.0
     assert grad(lambda x: x)(1.0) == 1.0
     assert grad(lambda x: np.sum(x[:1]))([3.0, 4.0]).tolist() == [1.0, 0.0]
 
@@ -115,7 +116,6 @@ def test_grad_matches_the_analytic_gradient(point):
         (lambda: grad(lambda x: "a")(1.0), TypeError, r"got str"),
         (lambda: grad(lambda x: x)(), TypeError, r"needs at least one argument"),
         (lambda: grad(lambda x, y: x, 1)(1.0), IndexError, r"argnums=1 but only 1 argument"),
-        (lambda: grad(lambda x: x)(Value(1.0)), TypeError, r"got a Value"),
         (lambda: grad(lambda x: x)("a"), TypeError, r"argument 0 should be a number.*got str"),
     ],
 )
@@ -229,7 +229,8 @@ def test_hessian_of_a_scalar_function_is_a_number():
     assert hessian(lambda x: x**3, 2.0) == 12.0
     assert hvp(lambda x: x**3, 2.0, 2.0) == 24.0
     assert hessian(lambda x: x.sin(), 0.5) == pytest.approx(-math.sin(0.5), rel=1e-15)
-    assert hessian(lambda x: 3.0, 1.0) == 0.0
+    with pytest.warns(UserWarning, match="output seems independent of input"):
+        assert hessian(lambda x: 3.0, 1.0) == 0.0
     assert hessian(lambda x: x[0] * 2.0, [1.0, 2.0]).tolist() == [[0.0, 0.0], [0.0, 0.0]]
 
 

@@ -236,6 +236,95 @@ print("d/dy (x + y) =", tangent_of(total, tag_y))
 # that is itself differentiated, an optimiser tuned by gradients. Tags (ForwardDiff.jl
 # in Julia calls them the same) are the standard fix.
 #
+# Reverse mode has the same trap: an inner `backward()` that adds into the outer x's
+# `.grad` would count x's gradient twice. So every `grad` works at its own *level*,
+# drawn from the same counter as the tags, and a `Value` of an outer level is a
+# constant to an inner pass. Mixing the two modes either way round is just as safe:
+
+# %%
+print("reverse in reverse:", grad(lambda x: x * grad(lambda y: x + y)(1.0))(1.0))
+print("forward in reverse:", grad(lambda x: x * derivative(lambda y: x + y, 1.0))(1.0))
+print("reverse in forward:", derivative(lambda x: x * grad(lambda y: x + y)(1.0), 1.0))
+
+# %% [markdown]
+# ## Reverse over reverse: a backward pass that records itself
+#
+# Forward over reverse is one way to a second derivative. The other is to
+# differentiate the backward pass itself. `backward(create_graph=True)` (PyTorch's
+# name) runs the backward pass on `Value`s instead of plain numbers, so every step it
+# takes is recorded, and `x.grad` is a `Value` with a graph of its own. First the graph
+# of y = x³ that the pass walked:
+
+# %%
+x = Value(1.5, label="x")
+y = x**3
+y.label = "y"
+y.backward(create_graph=True)
+slope = x.grad
+slope.label = "dy/dx"
+print("dy/dx =", slope.data, "  (3x² = 6.75)")
+draw_graph(y, show_grad=False)
+
+# %% [markdown]
+# and then the graph the pass built for dy/dx. Read it from the right: the seed 1
+# (∂y/∂y) times the rule table's partial of x**3, 3·x^(3−1). The table writes its
+# partials with its own operations, so the pass computed this one from x's node
+# itself, and the new graph ends at x:
+
+# %%
+draw_graph(slope, show_grad=False)
+
+# %% [markdown]
+# A backward pass over that graph gives the second derivative, 6x = 9:
+
+# %%
+x.grad = 0.0
+slope.backward()
+print("d²y/dx² =", x.grad)
+
+# %% [markdown]
+# ## Three ways to a Hessian, and what each costs
+#
+# `hessian(f, x, mode=...)` nests the two modes any way round. The outer derivative
+# takes one pass per input; the inner one is where they differ. Forward over reverse
+# (the default) runs f once per input, each time inside a reverse pass. Reverse over
+# reverse runs f once, recording it and its gradient, then walks back through the
+# gradient once per input. Forward over forward needs no graph at all, but runs f
+# n times for each of n inputs. Counting the calls of f for n inputs:
+
+
+# %%
+def counted(f):
+    """f, counting its calls in ``.calls``."""
+
+    def wrapper(v):
+        wrapper.calls += 1
+        return f(v)
+
+    wrapper.calls = 0
+    return wrapper
+
+
+modes = ["forward-over-reverse", "reverse-over-reverse", "forward-over-forward"]
+table = ["n   " + "".join(f"{mode:>24}" for mode in modes)]
+for n in (2, 4, 8):
+    calls, hessians = [], []
+    for mode in modes:
+        f = counted(lambda v: np.sum(v**3) * v[0])
+        hessians.append(hessian(f, np.linspace(0.5, 1.5, n), mode=mode))
+        calls.append(f.calls)
+    assert all(np.allclose(h, hessians[0]) for h in hessians)  # the same matrix each way
+    table.append(f"{n:<4}" + "".join(f"{c:>24}" for c in calls))
+print("\n".join(table))
+
+# %% [markdown]
+# Calls are not the whole cost. Reverse over reverse keeps two levels of graph in
+# memory, and each of its backward passes walks the gradient's graph, a few times the
+# size of f's; forward over reverse carries a dual number through every step of each
+# pass. Which wins depends on the engine and the function: here, for a dozen inputs,
+# reverse over reverse is the quickest (`benchmarks/compare_engines.py` times all
+# three). Forward over forward, with its n² calls, is the one to avoid as n grows.
+#
 # ## Try it
 #
 # Pick your own function of two inputs and a direction v. Check that one `hvp` equals
