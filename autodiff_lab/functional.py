@@ -23,7 +23,8 @@ from numbers import Real
 
 import numpy as np
 
-from . import rules
+from . import array_functional, rules
+from .array_functional import is_array_input
 from .forward import (
     Dual,
     array_of,
@@ -40,6 +41,7 @@ __all__ = [
     "as_point",
     "basis_vector",
     "derivative",
+    "elementwise_grad",
     "grad",
     "hessian",
     "hvp",
@@ -91,8 +93,8 @@ def _is_carrier(x) -> bool:
 
 def _point(x, name: str = "x", who: str | None = None):
     """`as_point`, except that Values and Duals of an outer derivative pass (or
-    arrays of them) are kept: that is how derivatives nest."""
-    if _is_carrier(x):
+    arrays of them), and array nodes, are kept: that is how derivatives nest."""
+    if _is_carrier(x) or is_array_input(x):
         return x
     if isinstance(x, (list, tuple, np.ndarray)):
         try:
@@ -185,6 +187,9 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
         for position in positions:
             if position >= len(args):
                 raise IndexError(f"argnums={argnums} but only {len(args)} argument(s) were given")
+        if any(is_array_input(args[position]) for position in positions):
+            value, grads = array_functional.value_and_grad(f, args, positions)
+            return value, grads[0] if single else grads
         level = rules.new_level()
         call_args = list(args)
         points = {}
@@ -240,6 +245,8 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
 def vjp(f: Callable, x):
     """``(f(x), vjp_fn)`` where ``vjp_fn(u)`` is uᵀJ, one backward pass per call."""
     point = _point(x)
+    if is_array_input(point):
+        return array_functional.vjp(f, point)
     level = rules.new_level()
     inputs = _wrap(point, lambda number: leaf(number, level))
     try:
@@ -282,6 +289,8 @@ def jvp(f: Callable, x, v):
     """``(f(x), J·v)``: one forward pass with tangent ``v`` (same shape as x)."""
     point = _point(x)
     direction = _point(v, "v")
+    if is_array_input(point):
+        return array_functional.jvp(f, point, direction)
     if np.shape(direction) != np.shape(point):
         raise ValueError(f"v has shape {np.shape(direction)} but x has shape {np.shape(point)}")
     tag = new_tag()
@@ -320,6 +329,8 @@ def jacobian(f: Callable, x, mode: str = "reverse") -> np.ndarray:
     if mode not in ("forward", "reverse"):
         raise ValueError(f'mode must be "forward" or "reverse", got {mode!r}')
     point = _point(x)
+    if is_array_input(point):
+        return array_functional.jacobian(f, point, mode)
     if mode == "forward":
         columns = [
             jvp(f, point, basis_vector(np.shape(point), j))[1]
@@ -363,4 +374,25 @@ def hessian(f: Callable, x, mode: str = "forward-over-reverse"):
     outer, inner = mode.split("-over-")
     gradient = grad(f) if inner == "reverse" else _forward_gradient(f)
     matrix = jacobian(gradient, point, mode=outer)
-    return matrix.reshape(()).item() if not isinstance(point, np.ndarray) else matrix
+    if isinstance(point, np.ndarray) or is_array_input(point):
+        return matrix
+    return matrix.reshape(()).item()
+
+
+def elementwise_grad(f: Callable) -> Callable:
+    """Return a function giving the sum over outputs of ∂f_i/∂x, that is uᵀJ with u all
+    ones: the derivative of each element when f acts elementwise (HIPS autograd's name).
+
+    >>> elementwise_grad(lambda x: x * x)(np.array([1.0, 2.0])).tolist()
+    [2.0, 4.0]
+    """
+
+    def gradient(x):
+        point = _point(x)
+        if is_array_input(point):
+            return array_functional.elementwise_grad(f, point)
+        value, vjp_fn = vjp(f, point)
+        return vjp_fn(np.ones(np.shape(value)) if np.shape(value) else 1.0)
+
+    gradient.__name__ = f"elementwise_grad_of_{getattr(f, '__name__', 'f')}"
+    return gradient

@@ -1,0 +1,232 @@
+"""The array engine: reverse mode where a node holds a whole numpy array.
+
+A scalar `Value` is one node per number; an `ArrayNode` is one node per array
+operation, so a matrix product of 2000×64 by 64×64 is one node, and the
+backward pass costs a few numpy calls per operation. Each node stores its
+value, the primitive that made it and that primitive's inputs; the primitive's
+vector-Jacobian product (VJP) turns the gradient of the output into the
+gradient of each input when the backward pass reaches it. A Jacobian is never
+formed: for an elementwise function of a million numbers it would have 10¹²
+entries, while its VJP is one multiply.
+
+Levels, as in `autodiff_lab.reverse`: every derivative pass draws a fresh level
+from `rules.new_level`, and the newest level is the outer layer. A node's
+value is a plain array or a node of an older level, so an operation on a node
+of level L records at L and computes its value by the same rules one layer
+down. VJPs are written with the primitives themselves, so a backward pass
+whose gradients or values are nodes of an outer pass is recorded by that
+pass: derivatives of derivatives, to any depth.
+
+The primitives live in `autodiff_lab.array_rules`; this module only knows
+how to record one (`ArrayPrimitive`) and how to walk the graph backwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+
+class ArrayPrimitive:
+    """One differentiable array operation: numpy's function and its VJP.
+
+    ``vjp(argnums, g, ans, args, kwargs)`` gives, for each position in
+    ``argnums``, that argument's share of the output gradient ``g``.
+    ``differentiable`` lists the positions a gradient may flow into (None: all).
+    """
+
+    __slots__ = ("name", "raw", "vjp", "formula", "differentiable")
+
+    def __init__(
+        self,
+        name: str,
+        raw: Callable,
+        vjp: Callable,
+        formula: str,
+        differentiable: tuple[int, ...] | None = None,
+    ) -> None:
+        self.name = name
+        self.raw = raw
+        self.vjp = vjp
+        self.formula = formula
+        self.differentiable = differentiable
+
+    def __call__(self, *args, **kwargs):
+        level = -1
+        for arg in args:
+            if type(arg) is ArrayNode and arg.level > level:
+                level = arg.level
+        if level < 0:
+            with np.errstate(all="ignore"):  # IEEE answers (inf, nan), as the rule table gives
+                return self.raw(*args, **kwargs)
+        return _record(self, level, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<array primitive {self.name}: {self.formula}>"
+
+
+def _record(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) -> ArrayNode:
+    values = []
+    parents = []
+    for position, arg in enumerate(args):
+        if type(arg) is ArrayNode and arg.level == level:
+            values.append(arg.value)
+            parents.append((position, arg))
+        else:
+            values.append(arg)
+    allowed = primitive.differentiable
+    if allowed is not None:
+        for position, arg in parents:
+            if position not in allowed:
+                raise TypeError(
+                    f"{primitive.name}: argument {position} cannot be differentiated "
+                    "(it must be a constant, not a traced array)"
+                )
+    values = tuple(values)
+    out = primitive(*values, **kwargs)  # one layer down: plain numpy, or an older level
+    node = ArrayNode.__new__(ArrayNode)
+    node.value = out
+    node.level = level
+    node.op = primitive
+    node.inputs = values
+    node.kwargs = kwargs
+    node.parents = tuple(parents)
+    return node
+
+
+class ArrayNode:
+    """An array that remembers how it was computed (made by the derivative functions).
+
+    Arithmetic, indexing and the methods below record operations; comparisons
+    look at the numbers, so loops and branches work as on plain arrays.
+    """
+
+    __slots__ = ("value", "level", "op", "inputs", "kwargs", "parents")
+    __array_priority__ = 100.0
+
+    def __init__(self, value, level: int) -> None:
+        self.value = value
+        self.level = level
+        self.op = None
+        self.inputs = ()
+        self.kwargs = {}
+        self.parents = ()
+
+    # -- what it holds ---------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return np.shape(self.value)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    @property
+    def dtype(self):
+        return np.result_type(numbers(self))
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d array")
+        return self.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __repr__(self) -> str:
+        return f"ArrayNode(shape={self.shape}, level={self.level}, op={self.op and self.op.name})"
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            "numpy tried to turn a traced ArrayNode into a plain array, which would drop "
+            "its derivative; use autodiff_lab.numpy's functions on it, or take its "
+            "numbers with autodiff_lab.arrays.numbers(node) if you mean to stop the gradient"
+        )
+
+    def __bool__(self) -> bool:
+        return bool(numbers(self))
+
+    def __float__(self) -> float:
+        return float(numbers(self))
+
+    # -- comparisons look at the numbers --------------------------------------
+    def __lt__(self, other):
+        return numbers(self) < numbers(other)
+
+    def __le__(self, other):
+        return numbers(self) <= numbers(other)
+
+    def __gt__(self, other):
+        return numbers(self) > numbers(other)
+
+    def __ge__(self, other):
+        return numbers(self) >= numbers(other)
+
+    def __eq__(self, other):
+        return numbers(self) == numbers(other)
+
+    def __ne__(self, other):
+        return numbers(self) != numbers(other)
+
+    __hash__ = object.__hash__
+
+
+def numbers(x):
+    """The plain numbers inside ``x``: a node's value with every level stripped."""
+    while type(x) is ArrayNode:
+        x = x.value
+    return x
+
+
+def level_of(x) -> int:
+    """The level of a node, -1 for anything else."""
+    return x.level if type(x) is ArrayNode else -1
+
+
+# ---------------------------------------------------------------------------
+# The backward pass
+
+
+def topological_order(root: ArrayNode) -> list[ArrayNode]:
+    """Nodes of root's level that root depends on, every node after its parents."""
+    order: list[ArrayNode] = []
+    seen: set[int] = set()
+    stack: list = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for _, parent in node.parents:
+            if id(parent) not in seen:
+                stack.append((parent, False))
+    return order
+
+
+def backward(root: ArrayNode, seed, leaves: list[ArrayNode], add: Callable) -> list:
+    """``seed · ∂root/∂leaf`` for each leaf (None where root does not depend on it).
+
+    ``add`` sums two gradients (a primitive, so sums of nodes of an outer level
+    are recorded). Gradients are kept in a dict for this pass only.
+    """
+    grads: dict[int, object] = {id(root): seed}
+    for node in reversed(topological_order(root)):
+        g = grads.pop(id(node), None) if node.parents else grads.get(id(node))
+        if g is None or not node.parents:
+            continue
+        positions = tuple(position for position, _ in node.parents)
+        shares = node.op.vjp(positions, g, node.value, node.inputs, node.kwargs)
+        for (_, parent), share in zip(node.parents, shares):
+            key = id(parent)
+            old = grads.get(key)
+            grads[key] = share if old is None else add(old, share)
+    return [grads.get(id(leaf)) for leaf in leaves]
