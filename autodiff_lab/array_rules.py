@@ -180,7 +180,7 @@ def _scaled(g, partial):
     return g * partial
 
 
-def _elementwise(primitive: Primitive) -> ArrayPrimitive:
+def _elementwise(primitive: Primitive, raw=None) -> ArrayPrimitive:
     partials = _ARRAY_PARTIALS.get(primitive, primitive.partials)
 
     def vjp(positions, g, ans, args, kwargs):
@@ -188,7 +188,8 @@ def _elementwise(primitive: Primitive) -> ArrayPrimitive:
         return [unbroadcast(_scaled(g, local[p]), shape_of(args[p])) for p in positions]
 
     differentiable = (0,) if primitive is POWC else None
-    return ArrayPrimitive(primitive.name, _raw(primitive), vjp, primitive.formula, differentiable)
+    raw = raw or _raw(primitive)
+    return ArrayPrimitive(primitive.name, raw, vjp, primitive.formula, differentiable)
 
 
 ELEMENTWISE: dict[Primitive, ArrayPrimitive] = {
@@ -202,8 +203,16 @@ EXP_ARRAY = ELEMENTWISE[rules.EXP]
 
 
 def apply_rule(primitive: Primitive, *args):
-    """The rule table's call on arrays (see `rules.register_array_engine`)."""
-    return ELEMENTWISE[primitive](*args)
+    """The rule table's call on arrays (see `rules.register_array_engine`).
+
+    A primitive made outside the table gets the same treatment: its float value
+    applied to each element, its partials evaluated on the arrays.
+    """
+    function = ELEMENTWISE.get(primitive)
+    if function is None:
+        raw = np.vectorize(primitive.float_value, otypes=[np.float64])
+        function = ELEMENTWISE[primitive] = _elementwise(primitive, raw)
+    return function(*args)
 
 
 rules.register_array_engine(apply_rule, (ArrayNode,))

@@ -244,9 +244,13 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
 
 def vjp(f: Callable, x):
     """``(f(x), vjp_fn)`` where ``vjp_fn(u)`` is uᵀJ, one backward pass per call."""
-    point = _point(x)
-    if is_array_input(point):
-        return array_functional.vjp(f, point)
+    if is_array_input(x):
+        return array_functional.vjp(f, x)
+    return _vjp_values(f, _point(x))
+
+
+def _vjp_values(f: Callable, point):
+    """`vjp` on the scalar engine: f gets a Value or an object array of them."""
     level = rules.new_level()
     inputs = _wrap(point, lambda number: leaf(number, level))
     try:
@@ -287,10 +291,13 @@ def vjp(f: Callable, x):
 
 def jvp(f: Callable, x, v):
     """``(f(x), J·v)``: one forward pass with tangent ``v`` (same shape as x)."""
-    point = _point(x)
-    direction = _point(v, "v")
-    if is_array_input(point):
-        return array_functional.jvp(f, point, direction)
+    if is_array_input(x):
+        return array_functional.jvp(f, x, _point(v, "v"))
+    return _jvp_values(f, _point(x), _point(v, "v"))
+
+
+def _jvp_values(f: Callable, point, direction):
+    """`jvp` on the scalar engine: f gets a Dual or an object array of them."""
     if np.shape(direction) != np.shape(point):
         raise ValueError(f"v has shape {np.shape(direction)} but x has shape {np.shape(point)}")
     tag = new_tag()
@@ -329,16 +336,16 @@ def jacobian(f: Callable, x, mode: str = "reverse") -> np.ndarray:
     if mode not in ("forward", "reverse"):
         raise ValueError(f'mode must be "forward" or "reverse", got {mode!r}')
     point = _point(x)
-    if is_array_input(point):
+    if is_array_input(x):
         return array_functional.jacobian(f, point, mode)
     if mode == "forward":
         columns = [
-            jvp(f, point, basis_vector(np.shape(point), j))[1]
+            _jvp_values(f, point, basis_vector(np.shape(point), j))[1]
             for j in range(max(np.size(point), 1))
         ]
         out_shape = np.shape(columns[0])
         return _stacked(columns, -1, out_shape + np.shape(point))
-    value, vjp_fn = vjp(f, point)
+    value, vjp_fn = _vjp_values(f, point)
     out_shape = np.shape(value)
     rows = [vjp_fn(basis_vector(out_shape, i)) for i in range(max(int(np.prod(out_shape)), 1))]
     return _stacked(rows, 0, out_shape + np.shape(point))
@@ -373,7 +380,7 @@ def hessian(f: Callable, x, mode: str = "forward-over-reverse"):
     point = _point(x)
     outer, inner = mode.split("-over-")
     gradient = grad(f) if inner == "reverse" else _forward_gradient(f)
-    matrix = jacobian(gradient, point, mode=outer)
+    matrix = jacobian(gradient, x, mode=outer)
     if isinstance(point, np.ndarray) or is_array_input(point):
         return matrix
     return matrix.reshape(()).item()
@@ -389,9 +396,9 @@ def elementwise_grad(f: Callable) -> Callable:
 
     def gradient(x):
         point = _point(x)
-        if is_array_input(point):
+        if is_array_input(x):
             return array_functional.elementwise_grad(f, point)
-        value, vjp_fn = vjp(f, point)
+        value, vjp_fn = _vjp_values(f, point)
         return vjp_fn(np.ones(np.shape(value)) if np.shape(value) else 1.0)
 
     gradient.__name__ = f"elementwise_grad_of_{getattr(f, '__name__', 'f')}"

@@ -44,7 +44,7 @@ from .array_rules import (
 )
 from .arrays import ArrayNode, numbers
 
-_E = {primitive.name: function for primitive, function in ELEMENTWISE.items()}
+_E = {name: ELEMENTWISE[primitive] for name, primitive in _rules.PRIMITIVES.items()}
 _POWC = ELEMENTWISE[_rules.POWC]
 
 # numpy's names for the rule table's elementwise primitives

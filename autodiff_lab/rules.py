@@ -262,6 +262,8 @@ def _number_in(x) -> float:
         inner = getattr(x, "primal", None)
         if inner is None:
             inner = getattr(x, "_data", None)
+        if inner is None and type(x) in _ARRAY_TYPES:
+            inner = x.value  # a 0-d array node; a bigger one fails just below
         if inner is None:
             raise NeedsANumber(f"a piecewise-constant partial needs a number, got {x!r:.40}")
         x = inner
