@@ -151,7 +151,7 @@ def _pow_partials(a, b, out):
     zero_base = (nb == 0) & ((level_of(b) < 0) | (na == 0))
     base = WHERE(zero_base, 0.0, b * POW_ARRAY(a, b - 1.0))
     constant = (na == 0) & (nb >= 0)
-    exponent = WHERE(constant, 0.0, out * LOG_ARRAY(WHERE(na == 0, 1.0, a)))
+    exponent = WHERE(constant, 0.0, out * LOG_ARRAY(WHERE(constant, 1.0, a)))
     return base, exponent
 
 
