@@ -27,6 +27,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from . import rules
+
 
 class ArrayPrimitive:
     """One differentiable array operation: numpy's function and its VJP.
@@ -70,9 +72,15 @@ def _record(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) ->
     values = []
     parents = []
     for position, arg in enumerate(args):
-        if type(arg) is ArrayNode and arg.level == level:
+        kind = type(arg)
+        if kind is ArrayNode and arg.level == level:
             values.append(arg.value)
             parents.append((position, arg))
+        elif kind in rules._CARRIER_RANK:
+            raise TypeError(
+                f"{primitive.name}: cannot combine an array node with a {kind.__name__}; "
+                "the array engine and the scalar engines do not combine (use one or the other)"
+            )
         else:
             values.append(arg)
     allowed = primitive.differentiable
