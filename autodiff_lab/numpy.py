@@ -321,7 +321,8 @@ def _install() -> None:
     node.max = max
     node.min = min
     node.dot = dot
-    node.ravel = ravel
+    node.ravel = node.flatten = ravel
+    node.squeeze = squeeze
     node.reshape = reshape
     node.transpose = lambda self, *axes: transpose(
         self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else (axes or None)
