@@ -52,9 +52,7 @@ def _output(result, level: int, who: str):
             f"{who}: f returned a {type(result).__name__}; the array engine and the scalar "
             "engines do not combine (a function of an array should use autodiff_lab.numpy)"
         )
-    if rules.is_number(result) or (
-        isinstance(result, np.ndarray) and result.dtype.kind in "biuf"
-    ):
+    if rules.is_number(result) or (isinstance(result, np.ndarray) and result.dtype.kind in "biuf"):
         return None, result
     raise TypeError(
         f"{who} needs f to return numbers, got {type(result).__name__} ({result!r:.40}); "
@@ -167,9 +165,7 @@ def jacobian(f, x, mode: str = "reverse"):
     """∂f_i/∂x_j of shape ``f(x).shape + x.shape``, row by row or column by column."""
     in_shape = shape_of(x)
     if mode == "forward":
-        columns = [
-            jvp(f, x, _basis(in_shape, j))[1] for j in range(int(np.prod(in_shape)))
-        ]
+        columns = [jvp(f, x, _basis(in_shape, j))[1] for j in range(int(np.prod(in_shape)))]
         out_shape = shape_of(columns[0])
         return _assemble(columns, -1, out_shape + in_shape)
     value, vjp_fn = vjp(f, x)
@@ -196,4 +192,12 @@ def elementwise_grad(f, x):
     return vjp_fn(np.ones(shape_of(value)))
 
 
-__all__ = ["elementwise_grad", "is_array_input", "jacobian", "jvp", "numbers", "value_and_grad", "vjp"]
+__all__ = [
+    "elementwise_grad",
+    "is_array_input",
+    "jacobian",
+    "jvp",
+    "numbers",
+    "value_and_grad",
+    "vjp",
+]

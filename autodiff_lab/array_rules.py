@@ -128,13 +128,19 @@ def _raw(primitive: Primitive):
 def _max_partials(a, b, out):
     a, b = numbers(a), numbers(b)
     tie = a == b
-    return (np.where(tie, 0.5, np.where(a < b, 0.0, 1.0)), np.where(tie, 0.5, np.where(a > b, 0.0, 1.0)))
+    return (
+        np.where(tie, 0.5, np.where(a < b, 0.0, 1.0)),
+        np.where(tie, 0.5, np.where(a > b, 0.0, 1.0)),
+    )
 
 
 def _min_partials(a, b, out):
     a, b = numbers(a), numbers(b)
     tie = a == b
-    return (np.where(tie, 0.5, np.where(a > b, 0.0, 1.0)), np.where(tie, 0.5, np.where(a < b, 0.0, 1.0)))
+    return (
+        np.where(tie, 0.5, np.where(a > b, 0.0, 1.0)),
+        np.where(tie, 0.5, np.where(a < b, 0.0, 1.0)),
+    )
 
 
 def _arctan2_partials(a, b, out):

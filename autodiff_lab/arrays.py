@@ -85,7 +85,7 @@ def _record(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) ->
             values.append(arg)
     allowed = primitive.differentiable
     if allowed is not None:
-        for position, arg in parents:
+        for position, _ in parents:
             if position not in allowed:
                 raise TypeError(
                     f"{primitive.name}: argument {position} cannot be differentiated "

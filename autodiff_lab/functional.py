@@ -47,8 +47,10 @@ __all__ = [
     "hvp",
     "jacobian",
     "jvp",
+    "jvp_values",
     "value_and_grad",
     "vjp",
+    "vjp_values",
 ]
 
 HESSIAN_MODES = ("forward-over-reverse", "reverse-over-reverse", "forward-over-forward")
@@ -246,11 +248,12 @@ def vjp(f: Callable, x):
     """``(f(x), vjp_fn)`` where ``vjp_fn(u)`` is uᵀJ, one backward pass per call."""
     if is_array_input(x):
         return array_functional.vjp(f, x)
-    return _vjp_values(f, _point(x))
+    return vjp_values(f, _point(x))
 
 
-def _vjp_values(f: Callable, point):
-    """`vjp` on the scalar engine: f gets a Value or an object array of them."""
+def vjp_values(f: Callable, point):
+    """`vjp` on the scalar engine, whatever the point: f gets a Value or an object array
+    of them (the display tools use it to show and count scalar passes)."""
     level = rules.new_level()
     inputs = _wrap(point, lambda number: leaf(number, level))
     try:
@@ -293,11 +296,11 @@ def jvp(f: Callable, x, v):
     """``(f(x), J·v)``: one forward pass with tangent ``v`` (same shape as x)."""
     if is_array_input(x):
         return array_functional.jvp(f, x, _point(v, "v"))
-    return _jvp_values(f, _point(x), _point(v, "v"))
+    return jvp_values(f, _point(x), _point(v, "v"))
 
 
-def _jvp_values(f: Callable, point, direction):
-    """`jvp` on the scalar engine: f gets a Dual or an object array of them."""
+def jvp_values(f: Callable, point, direction):
+    """`jvp` on the scalar engine, whatever the point: f gets a Dual or an object array of them."""
     if np.shape(direction) != np.shape(point):
         raise ValueError(f"v has shape {np.shape(direction)} but x has shape {np.shape(point)}")
     tag = new_tag()
@@ -340,12 +343,12 @@ def jacobian(f: Callable, x, mode: str = "reverse") -> np.ndarray:
         return array_functional.jacobian(f, point, mode)
     if mode == "forward":
         columns = [
-            _jvp_values(f, point, basis_vector(np.shape(point), j))[1]
+            jvp_values(f, point, basis_vector(np.shape(point), j))[1]
             for j in range(max(np.size(point), 1))
         ]
         out_shape = np.shape(columns[0])
         return _stacked(columns, -1, out_shape + np.shape(point))
-    value, vjp_fn = _vjp_values(f, point)
+    value, vjp_fn = vjp_values(f, point)
     out_shape = np.shape(value)
     rows = [vjp_fn(basis_vector(out_shape, i)) for i in range(max(int(np.prod(out_shape)), 1))]
     return _stacked(rows, 0, out_shape + np.shape(point))
@@ -398,7 +401,7 @@ def elementwise_grad(f: Callable) -> Callable:
         point = _point(x)
         if is_array_input(x):
             return array_functional.elementwise_grad(f, point)
-        value, vjp_fn = _vjp_values(f, point)
+        value, vjp_fn = vjp_values(f, point)
         return vjp_fn(np.ones(np.shape(value)) if np.shape(value) else 1.0)
 
     gradient.__name__ = f"elementwise_grad_of_{getattr(f, '__name__', 'f')}"

@@ -49,7 +49,9 @@ def theirs(f, arrays, u):
 
 def numerical(f, arrays, u, seed: int):
     """Σ_i ∂L/∂x_i · d_i by central differences along a random direction d, L = Σ u ⊙ f."""
-    directions = [onp.random.RandomState(seed + i).randn(*onp.shape(a)) for i, a in enumerate(arrays)]
+    directions = [
+        onp.random.RandomState(seed + i).randn(*onp.shape(a)) for i, a in enumerate(arrays)
+    ]
     step = 1e-6
 
     def loss(scale):
@@ -118,7 +120,12 @@ def test_unary_primitive_matches_torch(name, data, shape):
     if name in KINKED:  # no closer to the kink at 0 than a difference quotient can see
         x = onp.where(onp.abs(x) < 1e-3, onp.copysign(1e-3, x), x)
     check(lambda a: table(name)(a), torch_unary(name), [x], rtol=1e-9)
-    check(lambda a: apply_unary(name, a) if type(a) is ArrayNode else table(name)(a), torch_unary(name), [x], rtol=1e-9)
+    check(
+        lambda a: apply_unary(name, a) if type(a) is ArrayNode else table(name)(a),
+        torch_unary(name),
+        [x],
+        rtol=1e-9,
+    )
 
 
 @pytest.mark.parametrize("name", sorted(BINARY_DOMAINS))
@@ -190,11 +197,19 @@ def torch_dim(axis):
 
 
 REDUCTIONS = {
-    "sum": (np.sum, lambda x, axis, keep: x.sum() if axis is None and not keep else x.sum(dim=_all(x, axis), keepdim=keep)),
+    "sum": (
+        np.sum,
+        lambda x, axis, keep: (
+            x.sum() if axis is None and not keep else x.sum(dim=_all(x, axis), keepdim=keep)
+        ),
+    ),
     "mean": (np.mean, lambda x, axis, keep: x.mean(dim=_all(x, axis), keepdim=keep)),
     "max": (np.max, lambda x, axis, keep: torch.amax(x, dim=_all(x, axis), keepdim=keep)),
     "min": (np.min, lambda x, axis, keep: torch.amin(x, dim=_all(x, axis), keepdim=keep)),
-    "logsumexp": (np.logsumexp, lambda x, axis, keep: torch.logsumexp(x, dim=_all(x, axis), keepdim=keep)),
+    "logsumexp": (
+        np.logsumexp,
+        lambda x, axis, keep: torch.logsumexp(x, dim=_all(x, axis), keepdim=keep),
+    ),
 }
 
 
@@ -211,7 +226,12 @@ def test_reduction_with_axis_and_keepdims_matches_torch(name, data, shape, seed)
     axis, keepdims = data.draw(axis_and_keepdims(shape))
     ours_f, torch_f = REDUCTIONS[name]
     x = distinct(shape, seed)
-    check(lambda a: ours_f(a, axis=axis, keepdims=keepdims), lambda a: torch_f(a, axis, keepdims), [x], seed)
+    check(
+        lambda a: ours_f(a, axis=axis, keepdims=keepdims),
+        lambda a: torch_f(a, axis, keepdims),
+        [x],
+        seed,
+    )
 
 
 def test_max_shares_the_gradient_among_ties_as_torch_amax():
@@ -283,10 +303,20 @@ def test_concatenate_and_stack_match_torch(shape, seed, data):
     other = list(shape)
     other[axis] = data.draw(st.integers(1, 3))
     a, b = rng.randn(*shape), rng.randn(*other)
-    check(lambda x, y: np.concatenate([x, y, x], axis=axis), lambda x, y: torch.cat([x, y, x], dim=axis), [a, b], seed)
+    check(
+        lambda x, y: np.concatenate([x, y, x], axis=axis),
+        lambda x, y: torch.cat([x, y, x], dim=axis),
+        [a, b],
+        seed,
+    )
     c = rng.randn(*shape)
     new_axis = data.draw(st.integers(-len(shape) - 1, len(shape)))
-    check(lambda x, y: np.stack([x, y], axis=new_axis), lambda x, y: torch.stack([x, y], dim=new_axis), [a, c], seed)
+    check(
+        lambda x, y: np.stack([x, y], axis=new_axis),
+        lambda x, y: torch.stack([x, y], dim=new_axis),
+        [a, c],
+        seed,
+    )
 
 
 @FAST
@@ -295,7 +325,12 @@ def test_where_broadcasts_and_matches_torch(pair, seed):
     rng = onp.random.RandomState(seed)
     condition = rng.randn(*pair.input_shapes[0]) > 0
     x, y = rng.randn(*pair.input_shapes[1]), rng.randn(*pair.input_shapes[2])
-    check(lambda a, b: np.where(condition, a, b), lambda a, b: torch.where(torch.tensor(condition), a, b), [x, y], seed)
+    check(
+        lambda a, b: np.where(condition, a, b),
+        lambda a, b: torch.where(torch.tensor(condition), a, b),
+        [x, y],
+        seed,
+    )
 
 
 @FAST

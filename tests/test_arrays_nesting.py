@@ -115,11 +115,17 @@ def test_second_derivatives_of_every_structural_primitive_match_torch():
         (lambda x: np.sum(np.mean(x**2, axis=0) ** 2), lambda x: ((x**2).mean(0) ** 2).sum()),
         (lambda x: np.sum(np.where(x > 0, x**3, -x)), lambda x: torch.where(x > 0, x**3, -x).sum()),
         (lambda x: np.sum(np.clip(x, -0.5, 0.5) ** 2), lambda x: (x.clamp(-0.5, 0.5) ** 2).sum()),
-        (lambda x: np.sum(x[::2, 1:] ** 2 * x[0, 1:]), lambda x: (x[::2, 1:] ** 2 * x[0, 1:]).sum()),
+        (
+            lambda x: np.sum(x[::2, 1:] ** 2 * x[0, 1:]),
+            lambda x: (x[::2, 1:] ** 2 * x[0, 1:]).sum(),
+        ),
         (lambda x: np.logsumexp(x * x), lambda x: torch.logsumexp(x * x, dim=(0, 1))),
         (lambda x: np.sum(np.softmax(x) ** 2), lambda x: (torch.softmax(x, -1) ** 2).sum()),
         (lambda x: np.sum(np.min(x, axis=1) ** 3), lambda x: (torch.amin(x, 1) ** 3).sum()),
-        (lambda x: np.sum(np.broadcast_to(x, (2, 4, 3)) ** 3), lambda x: (x.expand(2, 4, 3) ** 3).sum()),
+        (
+            lambda x: np.sum(np.broadcast_to(x, (2, 4, 3)) ** 3),
+            lambda x: (x.expand(2, 4, 3) ** 3).sum(),
+        ),
     ]
     x = RNG.randn(4, 3)
     for ours, theirs in cases:
