@@ -106,7 +106,7 @@ def median_ms(engines: dict, params, repeats: int) -> dict:
     """Each engine's median time; the engines take turns, so load on the machine
     falls on all of them alike."""
     times: dict[str, list] = {name: [] for name in engines}
-    for name, function in engines.items():
+    for function in engines.values():
         function(*params)  # warm-up
     for _ in range(repeats):
         for name, function in engines.items():
@@ -139,7 +139,7 @@ def main() -> int:
     }
     reference = [numpy.asarray(g) for g in engines["autograd"](*params)]
     print(f"MLP {SAMPLES}x{FEATURES} -> {HIDDEN} tanh -> {CLASSES} softmax cross-entropy, float64")
-    print("(every engine runs the same loss code; '+ logsumexp' is ours with its logsumexp primitive)")
+    print("(one loss code for all; '+ logsumexp' is ours with its logsumexp primitive)")
     print("gradients agree with autograd's (max abs difference):")
     for name, gradient in engines.items():
         got = [numpy.asarray(g.detach() if hasattr(g, "detach") else g) for g in gradient(*params)]
