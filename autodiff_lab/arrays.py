@@ -28,6 +28,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import rules
+from .reverse import MODES
 
 
 class ArrayPrimitive:
@@ -93,6 +94,8 @@ def _record(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) ->
                 )
     values = tuple(values)
     out = primitive(*values, **kwargs)  # one layer down: plain numpy, or an older level
+    if not MODES.recording:  # inside no_grad(): a leaf, the gradient stops here
+        return ArrayNode(out, level)
     node = ArrayNode.__new__(ArrayNode)
     node.value = out
     node.level = level
@@ -160,7 +163,10 @@ class ArrayNode:
         return bool(numbers(self))
 
     def __float__(self) -> float:
-        return float(numbers(self))
+        raise TypeError(
+            "float() of a traced ArrayNode would drop its derivative; use autodiff_lab.numpy's "
+            "functions on it, or float(autodiff_lab.arrays.numbers(node)) to stop the gradient"
+        )
 
     # -- comparisons look at the numbers --------------------------------------
     def __lt__(self, other):

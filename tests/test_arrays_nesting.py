@@ -236,3 +236,22 @@ def test_vjp_checks_the_cotangent_shape_and_does_not_accumulate():
 def test_value_and_grad_returns_the_value_as_a_float():
     value, g = value_and_grad(lambda x: np.sum(x**2))(onp.array([1.0, 2.0]))
     assert value == 5.0 and type(value) is float and g.tolist() == [2.0, 4.0]
+
+
+def test_float_of_a_node_is_refused_instead_of_dropping_the_derivative():
+    import math
+
+    with pytest.raises(TypeError, match="would drop its derivative"):
+        grad(lambda x: math.exp(x[0]) * np.sum(x))(onp.ones(2))
+
+
+def test_no_grad_stops_the_gradient_as_on_the_value_engine():
+    from autodiff_lab import no_grad
+
+    def f(x):
+        with no_grad():
+            frozen = x * x
+        return np.sum(frozen * x)
+
+    assert grad(f)(onp.array([2.0, 3.0])).tolist() == [4.0, 9.0]
+    assert grad(f)([2.0, 3.0]).tolist() == [4.0, 9.0]

@@ -15,7 +15,7 @@ LAYERS = {
     "reverse": {"rules"},
     "forward": {"rules", "reverse"},
     "functional": {"rules", "reverse", "forward", "array_functional"},
-    "arrays": {"rules"},
+    "arrays": {"rules", "reverse"},
     "array_rules": {"rules", "arrays"},
     "numpy": {"rules", "arrays", "array_rules"},
     "array_functional": {"rules", "arrays", "array_rules", "numpy"},
