@@ -3,10 +3,8 @@
 `autodiff_lab.functional` hands a call here when a point is a numpy array of
 numbers (at least 1-d) or an `ArrayNode` of an outer pass: the function then
 receives one `ArrayNode` per array instead of an object array of `Value`s.
-Every call draws its own level, so these nest as the scalar ones do. The
-forward-mode ``jvp`` is computed by reverse mode twice (the VJP is linear in
-its cotangent u, so J·v is the gradient of u ↦ (uᵀJ)·v), which keeps it
-differentiable at any depth.
+Every call draws its own level, so these nest as the scalar ones do. ``jvp``
+passes an `ArrayDual` (the array and its tangent) through the JVP rules.
 """
 
 from __future__ import annotations
@@ -18,18 +16,18 @@ import numpy as np
 from . import numpy as anp
 from . import rules
 from .array_rules import shape_of
-from .arrays import ArrayNode, backward, numbers
+from .arrays import ArrayDual, ArrayNode, backward, is_traced, numbers
 
 
 def is_array_input(x) -> bool:
     """True for what the array engine takes: an array node, or a ≥1-d array of numbers."""
-    if type(x) is ArrayNode:
+    if is_traced(x):
         return True
     return isinstance(x, np.ndarray) and x.ndim >= 1 and x.dtype.kind in "biuf"
 
 
 def _leaf(x, level: int) -> ArrayNode:
-    value = x if type(x) is ArrayNode else np.array(x, dtype=np.float64)
+    value = x if is_traced(x) else np.array(x, dtype=np.float64)
     return ArrayNode(value, level)
 
 
@@ -37,14 +35,14 @@ def _output(result, level: int, who: str):
     """``(node, value)``: the output as a node of ``level`` (None if constant) and its value."""
     if isinstance(result, (list, tuple)):
         result = anp.array(result)
-    if type(result) is ArrayNode:
+    if is_traced(result):
         if result.level > level:
             raise ValueError(
                 f"{who}: f returned an array node of a derivative pass that started inside f "
                 f"and has finished (level {result.level}, this pass is level {level}); its "
                 "graph cannot be differentiated from here. Return the inner result instead."
             )
-        if result.level == level:
+        if result.level == level and type(result) is ArrayNode:
             return result, result.value
         return None, result
     if type(result) in rules._CARRIER_RANK:
@@ -64,14 +62,14 @@ def _plain(gradient, shape: tuple):
     """A gradient for the caller: a float64 array (or float), or a node of an outer pass."""
     if gradient is None:
         return np.zeros(shape) if shape else 0.0
-    if type(gradient) is ArrayNode:
+    if is_traced(gradient):
         return gradient
     gradient = np.array(gradient, dtype=np.float64)
     return gradient if shape else float(gradient)
 
 
 def _value(value):
-    if type(value) is ArrayNode:
+    if is_traced(value):
         return value
     value = np.asarray(value)
     return float(value) if value.shape == () and value.dtype.kind in "biuf" else value
@@ -121,7 +119,7 @@ def vjp(f, x):
         _warn_independent("vjp")
 
     def vjp_fn(u):
-        if type(u) is not ArrayNode:
+        if not is_traced(u):
             u = np.asarray(u, dtype=np.float64)
         if shape_of(u) != out_shape:
             try:
@@ -139,26 +137,25 @@ def vjp(f, x):
 
 
 def jvp(f, x, v):
-    """``(f(x), J·v)`` by two reverse passes (see the module docstring)."""
+    """``(f(x), J·v)`` in one forward pass: f gets an `ArrayDual` with tangent v."""
     if shape_of(v) != shape_of(x):
         raise ValueError(f"v has shape {shape_of(v)} but x has shape {shape_of(x)}")
-    if type(v) is not ArrayNode:
+    if not is_traced(v):
         if np.asarray(v).dtype.kind not in "biuf":
             raise TypeError(
                 "jvp: x is an array of numbers but v is not; the array engine and the "
                 "scalar engines do not combine"
             )
         v = np.asarray(v, dtype=np.float64)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a constant f has J·v = 0, no warning needed
-        value, vjp_fn = vjp(f, x)
-        out_shape = shape_of(value)
-
-        def pulled_back(u):
-            return anp.sum(anp.multiply(vjp_fn(u), v))
-
-        _, (tangent,) = value_and_grad(pulled_back, (np.zeros(out_shape),), (0,))
-    return value, tangent
+    level = rules.new_level()
+    primal = x if is_traced(x) else np.array(x, dtype=np.float64)
+    result = f(ArrayDual(primal, v, level))
+    if isinstance(result, (list, tuple)):
+        result = anp.array(result)
+    if type(result) is ArrayDual and result.level == level:
+        return _value(result.value), _plain(result.tangent, shape_of(result))
+    _, value = _output(result, level, "jvp")  # a constant, or a refusal
+    return _value(value), _plain(None, shape_of(value))
 
 
 def jacobian(f, x, mode: str = "reverse"):
@@ -181,7 +178,7 @@ def _basis(shape: tuple, index: int) -> np.ndarray:
 
 
 def _assemble(parts: list, axis: int, shape: tuple):
-    if any(type(part) is ArrayNode for part in parts):
+    if any(is_traced(part) for part in parts):
         return anp.reshape(anp.stack(parts, axis=axis), shape)
     return np.reshape(np.stack([np.asarray(part, dtype=float) for part in parts], axis=axis), shape)
 

@@ -8,8 +8,9 @@ a number (``sign``, relu's step, the ties of ``maximum``); their array forms
 are the ``_ARRAY_PARTIALS`` below, with the same values, PyTorch's.
 
 The structural primitives (sums, products, shapes, indexing, softmax) get a
-VJP each, written with these same primitives, so that a backward pass over
-nodes of an outer derivative pass is itself recorded (see `autodiff_lab.arrays`).
+VJP and a JVP each, written with these same primitives, so that a backward
+pass over nodes of an outer derivative pass is itself recorded, and a forward
+pass over them carries their tangents (see `autodiff_lab.arrays`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import rules
-from .arrays import ArrayNode, ArrayPrimitive, level_of, numbers
+from .arrays import TRACED, ArrayPrimitive, is_traced, level_of, numbers
 from .rules import (
     ABS,
     ARCTAN2,
@@ -33,7 +34,7 @@ from .rules import (
 
 def shape_of(x) -> tuple:
     """The shape of an array, a node or a number."""
-    return x.shape if type(x) is ArrayNode else np.shape(x)
+    return x.shape if is_traced(x) else np.shape(x)
 
 
 def _axes(axis, ndim: int) -> tuple[int, ...]:
@@ -193,9 +194,22 @@ def _elementwise(primitive: Primitive, raw=None) -> ArrayPrimitive:
         local = partials(*args, ans)
         return [unbroadcast(_scaled(g, local[p]), shape_of(args[p])) for p in positions]
 
+    def jvp(positions, tangents, ans, args, kwargs):
+        local = partials(*args, ans)
+        total = None
+        for p, tangent in zip(positions, tangents):
+            term = _scaled(tangent, local[p])
+            total = term if total is None else total + term
+        return _to_shape(total, shape_of(ans))
+
     differentiable = (0,) if primitive is POWC else None
     raw = raw or _raw(primitive)
-    return ArrayPrimitive(primitive.name, raw, vjp, primitive.formula, differentiable)
+    return ArrayPrimitive(primitive.name, raw, vjp, primitive.formula, differentiable, jvp)
+
+
+def _to_shape(tangent, shape: tuple):
+    """A tangent broadcast to the output's shape (a partial of 1.0 keeps its input's)."""
+    return tangent if shape_of(tangent) == shape else BROADCAST_TO(tangent, shape)
 
 
 ELEMENTWISE: dict[Primitive, ArrayPrimitive] = {
@@ -221,7 +235,7 @@ def apply_rule(primitive: Primitive, *args):
     return function(*args)
 
 
-rules.register_array_engine(apply_rule, (ArrayNode,))
+rules.register_array_engine(apply_rule, TRACED)
 
 
 # ---------------------------------------------------------------------------
@@ -385,24 +399,96 @@ def _broadcast_to(x, shape):
     return np.broadcast_to(x, shape)
 
 
+# JVPs. A linear primitive's tangent is the primitive applied to the tangents
+# (zeros for arguments without one); the others are written out.
+
+
+def _linear(primitive_name: str):
+    def jvp(positions, tangents, ans, args, kwargs):
+        filled = list(args)
+        for p, tangent in zip(positions, tangents):
+            filled[p] = tangent
+        for p in range(len(args)):
+            if p not in positions and p in _LINEAR_ARGUMENTS.get(primitive_name, range(len(args))):
+                filled[p] = np.zeros(shape_of(args[p]))
+        return STRUCTURAL[primitive_name](*filled, **kwargs)
+
+    return jvp
+
+
+_LINEAR_ARGUMENTS = {
+    "getitem": (0,),
+    "untake": (0,),
+    "reshape": (0,),
+    "broadcast_to": (0,),
+    "transpose": (0,),
+}
+
+
+def _one_tangent(rule):
+    """A JVP for a primitive differentiable in its first argument only."""
+    return lambda positions, tangents, ans, args, kwargs: rule(tangents[0], ans, *args, **kwargs)
+
+
+def _extreme_jvp(tangent, ans, x, axis=None, keepdims=False):
+    x_shape = shape_of(x)
+    kept = numbers(ans) if keepdims else np.reshape(numbers(ans), _kept_shape(x_shape, axis))
+    hits = numbers(x) == kept
+    share = hits / np.sum(hits, axis=axis, keepdims=True)
+    return SUM(tangent * share, axis=axis, keepdims=keepdims)
+
+
+def _where_jvp(positions, tangents, ans, args, kwargs):
+    condition, x, y = args
+    given = dict(zip(positions, tangents))
+    return _to_shape(WHERE(condition, given.get(1, 0.0), given.get(2, 0.0)), shape_of(ans))
+
+
+def _clip_jvp(tangent, ans, x, low, high):
+    n = numbers(x)
+    inside = np.ones(np.shape(n), dtype=bool)
+    if low is not None:
+        inside = inside & (n >= low)
+    if high is not None:
+        inside = inside & (n <= high)
+    return _to_shape(tangent * inside, shape_of(ans))
+
+
+def _matmul_jvp(positions, tangents, ans, args, kwargs):
+    a, b = args
+    given = dict(zip(positions, tangents))
+    total = None
+    if 0 in given:
+        total = MATMUL(given[0], b)
+    if 1 in given:
+        term = MATMUL(a, given[1])
+        total = term if total is None else total + term
+    return _to_shape(total, shape_of(ans))
+
+
+def _logsumexp_jvp(tangent, ans, x, axis=None, keepdims=False):
+    kept = ans if keepdims else RESHAPE(ans, _kept_shape(shape_of(x), axis))
+    return SUM(tangent * EXP_ARRAY(x - kept), axis=axis, keepdims=keepdims)
+
+
 # fmt: off
-SUM          = ArrayPrimitive("sum",          _sum,          _each(lambda g, ans, x, axis=None, keepdims=False: _spread(g, shape_of(x), axis, keepdims)), "ḡ broadcast back over the summed axes")  # noqa: E501
-MEAN         = ArrayPrimitive("mean",         _mean,         _each(lambda g, ans, x, axis=None, keepdims=False: _spread(g, shape_of(x), axis, keepdims) / _count(shape_of(x), axis)), "ḡ / n broadcast back")  # noqa: E501
-MAX          = ArrayPrimitive("max",          _max,          _each(_extreme_vjp), "ḡ to the maxima, ties share it")  # noqa: E501
-MIN          = ArrayPrimitive("min",          _min,          _each(_extreme_vjp), "ḡ to the minima, ties share it")  # noqa: E501
-RESHAPE      = ArrayPrimitive("reshape",      np.reshape,    _each(lambda g, ans, x, shape: RESHAPE(g, shape_of(x))), "ḡ reshaped back")  # noqa: E501
-TRANSPOSE    = ArrayPrimitive("transpose",    np.transpose,  _each(lambda g, ans, x, axes=None: TRANSPOSE(g, _inverse_axes(axes))), "ḡ transposed back")  # noqa: E501
-BROADCAST_TO = ArrayPrimitive("broadcast_to", _broadcast_to, _each(lambda g, ans, x, shape: unbroadcast(g, shape_of(x))), "ḡ summed over the broadcast axes")  # noqa: E501
-GETITEM      = ArrayPrimitive("getitem",      _getitem,      _each(lambda g, ans, x, index: UNTAKE(g, index, shape_of(x))), "ḡ placed at the index, zeros elsewhere")  # noqa: E501
-UNTAKE       = ArrayPrimitive("untake",       _untake,       _each(lambda g, ans, x, index, shape: GETITEM(g, index)), "ḡ taken at the index", (0,))  # noqa: E501
-CONCATENATE  = ArrayPrimitive("concatenate",  _concatenate,  _variadic(_concatenate_share), "ḡ split back into the pieces")  # noqa: E501
-STACK        = ArrayPrimitive("stack",        _stack,        _variadic(_stack_share), "ḡ taken apart along the new axis")  # noqa: E501
-WHERE        = ArrayPrimitive("where",        _where,        _each(None, lambda g, ans, c, x, y: unbroadcast(WHERE(c, g, 0.0), shape_of(x)), lambda g, ans, c, x, y: unbroadcast(WHERE(c, 0.0, g), shape_of(y))), "ḡ where the condition holds to x, elsewhere to y", (1, 2))  # noqa: E501
-CLIP         = ArrayPrimitive("clip",         _clip,         _each(_clip_vjp), "ḡ where low ≤ x ≤ high, else 0", (0,))  # noqa: E501
-MATMUL       = ArrayPrimitive("matmul",       np.matmul,     _matmul_vjp, "ā = ḡ·Bᵀ, b̄ = Aᵀ·ḡ")  # noqa: E501
-LOGSUMEXP    = ArrayPrimitive("logsumexp",    _logsumexp,    _each(_logsumexp_vjp), "ḡ · softmax(x)")  # noqa: E501
-SOFTMAX      = ArrayPrimitive("softmax",      _softmax,      _each(lambda g, ans, x, axis=-1: ans * (g - SUM(g * ans, axis=axis, keepdims=True))), "s ⊙ (ḡ - Σ ḡ⊙s)")  # noqa: E501
-LOG_SOFTMAX  = ArrayPrimitive("log_softmax",  _log_softmax,  _each(lambda g, ans, x, axis=-1: g - EXP_ARRAY(ans) * SUM(g, axis=axis, keepdims=True)), "ḡ - softmax(x) · Σ ḡ")  # noqa: E501
+SUM          = ArrayPrimitive("sum",          _sum,          _each(lambda g, ans, x, axis=None, keepdims=False: _spread(g, shape_of(x), axis, keepdims)), "ḡ broadcast back over the summed axes", None, jvp=_linear("sum"))  # noqa: E501
+MEAN         = ArrayPrimitive("mean",         _mean,         _each(lambda g, ans, x, axis=None, keepdims=False: _spread(g, shape_of(x), axis, keepdims) / _count(shape_of(x), axis)), "ḡ / n broadcast back", None, jvp=_linear("mean"))  # noqa: E501
+MAX          = ArrayPrimitive("max",          _max,          _each(_extreme_vjp), "ḡ to the maxima, ties share it", None, jvp=_one_tangent(_extreme_jvp))  # noqa: E501
+MIN          = ArrayPrimitive("min",          _min,          _each(_extreme_vjp), "ḡ to the minima, ties share it", None, jvp=_one_tangent(_extreme_jvp))  # noqa: E501
+RESHAPE      = ArrayPrimitive("reshape",      np.reshape,    _each(lambda g, ans, x, shape: RESHAPE(g, shape_of(x))), "ḡ reshaped back", None, jvp=_linear("reshape"))  # noqa: E501
+TRANSPOSE    = ArrayPrimitive("transpose",    np.transpose,  _each(lambda g, ans, x, axes=None: TRANSPOSE(g, _inverse_axes(axes))), "ḡ transposed back", None, jvp=_linear("transpose"))  # noqa: E501
+BROADCAST_TO = ArrayPrimitive("broadcast_to", _broadcast_to, _each(lambda g, ans, x, shape: unbroadcast(g, shape_of(x))), "ḡ summed over the broadcast axes", None, jvp=_linear("broadcast_to"))  # noqa: E501
+GETITEM      = ArrayPrimitive("getitem",      _getitem,      _each(lambda g, ans, x, index: UNTAKE(g, index, shape_of(x))), "ḡ placed at the index, zeros elsewhere", None, jvp=_linear("getitem"))  # noqa: E501
+UNTAKE       = ArrayPrimitive("untake",       _untake,       _each(lambda g, ans, x, index, shape: GETITEM(g, index)), "ḡ taken at the index", (0,), jvp=_linear("untake"))  # noqa: E501
+CONCATENATE  = ArrayPrimitive("concatenate",  _concatenate,  _variadic(_concatenate_share), "ḡ split back into the pieces", None, jvp=_linear("concatenate"))  # noqa: E501
+STACK        = ArrayPrimitive("stack",        _stack,        _variadic(_stack_share), "ḡ taken apart along the new axis", None, jvp=_linear("stack"))  # noqa: E501
+WHERE        = ArrayPrimitive("where",        _where,        _each(None, lambda g, ans, c, x, y: unbroadcast(WHERE(c, g, 0.0), shape_of(x)), lambda g, ans, c, x, y: unbroadcast(WHERE(c, 0.0, g), shape_of(y))), "ḡ where the condition holds to x, elsewhere to y", (1, 2), jvp=_where_jvp)  # noqa: E501
+CLIP         = ArrayPrimitive("clip",         _clip,         _each(_clip_vjp), "ḡ where low ≤ x ≤ high, else 0", (0,), jvp=_one_tangent(_clip_jvp))  # noqa: E501
+MATMUL       = ArrayPrimitive("matmul",       np.matmul,     _matmul_vjp, "ā = ḡ·Bᵀ, b̄ = Aᵀ·ḡ", None, jvp=_matmul_jvp)  # noqa: E501
+LOGSUMEXP    = ArrayPrimitive("logsumexp",    _logsumexp,    _each(_logsumexp_vjp), "ḡ · softmax(x)", None, jvp=_one_tangent(_logsumexp_jvp))  # noqa: E501
+SOFTMAX      = ArrayPrimitive("softmax",      _softmax,      _each(lambda g, ans, x, axis=-1: ans * (g - SUM(g * ans, axis=axis, keepdims=True))), "s ⊙ (ḡ - Σ ḡ⊙s)", None, jvp=_one_tangent(lambda t, ans, x, axis=-1: ans * (t - SUM(ans * t, axis=axis, keepdims=True))))  # noqa: E501
+LOG_SOFTMAX  = ArrayPrimitive("log_softmax",  _log_softmax,  _each(lambda g, ans, x, axis=-1: g - EXP_ARRAY(ans) * SUM(g, axis=axis, keepdims=True)), "ḡ - softmax(x) · Σ ḡ", None, jvp=_one_tangent(lambda t, ans, x, axis=-1: t - SUM(EXP_ARRAY(ans) * t, axis=axis, keepdims=True)))  # noqa: E501
 # fmt: on
 
 STRUCTURAL: dict[str, ArrayPrimitive] = {

@@ -17,8 +17,14 @@ down. VJPs are written with the primitives themselves, so a backward pass
 whose gradients or values are nodes of an outer pass is recorded by that
 pass: derivatives of derivatives, to any depth.
 
+Forward mode uses the same levels: an `ArrayDual` holds an array and its
+tangent, and a primitive applied to one computes the output's tangent from
+the primitive's JVP rule. The outermost (newest) of the nodes and duals
+among the arguments decides which happens.
+
 The primitives live in `autodiff_lab.array_rules`; this module only knows
-how to record one (`ArrayPrimitive`) and how to walk the graph backwards.
+how to record one (`ArrayPrimitive`), push a tangent through one, and walk
+the graph backwards.
 """
 
 from __future__ import annotations
@@ -35,11 +41,13 @@ class ArrayPrimitive:
     """One differentiable array operation: numpy's function and its VJP.
 
     ``vjp(argnums, g, ans, args, kwargs)`` gives, for each position in
-    ``argnums``, that argument's share of the output gradient ``g``.
+    ``argnums``, that argument's share of the output gradient ``g``;
+    ``jvp(argnums, tangents, ans, args, kwargs)`` gives the output's tangent
+    from the tangents of the arguments at ``argnums``.
     ``differentiable`` lists the positions a gradient may flow into (None: all).
     """
 
-    __slots__ = ("name", "raw", "vjp", "formula", "differentiable")
+    __slots__ = ("name", "raw", "vjp", "jvp", "formula", "differentiable")
 
     def __init__(
         self,
@@ -48,21 +56,27 @@ class ArrayPrimitive:
         vjp: Callable,
         formula: str,
         differentiable: tuple[int, ...] | None = None,
+        jvp: Callable | None = None,
     ) -> None:
         self.name = name
         self.raw = raw
         self.vjp = vjp
+        self.jvp = jvp
         self.formula = formula
         self.differentiable = differentiable
 
     def __call__(self, *args, **kwargs):
         level = -1
+        top = None
         for arg in args:
-            if type(arg) is ArrayNode and arg.level > level:
-                level = arg.level
+            kind = type(arg)
+            if (kind is ArrayNode or kind is ArrayDual) and arg.level > level:
+                level, top = arg.level, kind
         if level < 0:
             with np.errstate(all="ignore"):  # IEEE answers (inf, nan), as the rule table gives
                 return self.raw(*args, **kwargs)
+        if top is ArrayDual:
+            return _push(self, level, args, kwargs)
         return _record(self, level, args, kwargs)
 
     def __repr__(self) -> str:
@@ -70,28 +84,15 @@ class ArrayPrimitive:
 
 
 def _record(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) -> ArrayNode:
+    _check_operands(primitive, args)
     values = []
     parents = []
     for position, arg in enumerate(args):
-        kind = type(arg)
-        if kind is ArrayNode and arg.level == level:
+        if type(arg) is ArrayNode and arg.level == level:
             values.append(arg.value)
             parents.append((position, arg))
-        elif kind in rules._CARRIER_RANK:
-            raise TypeError(
-                f"{primitive.name}: cannot combine an array node with a {kind.__name__}; "
-                "the array engine and the scalar engines do not combine (use one or the other)"
-            )
         else:
             values.append(arg)
-    allowed = primitive.differentiable
-    if allowed is not None:
-        for position, _ in parents:
-            if position not in allowed:
-                raise TypeError(
-                    f"{primitive.name}: argument {position} cannot be differentiated "
-                    "(it must be a constant, not a traced array)"
-                )
     values = tuple(values)
     out = primitive(*values, **kwargs)  # one layer down: plain numpy, or an older level
     if not MODES.recording:  # inside no_grad(): a leaf, the gradient stops here
@@ -106,23 +107,50 @@ def _record(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) ->
     return node
 
 
-class ArrayNode:
-    """An array that remembers how it was computed (made by the derivative functions).
+def _check_operands(primitive: ArrayPrimitive, args: tuple) -> None:
+    for position, arg in enumerate(args):
+        if type(arg) in rules._CARRIER_RANK:
+            raise TypeError(
+                f"{primitive.name}: cannot combine an array with a {type(arg).__name__}; "
+                "the array engine and the scalar engines do not combine (use one or the other)"
+            )
+        allowed = primitive.differentiable
+        if allowed is not None and position not in allowed and is_traced(arg):
+            raise TypeError(
+                f"{primitive.name}: argument {position} cannot be differentiated "
+                "(it must be a constant, not a traced array)"
+            )
 
-    Arithmetic, indexing and the methods below record operations; comparisons
-    look at the numbers, so loops and branches work as on plain arrays.
+
+def _push(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) -> ArrayDual:
+    """Forward mode: the primal one layer down, the tangent from the JVP rule."""
+    _check_operands(primitive, args)
+    primals = []
+    positions = []
+    tangents = []
+    for position, arg in enumerate(args):
+        if type(arg) is ArrayDual and arg.level == level:
+            primals.append(arg.value)
+            positions.append(position)
+            tangents.append(arg.tangent)
+        else:
+            primals.append(arg)
+    primals = tuple(primals)
+    out = primitive(*primals, **kwargs)
+    with np.errstate(all="ignore"):
+        tangent = primitive.jvp(tuple(positions), tangents, out, primals, kwargs)
+    return ArrayDual(out, tangent, level)
+
+
+class Traced:
+    """What array nodes and array duals share: a value, a level, numpy's look.
+
+    Comparisons look at the numbers, so loops and branches work as on plain
+    arrays; turning one into plain numbers (``numpy.asarray``, ``float``) is refused.
     """
 
-    __slots__ = ("value", "level", "op", "inputs", "kwargs", "parents")
+    __slots__ = ()
     __array_priority__ = 100.0
-
-    def __init__(self, value, level: int) -> None:
-        self.value = value
-        self.level = level
-        self.op = None
-        self.inputs = ()
-        self.kwargs = {}
-        self.parents = ()
 
     # -- what it holds ---------------------------------------------------------
     @property
@@ -149,12 +177,9 @@ class ArrayNode:
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
-    def __repr__(self) -> str:
-        return f"ArrayNode(shape={self.shape}, level={self.level}, op={self.op and self.op.name})"
-
     def __array__(self, dtype=None, copy=None):
         raise TypeError(
-            "numpy tried to turn a traced ArrayNode into a plain array, which would drop "
+            "numpy tried to turn a traced array into a plain array, which would drop "
             "its derivative; use autodiff_lab.numpy's functions on it, or take its "
             "numbers with autodiff_lab.arrays.numbers(node) if you mean to stop the gradient"
         )
@@ -164,7 +189,7 @@ class ArrayNode:
 
     def __float__(self) -> float:
         raise TypeError(
-            "float() of a traced ArrayNode would drop its derivative; use autodiff_lab.numpy's "
+            "float() of a traced array would drop its derivative; use autodiff_lab.numpy's "
             "functions on it, or float(autodiff_lab.arrays.numbers(node)) to stop the gradient"
         )
 
@@ -190,16 +215,59 @@ class ArrayNode:
     __hash__ = object.__hash__
 
 
+class ArrayNode(Traced):
+    """An array that remembers how it was computed (made by the reverse-mode functions).
+
+    Arithmetic, indexing and the methods of numpy record operations.
+    """
+
+    __slots__ = ("value", "level", "op", "inputs", "kwargs", "parents")
+
+    def __init__(self, value, level: int) -> None:
+        self.value = value
+        self.level = level
+        self.op = None
+        self.inputs = ()
+        self.kwargs = {}
+        self.parents = ()
+
+    def __repr__(self) -> str:
+        return f"ArrayNode(shape={self.shape}, level={self.level}, op={self.op and self.op.name})"
+
+
+class ArrayDual(Traced):
+    """An array with a tangent of the same shape (made by ``jvp`` on arrays)."""
+
+    __slots__ = ("value", "tangent", "level")
+
+    def __init__(self, value, tangent, level: int) -> None:
+        self.value = value
+        self.tangent = tangent
+        self.level = level
+
+    def __repr__(self) -> str:
+        return f"ArrayDual(shape={self.shape}, level={self.level})"
+
+
+TRACED = (ArrayNode, ArrayDual)
+
+
+def is_traced(x) -> bool:
+    """True for an array node or an array dual."""
+    kind = type(x)
+    return kind is ArrayNode or kind is ArrayDual
+
+
 def numbers(x):
-    """The plain numbers inside ``x``: a node's value with every level stripped."""
-    while type(x) is ArrayNode:
+    """The plain numbers inside ``x``: its value with every level stripped."""
+    while type(x) is ArrayNode or type(x) is ArrayDual:
         x = x.value
     return x
 
 
 def level_of(x) -> int:
-    """The level of a node, -1 for anything else."""
-    return x.level if type(x) is ArrayNode else -1
+    """The level of a node or dual, -1 for anything else."""
+    return x.level if is_traced(x) else -1
 
 
 # ---------------------------------------------------------------------------
@@ -238,7 +306,8 @@ def backward(root: ArrayNode, seed, leaves: list[ArrayNode], add: Callable) -> l
         if g is None or not node.parents:
             continue
         positions = tuple(position for position, _ in node.parents)
-        shares = node.op.vjp(positions, g, node.value, node.inputs, node.kwargs)
+        with np.errstate(all="ignore"):
+            shares = node.op.vjp(positions, g, node.value, node.inputs, node.kwargs)
         for (_, parent), share in zip(node.parents, shares):
             key = id(parent)
             old = grads.get(key)

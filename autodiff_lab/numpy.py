@@ -42,7 +42,7 @@ from .array_rules import (
     WHERE,
     shape_of,
 )
-from .arrays import ArrayNode, numbers
+from .arrays import TRACED, is_traced, numbers
 
 _E = {name: ELEMENTWISE[primitive] for name, primitive in _rules.PRIMITIVES.items()}
 _POWC = ELEMENTWISE[_rules.POWC]
@@ -149,7 +149,7 @@ def stack(arrays, axis=0):
 
 def array(obj, *args, **kwargs):
     """numpy.array; a (nested) list holding array nodes becomes one node, by stacking."""
-    if type(obj) is ArrayNode:
+    if is_traced(obj):
         return obj
     if isinstance(obj, (list, tuple)) and _holds_node(obj):
         return stack([array(item) for item in obj])
@@ -157,7 +157,7 @@ def array(obj, *args, **kwargs):
 
 
 def _holds_node(obj) -> bool:
-    if type(obj) is ArrayNode:
+    if is_traced(obj):
         return True
     return isinstance(obj, (list, tuple)) and any(_holds_node(item) for item in obj)
 
@@ -186,7 +186,7 @@ def dot(a, b):
     nd_a, nd_b = len(shape_of(a)), len(shape_of(b))
     if nd_a == 0 or nd_b == 0:
         return multiply(a, b)
-    if (nd_a > 2 or nd_b > 2) and (type(a) is ArrayNode or type(b) is ArrayNode):
+    if (nd_a > 2 or nd_b > 2) and (is_traced(a) or is_traced(b)):
         raise NotImplementedError(
             f"dot of arrays of {nd_a} and {nd_b} dimensions is not differentiable by the "
             "array engine (only up to 2); use matmul, which batches over leading axes"
@@ -226,7 +226,7 @@ def __getattr__(name: str):
 _WRAPPED = {
     name: value
     for name, value in dict(globals()).items()
-    if callable(value) and not name.startswith("_") and name not in ("ArrayNode", "numbers")
+    if callable(value) and not name.startswith("_") and name not in ("is_traced", "numbers")
 }
 """Every function of this module by numpy's name: what numpy dispatches array nodes to."""
 
@@ -298,8 +298,7 @@ def _binary(function, reflected=False):
     return lambda self, other: function(self, other)
 
 
-def _install() -> None:
-    node = ArrayNode
+def _install(node: type) -> None:
     for name, function in (
         ("add", add),
         ("sub", subtract),
@@ -341,4 +340,5 @@ def _plain_index(index):
     return numbers(index)
 
 
-_install()
+for _kind in TRACED:
+    _install(_kind)

@@ -2,7 +2,8 @@
 
 Shapes come from hypothesis, with broadcasting and size-1 axes; every VJP is
 checked with a random cotangent u (the gradient of Σ u ⊙ f), so no entry of
-the output is left out of the check.
+the output is left out of the check, and every JVP with a random direction
+(against torch.func.jvp, and u · J d against the same difference quotient).
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ from primitive_calls import apply_binary, apply_unary
 from test_against_torch import BINARY_DOMAINS, EDGES, UNARY_DOMAINS, assert_same
 
 import autodiff_lab.numpy as np
-from autodiff_lab import rules, value_and_grad
+from autodiff_lab import jvp, rules, value_and_grad
 from autodiff_lab.array_rules import ELEMENTWISE
 from autodiff_lab.arrays import ArrayNode
 
 torch = pytest.importorskip("torch")
 
 FAST = settings(max_examples=10, deadline=None)
+
+# torch.func warns about its own internal use of torch.jit on first use.
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")
 
 
 def t(x, grad=False):
@@ -61,8 +65,20 @@ def numerical(f, arrays, u, seed: int):
     return (loss(step) - loss(-step)) / (2 * step), directions
 
 
+def our_tangent(f, arrays, directions):
+    """J·d by forward mode: the sum over arguments of one jvp each."""
+    total = 0.0
+    for i, (a, d) in enumerate(zip(arrays, directions)):
+
+        def of_one(x, i=i):
+            return f(*arrays[:i], x, *arrays[i + 1 :])
+
+        total = total + jvp(of_one, a, d)[1]
+    return total
+
+
 def check(f, f_torch, arrays, seed: int = 0, rtol: float = 1e-10, differences: bool = True):
-    """Value and VJP equal to PyTorch's; VJP against finite differences (not at a kink)."""
+    """Value, VJP and JVP equal to PyTorch's; both against finite differences (not at a kink)."""
     arrays = [onp.asarray(a, dtype=float) for a in arrays]
     out_shape = onp.shape(f(*arrays))
     u = onp.random.RandomState(seed).randn(*out_shape)
@@ -72,11 +88,21 @@ def check(f, f_torch, arrays, seed: int = 0, rtol: float = 1e-10, differences: b
     for ours_grad, torch_grad, a in zip(grads, torch_grads, arrays):
         assert onp.shape(ours_grad) == onp.shape(a)
         onp.testing.assert_allclose(ours_grad, torch_grad, rtol=rtol, atol=rtol)
+    rng = onp.random.RandomState(seed + 1)
+    directions = [rng.randn(*onp.shape(a)) for a in arrays]
+    tangent = our_tangent(f, arrays, directions)
+    _, torch_tangent = torch.func.jvp(
+        f_torch, tuple(t(a) for a in arrays), tuple(t(d) for d in directions)
+    )
+    onp.testing.assert_allclose(tangent, torch_tangent.numpy(), rtol=rtol, atol=rtol)
     if not differences:
         return
     difference, directions = numerical(f, arrays, u, seed)
     predicted = sum(float(onp.sum(g * d)) for g, d in zip(grads, directions))
     assert predicted == pytest.approx(difference, rel=1e-5, abs=1e-5)
+    # the same directions in forward mode: u · (J d) is the same number
+    forward = float(onp.sum(u * our_tangent(f, arrays, directions)))
+    assert forward == pytest.approx(difference, rel=1e-5, abs=1e-5)
 
 
 seeds = st.integers(0, 2**31 - 1)

@@ -186,7 +186,7 @@ def test_a_ufunc_without_a_rule_is_refused_by_name():
 
 
 def test_array_nodes_and_values_do_not_mix():
-    with pytest.raises(TypeError, match="cannot combine an array node with a Value"):
+    with pytest.raises(TypeError, match="cannot combine an array with a Value"):
         grad(lambda x: np.sum(x * Value(2.0)))(onp.ones(2))
     with pytest.raises(TypeError, match="do not combine"):
         grad(lambda x: np.sum(x) * grad(lambda y: y * y)(3.0) * Value(1.0))(onp.ones(2))
