@@ -183,10 +183,12 @@ def matmul(a, b):
 
 def dot(a, b):
     """numpy.dot: a product by a number, a matrix product for 1-d and 2-d arrays."""
+    if not (is_traced(a) or is_traced(b)):
+        return _np.dot(a, b)
     nd_a, nd_b = len(shape_of(a)), len(shape_of(b))
     if nd_a == 0 or nd_b == 0:
         return multiply(a, b)
-    if (nd_a > 2 or nd_b > 2) and (is_traced(a) or is_traced(b)):
+    if nd_a > 2 or nd_b > 2:
         raise NotImplementedError(
             f"dot of arrays of {nd_a} and {nd_b} dimensions is not differentiable by the "
             "array engine (only up to 2); use matmul, which batches over leading axes"

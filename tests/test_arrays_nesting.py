@@ -255,3 +255,15 @@ def test_no_grad_stops_the_gradient_as_on_the_value_engine():
 
     assert grad(f)(onp.array([2.0, 3.0])).tolist() == [4.0, 9.0]
     assert grad(f)([2.0, 3.0]).tolist() == [4.0, 9.0]
+
+
+def test_the_wrapped_functions_give_numpys_answers_on_plain_arrays():
+    rng = onp.random.RandomState(5)
+    a, b = rng.randn(2, 3, 4), rng.randn(5, 4, 2)
+    assert onp.array_equal(np.dot(a, b), onp.dot(a, b))  # N-d dot is not matmul
+    x = rng.randn(3, 4)
+    for name in ("sum", "mean", "max", "min", "exp", "tanh", "ravel", "transpose", "squeeze"):
+        assert onp.array_equal(getattr(np, name)(x), getattr(onp, name)(x)), name
+    assert onp.array_equal(np.outer(x, x[0]), onp.outer(x, x[0]))
+    assert onp.array_equal(np.power(x, 2), onp.power(x, 2))
+    assert onp.array_equal(np.concatenate([x, x], axis=1), onp.concatenate([x, x], axis=1))
