@@ -2,9 +2,11 @@
 
 ``grad`` and ``value_and_grad`` return functions, as in HIPS autograd and JAX;
 ``jvp``, ``vjp``, ``jacobian``, ``hessian`` and ``hvp`` take a point. Inputs may
-be numbers, lists or numpy arrays; array-like inputs give numpy arrays back,
-and ``f`` receives a numpy array of `Value` or `Dual` objects that numpy's
-elementwise operations (``x * x``, ``np.sum``, ``np.tanh``) work on.
+be numbers, lists or numpy arrays; array-like inputs give numpy arrays back.
+For numbers and lists ``f`` receives a `Value` or `Dual`, or a numpy array of
+them that numpy's elementwise operations (``x * x``, ``np.sum``, ``np.tanh``)
+work on. A numpy array of numbers (at least 1-d) goes to the array engine
+instead (`autodiff_lab.array_functional`): ``f`` receives one array node.
 
 Every call starts a derivative pass of its own level (`rules.new_level`; see
 `autodiff_lab.reverse` for the rule), and every one of them accepts as its point
