@@ -34,7 +34,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import rules
-from .reverse import MODES
+from .reverse import MODES, AnomalyError
 
 
 class ArrayPrimitive:
@@ -95,6 +95,8 @@ def _record(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) ->
             values.append(arg)
     values = tuple(values)
     out = primitive(*values, **kwargs)  # one layer down: plain numpy, or an older level
+    if MODES.detect_anomaly:
+        _check_finite(out, f"forward pass: {primitive.name}")
     if not MODES.recording:  # inside no_grad(): a leaf, the gradient stops here
         return ArrayNode(out, level)
     node = ArrayNode.__new__(ArrayNode)
@@ -139,7 +141,22 @@ def _push(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) -> A
     out = primitive(*primals, **kwargs)
     with np.errstate(all="ignore"):
         tangent = primitive.jvp(tuple(positions), tangents, out, primals, kwargs)
+    if MODES.detect_anomaly:
+        _check_finite(out, f"forward pass: {primitive.name}")
+        _check_finite(tangent, f"forward pass: the JVP of {primitive.name}")
     return ArrayDual(out, tangent, level)
+
+
+def _check_finite(array, where: str) -> None:
+    """Inside `detect_anomaly()`: raise at the first array holding a nan or inf."""
+    values = np.asarray(numbers(array), dtype=float)
+    if not np.all(np.isfinite(values)):
+        bad = np.argwhere(~np.isfinite(values))
+        first = tuple(int(i) for i in bad[0]) if values.ndim else ()
+        raise AnomalyError(
+            f"{where} gave {values[first] if values.ndim else float(values)} at index "
+            f"{first} of an array of shape {values.shape} ({len(bad)} such entries)"
+        )
 
 
 class Traced:
@@ -308,6 +325,9 @@ def backward(root: ArrayNode, seed, leaves: list[ArrayNode], add: Callable) -> l
         positions = tuple(position for position, _ in node.parents)
         with np.errstate(all="ignore"):
             shares = node.op.vjp(positions, g, node.value, node.inputs, node.kwargs)
+        if MODES.detect_anomaly:
+            for share in shares:
+                _check_finite(share, f"backward pass: the VJP of {node.op.name}")
         for (_, parent), share in zip(node.parents, shares):
             key = id(parent)
             old = grads.get(key)

@@ -267,3 +267,15 @@ def test_the_wrapped_functions_give_numpys_answers_on_plain_arrays():
     assert onp.array_equal(np.outer(x, x[0]), onp.outer(x, x[0]))
     assert onp.array_equal(np.power(x, 2), onp.power(x, 2))
     assert onp.array_equal(np.concatenate([x, x], axis=1), onp.concatenate([x, x], axis=1))
+
+
+def test_detect_anomaly_names_the_array_primitive_that_made_a_nan():
+    from autodiff_lab import AnomalyError, detect_anomaly
+
+    with detect_anomaly(), pytest.raises(AnomalyError, match=r"forward pass: log .*index \(1,\)"):
+        grad(lambda x: np.sum(np.log(x)))(onp.array([1.0, -1.0]))
+    with detect_anomaly(), pytest.raises(AnomalyError, match="backward pass: the VJP of sqrt"):
+        grad(lambda x: np.sum(np.sqrt(x)))(onp.array([1.0, 0.0]))
+    with detect_anomaly(), pytest.raises(AnomalyError, match="JVP of sqrt"):
+        jvp(np.sqrt, onp.array([1.0, 0.0]), onp.ones(2))
+    assert grad(lambda x: np.sum(np.log(x)))(onp.array([1.0, -1.0]))[0] == 1.0  # outside: IEEE
