@@ -94,7 +94,7 @@ def _record(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) ->
         else:
             values.append(arg)
     values = tuple(values)
-    out = primitive(*values, **kwargs)  # one layer down: plain numpy, or an older level
+    out = _one_layer_down(primitive, values, kwargs)
     if MODES.detect_anomaly:
         _check_finite(out, f"forward pass: {primitive.name}")
     if not MODES.recording:  # inside no_grad(): a leaf, the gradient stops here
@@ -107,6 +107,17 @@ def _record(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) ->
     node.kwargs = kwargs
     node.parents = tuple(parents)
     return node
+
+
+def _one_layer_down(primitive: ArrayPrimitive, values: tuple, kwargs: dict):
+    """The primitive on the values under the outer layer: numpy's function when they
+    are plain (the common case, one call), else the primitive again (an older level)."""
+    for value in values:
+        kind = type(value)
+        if kind is ArrayNode or kind is ArrayDual:
+            return primitive(*values, **kwargs)
+    with np.errstate(all="ignore"):
+        return primitive.raw(*values, **kwargs)
 
 
 def _check_operands(primitive: ArrayPrimitive, args: tuple) -> None:
@@ -138,7 +149,7 @@ def _push(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) -> A
         else:
             primals.append(arg)
     primals = tuple(primals)
-    out = primitive(*primals, **kwargs)
+    out = _one_layer_down(primitive, primals, kwargs)
     with np.errstate(all="ignore"):
         tangent = primitive.jvp(tuple(positions), tangents, out, primals, kwargs)
     if MODES.detect_anomaly:
