@@ -102,6 +102,16 @@ def min(x, axis=None, keepdims=False):  # noqa: A001
 amax, amin = max, min
 
 
+def var(x, axis=None, ddof=0, keepdims=False):
+    """numpy.var: the mean squared deviation, over n - ddof."""
+    axis = _axis(axis)
+    centred = subtract(x, mean(x, axis=axis, keepdims=True))
+    count = _np.sum(_np.ones(shape_of(x)), axis=axis)
+    return divide(
+        sum(multiply(centred, centred), axis=axis, keepdims=keepdims), count.flat[0] - ddof
+    )
+
+
 def _axis(axis):
     return tuple(axis) if isinstance(axis, list) else axis
 

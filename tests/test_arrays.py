@@ -236,6 +236,10 @@ REDUCTIONS = {
         np.logsumexp,
         lambda x, axis, keep: torch.logsumexp(x, dim=_all(x, axis), keepdim=keep),
     ),
+    "var": (
+        np.var,
+        lambda x, axis, keep: torch.var(x, dim=_all(x, axis), keepdim=keep, correction=0),
+    ),
 }
 
 

@@ -171,7 +171,8 @@ def test_numpy_cannot_silently_turn_a_node_into_numbers():
 
 
 @pytest.mark.parametrize(
-    "function", [onp.cumsum, onp.prod, onp.flipud, onp.sort, onp.trace, onp.diag, onp.linalg.norm]
+    "function",
+    [onp.cumsum, onp.prod, onp.std, onp.flipud, onp.sort, onp.trace, onp.diag, onp.linalg.norm],
 )
 def test_a_numpy_function_without_a_rule_is_refused_by_name(function):
     with pytest.raises(TypeError, match=rf"numpy\.{function.__name__} has no rule"):

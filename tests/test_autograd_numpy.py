@@ -10,7 +10,8 @@ the array engine, scalar ones (``float1``, ``3.0``) on the Value engine.
 Left out, because the array engine has no rule for them yet (each raises a
 TypeError naming the function; see test_arrays_nesting.py): flipud, fliplr,
 rot90, cumsum, append, trace, split, diag, roll, triu, tril, prod, r_, c_,
-var, std, repeat, tensordot, make_diagonal, diagonal, nan_to_num, and
+std (sqrt of var is nan where the deviation is 0, as std of one number, whose
+slope is 0: it needs a rule of its own), repeat, tensordot, make_diagonal, diagonal, nan_to_num, and
 test_cast_to_int (np.int64 of a node).
 """
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import warnings
 
-from autograd_adapter import check_grads, npr
+from autograd_adapter import check_grads, combo_check, npr
 
 import autodiff_lab.numpy as np
 
@@ -432,6 +433,14 @@ def test_no_relation():
 
         A = npr.randn(3, 2)
         check_grads(fun)(A)
+
+
+def test_var_ddof():
+    B = npr.randn(3)
+    C = npr.randn(3, 4)
+    D = npr.randn(1, 3)
+    combo_check(np.var, (0,))([B, C, D], axis=[None], keepdims=[True, False], ddof=[0, 1])
+    combo_check(np.var, (0,))([C, D], axis=[None, 1], keepdims=[True, False], ddof=[2])
 
 
 def test_where():

@@ -3,14 +3,14 @@
 Source: https://github.com/HIPS/autograd, tests/test_systematic.py at commit
 0215e8967c113c2e15cb66bc11f384af59b80706, with its helpers stat_check,
 unary_ufunc_check and binary_ufunc_check from tests/numpy_utils.py (commit
-03b7ac8ece9aa0d00ba54846af25ff914017de26) and combo_check from
-autograd/test_util.py, written again below. Each check keeps autograd's
+03b7ac8ece9aa0d00ba54846af25ff914017de26), written again below, and
+combo_check from autograd/test_util.py (in tests/autograd_adapter.py). Each check keeps autograd's
 arguments, limits and combinations; ``check_grads`` is our adapter's
 (tests/autograd_adapter.py), run for each argnum in turn. Scalars run on the
 Value engine, arrays on the array engine.
 
 Left out: the complex cases (neither engine has complex numbers), and the
-functions without a rule here (all, any, prod, var, std, ceil, floor,
+functions without a rule here (all, any, prod, std, ceil, floor,
 deg2rad, degrees, fabs, rad2deg, radians, real, real_if_close, imag, conj,
 angle, logaddexp, logaddexp2, tensordot, sort, msort, partition, atleast_*d,
 einsum, trace).
@@ -18,27 +18,13 @@ einsum, trace).
 
 from __future__ import annotations
 
-import itertools as it
 import operator as op
 
-from autograd_adapter import check_grads, npr
+from autograd_adapter import combo_check, npr
 
 import autodiff_lab.numpy as np
 
 npr.seed(0)
-
-
-def combo_check(fun, argnums):
-    """Every combination of the given arguments and keyword values."""
-
-    def check(*args, **kwargs):
-        kwarg_key_vals = [[(k, x) for x in xs] for k, xs in kwargs.items()]
-        for _args in it.product(*args):
-            for _kwargs in it.product(*kwarg_key_vals):
-                for argnum in argnums:
-                    check_grads(lambda *a, kw=dict(_kwargs): fun(*a, **kw), argnum=argnum)(*_args)
-
-    return check
 
 
 def transform(lims, x):
@@ -121,6 +107,10 @@ def test_min():
 
 def test_sum():
     stat_check(np.sum)
+
+
+def test_var():
+    stat_check(np.var)
 
 
 # Unary ufunc tests
