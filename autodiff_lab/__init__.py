@@ -6,7 +6,16 @@ from .display.duality import duality_view
 from .display.graph import draw_graph, mimebundle
 from .display.paths import draw_path, paths
 from .forward import Dual, derivative
-from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
+from .functional import (
+    elementwise_grad,
+    grad,
+    hessian,
+    hvp,
+    jacobian,
+    jvp,
+    value_and_grad,
+    vjp,
+)
 from .numeric import check_grad, numerical_derivative
 from .reverse import AnomalyError, Value, detect_anomaly, no_grad
 from .trace import Trace, TraceRow, trace
@@ -26,6 +35,7 @@ __all__ = [
     "draw_graph",
     "draw_path",
     "duality_view",
+    "elementwise_grad",
     "grad",
     "hessian",
     "hvp",

@@ -2,9 +2,11 @@
 
 ``grad`` and ``value_and_grad`` return functions, as in HIPS autograd and JAX;
 ``jvp``, ``vjp``, ``jacobian``, ``hessian`` and ``hvp`` take a point. Inputs may
-be numbers, lists or numpy arrays; array-like inputs give numpy arrays back,
-and ``f`` receives a numpy array of `Value` or `Dual` objects that numpy's
-elementwise operations (``x * x``, ``np.sum``, ``np.tanh``) work on.
+be numbers, lists or numpy arrays; array-like inputs give numpy arrays back.
+For numbers and lists ``f`` receives a `Value` or `Dual`, or a numpy array of
+them that numpy's elementwise operations (``x * x``, ``np.sum``, ``np.tanh``)
+work on. A numpy array of numbers (at least 1-d) goes to the array engine
+instead (`autodiff_lab.array_functional`): ``f`` receives one array node.
 
 Every call starts a derivative pass of its own level (`rules.new_level`; see
 `autodiff_lab.reverse` for the rule), and every one of them accepts as its point
@@ -23,7 +25,8 @@ from numbers import Real
 
 import numpy as np
 
-from . import rules
+from . import array_functional, rules
+from .array_functional import is_array_input
 from .forward import (
     Dual,
     array_of,
@@ -40,13 +43,16 @@ __all__ = [
     "as_point",
     "basis_vector",
     "derivative",
+    "elementwise_grad",
     "grad",
     "hessian",
     "hvp",
     "jacobian",
     "jvp",
+    "jvp_values",
     "value_and_grad",
     "vjp",
+    "vjp_values",
 ]
 
 HESSIAN_MODES = ("forward-over-reverse", "reverse-over-reverse", "forward-over-forward")
@@ -91,8 +97,8 @@ def _is_carrier(x) -> bool:
 
 def _point(x, name: str = "x", who: str | None = None):
     """`as_point`, except that Values and Duals of an outer derivative pass (or
-    arrays of them) are kept: that is how derivatives nest."""
-    if _is_carrier(x):
+    arrays of them), and array nodes, are kept: that is how derivatives nest."""
+    if _is_carrier(x) or is_array_input(x):
         return x
     if isinstance(x, (list, tuple, np.ndarray)):
         try:
@@ -193,6 +199,9 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
         for position in positions:
             if position >= len(args):
                 raise IndexError(f"argnums={argnums} but only {len(args)} argument(s) were given")
+        if any(is_array_input(args[position]) for position in positions):
+            value, grads = array_functional.value_and_grad(f, args, positions)
+            return value, grads[0] if single else grads
         level = rules.new_level()
         call_args = list(args)
         points = {
@@ -246,7 +255,14 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
 
 def vjp(f: Callable, x):
     """``(f(x), vjp_fn)`` where ``vjp_fn(u)`` is uᵀJ, one backward pass per call."""
-    point = _point(x)
+    if is_array_input(x):
+        return array_functional.vjp(f, x)
+    return vjp_values(f, _point(x))
+
+
+def vjp_values(f: Callable, point):
+    """`vjp` on the scalar engine, whatever the point: f gets a Value or an object array
+    of them (the display tools use it to show and count scalar passes)."""
     level = rules.new_level()
     with running(level):
         inputs = _wrap(point, lambda number: leaf(number, level))
@@ -285,8 +301,13 @@ def vjp(f: Callable, x):
 
 def jvp(f: Callable, x, v):
     """``(f(x), J·v)``: one forward pass with tangent ``v`` (same shape as x)."""
-    point = _point(x)
-    direction = _point(v, "v")
+    if is_array_input(x):
+        return array_functional.jvp(f, x, _point(v, "v"))
+    return jvp_values(f, _point(x), _point(v, "v"))
+
+
+def jvp_values(f: Callable, point, direction):
+    """`jvp` on the scalar engine, whatever the point: f gets a Dual or an object array of them."""
     if np.shape(direction) != np.shape(point):
         raise ValueError(f"v has shape {np.shape(direction)} but x has shape {np.shape(point)}")
     tag = new_tag()
@@ -325,14 +346,16 @@ def jacobian(f: Callable, x, mode: str = "reverse") -> np.ndarray:
     if mode not in ("forward", "reverse"):
         raise ValueError(f'mode must be "forward" or "reverse", got {mode!r}')
     point = _point(x)
+    if is_array_input(x):
+        return array_functional.jacobian(f, point, mode)
     if mode == "forward":
         columns = [
-            jvp(f, point, basis_vector(np.shape(point), j))[1]
+            jvp_values(f, point, basis_vector(np.shape(point), j))[1]
             for j in range(max(np.size(point), 1))
         ]
         out_shape = np.shape(columns[0])
         return _stacked(columns, -1, out_shape + np.shape(point))
-    value, vjp_fn = vjp(f, point)
+    value, vjp_fn = vjp_values(f, point)
     out_shape = np.shape(value)
     rows = [vjp_fn(basis_vector(out_shape, i)) for i in range(max(int(np.prod(out_shape)), 1))]
     return _stacked(rows, 0, out_shape + np.shape(point))
@@ -367,5 +390,26 @@ def hessian(f: Callable, x, mode: str = "forward-over-reverse"):
     point = _point(x)
     outer, inner = mode.split("-over-")
     gradient = grad(f) if inner == "reverse" else _forward_gradient(f)
-    matrix = jacobian(gradient, point, mode=outer)
-    return matrix.reshape(()).item() if not isinstance(point, np.ndarray) else matrix
+    matrix = jacobian(gradient, x, mode=outer)
+    if isinstance(point, np.ndarray) or is_array_input(point):
+        return matrix
+    return matrix.reshape(()).item()
+
+
+def elementwise_grad(f: Callable) -> Callable:
+    """Return a function giving the sum over outputs of ∂f_i/∂x, that is uᵀJ with u all
+    ones: the derivative of each element when f acts elementwise (HIPS autograd's name).
+
+    >>> elementwise_grad(lambda x: x * x)(np.array([1.0, 2.0])).tolist()
+    [2.0, 4.0]
+    """
+
+    def gradient(x):
+        point = _point(x)
+        if is_array_input(x):
+            return array_functional.elementwise_grad(f, point)
+        value, vjp_fn = vjp_values(f, point)
+        return vjp_fn(np.ones(np.shape(value)) if np.shape(value) else 1.0)
+
+    gradient.__name__ = f"elementwise_grad_of_{getattr(f, '__name__', 'f')}"
+    return gradient

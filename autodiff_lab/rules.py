@@ -56,6 +56,7 @@ class Primitive:
         if len(args) != self.arity:
             raise TypeError(f"{self.name}() takes {self.arity} argument(s), got {len(args)}")
         carrier = outermost = None
+        array = False
         for arg in args:
             kind = type(arg)
             if kind is float or kind is int:
@@ -64,6 +65,9 @@ class Primitive:
             if rank is None:
                 if is_number(arg):
                     continue
+                if _ARRAY_ENGINE and _is_array(arg):
+                    array = True
+                    continue
                 raise TypeError(
                     f"{self.name}() needs a number, a Value or a Dual, "
                     f"got {kind.__name__} ({arg!r:.40})"
@@ -71,6 +75,13 @@ class Primitive:
             layer = (_CARRIER_LEVEL[kind](arg), rank)
             if outermost is None or layer > outermost:
                 carrier, outermost = kind, layer
+        if array:
+            if carrier is not None:
+                raise TypeError(
+                    f"{self.name}(): cannot mix an array with a {carrier.__name__}; the array "
+                    "engine and the scalar engines do not combine (use one or the other)"
+                )
+            return _ARRAY_ENGINE[0](self, *args)
         if carrier is None:
             return self.float_value(*(as_float(arg) for arg in args))
         return carrier._apply_primitive(self, *args)
@@ -97,6 +108,24 @@ def register_carrier(kind: type, rank: int, level: Callable | None = None) -> No
     """
     _CARRIER_RANK[kind] = rank
     _CARRIER_LEVEL[kind] = level or _level_zero
+
+
+# The array engine (`autodiff_lab.arrays`): its node types, and the function that
+# applies a primitive elementwise when any argument is an array of numbers or a node.
+_ARRAY_ENGINE: list = []
+_ARRAY_TYPES: set[type] = set()
+
+
+def register_array_engine(apply: Callable, node_types: tuple[type, ...]) -> None:
+    """Let ``apply(primitive, *args)`` evaluate the table on numpy arrays and array nodes."""
+    _ARRAY_ENGINE[:] = [apply]
+    _ARRAY_TYPES.update(node_types)
+
+
+def _is_array(x) -> bool:
+    if type(x) in _ARRAY_TYPES:
+        return True
+    return isinstance(x, np.ndarray) and x.dtype.kind in "biuf"
 
 
 def _level_zero(obj) -> int:
@@ -233,6 +262,8 @@ def _number_in(x) -> float:
         inner = getattr(x, "primal", None)
         if inner is None:
             inner = getattr(x, "_data", None)
+        if inner is None and type(x) in _ARRAY_TYPES:
+            inner = x.value  # a 0-d array node; a bigger one fails just below
         if inner is None:
             raise NeedsANumber(f"a piecewise-constant partial needs a number, got {x!r:.40}")
         x = inner

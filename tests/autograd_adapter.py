@@ -17,6 +17,7 @@ names they use the same meaning on autodiff_lab:
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy
@@ -143,5 +144,19 @@ def check_grads(f, argnum: int = 0, modes=None, order: int = 2):
 
         x = args[argnum]
         _check(of_one, float(x) if numpy.ndim(x) == 0 else numpy.asarray(x, float), modes, order)
+
+    return check
+
+
+def combo_check(fun, argnums):
+    """autograd's ``combo_check(fun, argnums)(*arg_lists, **kwarg_lists)``: check_grads
+    for every combination of the given arguments and keyword values, each argnum in turn."""
+
+    def check(*args, **kwargs):
+        kwarg_key_vals = [[(k, x) for x in xs] for k, xs in kwargs.items()]
+        for _args in itertools.product(*args):
+            for _kwargs in itertools.product(*kwarg_key_vals):
+                for argnum in argnums:
+                    check_grads(lambda *a, kw=dict(_kwargs): fun(*a, **kw), argnum=argnum)(*_args)
 
     return check

@@ -15,7 +15,7 @@ from numbers import Real
 
 import numpy as np
 
-from ..functional import as_point, basis_vector, jvp, vjp
+from ..functional import as_point, basis_vector, jvp_values, vjp_values
 from ..numeric import default_step
 from ..reverse import Value, topological_order
 
@@ -300,7 +300,7 @@ def _forward_mode(f, point, out_shape, graph) -> MethodRow:
     n = np.size(point)
     columns = []
     for j in range(n):
-        _, column = jvp(counted, point, basis_vector(np.shape(point), j))
+        _, column = jvp_values(counted, point, basis_vector(np.shape(point), j))
         columns.append(np.ravel(np.asarray(column, dtype=float)))
     return MethodRow(
         FORWARD_MODE,
@@ -316,7 +316,7 @@ def _forward_mode(f, point, out_shape, graph) -> MethodRow:
 
 def _reverse_mode(f, point, out_shape, graph) -> MethodRow:
     counted = _Counted(f)
-    _, pullback = vjp(counted, point)
+    _, pullback = vjp_values(counted, point)
     m = int(np.prod(out_shape))
     rows = []
     for i in range(m):

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from ..forward import derivative
-from ..functional import basis_vector, jvp, vjp
+from ..functional import basis_vector, jvp, jvp_values, vjp_values
 from ..numeric import numerical_derivative
 from ..reverse import Value, no_grad
 
@@ -318,7 +318,7 @@ def jacobian_build_steps(f: Callable, x, mode: str = "forward") -> list[np.ndarr
     if mode == "forward":
         columns = []
         for j in range(n):
-            _, column = jvp(f, point, basis_vector(point.shape, j))
+            _, column = jvp_values(f, point, basis_vector(point.shape, j))
             columns.append(np.atleast_1d(np.asarray(column, dtype=float)).ravel())
         partial = np.full((columns[0].size, n), np.nan)
         steps = []
@@ -327,7 +327,7 @@ def jacobian_build_steps(f: Callable, x, mode: str = "forward") -> list[np.ndarr
             steps.append(partial.copy())
         return steps
     if mode == "reverse":
-        value, pullback = vjp(f, point)
+        value, pullback = vjp_values(f, point)
         out_shape = np.shape(value)
         m = int(np.prod(out_shape))
         partial = np.full((m, n), np.nan)

@@ -1,0 +1,516 @@
+"""The array primitives: numpy's function and the VJP of each, in one table.
+
+Elementwise primitives are not written here: each is an entry of the rule table
+(`autodiff_lab.rules`) whose partials, written with operators, are evaluated on
+whole arrays; its VJP multiplies the output gradient by them and sums over the
+axes broadcasting added (`unbroadcast`). A few partials of the table branch on
+a number (``sign``, relu's step, the ties of ``maximum``); their array forms
+are the ``_ARRAY_PARTIALS`` below, with the same values, PyTorch's.
+
+The structural primitives (sums, products, shapes, indexing, softmax) get a
+VJP and a JVP each, written with these same primitives, so that a backward
+pass over nodes of an outer derivative pass is itself recorded, and a forward
+pass over them carries their tangents (see `autodiff_lab.arrays`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import rules
+from .arrays import TRACED, ArrayPrimitive, is_traced, level_of, numbers
+from .rules import (
+    ABS,
+    ARCTAN2,
+    MAXIMUM,
+    MINIMUM,
+    MOD,
+    POW,
+    POWC,
+    RELU,
+    Primitive,
+)
+
+
+def shape_of(x) -> tuple:
+    """The shape of an array, a node or a number."""
+    return x.shape if is_traced(x) else np.shape(x)
+
+
+def _axes(axis, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (int, np.integer)):
+        axis = (axis,)
+    return tuple(sorted(int(a) % ndim if ndim else 0 for a in axis))
+
+
+def _kept_shape(shape: tuple, axis) -> tuple:
+    """``shape`` with the reduced axes kept as size 1 (as keepdims=True gives)."""
+    axes = _axes(axis, len(shape))
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def unbroadcast(g, shape: tuple):
+    """Sum ``g`` over the axes that broadcasting added to an input of ``shape``."""
+    g_shape = shape_of(g)
+    if g_shape == shape:
+        return g
+    extra = len(g_shape) - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and g_shape[extra + i] != 1
+    )
+    if axes:
+        g = SUM(g, axis=axes)
+    return g if shape_of(g) == shape else RESHAPE(g, shape)
+
+
+def _spread(g, x_shape: tuple, axis, keepdims: bool):
+    """The gradient of a reduction's output, broadcast back to its input's shape."""
+    if not keepdims:
+        g = RESHAPE(g, _kept_shape(x_shape, axis))
+    return BROADCAST_TO(g, x_shape)
+
+
+def _each(*rules_by_position):
+    """A VJP from one function ``(g, ans, *args, **kwargs)`` per argument position."""
+
+    def vjp(positions, g, ans, args, kwargs):
+        return [rules_by_position[p](g, ans, *args, **kwargs) for p in positions]
+
+    return vjp
+
+
+def _variadic(share):
+    """A VJP for a function of any number of arrays: ``share(p, g, ans, args, kwargs)``."""
+
+    def vjp(positions, g, ans, args, kwargs):
+        return [share(p, g, ans, args, kwargs) for p in positions]
+
+    return vjp
+
+
+# ---------------------------------------------------------------------------
+# Elementwise: the rule table, evaluated on arrays
+
+
+def _sigmoid(a):
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _relu(a):
+    return np.where(a <= 0, 0.0, a)  # nan stays nan, as in PyTorch and the table
+
+
+def _sign(a):
+    return np.where(a > 0, 1.0, np.where(a < 0, -1.0, 0.0))  # sign(nan) is 0, as the table says
+
+
+_NUMPY = {
+    "add": np.add,
+    "sub": np.subtract,
+    "mul": np.multiply,
+    "div": np.true_divide,
+    "pow": np.power,
+    "mod": np.remainder,
+    "neg": np.negative,
+    "abs": np.abs,
+    "sigmoid": _sigmoid,
+    "relu": _relu,
+    "sign": _sign,
+}
+
+
+def _raw(primitive: Primitive):
+    return _NUMPY.get(primitive.name) or getattr(np, primitive.name)
+
+
+def _max_partials(a, b, out):
+    a, b = numbers(a), numbers(b)
+    tie = a == b
+    return (
+        np.where(tie, 0.5, np.where(a < b, 0.0, 1.0)),
+        np.where(tie, 0.5, np.where(a > b, 0.0, 1.0)),
+    )
+
+
+def _min_partials(a, b, out):
+    a, b = numbers(a), numbers(b)
+    tie = a == b
+    return (
+        np.where(tie, 0.5, np.where(a > b, 0.0, 1.0)),
+        np.where(tie, 0.5, np.where(a < b, 0.0, 1.0)),
+    )
+
+
+def _arctan2_partials(a, b, out):
+    radius2 = a * a + b * b
+    origin = numbers(radius2) == 0  # PyTorch takes both partials as 0 there
+    safe = WHERE(origin, 1.0, radius2)
+    return (WHERE(origin, 0.0, b / safe), WHERE(origin, 0.0, -a / safe))
+
+
+def _pow_partials(a, b, out):
+    # The table's two cases, as masks: where b == 0 the base partial is 0 (if b is
+    # a plain number, or a == 0), and where a == 0 <= b the exponent partial is 0.
+    na, nb = numbers(a), numbers(b)
+    zero_base = (nb == 0) & ((level_of(b) < 0) | (na == 0))
+    base = WHERE(zero_base, 0.0, b * POW_ARRAY(a, b - 1.0))
+    constant = (na == 0) & (nb >= 0)
+    exponent = WHERE(constant, 0.0, out * LOG_ARRAY(WHERE(constant, 1.0, a)))
+    return base, exponent
+
+
+def _mod_partials(a, b, out):
+    with np.errstate(all="ignore"):
+        return (1.0, -np.floor_divide(numbers(a), numbers(b)))
+
+
+_ARRAY_PARTIALS = {
+    ABS: lambda a, out: (_sign(numbers(a)),),
+    RELU: lambda a, out: (np.where(numbers(a) <= 0, 0.0, 1.0),),
+    MAXIMUM: _max_partials,
+    MINIMUM: _min_partials,
+    ARCTAN2: _arctan2_partials,
+    POW: _pow_partials,
+    MOD: _mod_partials,
+}
+
+
+def _scaled(g, partial):
+    if type(partial) is float:
+        if partial == 1.0:
+            return g
+        if partial == -1.0:
+            return -g
+    return g * partial
+
+
+def _elementwise(primitive: Primitive, raw=None) -> ArrayPrimitive:
+    partials = _ARRAY_PARTIALS.get(primitive, primitive.partials)
+
+    def vjp(positions, g, ans, args, kwargs):
+        local = partials(*args, ans)
+        return [unbroadcast(_scaled(g, local[p]), shape_of(args[p])) for p in positions]
+
+    def jvp(positions, tangents, ans, args, kwargs):
+        local = partials(*args, ans)
+        total = None
+        for p, tangent in zip(positions, tangents):
+            term = _scaled(tangent, local[p])
+            total = term if total is None else total + term
+        return _to_shape(total, shape_of(ans))
+
+    differentiable = (0,) if primitive is POWC else None
+    raw = raw or _raw(primitive)
+    return ArrayPrimitive(primitive.name, raw, vjp, primitive.formula, differentiable, jvp)
+
+
+def _to_shape(tangent, shape: tuple):
+    """A tangent broadcast to the output's shape (a partial of 1.0 keeps its input's)."""
+    return tangent if shape_of(tangent) == shape else BROADCAST_TO(tangent, shape)
+
+
+ELEMENTWISE: dict[Primitive, ArrayPrimitive] = {
+    primitive: _elementwise(primitive) for primitive in (*rules.PRIMITIVES.values(), POWC)
+}
+"""The rule table's primitives, by entry, evaluated on arrays."""
+
+POW_ARRAY = ELEMENTWISE[POW]
+LOG_ARRAY = ELEMENTWISE[rules.LOG]
+EXP_ARRAY = ELEMENTWISE[rules.EXP]
+
+
+def apply_rule(primitive: Primitive, *args):
+    """The rule table's call on arrays (see `rules.register_array_engine`).
+
+    A primitive made outside the table gets the same treatment: its float value
+    applied to each element, its partials evaluated on the arrays.
+    """
+    function = ELEMENTWISE.get(primitive)
+    if function is None:
+        raw = np.vectorize(primitive.float_value, otypes=[np.float64])
+        function = ELEMENTWISE[primitive] = _elementwise(primitive, raw)
+    return function(*args)
+
+
+rules.register_array_engine(apply_rule, TRACED)
+
+
+# ---------------------------------------------------------------------------
+# Structural primitives
+
+
+def _sum(x, axis=None, keepdims=False):
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+def _mean(x, axis=None, keepdims=False):
+    return np.mean(x, axis=axis, keepdims=keepdims)
+
+
+def _count(x_shape, axis) -> int:
+    return int(np.prod([x_shape[i] for i in _axes(axis, len(x_shape))]))
+
+
+def _extreme_vjp(g, ans, x, axis=None, keepdims=False):
+    # The gradient goes to the entries equal to the extreme, shared evenly among ties
+    # (PyTorch's amax/amin).
+    x_shape = shape_of(x)
+    kept = numbers(ans) if keepdims else np.reshape(numbers(ans), _kept_shape(x_shape, axis))
+    hits = numbers(x) == kept
+    share = hits / np.sum(hits, axis=axis, keepdims=True)
+    return _spread(g, x_shape, axis, keepdims) * share
+
+
+def _max(x, axis=None, keepdims=False):
+    return np.max(x, axis=axis, keepdims=keepdims)
+
+
+def _min(x, axis=None, keepdims=False):
+    return np.min(x, axis=axis, keepdims=keepdims)
+
+
+def _inverse_axes(axes):
+    return None if axes is None else tuple(np.argsort(axes))
+
+
+def _getitem(x, index):
+    return x[index]
+
+
+def _is_basic(index) -> bool:
+    """An index of ints, slices, None and Ellipsis: its entries never repeat."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(
+        part is None or part is Ellipsis or isinstance(part, (slice, int, np.integer))
+        for part in parts
+    )
+
+
+def _untake(g, index, shape):
+    """Zeros of ``shape`` with ``g`` added at ``index`` (repeated entries add up)."""
+    out = np.zeros(shape, dtype=np.result_type(g, np.float64))
+    if _is_basic(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+def _concatenate(*arrays, axis=0):
+    return np.concatenate(arrays, axis=axis)
+
+
+def _concatenate_share(p, g, ans, args, kwargs):
+    axis = kwargs.get("axis", 0)
+    ndim = len(shape_of(ans))
+    axis = axis % ndim
+    start = sum(shape_of(a)[axis] for a in args[:p])
+    stop = start + shape_of(args[p])[axis]
+    return GETITEM(g, (slice(None),) * axis + (slice(start, stop),))
+
+
+def _stack(*arrays, axis=0):
+    return np.stack(arrays, axis=axis)
+
+
+def _stack_share(p, g, ans, args, kwargs):
+    axis = kwargs.get("axis", 0) % len(shape_of(ans))
+    return GETITEM(g, (slice(None),) * axis + (p,))
+
+
+def _where(condition, x, y):
+    return np.where(condition, x, y)
+
+
+def _clip_vjp(g, ans, x, low, high):
+    n = numbers(x)
+    inside = np.ones(np.shape(n), dtype=bool)
+    if low is not None:
+        inside = inside & (n >= low)
+    if high is not None:
+        inside = inside & (n <= high)
+    return unbroadcast(g * inside, shape_of(x))  # PyTorch's clamp: the bounds count as inside
+
+
+def _clip(x, low, high):
+    return np.clip(x, low, high)
+
+
+def _as_matrices(a, b):
+    """a and b as stacks of matrices (a vector is a row on the left, a column on the right)."""
+    a2 = RESHAPE(a, (1,) + shape_of(a)) if len(shape_of(a)) == 1 else a
+    b2 = RESHAPE(b, shape_of(b) + (1,)) if len(shape_of(b)) == 1 else b
+    return a2, b2
+
+
+def _swap_last(x):
+    ndim = len(shape_of(x))
+    axes = tuple(range(ndim - 2)) + (ndim - 1, ndim - 2)
+    return TRANSPOSE(x, axes)
+
+
+def _matmul_vjp(positions, g, ans, args, kwargs):
+    a, b = args
+    a2, b2 = _as_matrices(a, b)
+    out2 = np.broadcast_shapes(shape_of(a2)[:-2], shape_of(b2)[:-2]) + (
+        shape_of(a2)[-2],
+        shape_of(b2)[-1],
+    )
+    g2 = RESHAPE(g, out2)
+    shares = []
+    for p in positions:
+        if p == 0:
+            share = unbroadcast(MATMUL(g2, _swap_last(b2)), shape_of(a2))
+            shares.append(RESHAPE(share, shape_of(a)))
+        else:
+            share = unbroadcast(MATMUL(_swap_last(a2), g2), shape_of(b2))
+            shares.append(RESHAPE(share, shape_of(b)))
+    return shares
+
+
+def _logsumexp(x, axis=None, keepdims=False):
+    x = np.asarray(x)
+    top = np.max(x, axis=axis, keepdims=True)
+    if x.dtype.kind in "biuf":
+        top = np.where(np.isfinite(top), top, 0.0)  # all -inf (or an inf) stays exact
+    out = np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True)) + top
+    return out if keepdims else np.reshape(out, np.shape(np.sum(x, axis=axis)))
+
+
+def _logsumexp_vjp(g, ans, x, axis=None, keepdims=False):
+    x_shape = shape_of(x)
+    kept = ans if keepdims else RESHAPE(ans, _kept_shape(x_shape, axis))
+    return _spread(g, x_shape, axis, keepdims) * EXP_ARRAY(x - kept)
+
+
+def _softmax(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _log_softmax(x, axis=-1):
+    return x - _logsumexp(x, axis=axis, keepdims=True)
+
+
+def _broadcast_to(x, shape):
+    return np.broadcast_to(x, shape)
+
+
+# JVPs. A linear primitive's tangent is the primitive applied to the tangents
+# (zeros for arguments without one); the others are written out.
+
+
+def _linear(primitive_name: str):
+    def jvp(positions, tangents, ans, args, kwargs):
+        filled = list(args)
+        for p, tangent in zip(positions, tangents):
+            filled[p] = tangent
+        for p in range(len(args)):
+            if p not in positions and p in _LINEAR_ARGUMENTS.get(primitive_name, range(len(args))):
+                filled[p] = np.zeros(shape_of(args[p]))
+        return STRUCTURAL[primitive_name](*filled, **kwargs)
+
+    return jvp
+
+
+_LINEAR_ARGUMENTS = {
+    "getitem": (0,),
+    "untake": (0,),
+    "reshape": (0,),
+    "broadcast_to": (0,),
+    "transpose": (0,),
+}
+
+
+def _one_tangent(rule):
+    """A JVP for a primitive differentiable in its first argument only."""
+    return lambda positions, tangents, ans, args, kwargs: rule(tangents[0], ans, *args, **kwargs)
+
+
+def _extreme_jvp(tangent, ans, x, axis=None, keepdims=False):
+    x_shape = shape_of(x)
+    kept = numbers(ans) if keepdims else np.reshape(numbers(ans), _kept_shape(x_shape, axis))
+    hits = numbers(x) == kept
+    share = hits / np.sum(hits, axis=axis, keepdims=True)
+    return SUM(tangent * share, axis=axis, keepdims=keepdims)
+
+
+def _where_jvp(positions, tangents, ans, args, kwargs):
+    condition, x, y = args
+    given = dict(zip(positions, tangents))
+    return _to_shape(WHERE(condition, given.get(1, 0.0), given.get(2, 0.0)), shape_of(ans))
+
+
+def _clip_jvp(tangent, ans, x, low, high):
+    n = numbers(x)
+    inside = np.ones(np.shape(n), dtype=bool)
+    if low is not None:
+        inside = inside & (n >= low)
+    if high is not None:
+        inside = inside & (n <= high)
+    return _to_shape(tangent * inside, shape_of(ans))
+
+
+def _matmul_jvp(positions, tangents, ans, args, kwargs):
+    a, b = args
+    given = dict(zip(positions, tangents))
+    total = None
+    if 0 in given:
+        total = MATMUL(given[0], b)
+    if 1 in given:
+        term = MATMUL(a, given[1])
+        total = term if total is None else total + term
+    return _to_shape(total, shape_of(ans))
+
+
+def _logsumexp_jvp(tangent, ans, x, axis=None, keepdims=False):
+    kept = ans if keepdims else RESHAPE(ans, _kept_shape(shape_of(x), axis))
+    return SUM(tangent * EXP_ARRAY(x - kept), axis=axis, keepdims=keepdims)
+
+
+# fmt: off
+SUM          = ArrayPrimitive("sum",          _sum,          _each(lambda g, ans, x, axis=None, keepdims=False: _spread(g, shape_of(x), axis, keepdims)), "ḡ broadcast back over the summed axes", None, jvp=_linear("sum"))  # noqa: E501
+MEAN         = ArrayPrimitive("mean",         _mean,         _each(lambda g, ans, x, axis=None, keepdims=False: _spread(g, shape_of(x), axis, keepdims) / _count(shape_of(x), axis)), "ḡ / n broadcast back", None, jvp=_linear("mean"))  # noqa: E501
+MAX          = ArrayPrimitive("max",          _max,          _each(_extreme_vjp), "ḡ to the maxima, ties share it", None, jvp=_one_tangent(_extreme_jvp))  # noqa: E501
+MIN          = ArrayPrimitive("min",          _min,          _each(_extreme_vjp), "ḡ to the minima, ties share it", None, jvp=_one_tangent(_extreme_jvp))  # noqa: E501
+RESHAPE      = ArrayPrimitive("reshape",      np.reshape,    _each(lambda g, ans, x, shape: RESHAPE(g, shape_of(x))), "ḡ reshaped back", None, jvp=_linear("reshape"))  # noqa: E501
+TRANSPOSE    = ArrayPrimitive("transpose",    np.transpose,  _each(lambda g, ans, x, axes=None: TRANSPOSE(g, _inverse_axes(axes))), "ḡ transposed back", None, jvp=_linear("transpose"))  # noqa: E501
+BROADCAST_TO = ArrayPrimitive("broadcast_to", _broadcast_to, _each(lambda g, ans, x, shape: unbroadcast(g, shape_of(x))), "ḡ summed over the broadcast axes", None, jvp=_linear("broadcast_to"))  # noqa: E501
+GETITEM      = ArrayPrimitive("getitem",      _getitem,      _each(lambda g, ans, x, index: UNTAKE(g, index, shape_of(x))), "ḡ placed at the index, zeros elsewhere", None, jvp=_linear("getitem"))  # noqa: E501
+UNTAKE       = ArrayPrimitive("untake",       _untake,       _each(lambda g, ans, x, index, shape: GETITEM(g, index)), "ḡ taken at the index", (0,), jvp=_linear("untake"))  # noqa: E501
+CONCATENATE  = ArrayPrimitive("concatenate",  _concatenate,  _variadic(_concatenate_share), "ḡ split back into the pieces", None, jvp=_linear("concatenate"))  # noqa: E501
+STACK        = ArrayPrimitive("stack",        _stack,        _variadic(_stack_share), "ḡ taken apart along the new axis", None, jvp=_linear("stack"))  # noqa: E501
+WHERE        = ArrayPrimitive("where",        _where,        _each(None, lambda g, ans, c, x, y: unbroadcast(WHERE(c, g, 0.0), shape_of(x)), lambda g, ans, c, x, y: unbroadcast(WHERE(c, 0.0, g), shape_of(y))), "ḡ where the condition holds to x, elsewhere to y", (1, 2), jvp=_where_jvp)  # noqa: E501
+CLIP         = ArrayPrimitive("clip",         _clip,         _each(_clip_vjp), "ḡ where low ≤ x ≤ high, else 0", (0,), jvp=_one_tangent(_clip_jvp))  # noqa: E501
+MATMUL       = ArrayPrimitive("matmul",       np.matmul,     _matmul_vjp, "ā = ḡ·Bᵀ, b̄ = Aᵀ·ḡ", None, jvp=_matmul_jvp)  # noqa: E501
+LOGSUMEXP    = ArrayPrimitive("logsumexp",    _logsumexp,    _each(_logsumexp_vjp), "ḡ · softmax(x)", None, jvp=_one_tangent(_logsumexp_jvp))  # noqa: E501
+SOFTMAX      = ArrayPrimitive("softmax",      _softmax,      _each(lambda g, ans, x, axis=-1: ans * (g - SUM(g * ans, axis=axis, keepdims=True))), "s ⊙ (ḡ - Σ ḡ⊙s)", None, jvp=_one_tangent(lambda t, ans, x, axis=-1: ans * (t - SUM(ans * t, axis=axis, keepdims=True))))  # noqa: E501
+LOG_SOFTMAX  = ArrayPrimitive("log_softmax",  _log_softmax,  _each(lambda g, ans, x, axis=-1: g - EXP_ARRAY(ans) * SUM(g, axis=axis, keepdims=True)), "ḡ - softmax(x) · Σ ḡ", None, jvp=_one_tangent(lambda t, ans, x, axis=-1: t - SUM(EXP_ARRAY(ans) * t, axis=axis, keepdims=True)))  # noqa: E501
+# fmt: on
+
+STRUCTURAL: dict[str, ArrayPrimitive] = {
+    primitive.name: primitive
+    for primitive in (
+        SUM,
+        MEAN,
+        MAX,
+        MIN,
+        RESHAPE,
+        TRANSPOSE,
+        BROADCAST_TO,
+        GETITEM,
+        UNTAKE,
+        CONCATENATE,
+        STACK,
+        WHERE,
+        CLIP,
+        MATMUL,
+        LOGSUMEXP,
+        SOFTMAX,
+        LOG_SOFTMAX,
+    )
+}
+"""Every structural primitive by name."""

@@ -1,0 +1,423 @@
+"""The array engine, primitive by primitive, against PyTorch float64 and finite differences.
+
+Shapes come from hypothesis, with broadcasting and size-1 axes; every VJP is
+checked with a random cotangent u (the gradient of Σ u ⊙ f), so no entry of
+the output is left out of the check, and every JVP with a random direction
+(against torch.func.jvp, and u · J d against the same difference quotient).
+"""
+
+from __future__ import annotations
+
+import numpy as onp
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from primitive_calls import apply_binary, apply_unary
+from test_against_torch import BINARY_DOMAINS, EDGES, UNARY_DOMAINS, assert_same
+
+import autodiff_lab.numpy as np
+from autodiff_lab import jvp, rules, value_and_grad
+from autodiff_lab.array_rules import ELEMENTWISE
+from autodiff_lab.arrays import ArrayNode
+
+torch = pytest.importorskip("torch")
+
+FAST = settings(max_examples=10, deadline=None)
+
+# torch.func warns about its own internal use of torch.jit on first use.
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")
+
+
+def t(x, grad=False):
+    return torch.tensor(onp.asarray(x, dtype=float), dtype=torch.float64, requires_grad=grad)
+
+
+def ours(f, arrays, u):
+    """f's value and the gradient of Σ u ⊙ f(*arrays) with respect to each array."""
+    positions = tuple(range(len(arrays)))
+    value, grads = value_and_grad(lambda *xs: np.sum(f(*xs) * u), positions)(*arrays)
+    return f(*arrays), grads
+
+
+def theirs(f, arrays, u):
+    tensors = [t(a, grad=True) for a in arrays]
+    out = f(*tensors)
+    out.backward(t(u))
+    grads = [
+        onp.zeros(onp.shape(a)) if x.grad is None else x.grad.numpy()
+        for a, x in zip(arrays, tensors)
+    ]
+    return out.detach().numpy(), grads
+
+
+def numerical(f, arrays, u, seed: int):
+    """Σ_i ∂L/∂x_i · d_i by central differences along a random direction d, L = Σ u ⊙ f."""
+    directions = [
+        onp.random.RandomState(seed + i).randn(*onp.shape(a)) for i, a in enumerate(arrays)
+    ]
+    step = 1e-6
+
+    def loss(scale):
+        moved = [a + scale * d for a, d in zip(arrays, directions)]
+        return float(onp.sum(onp.asarray(f(*moved)) * u))
+
+    return (loss(step) - loss(-step)) / (2 * step), directions
+
+
+def our_tangent(f, arrays, directions):
+    """J·d by forward mode: the sum over arguments of one jvp each."""
+    total = 0.0
+    for i, (a, d) in enumerate(zip(arrays, directions)):
+
+        def of_one(x, i=i):
+            return f(*arrays[:i], x, *arrays[i + 1 :])
+
+        total = total + jvp(of_one, a, d)[1]
+    return total
+
+
+def check(f, f_torch, arrays, seed: int = 0, rtol: float = 1e-10, differences: bool = True):
+    """Value, VJP and JVP equal to PyTorch's; both against finite differences (not at a kink)."""
+    arrays = [onp.asarray(a, dtype=float) for a in arrays]
+    out_shape = onp.shape(f(*arrays))
+    u = onp.random.RandomState(seed).randn(*out_shape)
+    value, grads = ours(f, arrays, u)
+    torch_value, torch_grads = theirs(f_torch, arrays, u)
+    onp.testing.assert_allclose(value, torch_value, rtol=rtol, atol=rtol)
+    for ours_grad, torch_grad, a in zip(grads, torch_grads, arrays):
+        assert onp.shape(ours_grad) == onp.shape(a)
+        onp.testing.assert_allclose(ours_grad, torch_grad, rtol=rtol, atol=rtol)
+    rng = onp.random.RandomState(seed + 1)
+    directions = [rng.randn(*onp.shape(a)) for a in arrays]
+    tangent = our_tangent(f, arrays, directions)
+    _, torch_tangent = torch.func.jvp(
+        f_torch, tuple(t(a) for a in arrays), tuple(t(d) for d in directions)
+    )
+    onp.testing.assert_allclose(tangent, torch_tangent.numpy(), rtol=rtol, atol=rtol)
+    if not differences:
+        return
+    difference, directions = numerical(f, arrays, u, seed)
+    predicted = sum(float(onp.sum(g * d)) for g, d in zip(grads, directions))
+    assert predicted == pytest.approx(difference, rel=1e-5, abs=1e-5)
+    # the same directions in forward mode: u · (J d) is the same number
+    forward = float(onp.sum(u * our_tangent(f, arrays, directions)))
+    assert forward == pytest.approx(difference, rel=1e-5, abs=1e-5)
+
+
+seeds = st.integers(0, 2**31 - 1)
+shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
+
+
+def arrays_in(domain, shape):
+    return hnp.arrays(onp.float64, shape, elements=domain)
+
+
+def distinct(shape, seed):
+    """Entries all different (no ties for max and min), in [-2, 2]."""
+    size = int(onp.prod(shape))
+    return (onp.random.RandomState(seed).permutation(size) / max(size, 1) * 4 - 2).reshape(shape)
+
+
+# ---------------------------------------------------------------------------
+# Elementwise: the rule table on arrays
+
+
+KINKED = ("abs", "relu", "sign")
+
+
+def table(name):
+    """The rule table's entry, on arrays."""
+    return ELEMENTWISE[rules.PRIMITIVES[name]]
+
+
+def torch_unary(name):
+    def f(x):
+        return apply_unary(name, x)
+
+    return f
+
+
+@pytest.mark.parametrize("name", sorted(UNARY_DOMAINS))
+@FAST
+@given(data=st.data(), shape=shapes)
+def test_unary_primitive_matches_torch(name, data, shape):
+    x = data.draw(arrays_in(UNARY_DOMAINS[name], shape))
+    if name in KINKED:  # no closer to the kink at 0 than a difference quotient can see
+        x = onp.where(onp.abs(x) < 1e-3, onp.copysign(1e-3, x), x)
+    check(lambda a: table(name)(a), torch_unary(name), [x], rtol=1e-9)
+    check(
+        lambda a: apply_unary(name, a) if type(a) is ArrayNode else table(name)(a),
+        torch_unary(name),
+        [x],
+        rtol=1e-9,
+    )
+
+
+@pytest.mark.parametrize("name", sorted(BINARY_DOMAINS))
+@FAST
+@given(data=st.data(), pair=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=1, max_side=3))
+def test_binary_primitive_broadcasts_and_matches_torch(name, data, pair):
+    domain_a, domain_b = BINARY_DOMAINS[name]
+    a = data.draw(arrays_in(domain_a, pair.input_shapes[0]))
+    b = data.draw(arrays_in(domain_b, pair.input_shapes[1]))
+    if name == "mod":  # away from the jumps of a % b, where no difference quotient holds
+        where = onp.remainder(a, b) / b  # in [0, 1); the jumps are at 0
+        a = onp.where((where < 0.01) | (where > 0.99), a + 0.5 * b, a)
+    if name == "arctan2":  # away from the cut along a = 0, b < 0, where the angle jumps by 2π
+        a = onp.where((onp.abs(a) < 1e-3) & (b < 0), a + 0.01, a)
+    if name in ("maximum", "minimum"):
+        b = onp.where(onp.abs(a - b) < 1e-3, b + 0.01, b)
+    check(table(name), lambda x, y: apply_binary(name, x, y), [a, b], rtol=1e-9)
+
+
+@FAST
+@given(x=arrays_in(st.floats(0.1, 5.0), shapes), n=st.sampled_from([-2.0, 0.0, 0.5, 1.0, 2.0, 3.0]))
+def test_power_with_a_number_matches_torch(x, n):
+    check(lambda a: a**n, lambda a: a**n, [x])
+
+
+def test_edges_match_torch_on_whole_arrays():
+    """The scalar engine's edge cases (inf, nan, kinks, ties), one array per primitive."""
+    by_name: dict[str, list] = {}
+    for name, args in EDGES:
+        by_name.setdefault(name, []).append(args)
+    for name, cases in by_name.items():
+        columns = [onp.array(column, dtype=float) for column in zip(*cases)]
+        tensors = [t(c, grad=True) for c in columns]
+        call = apply_unary if len(columns) == 1 else apply_binary
+
+        def f(*xs, name=name):
+            return np.sum(table(name)(*xs))
+
+        with onp.errstate(all="ignore"):
+            value, grads = value_and_grad(f, tuple(range(len(columns))))(*columns)
+        call(name, *tensors).sum().backward()
+        for ours_grad, x in zip(grads, tensors):
+            for mine, torch_number, case in zip(ours_grad, x.grad.numpy(), cases):
+                try:
+                    assert_same(float(mine), float(torch_number))
+                except AssertionError as error:
+                    raise AssertionError(f"{name}{case}: {error}") from None
+
+
+def test_a_bool_array_is_a_constant_factor():
+    targets = onp.array([True, False, True])
+    value, g = value_and_grad(lambda w: np.sum(w * targets + (1 - targets) * w**2))(onp.ones(3))
+    assert g.tolist() == [1.0, 2.0, 1.0]
+
+
+# ---------------------------------------------------------------------------
+# Reductions
+
+
+def axis_and_keepdims(shape):
+    ndim = len(shape)
+    single = st.integers(-ndim, ndim - 1)
+    several = st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True).map(tuple)
+    return st.tuples(st.one_of(st.none(), single, several), st.booleans())
+
+
+def torch_dim(axis):
+    return axis if axis is not None else None
+
+
+REDUCTIONS = {
+    "sum": (
+        np.sum,
+        lambda x, axis, keep: (
+            x.sum() if axis is None and not keep else x.sum(dim=_all(x, axis), keepdim=keep)
+        ),
+    ),
+    "mean": (np.mean, lambda x, axis, keep: x.mean(dim=_all(x, axis), keepdim=keep)),
+    "max": (np.max, lambda x, axis, keep: torch.amax(x, dim=_all(x, axis), keepdim=keep)),
+    "min": (np.min, lambda x, axis, keep: torch.amin(x, dim=_all(x, axis), keepdim=keep)),
+    "logsumexp": (
+        np.logsumexp,
+        lambda x, axis, keep: torch.logsumexp(x, dim=_all(x, axis), keepdim=keep),
+    ),
+    "var": (
+        np.var,
+        lambda x, axis, keep: torch.var(x, dim=_all(x, axis), keepdim=keep, correction=0),
+    ),
+}
+
+
+def _all(x, axis):
+    if axis is None:
+        return tuple(range(x.dim()))
+    return axis
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+@FAST
+@given(data=st.data(), shape=shapes, seed=seeds)
+def test_reduction_with_axis_and_keepdims_matches_torch(name, data, shape, seed):
+    axis, keepdims = data.draw(axis_and_keepdims(shape))
+    ours_f, torch_f = REDUCTIONS[name]
+    x = distinct(shape, seed)
+    check(
+        lambda a: ours_f(a, axis=axis, keepdims=keepdims),
+        lambda a: torch_f(a, axis, keepdims),
+        [x],
+        seed,
+    )
+
+
+def test_max_shares_the_gradient_among_ties_as_torch_amax():
+    x = onp.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]])
+    check(lambda a: np.max(a, axis=1), lambda a: torch.amax(a, dim=1), [x], differences=False)
+    check(lambda a: np.min(a), lambda a: torch.amin(a), [x], differences=False)
+
+
+def test_logsumexp_is_exact_where_exp_overflows():
+    x = onp.array([1000.0, 1000.0, -onp.inf])
+    value, g = value_and_grad(lambda a: np.logsumexp(a))(x)
+    assert value == pytest.approx(1000.0 + onp.log(2.0))
+    assert g.tolist() == pytest.approx([0.5, 0.5, 0.0], abs=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# Shapes, indexing, joining
+
+
+@FAST
+@given(shape=shapes, seed=seeds)
+def test_reshape_transpose_and_broadcast_to_match_torch(shape, seed):
+    x = onp.random.RandomState(seed).randn(*shape)
+    perm = tuple(onp.random.RandomState(seed).permutation(len(shape)))
+    check(lambda a: np.reshape(a, (-1,)), lambda a: a.reshape(-1), [x], seed)
+    check(lambda a: np.transpose(a, perm), lambda a: a.permute(*perm), [x], seed)
+    check(lambda a: a.T, lambda a: a.permute(*reversed(range(a.dim()))), [x], seed)
+    target = (2,) + tuple(2 if n == 1 else n for n in shape)
+    check(lambda a: np.broadcast_to(a, target), lambda a: a.broadcast_to(target), [x], seed)
+
+
+INDICES = [
+    (slice(None), "all"),
+    (0, "int"),
+    (-1, "negative int"),
+    (slice(None, None, -1), "reversed"),
+    (slice(1, None), "slice"),
+    ([0, 0, 1], "repeated integers"),
+    ((Ellipsis, 0), "ellipsis"),
+    ((None, slice(None)), "new axis"),
+]
+
+
+@pytest.mark.parametrize("index, label", INDICES, ids=[label for _, label in INDICES])
+@FAST
+@given(shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=2, max_side=4), seed=seeds)
+def test_indexing_matches_torch(index, label, shape, seed):
+    x = onp.random.RandomState(seed).randn(*shape)
+    if label == "reversed":  # torch has no negative steps
+        check(lambda a: a[index], lambda a: torch.flip(a, dims=(0,)), [x], seed)
+        return
+    torch_index = index if not isinstance(index, list) else torch.tensor(index)
+    check(lambda a: a[index], lambda a: a[torch_index], [x], seed)
+
+
+def test_boolean_mask_and_integer_arrays_match_torch():
+    x = onp.random.RandomState(3).randn(4, 3)
+    mask = x > 0
+    check(lambda a: a[mask], lambda a: a[torch.tensor(mask)], [x])
+    rows, cols = onp.array([0, 0, 3]), onp.array([1, 1, 2])
+    check(lambda a: a[rows, cols], lambda a: a[torch.tensor(rows), torch.tensor(cols)], [x])
+
+
+@FAST
+@given(shape=shapes, seed=seeds, data=st.data())
+def test_concatenate_and_stack_match_torch(shape, seed, data):
+    axis = data.draw(st.integers(0, len(shape) - 1))
+    rng = onp.random.RandomState(seed)
+    other = list(shape)
+    other[axis] = data.draw(st.integers(1, 3))
+    a, b = rng.randn(*shape), rng.randn(*other)
+    check(
+        lambda x, y: np.concatenate([x, y, x], axis=axis),
+        lambda x, y: torch.cat([x, y, x], dim=axis),
+        [a, b],
+        seed,
+    )
+    c = rng.randn(*shape)
+    new_axis = data.draw(st.integers(-len(shape) - 1, len(shape)))
+    check(
+        lambda x, y: np.stack([x, y], axis=new_axis),
+        lambda x, y: torch.stack([x, y], dim=new_axis),
+        [a, c],
+        seed,
+    )
+
+
+@FAST
+@given(pair=hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=1, max_side=3), seed=seeds)
+def test_where_broadcasts_and_matches_torch(pair, seed):
+    rng = onp.random.RandomState(seed)
+    condition = rng.randn(*pair.input_shapes[0]) > 0
+    x, y = rng.randn(*pair.input_shapes[1]), rng.randn(*pair.input_shapes[2])
+    check(
+        lambda a, b: np.where(condition, a, b),
+        lambda a, b: torch.where(torch.tensor(condition), a, b),
+        [x, y],
+        seed,
+    )
+
+
+@FAST
+@given(shape=shapes, seed=seeds)
+def test_clip_matches_torch_clamp(shape, seed):
+    x = onp.random.RandomState(seed).randn(*shape)
+    check(lambda a: np.clip(a, -0.5, 0.7), lambda a: a.clamp(-0.5, 0.7), [x], seed)
+    check(lambda a: np.clip(a, None, 0.0), lambda a: a.clamp(max=0.0), [x], seed)
+
+
+def test_clip_at_its_bounds_passes_the_gradient_as_torch():
+    x = onp.array([-1.0, 0.0, 0.5, 1.0, 2.0])
+    check(lambda a: np.clip(a, 0.0, 1.0), lambda a: a.clamp(0.0, 1.0), [x], differences=False)
+
+
+# ---------------------------------------------------------------------------
+# Products and softmax
+
+
+MATMUL_SHAPES = [
+    ((3,), (3,)),
+    ((2, 3), (3,)),
+    ((3,), (3, 4)),
+    ((2, 3), (3, 4)),
+    ((5, 2, 3), (3, 4)),
+    ((1, 2, 3), (5, 3, 4)),
+    ((4, 1, 2, 3), (5, 3, 1)),
+    ((3,), (2, 3, 4)),
+]
+
+
+@pytest.mark.parametrize("shape_a, shape_b", MATMUL_SHAPES)
+def test_matmul_broadcasts_its_batches_and_matches_torch(shape_a, shape_b):
+    rng = onp.random.RandomState(len(shape_a) + 7 * len(shape_b))
+    a, b = rng.randn(*shape_a), rng.randn(*shape_b)
+    check(np.matmul, torch.matmul, [a, b])
+    check(lambda x, y: x @ y, lambda x, y: x @ y, [a, b])
+
+
+@pytest.mark.parametrize("shape_a, shape_b", [s for s in MATMUL_SHAPES if max(map(len, s)) <= 2])
+def test_dot_matches_torch(shape_a, shape_b):
+    rng = onp.random.RandomState(2)
+    a, b = rng.randn(*shape_a), rng.randn(*shape_b)
+    check(np.dot, torch.matmul, [a, b])
+
+
+def test_dot_beyond_two_dimensions_refuses_instead_of_guessing():
+    a = onp.ones((2, 2, 2))
+    with pytest.raises(NotImplementedError, match="use matmul"):
+        value_and_grad(lambda x: np.sum(np.dot(x, a)))(a)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@FAST
+@given(shape=shapes, seed=seeds, data=st.data())
+def test_softmax_and_log_softmax_match_torch(name, shape, seed, data):
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    x = onp.random.RandomState(seed).randn(*shape) * 3
+    torch_f = getattr(torch, name)
+    check(lambda a: getattr(np, name)(a, axis=axis), lambda a: torch_f(a, dim=axis), [x], seed)
