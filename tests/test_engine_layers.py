@@ -50,3 +50,37 @@ def test_a_value_shows_its_graph_through_the_hook_the_package_registers():
 
     assert reverse._DISPLAY.mimebundle is mimebundle
     assert "image/svg+xml" in Value(1.0)._repr_mimebundle_()
+
+
+# The grading package's own layers: the catalogue's vocabulary at the bottom, the
+# catalogue above it, then what reads the catalogue. No module imports one above it.
+GRADING_LAYERS = {
+    "cases": set(),
+    "programs": set(),
+    "catalogue": {"cases", "programs"},
+    "report": set(),
+    "check": {"cases", "catalogue", "report"},
+    "probes": {"cases", "catalogue", "referee"},
+    "referee": {"catalogue", "programs", "autodiff_lab"},
+}
+
+
+def grading_imports(name: str) -> set[str]:
+    """The grading modules that module (or package) ``name`` imports, anywhere in it."""
+    folder = PACKAGE / "grading"
+    inside_package = (folder / name).is_dir()
+    files = sorted((folder / name).glob("*.py")) if inside_package else [folder / f"{name}.py"]
+    up = 2 if inside_package else 1  # the level of `from ..x` (or `from .x`) that means grading/x
+    found = set()
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == up and node.module:
+                found.add(node.module.split(".")[0])
+            elif isinstance(node, ast.ImportFrom) and node.level > up:
+                found.add("autodiff_lab")
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(GRADING_LAYERS))
+def test_grading_module_imports_only_what_is_below_it(name):
+    assert grading_imports(name) <= GRADING_LAYERS[name]

@@ -22,13 +22,11 @@ import os
 import sys
 import sysconfig
 import traceback
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from numbers import Real
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
+from .cases import Case, Part, WrongAnswer, close, numbers, show
+from .catalogue import PARTS
 from .report import CaseResult, CheckFailed, CheckReport, failure_for
 
 # Set in the environment of a kernel whose test cells are being graded.
@@ -50,52 +48,7 @@ def _graded_at_start() -> bool:
 GRADED = _graded_at_start()
 
 
-class WrongAnswer(Exception):
-    """Raised by a case's ``run`` when the student's result is wrong in a way numbers can't say."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-
-@dataclass(frozen=True)
-class Case:
-    """One visible test: run the student's code, compare numbers, explain a mismatch.
-
-    ``run(namespace)`` returns a number or a sequence of numbers; ``expected``
-    is the same (or a function of no arguments returning it), or None when
-    ``run`` itself raises `WrongAnswer` on a wrong result; ``labels`` name
-    the numbers. ``hint(actual, expected)`` may return advice for a wrong
-    answer; ``diagnose(namespace)`` may name the cause by experiments of its
-    own on the student's code (it wins over ``hint``); ``error_hints`` maps an
-    exception type to advice.
-    """
-
-    description: str
-    run: Callable[[Mapping[str, Any]], Any]
-    expected: Any
-    labels: Sequence[str] = ()
-    hint: Callable[[list[float], list[float]], str | None] | None = None
-    error_hints: Mapping[type, str] = field(default_factory=dict)
-    tolerance: float = 1e-9
-    diagnose: Callable[[Mapping[str, Any]], str | None] | None = None
-
-
-@dataclass(frozen=True)
-class Part:
-    """A named group of cases: what ``check(name)`` runs."""
-
-    name: str
-    exercise: str
-    summary: str
-    needs: Sequence[str]
-    cases: Callable[[], list[Case]]
-
-
 def _parts() -> dict[str, Part]:
-    from .catalogue import PARTS  # the catalogue imports this module
-
     return PARTS
 
 
@@ -255,41 +208,6 @@ def _pairs(labels: Sequence[str], values: Sequence[float], indices) -> str:
     if len(indices) > _SHOWN_NUMBERS:
         shown.append(f"… ({len(indices) - _SHOWN_NUMBERS} more)")
     return ", ".join(shown)
-
-
-def numbers(result, what: str) -> list[float]:
-    """A flat list of floats from a number, sequence or array of numbers."""
-    if isinstance(result, Real) and not isinstance(result, bool):
-        return [float(result)]
-    if isinstance(result, np.ndarray):
-        if result.dtype.kind in "fiu":
-            return [float(number) for number in result.ravel()]
-        return [n for item in result.ravel() for n in numbers(item, what)]
-    if isinstance(result, (list, tuple)):
-        return [n for item in result for n in numbers(item, what)]
-    raise WrongAnswer(f"{what} should be a number, got {describe_type(result)}")
-
-
-def describe_type(thing) -> str:
-    name = type(thing).__name__
-    if hasattr(thing, "data") and isinstance(getattr(thing, "data", None), Real):
-        return f"a {name} (use .data for its number)"
-    return f"{'an' if name[:1] in 'aeiouAEIOU' else 'a'} {name}"
-
-
-def close(actual: float, expected: float, tolerance: float) -> bool:
-    if math.isnan(expected):
-        return math.isnan(actual)
-    if math.isinf(expected):
-        return actual == expected
-    return math.isclose(actual, expected, rel_tol=tolerance, abs_tol=tolerance)
-
-
-def show(number: float) -> str:
-    """Six significant digits, so messages stay short and stable."""
-    if number == 0:
-        return "0"  # also turns -0.0 into 0
-    return f"{number:.6g}"
 
 
 # ---------------------------------------------------------------------------

@@ -17,9 +17,11 @@ import json
 import math
 import random
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
+
+from .cases import Probe, numbers
+from .catalogue import PROBES
 
 PROBE_MARKER = "autodiff-lab-probe:"
 
@@ -27,19 +29,7 @@ PROBE_MARKER = "autodiff-lab-probe:"
 MAX_PROBE_LINE = 2_000_000  # characters; a longer line is not read at all
 
 
-@dataclass(frozen=True)
-class Probe:
-    """Confirms test cell ``grade_id``: ``measure`` (in the kernel) must match the referee's."""
-
-    grade_id: str
-    sample: Callable[[random.Random], Any]
-    measure: Callable[[Mapping[str, Any], Any], Any]
-    tolerance: float = 1e-6
-
-
 def probes_for(exercise: str | None) -> list[Probe]:
-    from .catalogue import PROBES
-
     return list(PROBES.get(exercise or "", []))
 
 
@@ -124,6 +114,4 @@ def _close(got: float, want: float, tolerance: float) -> bool:
 
 
 def _floats(result) -> list[float]:
-    from .check import numbers
-
     return numbers(result, "the measured result")

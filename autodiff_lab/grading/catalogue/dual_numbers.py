@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ..check import Case, Part, WrongAnswer, describe_type
-from ..probes import Probe
+from ..cases import Case, Part, Probe, WrongAnswer, describe_type
 from ..programs import random_program, run_program
 
 EXERCISE = "dual_numbers"

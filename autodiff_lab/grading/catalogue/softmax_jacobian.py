@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..check import Case, Part, WrongAnswer, describe_type
-from ..probes import Probe
+from ..cases import Case, Part, Probe, WrongAnswer, describe_type
 
 EXERCISE = "softmax_jacobian"
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import math
 
-from ..check import Case, Part, WrongAnswer
-from ..probes import Probe
+from ..cases import Case, Part, Probe, WrongAnswer
 from ..programs import chain, leaf_indices, random_program, run_program
 
 EXERCISE = "value_class"

@@ -6,8 +6,7 @@ v1 = x1 + x2, v2 = x1 · x2, v3 = v1 · v2.
 
 from __future__ import annotations
 
-from ..check import Case, Part, WrongAnswer, describe_type
-from ..probes import Probe
+from ..cases import Case, Part, Probe, WrongAnswer, describe_type
 
 EXERCISE = "wengert_list"
 ADJOINT_KEYS = ("v3", "v2", "v1", "x1", "x2")

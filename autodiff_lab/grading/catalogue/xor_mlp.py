@@ -7,8 +7,7 @@ have closed forms, so a wrong number points at the student's loss or loop.
 
 from __future__ import annotations
 
-from ..check import Case, Part, WrongAnswer, describe_type, show
-from ..probes import Probe
+from ..cases import Case, Part, Probe, WrongAnswer, describe_type, show
 
 EXERCISE = "xor_mlp"
 XOR_INPUTS = [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0)]
