@@ -36,6 +36,7 @@ import zmq
 import zmq.asyncio
 from jupyter_client import AsyncKernelManager
 from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.connect import channel_socket_types
 from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -90,9 +91,7 @@ class _CappedClient(AsyncKernelClient):
     """A kernel client whose sockets refuse single messages above a size, on every channel."""
 
     def _create_connected_socket(self, channel: str, identity: bytes | None = None):
-        socket = self.context.socket(zmq.SUB if channel == "iopub" else zmq.DEALER)
-        if channel == "hb":
-            socket = self.context.socket(zmq.REQ)
+        socket = self.context.socket(channel_socket_types[channel])
         socket.linger = 1000
         socket.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)  # before connect, or it is ignored
         if identity:
