@@ -518,7 +518,9 @@ def ring(v):
 
 def benchmark_hessian_modes(n_inputs: int, runs: int) -> dict[str, float]:
     """CPU seconds, median of ``runs``: one gradient, then the Hessian in each mode."""
-    point = np.linspace(-0.8, 0.9, n_inputs)
+    # A list, so the scalar engine runs (a numpy array would go to the array engine, where
+    # indexing element by element is the slow way to use it).
+    point = [float(x) for x in np.linspace(-0.8, 0.9, n_inputs)]
     timings = {"grad (for scale)": lambda: grad(ring)(point)}
     for mode in HESSIAN_MODES:
         timings[mode] = lambda mode=mode: hessian(ring, point, mode=mode)
