@@ -290,8 +290,11 @@ async def _in_kernel(job: Job, notebook, reporter: Reporter, report: bool) -> in
     stopped the run (kernel died or stuck), or None. With ``report=False`` only the
     probes' results are sent."""
     private_dir = Path(job.private_dir)
-    cwd = work_dir(private_dir)
-    cwd.mkdir(parents=True, exist_ok=True)
+    if job.sandbox is None:
+        cwd = work_dir(private_dir)
+        cwd.mkdir(parents=True, exist_ok=True)
+    else:
+        cwd = private_dir  # the sandbox itself starts in its own work folder
     spec_root = _write_kernel_spec(private_dir, job.limits, job.sandbox)
     log_path = private_dir / "kernel" / "kernel.log"
     context = zmq.asyncio.Context()  # ours, so it is closed when this run ends
@@ -325,7 +328,7 @@ async def _in_kernel(job: Job, notebook, reporter: Reporter, report: bool) -> in
         try:
             async with client.async_setup_kernel(
                 cleanup_kc=True,  # shut the kernel down even though we made its manager
-                cwd=str(private_dir if job.sandbox else cwd),
+                cwd=str(cwd),
                 env=kernel_environment(private_dir, sandboxed=job.sandbox is not None),
                 stdout=log,
                 stderr=log,

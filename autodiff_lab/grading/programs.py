@@ -44,6 +44,7 @@ _FLOAT_RULES: dict[str, Callable[..., float]] = {
 _NODE_NODE = {"add", "sub", "mul", "div"}
 _NODE_CONSTANT = {"addc", "mulc", "divc", "pow"}
 _CONSTANT_NODE = {"rsub", "rdiv"}
+_FUNCTIONS = {"exp", "tanh", "sin"}  # the node type's own, from ``ops``
 MAX_DRAWS = 20_000
 
 
@@ -101,7 +102,8 @@ def _try_instruction(rng: random.Random, name: str, values: list[float]) -> Inst
     return instruction if 1e-3 < abs(result) < 60.0 or result == 0.0 else None
 
 
-def _float_operands(instruction: Instruction, values: list[float]) -> list[float]:
+def _float_operands(instruction: Instruction, values: list) -> list:
+    """The instruction's operands: earlier entries of ``values`` (floats or nodes), constants."""
     name, *arguments = instruction
     if name in _NODE_NODE:
         return [values[arguments[0]], values[arguments[1]]]
@@ -139,30 +141,12 @@ def _apply(name: str, arguments: list, nodes: list, leaf, ops: Operations):
         for _ in range(int(steps)):
             y = y * factor + offset
         return y
-    if name in _NODE_NODE:
-        a, b = nodes[arguments[0]], nodes[arguments[1]]
-        if name == "add":
-            return a + b
-        if name == "sub":
-            return a - b
-        return a * b if name == "mul" else a / b
-    if name in _NODE_CONSTANT:
-        a, c = nodes[arguments[0]], arguments[1]
-        if name == "addc":
-            return a + c
-        if name == "mulc":
-            return a * c
-        if name == "divc":
-            return a / c
-        return a ** int(c)
-    if name in _CONSTANT_NODE:
-        c, a = arguments[0], nodes[arguments[1]]
-        return c - a if name == "rsub" else c / a
-    if name == "neg":
-        return -nodes[arguments[0]]
-    if name in ("exp", "tanh", "sin"):
-        return ops[name](nodes[arguments[0]])
-    raise ValueError(f"unknown instruction {name!r}")
+    if name not in _FLOAT_RULES:
+        raise ValueError(f"unknown instruction {name!r}")
+    operands = _float_operands([name, *arguments], nodes)  # works for nodes as for floats
+    if name in _FUNCTIONS:
+        return ops[name](*operands)
+    return _FLOAT_RULES[name](*operands)  # arithmetic: the node type's own operators
 
 
 def leaf_indices(program: Sequence[Instruction]) -> list[int]:

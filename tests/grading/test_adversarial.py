@@ -24,6 +24,7 @@ import hostile
 import pytest
 
 from autodiff_lab.cli import main
+from autodiff_lab.grading.submission import display_name
 
 # The sandbox needs bubblewrap; in CI this skip fails the run (see conftest.py).
 pytestmark = pytest.mark.skipif(
@@ -157,12 +158,9 @@ def batch(request, tmp_path_factory):
 
 
 def _row(batch, name: str) -> dict:
-    path = batch["paths"][name]
+    shown = display_name(batch["paths"][name])
     for row in batch["rows"]:
-        if (
-            row["submission"].lstrip("'")
-            == os.fsdecode(path).encode("utf-8", "backslashreplace").decode()
-        ):
+        if row["submission"].lstrip("'") == shown:
             return row
     raise AssertionError(f"no row for {name}")
 

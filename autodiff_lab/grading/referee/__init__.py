@@ -34,14 +34,18 @@ def program_tangent(program, tangent: float) -> list[float]:
     return [nodes[-1].primal, nodes[-1].tangent]
 
 
+def _gradients(inputs) -> list:
+    return [program_gradients(program) for program in inputs["programs"]]
+
+
+def _tangents(inputs) -> list:
+    return [program_tangent(program, inputs["tangent"]) for program in inputs["programs"]]
+
+
 def _tanh_with_large(inputs) -> list:
     return [program_gradients(inputs["program"])] + [
         (math.tanh(x), 1 - math.tanh(x) ** 2) for x in inputs["large"]
     ]
-
-
-def _backward(inputs) -> list:
-    return [program_gradients(program) for program in inputs["programs"]]
 
 
 def _softmax(xs) -> list:
@@ -55,18 +59,14 @@ def _trained(args) -> list:
 
 REFERENCES: dict[str, dict[str, Callable[[Any], Any]]] = {
     "value_class": {
-        "exp_tests": lambda inputs: [program_gradients(p) for p in inputs["programs"]],
+        "exp_tests": _gradients,
         "tanh_tests": _tanh_with_large,
-        "division_tests": lambda inputs: [program_gradients(p) for p in inputs["programs"]],
-        "backward_tests": _backward,
+        "division_tests": _gradients,
+        "backward_tests": _gradients,
     },
     "dual_numbers": {
-        "arithmetic_tests": lambda inputs: [
-            program_tangent(p, inputs["tangent"]) for p in inputs["programs"]
-        ],
-        "function_tests": lambda inputs: [
-            program_tangent(p, inputs["tangent"]) for p in inputs["programs"]
-        ],
+        "arithmetic_tests": _tangents,
+        "function_tests": _tangents,
         "derivative_tests": lambda inputs: [program_tangent(p, 1.0)[1] for p in inputs["programs"]],
     },
     "softmax_jacobian": {
