@@ -37,12 +37,7 @@ SAME = "the same"  # what a passed case got
 
 def _graded_at_start() -> bool:
     """Whether this process grades notebooks; read once, before any student code runs."""
-    if any(os.environ.get(name) for name in GRADING_VARIABLES):
-        return True
-    # Our grader's kernel runs `python -m autodiff_lab.grading.kernel_launcher ...`
-    # (sys.argv[0] is still "-m" while the package imports, so read the original command).
-    command = getattr(sys, "orig_argv", sys.argv)[:4]
-    return "autodiff_lab.grading.kernel_launcher" in command
+    return any(os.environ.get(name) for name in GRADING_VARIABLES)
 
 
 GRADED = _graded_at_start()
