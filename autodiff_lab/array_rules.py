@@ -399,6 +399,16 @@ def _broadcast_to(x, shape):
     return np.broadcast_to(x, shape)
 
 
+def _cumsum(x, axis):
+    return np.cumsum(x, axis=axis)
+
+
+def _cumsum_vjp(g, ans, x, axis):
+    # Entry i of x reaches outputs i, i+1, ..., so its gradient sums ḡ from the end.
+    backwards = (slice(None),) * (axis % len(shape_of(x))) + (slice(None, None, -1),)
+    return GETITEM(CUMSUM(GETITEM(g, backwards), axis), backwards)
+
+
 # JVPs. A linear primitive's tangent is the primitive applied to the tangents
 # (zeros for arguments without one); the others are written out.
 
@@ -422,6 +432,7 @@ _LINEAR_ARGUMENTS = {
     "reshape": (0,),
     "broadcast_to": (0,),
     "transpose": (0,),
+    "cumsum": (0,),
 }
 
 
@@ -486,6 +497,7 @@ STACK        = ArrayPrimitive("stack",        _stack,        _variadic(_stack_sh
 WHERE        = ArrayPrimitive("where",        _where,        _each(None, lambda g, ans, c, x, y: unbroadcast(WHERE(c, g, 0.0), shape_of(x)), lambda g, ans, c, x, y: unbroadcast(WHERE(c, 0.0, g), shape_of(y))), "ḡ where the condition holds to x, elsewhere to y", (1, 2), jvp=_where_jvp)  # noqa: E501
 CLIP         = ArrayPrimitive("clip",         _clip,         _each(_clip_vjp), "ḡ where low ≤ x ≤ high, else 0", (0,), jvp=_one_tangent(_clip_jvp))  # noqa: E501
 MATMUL       = ArrayPrimitive("matmul",       np.matmul,     _matmul_vjp, "ā = ḡ·Bᵀ, b̄ = Aᵀ·ḡ", None, jvp=_matmul_jvp)  # noqa: E501
+CUMSUM       = ArrayPrimitive("cumsum",       _cumsum,       _each(_cumsum_vjp), "ḡ summed from the end: a cumsum backwards", None, jvp=_linear("cumsum"))  # noqa: E501
 LOGSUMEXP    = ArrayPrimitive("logsumexp",    _logsumexp,    _each(_logsumexp_vjp), "ḡ · softmax(x)", None, jvp=_one_tangent(_logsumexp_jvp))  # noqa: E501
 SOFTMAX      = ArrayPrimitive("softmax",      _softmax,      _each(lambda g, ans, x, axis=-1: ans * (g - SUM(g * ans, axis=axis, keepdims=True))), "s ⊙ (ḡ - Σ ḡ⊙s)", None, jvp=_one_tangent(lambda t, ans, x, axis=-1: ans * (t - SUM(ans * t, axis=axis, keepdims=True))))  # noqa: E501
 LOG_SOFTMAX  = ArrayPrimitive("log_softmax",  _log_softmax,  _each(lambda g, ans, x, axis=-1: g - EXP_ARRAY(ans) * SUM(g, axis=axis, keepdims=True)), "ḡ - softmax(x) · Σ ḡ", None, jvp=_one_tangent(lambda t, ans, x, axis=-1: t - SUM(EXP_ARRAY(ans) * t, axis=axis, keepdims=True)))  # noqa: E501
@@ -508,6 +520,7 @@ STRUCTURAL: dict[str, ArrayPrimitive] = {
         WHERE,
         CLIP,
         MATMUL,
+        CUMSUM,
         LOGSUMEXP,
         SOFTMAX,
         LOG_SOFTMAX,

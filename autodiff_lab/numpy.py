@@ -26,6 +26,7 @@ from .array_rules import (
     BROADCAST_TO,
     CLIP,
     CONCATENATE,
+    CUMSUM,
     ELEMENTWISE,
     GETITEM,
     LOG_SOFTMAX,
@@ -39,6 +40,7 @@ from .array_rules import (
     STACK,
     SUM,
     TRANSPOSE,
+    UNTAKE,
     WHERE,
     shape_of,
 )
@@ -46,6 +48,21 @@ from .arrays import TRACED, is_traced, numbers
 
 _E = {name: ELEMENTWISE[primitive] for name, primitive in _rules.PRIMITIVES.items()}
 _POWC = ELEMENTWISE[_rules.POWC]
+
+
+def _numpy_when_plain(function):
+    """``function``, but numpy's own when no argument holds an array node."""
+    plain = getattr(_np, function.__name__)
+
+    def wrapped(*args, **kwargs):
+        if any(_holds_node(a) or _holds_objects(a) for a in (*args, *kwargs.values())):
+            return function(*args, **kwargs)
+        return plain(*args, **kwargs)
+
+    wrapped.__name__ = wrapped.__qualname__ = function.__name__
+    wrapped.__doc__ = function.__doc__
+    return wrapped
+
 
 # numpy's names for the rule table's elementwise primitives
 add = _E["add"]
@@ -112,6 +129,60 @@ def var(x, axis=None, ddof=0, keepdims=False):
     )
 
 
+@_numpy_when_plain
+def std(x, axis=None, ddof=0, keepdims=False):
+    """numpy.std: the square root of var.
+
+    Where every entry is equal, std has a kink (std of (a, b) is |a - b| / 2);
+    its slope there is 0, as PyTorch's, not the nan that sqrt's 1/(2·0) would give.
+    """
+    v = var(x, axis=axis, ddof=ddof, keepdims=keepdims)
+    if _holds_objects(v):  # the scalar engine's numbers, one by one
+        cells = _np.asarray(v, dtype=object)
+        out = _np.empty(cells.shape, dtype=object)
+        for i, cell in _np.ndenumerate(cells):
+            out[i] = _np.sqrt(cell) if _rules._number_in(cell) != 0 else cell * 0.0
+        return out[()] if out.ndim == 0 else out
+    spread = numbers(v) != 0
+    return where(spread, sqrt(where(spread, v, 1.0)), 0.0)
+
+
+@_numpy_when_plain
+def prod(x, axis=None, keepdims=False):
+    """numpy.prod, as a tree of elementwise products (exact where an entry is 0).
+
+    The reduced axes are moved to the end and joined into one; each round
+    multiplies its first half by its second (a 1 pads an odd length).
+    """
+    shape = shape_of(x)
+    ndim = len(shape)
+    axes = (
+        tuple(range(ndim)) if axis is None else tuple(int(a) % ndim for a in _np.atleast_1d(axis))
+    )
+    kept = [a for a in range(ndim) if a not in axes]
+    out_shape = tuple(shape[a] for a in kept)
+    x = reshape(transpose(x, (*kept, *axes)), (*out_shape, -1))
+    while shape_of(x)[-1] > 1:
+        if shape_of(x)[-1] % 2:
+            x = concatenate([x, _np.ones((*out_shape, 1))], axis=-1)
+        half = shape_of(x)[-1] // 2
+        x = multiply(x[..., :half], x[..., half:])
+    if shape_of(x)[-1] == 0:
+        x = _np.ones((*out_shape, 1))
+    x = reshape(x, out_shape)
+    if keepdims:
+        x = reshape(x, tuple(1 if a in axes else n for a, n in enumerate(shape)))
+    return x
+
+
+@_numpy_when_plain
+def cumsum(x, axis=None):
+    """numpy.cumsum: running sums along ``axis`` (of the flattened array when None)."""
+    if axis is None:
+        return CUMSUM(ravel(x), 0)
+    return CUMSUM(x, int(axis) % len(shape_of(x)))
+
+
 def _axis(axis):
     return tuple(axis) if isinstance(axis, list) else axis
 
@@ -145,6 +216,26 @@ def squeeze(x, axis=None):
     return RESHAPE(x, _np.squeeze(_np.empty(shape_of(x), dtype=bool), axis).shape)
 
 
+@_numpy_when_plain
+def atleast_1d(x):
+    return x if len(shape_of(x)) >= 1 else reshape(x, (1,))
+
+
+@_numpy_when_plain
+def atleast_2d(x):
+    shape = shape_of(x)
+    return x if len(shape) >= 2 else reshape(x, (1,) * (2 - len(shape)) + shape)
+
+
+@_numpy_when_plain
+def atleast_3d(x):
+    """numpy.atleast_3d: (n,) becomes (1, n, 1) and (m, n) becomes (m, n, 1)."""
+    shape = shape_of(x)
+    if len(shape) >= 3:
+        return x
+    return reshape(x, {0: (1, 1, 1), 1: (1, *shape, 1), 2: (*shape, 1)}[len(shape)])
+
+
 def broadcast_to(x, shape):
     return BROADCAST_TO(x, tuple(shape))
 
@@ -157,6 +248,137 @@ def stack(arrays, axis=0):
     return STACK(*arrays, axis=axis)
 
 
+@_numpy_when_plain
+def append(arr, values, axis=None):
+    """numpy.append: both flattened and joined, or joined along ``axis``."""
+    if axis is None:
+        return concatenate([ravel(array(arr)), ravel(array(values))])
+    return concatenate([arr, values], axis=axis)
+
+
+@_numpy_when_plain
+def split(x, indices_or_sections, axis=0):
+    """numpy.split: the pieces are slices of x, so each has its gradient."""
+    ndim = len(shape_of(x))
+    positions = _np.arange(shape_of(x)[axis])
+    sizes = [len(piece) for piece in _np.split(positions, indices_or_sections)]
+    stops = _np.cumsum(sizes)
+    before = (slice(None),) * (axis % ndim)
+    return [x[(*before, slice(int(stop - size), int(stop)))] for size, stop in zip(sizes, stops)]
+
+
+# Rearrangements: each is indexing, a transpose or a mask, so its derivative
+# comes from those primitives at every order.
+
+
+@_numpy_when_plain
+def flip(x, axis=None):
+    ndim = len(shape_of(x))
+    axes = range(ndim) if axis is None else _np.atleast_1d(axis) % ndim
+    index = [slice(None)] * ndim
+    for a in axes:
+        index[int(a)] = slice(None, None, -1)
+    return x[tuple(index)]
+
+
+@_numpy_when_plain
+def flipud(x):
+    return flip(x, 0)
+
+
+@_numpy_when_plain
+def fliplr(x):
+    return flip(x, 1)
+
+
+@_numpy_when_plain
+def rot90(x, k=1, axes=(0, 1)):
+    """numpy.rot90: k quarter turns in the plane of ``axes``, as flips and a transpose."""
+    k %= 4
+    first, second = (int(a) % len(shape_of(x)) for a in axes)
+    order = list(range(len(shape_of(x))))
+    order[first], order[second] = order[second], order[first]
+    if k == 0:
+        return x
+    if k == 2:
+        return flip(flip(x, first), second)
+    if k == 1:
+        return transpose(flip(x, second), order)
+    return flip(transpose(x, order), second)
+
+
+@_numpy_when_plain
+def roll(x, shift, axis=None):
+    """numpy.roll: entries moved ``shift`` places along ``axis`` (flattened when None)."""
+    if axis is None:
+        return reshape(roll(ravel(x), shift, 0), shape_of(x))
+    shifts, axes = _np.broadcast_arrays(_np.atleast_1d(shift), _np.atleast_1d(axis))
+    for one_shift, one_axis in zip(shifts, axes):
+        size = shape_of(x)[one_axis]
+        before = (slice(None),) * (int(one_axis) % len(shape_of(x)))
+        x = x[(*before, (_np.arange(size) - one_shift) % size)]
+    return x
+
+
+@_numpy_when_plain
+def repeat(x, repeats, axis=None):
+    """numpy.repeat: an index that names each entry ``repeats`` times."""
+    if axis is None:
+        x, axis = ravel(x), 0
+    before = (slice(None),) * (axis % len(shape_of(x)))
+    return x[(*before, _np.repeat(_np.arange(shape_of(x)[axis]), repeats))]
+
+
+@_numpy_when_plain
+def diagonal(x, offset=0, axis1=0, axis2=1):
+    """numpy.diagonal: the entries (i, i + offset) of axes 1 and 2, as a last axis."""
+    ndim = len(shape_of(x))
+    axis1, axis2 = axis1 % ndim, axis2 % ndim
+    rest = [a for a in range(ndim) if a not in (axis1, axis2)]
+    moved = transpose(x, (*rest, axis1, axis2))
+    rows, columns = shape_of(moved)[-2:]
+    start_row, start_column = (0, offset) if offset >= 0 else (-offset, 0)
+    length = _np.maximum(0, _np.minimum(rows - start_row, columns - start_column))
+    steps = _np.arange(length)
+    return moved[(..., start_row + steps, start_column + steps)]
+
+
+@_numpy_when_plain
+def trace(x, offset=0, axis1=0, axis2=1):
+    return sum(diagonal(x, offset, axis1, axis2), axis=-1)
+
+
+@_numpy_when_plain
+def diag(v, k=0):
+    """numpy.diag: the k-th diagonal of a matrix, or a matrix with v on its k-th diagonal."""
+    if len(shape_of(v)) == 2:
+        return diagonal(v, k)
+    if len(shape_of(v)) != 1:
+        raise ValueError("diag takes a 1-d or a 2-d array")
+    n = shape_of(v)[0] + abs(k)
+    steps = _np.arange(shape_of(v)[0])
+    rows, columns = (steps, steps + k) if k >= 0 else (steps - k, steps)
+    return UNTAKE(v, (rows, columns), (n, n))
+
+
+@_numpy_when_plain
+def triu(x, k=0):
+    return where(_np.triu(_np.ones(shape_of(x)[-2:], dtype=bool), k), x, 0.0)
+
+
+@_numpy_when_plain
+def tril(x, k=0):
+    return where(_np.tril(_np.ones(shape_of(x)[-2:], dtype=bool), k), x, 0.0)
+
+
+@_numpy_when_plain
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """numpy.nan_to_num: finite entries pass (slope 1), the others become constants."""
+    plain = _np.asarray(numbers(x))
+    replaced = _np.nan_to_num(plain, nan=nan, posinf=posinf, neginf=neginf)
+    return where(_np.isfinite(plain), x, replaced)
+
+
 def array(obj, *args, **kwargs):
     """numpy.array; a (nested) list holding array nodes becomes one node, by stacking."""
     if is_traced(obj):
@@ -164,6 +386,15 @@ def array(obj, *args, **kwargs):
     if isinstance(obj, (list, tuple)) and _holds_node(obj):
         return stack([array(item) for item in obj])
     return _np.array(obj, *args, **kwargs)
+
+
+def _holds_objects(obj) -> bool:
+    """True for the scalar engine's numbers (Value, Dual) and arrays of them."""
+    if is_traced(obj):
+        return False
+    if isinstance(obj, (list, tuple)):
+        return any(_holds_objects(item) for item in obj)
+    return _np.asarray(obj).dtype == object
 
 
 def _holds_node(obj) -> bool:
@@ -204,6 +435,34 @@ def dot(a, b):
             "array engine (only up to 2); use matmul, which batches over leading axes"
         )
     return MATMUL(a, b)
+
+
+@_numpy_when_plain
+def linspace(start, stop, num=50, endpoint=True):
+    """numpy.linspace between traced ends: start·(1 - t) + stop·t, exact at both ends."""
+    steps = num - 1 if endpoint else num
+    t = _np.arange(num) / steps if steps > 0 else _np.zeros(num)
+    return add(multiply(start, 1.0 - t), multiply(stop, t))
+
+
+@_numpy_when_plain
+def tensordot(a, b, axes=2):
+    """numpy.tensordot, as numpy computes it: a transpose, a reshape and one matrix product."""
+    if isinstance(axes, (int, _np.integer)):
+        summed_a = list(range(len(shape_of(a)) - axes, len(shape_of(a))))
+        summed_b = list(range(axes))
+    else:
+        summed_a, summed_b = ([int(i) for i in _np.atleast_1d(part)] for part in axes)
+    nd_a, nd_b = len(shape_of(a)), len(shape_of(b))
+    summed_a = [i % nd_a for i in summed_a]
+    summed_b = [i % nd_b for i in summed_b]
+    free_a = [i for i in range(nd_a) if i not in summed_a]
+    free_b = [i for i in range(nd_b) if i not in summed_b]
+    size = int(_np.prod([shape_of(a)[i] for i in summed_a]))
+    left = reshape(transpose(a, (*free_a, *summed_a)), (-1, size))
+    right = reshape(transpose(b, (*summed_b, *free_b)), (size, -1))
+    out_shape = tuple(shape_of(a)[i] for i in free_a) + tuple(shape_of(b)[i] for i in free_b)
+    return reshape(matmul(left, right), out_shape)
 
 
 def outer(a, b):

@@ -133,12 +133,33 @@ def _check(f, x, modes, order):
             _check(cotangent, _pair(x, v), modes, order - 1)
 
 
-def check_grads(f, argnum: int = 0, modes=None, order: int = 2):
+def _joint(f, args: tuple, argnums: tuple):
+    """f as a function of one flat array holding the arguments at ``argnums`` in turn
+    (autograd checks a tuple of arguments as one point of a product space)."""
+    shapes = [numpy.shape(args[i]) for i in argnums]
+    sizes = [int(numpy.prod(shape)) for shape in shapes]
+
+    def h(flat):
+        filled, start = list(args), 0
+        for i, shape, size in zip(argnums, shapes, sizes):
+            filled[i] = flat[start] if shape == () else flat[start : start + size].reshape(shape)
+            start += size
+        return f(*filled)
+
+    flat = numpy.concatenate([numpy.ravel(numpy.asarray(args[i], float)) for i in argnums])
+    return h, flat
+
+
+def check_grads(f, argnum: int | tuple = 0, modes=None, order: int = 2):
     """autograd's ``check_grads``: derivatives in ``modes`` up to ``order`` against numbers."""
     modes = ["fwd", "rev"] if modes is None else modes
     assert all(m in ["fwd", "rev"] for m in modes)
 
     def check(*args):
+        if isinstance(argnum, tuple):
+            _check(*_joint(f, args, argnum), modes, order)
+            return
+
         def of_one(x):
             return f(*args[:argnum], x, *args[argnum + 1 :])
 

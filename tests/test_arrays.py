@@ -423,3 +423,80 @@ def test_softmax_and_log_softmax_match_torch(name, shape, seed, data):
     x = onp.random.RandomState(seed).randn(*shape) * 3
     torch_f = getattr(torch, name)
     check(lambda a: getattr(np, name)(a, axis=axis), lambda a: torch_f(a, dim=axis), [x], seed)
+
+
+# ---------------------------------------------------------------------------
+# Functions built from the primitives (autodiff_lab.numpy) and the running sum
+
+matrices = hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=5)
+
+COMPOSED = {
+    "cumsum": (lambda x: np.cumsum(x, axis=1), lambda x: torch.cumsum(x, dim=1)),
+    "cumsum flat": (np.cumsum, lambda x: torch.cumsum(x.reshape(-1), dim=0)),
+    "flipud": (np.flipud, lambda x: torch.flip(x, dims=(0,))),
+    "fliplr": (np.fliplr, lambda x: torch.fliplr(x)),
+    "rot90": (np.rot90, lambda x: torch.rot90(x)),
+    "rot90 three times": (lambda x: np.rot90(x, 3), lambda x: torch.rot90(x, 3)),
+    "roll": (lambda x: np.roll(x, 2, axis=1), lambda x: torch.roll(x, 2, dims=1)),
+    "roll flat": (lambda x: np.roll(x, -3), lambda x: torch.roll(x, -3)),
+    "repeat": (lambda x: np.repeat(x, 2, axis=0), lambda x: torch.repeat_interleave(x, 2, 0)),
+    "diagonal": (lambda x: np.diagonal(x, 1), lambda x: torch.diagonal(x, 1)),
+    "trace": (np.trace, torch.trace),
+    "diag of a matrix": (lambda x: np.diag(x, -1), lambda x: torch.diag(x, -1)),
+    "diag of a row": (lambda x: np.diag(x[0], 1), lambda x: torch.diag(x[0], 1)),
+    "triu": (lambda x: np.triu(x, 1), lambda x: torch.triu(x, 1)),
+    "tril": (lambda x: np.tril(x, -1), lambda x: torch.tril(x, -1)),
+    "prod": (np.prod, torch.prod),
+    "prod by rows": (lambda x: np.prod(x, axis=1), lambda x: torch.prod(x, dim=1)),
+    "prod kept": (
+        lambda x: np.prod(x, axis=0, keepdims=True),
+        lambda x: torch.prod(x, dim=0, keepdim=True),
+    ),
+    "std": (lambda x: np.std(x, axis=1, ddof=0), lambda x: torch.std(x, dim=1, correction=0)),
+    "tensordot": (
+        lambda x: np.tensordot(x, x, axes=([0], [0])),
+        lambda x: torch.tensordot(x, x, dims=([0], [0])),
+    ),
+    "split": (
+        lambda x: np.split(x, [1], axis=1)[1],
+        lambda x: torch.tensor_split(x, [1], dim=1)[1],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", COMPOSED)
+@FAST
+@given(shape=matrices, seed=seeds)
+def test_composed_functions_match_torch(name, shape, seed):
+    ours_f, torch_f = COMPOSED[name]
+    x = onp.random.RandomState(seed).randn(*shape) + 0.5
+    if name == "split" and shape[1] < 2:
+        x = onp.hstack([x, x])
+    check(ours_f, torch_f, [x])
+
+
+def test_std_of_equal_entries_has_slope_zero_as_torch():
+    x = onp.array([[0.7, 0.7, 0.7], [1.0, 2.0, 4.0]])
+    check(
+        lambda a: np.std(a, axis=1),
+        lambda a: torch.std(a, dim=1, correction=0),
+        [x],
+        differences=False,  # the first row sits on the kink
+    )
+    assert onp.isnan(np.std(onp.ones(3), ddof=3))  # numpy's nan for n - ddof = 0 is kept
+
+
+def test_prod_is_exact_where_entries_are_zero():
+    # ∂/∂x_i of a product is the product of the others: no division, so zeros are fine
+    # (a rule written as ans / x gives nan here).
+    x = onp.array([[2.0, 0.0, 3.0], [0.0, 0.0, 5.0]])
+    check(lambda a: np.prod(a, axis=1), lambda a: torch.prod(a, dim=1), [x])
+    check(np.prod, torch.prod, [x[:1]])
+
+
+def test_the_composed_functions_dispatch_from_plain_numpy():
+    x = onp.random.RandomState(3).randn(4, 4)
+    plain = value_and_grad(lambda a: onp.sum(onp.cumsum(onp.triu(a) ** 2, axis=0)))(x)[1]
+    wrapped = value_and_grad(lambda a: np.sum(np.cumsum(np.triu(a) ** 2, axis=0)))(x)[1]
+    onp.testing.assert_array_equal(plain, wrapped)
+    assert onp.count_nonzero(onp.tril(plain, -1)) == 0

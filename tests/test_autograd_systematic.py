@@ -10,10 +10,9 @@ arguments, limits and combinations; ``check_grads`` is our adapter's
 Value engine, arrays on the array engine.
 
 Left out: the complex cases (neither engine has complex numbers), and the
-functions without a rule here (all, any, prod, std, ceil, floor,
-deg2rad, degrees, fabs, rad2deg, radians, real, real_if_close, imag, conj,
-angle, logaddexp, logaddexp2, tensordot, sort, msort, partition, atleast_*d,
-einsum, trace).
+functions without a rule here (all, any, ceil, floor, deg2rad, degrees,
+fabs, rad2deg, radians, real, real_if_close, imag, conj, angle, logaddexp,
+logaddexp2, sort, msort, partition, einsum).
 """
 
 from __future__ import annotations
@@ -273,3 +272,57 @@ def test_maximum():
 
 def test_minimum():
     combo_check(np.minimum, [0, 1])([R(1), R(1, 4), R(3, 4)], [R(1), R(1, 4), R(3, 4)])
+
+
+# Added with their rules, from the same file at the same commit.
+
+
+def test_prod():
+    stat_check(np.prod)
+
+
+def test_std():
+    stat_check(np.std)
+
+
+R = npr.randn
+
+
+def test_tensordot_1():
+    combo_check(np.tensordot, [0, 1])(
+        [R(1, 3), R(2, 3, 2)], [R(3), R(3, 1), R(3, 4, 2)], axes=[[(1,), (0,)]]
+    )
+
+
+def test_tensordot_2():
+    combo_check(np.tensordot, [0, 1])(
+        [R(3), R(3, 1), R(3, 4, 2)], [R(1, 3), R(2, 3, 2)], axes=[[(0,), (1,)]]
+    )
+
+
+def test_tensordot_3():
+    combo_check(np.tensordot, [0, 1])(
+        [R(2, 3), R(2, 3, 4)],
+        [R(1, 2, 3), R(2, 2, 3, 4)],
+        axes=[[(0, 1), (1, 2)], [(1, 0), (2, 1)]],
+    )
+
+
+def test_tensordot_4():
+    combo_check(np.tensordot, [0, 1])([R(2, 2), R(4, 2, 2)], [R(2, 2), R(2, 2, 4)], axes=[1, 2])
+
+
+def test_atleast_1d():
+    combo_check(np.atleast_1d, [0])([1.2, R(1), R(7), R(1, 4), R(2, 4), R(2, 4, 5)])
+
+
+def test_atleast_2d():
+    combo_check(np.atleast_2d, [0])([1.2, R(1), R(7), R(1, 4), R(2, 4), R(2, 4, 5)])
+
+
+def test_atleast_3d():
+    combo_check(np.atleast_3d, [0])([1.2, R(1), R(7), R(1, 4), R(2, 4), R(2, 4, 5), R(2, 4, 3, 5)])
+
+
+def test_trace():
+    combo_check(np.trace, [0])([R(5, 5), R(4, 5), R(5, 4)], offset=[-1, 0, 1])
