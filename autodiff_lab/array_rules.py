@@ -409,6 +409,88 @@ def _cumsum_vjp(g, ans, x, axis):
     return GETITEM(CUMSUM(GETITEM(g, backwards), axis), backwards)
 
 
+def _einsum(*operands, subscripts):
+    return np.einsum(subscripts, *operands)
+
+
+def _einsum_share(p, g, ans, args, kwargs):
+    """Operand p's gradient: one einsum of ḡ with the other operands.
+
+    ``subscripts`` is explicit, without ``...`` (see `einsum_subscripts`). A
+    letter repeated in operand p (a diagonal) is renamed at its second place,
+    with an identity matrix tying the two; a letter found nowhere else was
+    summed away, so the gradient is broadcast along it.
+    """
+    inputs, output = kwargs["subscripts"].split("->")
+    inputs = inputs.split(",")
+    mine = inputs[p]
+    shape = shape_of(args[p])
+    unused = iter(sorted(set(_LETTERS) - set(kwargs["subscripts"])))
+    target, ties = "", []
+    for letter, size in zip(mine, shape):
+        if letter in target:
+            fresh = next(unused)
+            ties.append((letter + fresh, np.eye(size)))
+            letter = fresh
+        target += letter
+    given = [output] + [s for q, s in enumerate(inputs) if q != p] + [t for t, _ in ties]
+    known = set("".join(given))
+    reached = "".join(letter for letter in target if letter in known)
+    operands = [g] + [a for q, a in enumerate(args) if q != p] + [eye for _, eye in ties]
+    share = EINSUM(*operands, subscripts=",".join(given) + "->" + reached)
+    # a size-1 axis of operand p that numpy broadcast against the others sums back to 1
+    share = unbroadcast(share, tuple(n for c, n in zip(target, shape) if c in known))
+    if reached != target:
+        kept = tuple(n if c in known else 1 for c, n in zip(target, shape))
+        share = BROADCAST_TO(RESHAPE(share, kept), shape)
+    return share
+
+
+def _einsum_jvp(positions, tangents, ans, args, kwargs):
+    total = None
+    for p, tangent in zip(positions, tangents):
+        filled = list(args)
+        filled[p] = tangent
+        term = EINSUM(*filled, **kwargs)
+        total = term if total is None else total + term
+    return _to_shape(total, shape_of(ans))
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def einsum_subscripts(subscripts: str, shapes: list[tuple]) -> str:
+    """numpy's einsum subscripts made explicit: an output after ``->``, and each
+    ``...`` written out as letters of its own (aligned from the right, as numpy
+    broadcasts them)."""
+    subscripts = subscripts.replace(" ", "")
+    inputs, arrow, output = subscripts.partition("->")
+    inputs = inputs.split(",")
+    if len(inputs) != len(shapes):
+        raise ValueError(
+            f"einsum: {len(inputs)} operands named in {subscripts!r}, got {len(shapes)}"
+        )
+    spare = [c for c in _LETTERS if c not in subscripts]
+    widest = 0
+    for term, shape in zip(inputs, shapes):
+        if "..." in term:
+            widest = max(widest, len(shape) - len(term.replace("...", "")))
+    ellipsis = "".join(spare[:widest])
+    explicit = []
+    for term, shape in zip(inputs, shapes):
+        if "..." in term:
+            width = len(shape) - len(term.replace("...", ""))
+            term = term.replace("...", ellipsis[widest - width :] if width else "")
+        explicit.append(term)
+    if not arrow:
+        letters = "".join(explicit)
+        once = sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ellipsis)
+        output = ellipsis + "".join(once)
+    else:
+        output = output.replace("...", ellipsis)
+    return ",".join(explicit) + "->" + output
+
+
 # JVPs. A linear primitive's tangent is the primitive applied to the tangents
 # (zeros for arguments without one); the others are written out.
 
@@ -498,6 +580,7 @@ WHERE        = ArrayPrimitive("where",        _where,        _each(None, lambda 
 CLIP         = ArrayPrimitive("clip",         _clip,         _each(_clip_vjp), "ḡ where low ≤ x ≤ high, else 0", (0,), jvp=_one_tangent(_clip_jvp))  # noqa: E501
 MATMUL       = ArrayPrimitive("matmul",       np.matmul,     _matmul_vjp, "ā = ḡ·Bᵀ, b̄ = Aᵀ·ḡ", None, jvp=_matmul_jvp)  # noqa: E501
 CUMSUM       = ArrayPrimitive("cumsum",       _cumsum,       _each(_cumsum_vjp), "ḡ summed from the end: a cumsum backwards", None, jvp=_linear("cumsum"))  # noqa: E501
+EINSUM       = ArrayPrimitive("einsum",       _einsum,       _variadic(_einsum_share), "ḡ contracted with the other operands, back to this one's letters", None, jvp=_einsum_jvp)  # noqa: E501
 LOGSUMEXP    = ArrayPrimitive("logsumexp",    _logsumexp,    _each(_logsumexp_vjp), "ḡ · softmax(x)", None, jvp=_one_tangent(_logsumexp_jvp))  # noqa: E501
 SOFTMAX      = ArrayPrimitive("softmax",      _softmax,      _each(lambda g, ans, x, axis=-1: ans * (g - SUM(g * ans, axis=axis, keepdims=True))), "s ⊙ (ḡ - Σ ḡ⊙s)", None, jvp=_one_tangent(lambda t, ans, x, axis=-1: ans * (t - SUM(ans * t, axis=axis, keepdims=True))))  # noqa: E501
 LOG_SOFTMAX  = ArrayPrimitive("log_softmax",  _log_softmax,  _each(lambda g, ans, x, axis=-1: g - EXP_ARRAY(ans) * SUM(g, axis=axis, keepdims=True)), "ḡ - softmax(x) · Σ ḡ", None, jvp=_one_tangent(lambda t, ans, x, axis=-1: t - SUM(EXP_ARRAY(ans) * t, axis=axis, keepdims=True)))  # noqa: E501
@@ -521,6 +604,7 @@ STRUCTURAL: dict[str, ArrayPrimitive] = {
         CLIP,
         MATMUL,
         CUMSUM,
+        EINSUM,
         LOGSUMEXP,
         SOFTMAX,
         LOG_SOFTMAX,

@@ -27,6 +27,7 @@ from .array_rules import (
     CLIP,
     CONCATENATE,
     CUMSUM,
+    EINSUM,
     ELEMENTWISE,
     GETITEM,
     LOG_SOFTMAX,
@@ -42,6 +43,7 @@ from .array_rules import (
     TRANSPOSE,
     UNTAKE,
     WHERE,
+    einsum_subscripts,
     shape_of,
 )
 from .arrays import TRACED, is_traced, numbers
@@ -463,6 +465,17 @@ def tensordot(a, b, axes=2):
     right = reshape(transpose(b, (*summed_b, *free_b)), (size, -1))
     out_shape = tuple(shape_of(a)[i] for i in free_a) + tuple(shape_of(b)[i] for i in free_b)
     return reshape(matmul(left, right), out_shape)
+
+
+def einsum(subscripts, *operands, **options):
+    """numpy.einsum (subscripts as a string); its VJP is an einsum too."""
+    if not isinstance(subscripts, str):
+        raise TypeError("einsum: give the subscripts as a string, such as 'ij,jk->ik'")
+    if not any(_holds_node(a) for a in operands):
+        return _np.einsum(subscripts, *operands, **options)
+    return EINSUM(
+        *operands, subscripts=einsum_subscripts(subscripts, [shape_of(a) for a in operands])
+    )
 
 
 def outer(a, b):

@@ -500,3 +500,40 @@ def test_the_composed_functions_dispatch_from_plain_numpy():
     wrapped = value_and_grad(lambda a: np.sum(np.cumsum(np.triu(a) ** 2, axis=0)))(x)[1]
     onp.testing.assert_array_equal(plain, wrapped)
     assert onp.count_nonzero(onp.tril(plain, -1)) == 0
+
+
+EINSUMS = [
+    ("ij->ji", [(3, 4)]),
+    ("ij,jk->ik", [(2, 3), (3, 4)]),
+    ("ij,j", [(2, 3), (3,)]),  # implicit output
+    ("i,j->ij", [(3,), (2,)]),
+    ("bij,bjk->bik", [(5, 2, 3), (5, 3, 2)]),
+    ("...jk,...lj->...lk", [(3, 4, 4), (3, 4, 4)]),
+    ("...j,j->...", [(2, 3, 4), (4,)]),
+    ("ij,ij->ij", [(1, 4), (3, 4)]),  # a size-1 axis broadcast
+    ("ij->i", [(3, 4)]),
+    ("ij->", [(2, 3)]),
+    ("ii->", [(4, 4)]),  # a trace: the letter repeats in the operand
+    ("ii->i", [(4, 4)]),
+    ("iij->ij", [(3, 3, 2)]),
+    ("ijk,lji,lli->lki", [(3, 4, 4), (4, 4, 3), (4, 4, 3)]),
+]
+
+
+@pytest.mark.parametrize("subscripts, shapes", EINSUMS)
+def test_einsum_matches_torch(subscripts, shapes):
+    rng = onp.random.RandomState(len(subscripts))
+    arrays = [rng.randn(*shape) for shape in shapes]
+    check(
+        lambda *xs: np.einsum(subscripts, *xs),
+        lambda *xs: torch.einsum(subscripts, *xs),
+        arrays,
+    )
+
+
+def test_einsum_refuses_what_it_cannot_read():
+    x = onp.ones((2, 2))
+    with pytest.raises(ValueError, match="2 operands named"):
+        value_and_grad(lambda a: np.sum(np.einsum("ij,jk->ik", a)))(x)
+    with pytest.raises(TypeError, match="subscripts as a string"):
+        value_and_grad(lambda a: np.sum(np.einsum(a, [0, 1])))(x)

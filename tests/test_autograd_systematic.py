@@ -12,7 +12,7 @@ Value engine, arrays on the array engine.
 Left out: the complex cases (neither engine has complex numbers), and the
 functions without a rule here (all, any, ceil, floor, deg2rad, degrees,
 fabs, rad2deg, radians, real, real_if_close, imag, conj, angle, logaddexp,
-logaddexp2, sort, msort, partition, einsum).
+logaddexp2, sort, msort, partition).
 """
 
 from __future__ import annotations
@@ -326,3 +326,25 @@ def test_atleast_3d():
 
 def test_trace():
     combo_check(np.trace, [0])([R(5, 5), R(4, 5), R(5, 4)], offset=[-1, 0, 1])
+
+
+def test_einsum_transpose():
+    combo_check(np.einsum, [1])(["ij->ji"], [R(1, 1), R(4, 4), R(3, 4)])
+
+
+def test_einsum_matmult():
+    combo_check(np.einsum, [1, 2])(["ij,jk->ik"], [R(2, 3)], [R(3, 4)])
+
+
+def test_einsum_covsum():
+    combo_check(np.einsum, [1, 2])(["ijk,lji->lki"], [R(3, 4, 4)], [R(4, 4, 3)])
+
+
+def test_einsum_ellipses():
+    combo_check(np.einsum, [1, 2])(
+        ["...jk,...lj->...lk", "...,...->..."], [R(3, 4, 4)], [R(3, 4, 4)]
+    )
+
+
+def test_einsum_three_args():
+    combo_check(np.einsum, [1, 2])(["ijk,lji,lli->lki"], [R(3, 4, 4)], [R(4, 4, 3)], [R(4, 4, 3)])
