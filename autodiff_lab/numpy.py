@@ -439,6 +439,28 @@ def dot(a, b):
     return MATMUL(a, b)
 
 
+def _along(x, order, axis):
+    """x rearranged along ``axis`` by ``order`` (numpy.take_along_axis), as one index."""
+    index = list(_np.indices(_np.shape(order), sparse=True))
+    index[axis] = order
+    return x[tuple(index)]
+
+
+@_numpy_when_plain
+def sort(x, axis=-1):
+    """numpy.sort: x taken in the order argsort gives (ties keep their order)."""
+    if axis is None:
+        x, axis = ravel(x), 0
+    return _along(x, _np.argsort(numbers(x), axis=axis, kind="stable"), axis)
+
+
+@_numpy_when_plain
+def take_along_axis(arr, indices, axis):
+    if axis is None:
+        arr, axis = ravel(arr), 0
+    return _along(arr, _np.asarray(numbers(indices)), axis)
+
+
 @_numpy_when_plain
 def linspace(start, stop, num=50, endpoint=True):
     """numpy.linspace between traced ends: start·(1 - t) + stop·t, exact at both ends."""

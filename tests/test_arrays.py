@@ -537,3 +537,17 @@ def test_einsum_refuses_what_it_cannot_read():
         value_and_grad(lambda a: np.sum(np.einsum("ij,jk->ik", a)))(x)
     with pytest.raises(TypeError, match="subscripts as a string"):
         value_and_grad(lambda a: np.sum(np.einsum(a, [0, 1])))(x)
+
+
+@FAST
+@given(shape=matrices, seed=seeds)
+def test_sort_and_take_along_axis_match_torch(shape, seed):
+    x = onp.random.RandomState(seed).randn(*shape)
+    check(np.sort, lambda a: torch.sort(a, dim=-1).values, [x])
+    check(lambda a: np.sort(a, axis=0), lambda a: torch.sort(a, dim=0).values, [x])
+    order = onp.argsort(-x, axis=1)
+    check(
+        lambda a: np.take_along_axis(a, order, axis=1),
+        lambda a: torch.take_along_dim(a, torch.tensor(order), dim=1),
+        [x],
+    )
