@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -411,15 +412,16 @@ def share_caption(graph: ArrayGraph, node: ArrayNode, position: int, g, share) -
         return f"{op.name}: {formula}  {shapes}"
     if id(op) in _ELEMENTWISE:
         letter = "ab"[position] if len(node.inputs) == 2 else "a"
+        letter = unicodedata.normalize("NFC", letter + _BAR)  # ā as array_rules writes it
         partial = _formula_part(op.formula, position, len(node.inputs))
         partial = re.sub(r"^∂/∂\w = ", "", partial)
         if partial == "1":
-            formula = f"{letter}{_BAR} = ḡ"
+            formula = f"{letter} = ḡ"
         elif partial == "-1":
-            formula = f"{letter}{_BAR} = -ḡ"
+            formula = f"{letter} = -ḡ"
         else:
             wrapped = f"({partial})" if " " in partial else partial
-            formula = f"{letter}{_BAR} = ḡ ⊙ {wrapped}"
+            formula = f"{letter} = ḡ ⊙ {wrapped}"
         shapes = f"({shape_text(g_shape)}) → {out}"
         if np.shape(share) != g_shape:
             shapes += ", summed over the broadcast axes"
