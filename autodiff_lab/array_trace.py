@@ -53,18 +53,12 @@ def array_text(array) -> str:
     return nested(array)
 
 
-def _operand_kind(op) -> str:
-    """How a primitive's non-node arguments read: as numbers ("operand") or settings."""
-    if id(op) in _ELEMENTWISE or op is MATMUL:
-        return "operand"
-    return "setting"
-
-
 def is_operand(node: ArrayNode, position: int) -> bool:
     """True when argument ``position`` of ``node`` is a constant number or array it computes
     with (the 2 in ``2 * x``), not a setting such as an index, a shape or an axis."""
     value = node.inputs[position]
-    if _operand_kind(node.op) != "operand" or is_traced(value):
+    computes_with_it = id(node.op) in _ELEMENTWISE or node.op is MATMUL
+    if not computes_with_it or is_traced(value):
         return False
     return rules.is_number(value) or (isinstance(value, np.ndarray) and value.dtype.kind in "biuf")
 
@@ -89,6 +83,8 @@ def label_array(x, name: str):
     recording = _ACTIVE[-1]
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"label_array: the name must be a non-empty string, got {name!r}")
+    if type(x) is ArrayNode and x.level > recording.level:
+        return x  # a node of a derivative pass inside f: not part of the drawn graph
     if type(x) is not ArrayNode or x.level != recording.level:
         raise TypeError(
             f"label_array: {name!r} must name an array computed from the traced inputs, got "
@@ -251,7 +247,7 @@ class ArrayGraph:
         raise KeyError(f"no node is called {name!r}; the names are {', '.join(self.names)}")
 
     def __contains__(self, node) -> bool:
-        return id(node) in self._names and any(node is other for other in self.nodes)
+        return id(node) in self._names  # the graph keeps its nodes alive: ids are theirs
 
     @property
     def value(self):
@@ -444,6 +440,7 @@ __all__ = [
     "ArrayGraph",
     "ArrayShare",
     "array_backward_steps",
+    "gradients_after",
     "label_array",
     "trace_arrays",
 ]

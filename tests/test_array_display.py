@@ -229,3 +229,22 @@ def test_errors_name_the_problem_for_draw_and_lookup():
     with pytest.raises(ValueError, match="rankdir"):
         graph.draw(rankdir="XY")
     assert isinstance(graph, ArrayGraph)
+
+
+def test_a_derivative_pass_inside_f_is_recorded_and_its_labels_ignored():
+    # f takes a gradient itself: the inner pass's nodes are not the drawn graph's,
+    # so label_array leaves them alone; the inner backward pass is recorded here
+    def f(a):
+        inner = grad(lambda b: np.sum(label_array(b * b * b, "cube")))(a)  # 3a²
+        return np.sum(label_array(inner, "slope"))
+
+    a = onp.array([1.0, 2.0])
+    graph = trace_arrays(f, a=a)
+    assert "slope" in graph.names and "cube" not in graph.names
+    graph.backward()
+    onp.testing.assert_allclose(graph.grads["a"], 6 * a)  # d/da Σ 3a² = 6a
+
+
+def test_an_input_may_be_called_f():
+    graph = trace_arrays(lambda f: np.sum(f), f=onp.ones(2))
+    assert graph.names == ["f", "v1"]

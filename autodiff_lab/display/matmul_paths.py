@@ -113,10 +113,11 @@ class MatmulPaths:
 
     # -- pictures ----------------------------------------------------------------------
     def array_drawing(self) -> GraphDrawing:
-        """The array graph: A and B into one matmul node C, A highlighted."""
+        """The array graph: A and B into one matmul node C, A highlighted (top to
+        bottom, so that it is narrow beside the scalar graph)."""
         graph = self.array_graph
         A, C = graph.node("A"), graph.node("C")
-        return draw_array_graph(graph, highlight=[A, C, (A, C, 0)])
+        return draw_array_graph(graph, rankdir="TB", highlight=[A, C, (A, C, 0)])
 
     def scalar_drawing(self) -> GraphDrawing:
         """The scalar graph of the same product, the paths from L to A[i,k] highlighted."""
@@ -160,14 +161,16 @@ class MatmulPaths:
             ("Array engine: one matmul node", self.array_drawing()),
             (f"Scalar engine: every product, paths to A{list(self.entry)}", self.scalar_drawing()),
         ]
+        # Side by side at their own size (never shrunk): the wide scalar graph scrolls.
+        styles = ["flex:0 0 auto", "flex:1 1 auto; min-width:0; overflow-x:auto"]
         panels = "".join(
-            f'<div class="autodiff-panel"><div><b>{html.escape(title)}</b></div>'
-            f'<div style="overflow-x:auto">{render.render_svg(drawing)}</div></div>'
-            for title, drawing in pictures
+            f'<div class="autodiff-panel" style="{style}"><div><b>{html.escape(title)}</b></div>'
+            f"{render.render_svg(drawing)}</div>"
+            for (title, drawing), style in zip(pictures, styles)
         )
         return (
             '<div class="autodiff-matmul-paths">'
-            '<div style="display:flex; flex-wrap:wrap; gap:1.5em; align-items:flex-start">'
+            '<div style="display:flex; gap:1.5em; align-items:flex-start">'
             f"{panels}</div>"
             f'<div style="font-family:monospace">{html.escape(self.equation)}<br>'
             f"{html.escape(self.engines)}</div></div>"
