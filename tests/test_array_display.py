@@ -21,7 +21,7 @@ from autodiff_lab import (
     label_array,
     trace_arrays,
 )
-from autodiff_lab.array_trace import array_text, shape_text
+from autodiff_lab.array_steps import array_text, shape_text
 from autodiff_lab.display.render import render_svg_with_backend
 
 RNG = onp.random.default_rng(10)

@@ -17,7 +17,7 @@ from test_widgets import highlighted_node_titles
 
 import autodiff_lab.numpy as np
 from autodiff_lab import Value, grad, label_array, trace_arrays
-from autodiff_lab.array_trace import array_backward_steps, gradients_after
+from autodiff_lab.array_steps import array_backward_steps, gradients_after
 from autodiff_lab.display.render import render_svg_with_backend
 from autodiff_lab.widgets import ArrayBackwardStepper
 
@@ -203,3 +203,17 @@ def test_bad_input_to_the_stepper():
         ArrayBackwardStepper(matrix)
     stepper = ArrayBackwardStepper(matrix, seed=onp.ones((2, 2)), prefetch=False)
     assert "ḡ = the seed [[1, 1], [1, 1]]" in stepper.state.steps[0].caption
+
+
+def test_elementwise_captions_use_the_rule_tables_partials_and_never_guess():
+    a, b = onp.array([1.0, 3.0]), onp.array([2.0, 2.0])
+    graph = trace_arrays(lambda a, b: np.sum(np.maximum(a, b) * b), a=a, b=b)
+    captions = [step.caption for step in array_backward_steps(graph)]
+    assert captions[0] == "Start at the output v3 (one number): ḡ = ∂L/∂v3 = 1 (L is v3 itself)"
+    multiply = captions[2].splitlines()
+    assert multiply[1] == "mul: ā = ḡ ⊙ b  (2) → 2, to v1"
+    assert multiply[2] == "mul: b̄ = ḡ ⊙ a  (2) → 2, to b"
+    maximum = captions[3].splitlines()
+    assert maximum[1] == "maximum: ā = ḡ ⊙ (1 if a > b, ½ if a = b, else 0)  (2) → 2, to a"
+    # the table writes ∂/∂a only: b's line names its partial without inventing a formula
+    assert maximum[2] == "maximum: b̄ = ḡ ⊙ ∂/∂b  (2) → 2, to b (added to what it got earlier)"

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ..array_trace import ArrayGraph, array_text, is_operand, shape_text
+from ..array_steps import array_text, is_operand, shape_text
+from ..array_trace import ArrayGraph
 from ..arrays import ArrayNode, numbers
 from . import render
 from .graph import (

@@ -10,7 +10,8 @@ controls and the fixed layout are those of the scalar `BackwardStepper`.
 
 from __future__ import annotations
 
-from ..array_trace import ArrayGraph, array_backward_steps, array_text, gradients_after
+from ..array_steps import array_backward_steps, array_text, gradients_after
+from ..array_trace import ArrayGraph
 from ..display.array_graph import array_stable_sizes, draw_array_graph
 from .steppers import _GraphStepperView
 
