@@ -46,18 +46,25 @@ def loss(X, W1, b1, W2, b2):
 
 
 def torch_gradients() -> dict:
+    """∂L/∂node for every node, by PyTorch, written op for op as `loss` records them."""
     torch = pytest.importorskip("torch")
-    leaves = {name: torch.tensor(value, requires_grad=True) for name, value in INPUTS.items()}
-    Z1 = leaves["X"] @ leaves["W1"] + leaves["b1"]
-    H = torch.tanh(Z1)
-    Z2 = H @ leaves["W2"] + leaves["b2"]
-    L = torch.nn.functional.cross_entropy(Z2, torch.tensor(Y))
-    for tensor in (Z1, H, Z2):
-        tensor.retain_grad()
-    L.backward()
-    found = {name: tensor.grad.numpy() for name, tensor in leaves.items()}
-    found.update(Z1=Z1.grad.numpy(), H=H.grad.numpy(), Z2=Z2.grad.numpy())
-    return found
+    found = {name: torch.tensor(value, requires_grad=True) for name, value in INPUTS.items()}
+    found["v1"] = found["X"] @ found["W1"]
+    found["Z1"] = found["v1"] + found["b1"]
+    found["H"] = torch.tanh(found["Z1"])
+    found["v2"] = found["H"] @ found["W2"]
+    found["Z2"] = found["v2"] + found["b2"]
+    found["v3"] = torch.log_softmax(found["Z2"], dim=-1)
+    found["v4"] = found["v3"][torch.tensor(ROWS), torch.tensor(Y)]
+    found["v5"] = found["v4"].mean()
+    found["L"] = -found["v5"]
+    cross_entropy = torch.nn.functional.cross_entropy(found["Z2"], torch.tensor(Y))
+    assert found["L"].item() == pytest.approx(cross_entropy.item(), rel=1e-15)
+    for name, tensor in found.items():
+        if name not in INPUTS:
+            tensor.retain_grad()
+    found["L"].backward()
+    return {name: tensor.grad.numpy() for name, tensor in found.items()}
 
 
 @pytest.fixture(scope="module")
@@ -87,10 +94,11 @@ def test_one_step_per_operation_after_the_seed(graph, stepper):
 def test_every_step_matches_torch_and_autodiff_lab_grad(graph, stepper):
     expected = torch_gradients()
     steps = stepper.state.steps
-    # interior nodes: the upstream gradient a step starts from
+    # every interior node: the complete gradient its step starts from
     by_name = {graph.name(step.node): step.upstream for step in steps}
-    for name in ("Z1", "H", "Z2"):
-        onp.testing.assert_allclose(by_name[name], expected[name], rtol=1e-10, atol=1e-13)
+    assert set(by_name) == set(graph.names) - set(INPUTS)
+    for name, upstream in by_name.items():
+        onp.testing.assert_allclose(upstream, expected[name], rtol=1e-10, atol=1e-13)
     assert by_name["L"] == 1.0
     # the same, from autodiff_lab.grad of the rest of the program
     H = onp.tanh(X @ W1 + B1)
