@@ -248,3 +248,14 @@ def test_a_derivative_pass_inside_f_is_recorded_and_its_labels_ignored():
 def test_an_input_may_be_called_f():
     graph = trace_arrays(lambda f: np.sum(f), f=onp.ones(2))
     assert graph.names == ["f", "v1"]
+
+
+def test_highlights_and_labels_of_another_graph_are_ignored():
+    graph = trace_arrays(lambda a: np.sum(a * 3.0), a=onp.ones(2))
+    other = trace_arrays(lambda b: np.sum(b), b=onp.ones(2))
+    a, product = graph.node("a"), graph.node("v1")
+    text = source(graph, highlight=product, edge_labels={(other.node("b"), other.output, 0): "x"})
+    assert text.count("#ffe9a8") == 2  # v1's box and its operation
+    assert 'label="x"' not in text
+    text = source(graph, highlight=(a, product, 0), edge_labels={(a, product, 0): "here"})
+    assert 'label=here color="#d62728"' in text

@@ -88,9 +88,12 @@ def draw_array_graph(
         raise ValueError(f'rankdir must be "LR", "TB", "RL" or "BT", got {rankdir!r}')
     show_grad = bool(graph.steps) if show_grad is None else show_grad
     index = {id(node): k for k, node in enumerate(graph.nodes)}
+    if isinstance(highlight, (ArrayNode, tuple)):  # one node, or one edge
+        highlight = [highlight]
     emphasised_nodes = {id(item) for item in highlight if isinstance(item, ArrayNode)}
     emphasised_edges = {_edge_id(item, index) for item in highlight if isinstance(item, tuple)}
     labels = {_edge_id(key, index): str(text) for key, text in (edge_labels or {}).items()}
+    labels.pop(None, None)  # edges of some other graph: nothing to label here
     notes = {id(node): text for node, text in (node_notes or {}).items()}
     fixed = {} if sizes is None else sizes.fields
 
@@ -153,6 +156,8 @@ def array_stable_sizes(
     edges: dict[tuple, float] = {}
     for step in steps:
         for node, note in (step.get("node_notes") or {}).items():
+            if id(node) not in index:
+                continue  # drawn only for nodes of this graph
             widths = fields[f"n{index[id(node)]}"]
             base = len(node_fields(graph, node, show_data, show_grad))
             if len(widths) == base:
@@ -160,7 +165,8 @@ def array_stable_sizes(
             widths[base] = max(widths[base], _text_width(_shorten(str(note), 60)) + 12)
         for key, text in (step.get("edge_labels") or {}).items():
             edge = _edge_id(key, index)
-            edges[edge] = max(edges.get(edge, 0.0), _text_width(str(text)) + 8)
+            if edge is not None:
+                edges[edge] = max(edges.get(edge, 0.0), _text_width(str(text)) + 8)
     return FixedSizes({name: tuple(w) for name, w in fields.items()}, edges)
 
 
@@ -174,9 +180,12 @@ def array_mimebundle(graph: ArrayGraph) -> dict:
     return {"image/svg+xml": svg, "text/plain": text}
 
 
-def _edge_id(key: tuple, index: dict) -> tuple:
+def _edge_id(key: tuple, index: dict) -> tuple | None:
     """``(parent, child, position)`` of nodes as Graphviz names; a parent that is not a
-    node (a constant argument) is named by its child and position."""
+    node (a constant argument) is named by its child and position. None if the child
+    is not in the graph."""
+    if len(key) != 3 or id(key[1]) not in index:
+        return None
     parent, child, position = key
     child_name = f"n{index[id(child)]}"
     if isinstance(parent, ArrayNode) and id(parent) in index:
