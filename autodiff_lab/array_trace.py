@@ -189,7 +189,10 @@ class ArrayGraph:
 
     # -- the backward pass ------------------------------------------------------------
     def backward(self, seed=None) -> None:
-        """Fill ``grads`` (by name) and ``steps``; ``seed`` is ḡ for a non-scalar output."""
+        """Fill ``grads`` (by name) and ``steps``; ``seed`` is ḡ for a non-scalar output.
+
+        Each call starts afresh: gradients are replaced, never added to earlier ones.
+        """
         self.steps = tuple(array_backward_steps(self, seed))
         grads: dict[str, np.ndarray] = {}
         for step in self.steps:

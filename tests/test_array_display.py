@@ -259,3 +259,23 @@ def test_highlights_and_labels_of_another_graph_are_ignored():
     assert 'label="x"' not in text
     text = source(graph, highlight=(a, product, 0), edge_labels={(a, product, 0): "here"})
     assert 'label=here color="#d62728"' in text
+
+
+def test_backward_twice_replaces_the_gradients_and_a_0d_input_works():
+    graph = trace_arrays(lambda s, v: np.sum(s * v), s=onp.array(2.0), v=onp.array([1.0, 3.0]))
+    graph.backward()
+    graph.backward()  # not accumulated, unlike calling Value.backward() twice
+    assert graph.grads["s"] == pytest.approx(4.0)
+    onp.testing.assert_allclose(graph.grads["v"], [2.0, 2.0])
+    assert "s (scalar)" in source(graph) and "data 2" in source(graph)
+
+
+def test_an_error_inside_f_leaves_no_trace_under_way():
+    def broken(a):
+        label_array(a * 2.0, "h")
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        trace_arrays(broken, a=onp.ones(2))
+    x = onp.ones(2)
+    assert label_array(x, "h") is x  # no trace is under way any more
