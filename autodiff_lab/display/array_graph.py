@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ..array_steps import array_text, is_operand, shape_text
+from ..array_steps import SMALL, array_text, is_operand, shape_text
 from ..array_trace import ArrayGraph
 from ..arrays import ArrayNode, numbers
 from . import render
@@ -49,7 +49,7 @@ def node_fields(graph: ArrayGraph, node: ArrayNode, show_data: bool, show_grad: 
     """A box's texts: ``name (shape)``, its numbers if small, its gradient if known."""
     fields = [f"{_shorten(graph.name(node))} ({shape_text(node.shape)})"]
     value = numbers(node.value)
-    if show_data and value.size <= 6:
+    if show_data and value.size <= SMALL:
         fields.append("data " + array_text(value))
     if show_grad:
         gradient = graph.grad_of(node)
