@@ -1,9 +1,12 @@
 """autodiff-lab: watch automatic differentiation happen."""
 
 from . import math, ops, reverse, rules, symbolic
+from .array_trace import ArrayGraph, label_array, trace_arrays
+from .display.array_graph import draw_array_graph
 from .display.compare import compare_methods
 from .display.duality import duality_view
 from .display.graph import draw_graph, mimebundle
+from .display.matmul_paths import matmul_paths
 from .display.paths import draw_path, paths
 from .forward import Dual, derivative
 from .functional import (
@@ -24,6 +27,7 @@ reverse.register_display(mimebundle)  # the engine draws nothing itself
 
 __all__ = [
     "AnomalyError",
+    "ArrayGraph",
     "Dual",
     "Trace",
     "TraceRow",
@@ -32,6 +36,7 @@ __all__ = [
     "compare_methods",
     "derivative",
     "detect_anomaly",
+    "draw_array_graph",
     "draw_graph",
     "draw_path",
     "duality_view",
@@ -41,7 +46,9 @@ __all__ = [
     "hvp",
     "jacobian",
     "jvp",
+    "label_array",
     "math",
+    "matmul_paths",
     "no_grad",
     "numerical_derivative",
     "ops",
@@ -49,6 +56,7 @@ __all__ = [
     "rules",
     "symbolic",
     "trace",
+    "trace_arrays",
     "value_and_grad",
     "vjp",
 ]

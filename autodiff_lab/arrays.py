@@ -322,11 +322,20 @@ def topological_order(root: ArrayNode) -> list[ArrayNode]:
     return order
 
 
-def backward(root: ArrayNode, seed, leaves: list[ArrayNode], add: Callable) -> list:
+def backward(
+    root: ArrayNode,
+    seed,
+    leaves: list[ArrayNode],
+    add: Callable,
+    on_node: Callable | None = None,
+) -> list:
     """``seed · ∂root/∂leaf`` for each leaf (None where root does not depend on it).
 
     ``add`` sums two gradients (a primitive, so sums of nodes of an outer level
     are recorded). Gradients are kept in a dict for this pass only.
+    ``on_node(node, g, shares)``, if given, sees each node as it is processed:
+    its complete gradient and the share the VJP sends to each of ``node.parents``
+    (the steppers show the pass with it; it changes nothing).
     """
     grads: dict[int, object] = {id(root): seed}
     for node in reversed(topological_order(root)):
@@ -339,6 +348,8 @@ def backward(root: ArrayNode, seed, leaves: list[ArrayNode], add: Callable) -> l
         if MODES.detect_anomaly:
             for share in shares:
                 _check_finite(share, f"backward pass: the VJP of {node.op.name}")
+        if on_node is not None:
+            on_node(node, g, tuple(shares))
         for (_, parent), share in zip(node.parents, shares):
             key = id(parent)
             old = grads.get(key)

@@ -177,11 +177,7 @@ def draw_graph(
     labels_by_edge = _edge_label_table(edge_labels, position)
     notes = _notes_by_position(node_notes, position)
 
-    drawing = GraphDrawing(
-        graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": str(_FONT_SIZE)},
-        node_attr={"fontname": "Helvetica", "fontsize": str(_FONT_SIZE)},
-        edge_attr={"fontname": "Helvetica", "fontsize": str(_FONT_SIZE), "color": "#555555"},
-    )
+    drawing = new_drawing(rankdir)
     drawing.shown_values = len(shown)
     drawing.total_values = len(order)
 
@@ -202,39 +198,17 @@ def draw_graph(
             fill, line = _CONSTANT_FILL, _CONSTANT_LINE
         else:
             fill, line = (_LEAF_FILL if node.op is None else _VALUE_FILL), "#333333"
-        fill = _HIGHLIGHT_FILL if emphasised else fill
-        line = _HIGHLIGHT_LINE if emphasised else line
-        if sizes is not None and node in sizes.fields:
-            drawing.node(f"n{index}", **_fixed_box(fields, sizes.fields[node], fill, line))
-        else:
-            drawing.node(
-                f"n{index}",
-                label="{ " + " | ".join(_record_text(field) for field in fields) + " }",
-                shape="record",
-                style="filled",
-                fillcolor=fill,
-                color=line,
-                penwidth="2.5" if emphasised else "1",
-                **({"width": "0.3"} if node.is_constant else {}),  # a number: a small box
-            )
+        widths = None if sizes is None else sizes.fields.get(node)
+        drawing.node(
+            f"n{index}", **box_attributes(fields, fill, line, emphasised, widths, node.is_constant)
+        )
         if node.op is None:
             continue
         op_name = f"n{index}op"
-        symbol = _plain_text(node.op.symbol)
-        fixed = {"width": "0.3"} if sizes is None else _fixed_circle(symbol)
         drawing.node(
-            op_name,
-            label=symbol,
-            shape="circle",
-            style="filled",
-            fillcolor=_HIGHLIGHT_FILL if emphasised else _OP_FILL,
-            color=_HIGHLIGHT_LINE if emphasised else "#333333",
-            penwidth="2" if emphasised else "1",
-            margin="0.02",
-            tooltip=node.op.name,
-            **fixed,
+            op_name, **op_attributes(node.op.symbol, node.op.name, emphasised, sizes is not None)
         )
-        drawing.edge(op_name, f"n{index}", **_edge_style(emphasised))
+        drawing.edge(op_name, f"n{index}", **edge_style(emphasised))
         for slot, (parent, partial) in enumerate(zip(node.parents, node.local_partials)):
             parent_index = position[parent]
             if parent_index < hidden_count:
@@ -247,7 +221,7 @@ def draw_graph(
             if text is None and show_partials and not parent.is_constant:
                 text = "∂ " + format_number(partial)
             on_highlight = edge in highlighted_edges or (*edge, slot) in highlighted_edges
-            attributes = _edge_style(on_highlight)
+            attributes = edge_style(on_highlight)
             width = None if sizes is None else sizes.edges.get((parent, node, slot))
             if width is not None:
                 attributes["label"] = _fixed_edge_label(text or "", width)
@@ -384,7 +358,58 @@ def _edge_key(item: tuple, position: dict):
     return (position[parent], position[child], *item[2:])
 
 
-def _edge_style(emphasised: bool) -> dict:
+def new_drawing(rankdir: str) -> GraphDrawing:
+    """An empty drawing in the house style (fonts, edge colour, direction)."""
+    return GraphDrawing(
+        graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": str(_FONT_SIZE)},
+        node_attr={"fontname": "Helvetica", "fontsize": str(_FONT_SIZE)},
+        edge_attr={"fontname": "Helvetica", "fontsize": str(_FONT_SIZE), "color": "#555555"},
+    )
+
+
+def box_attributes(
+    fields: Sequence[str],
+    fill: str,
+    line: str,
+    emphasised: bool,
+    widths: Sequence[float] | None = None,
+    small: bool = False,
+) -> dict:
+    """Node attributes for a box of fields: fixed cells when ``widths`` is given
+    (see `stable_sizes`), else a record (``small``: as narrow as a number)."""
+    fill = _HIGHLIGHT_FILL if emphasised else fill
+    line = _HIGHLIGHT_LINE if emphasised else line
+    if widths is not None:
+        return _fixed_box(fields, widths, fill, line)
+    return {
+        "label": "{ " + " | ".join(_record_text(field) for field in fields) + " }",
+        "shape": "record",
+        "style": "filled",
+        "fillcolor": fill,
+        "color": line,
+        "penwidth": "2.5" if emphasised else "1",
+        **({"width": "0.3"} if small else {}),
+    }
+
+
+def op_attributes(symbol: str, tooltip: str, emphasised: bool, fixed: bool = False) -> dict:
+    """Node attributes for an operation's circle (``fixed``: sized by its text, for steppers)."""
+    symbol = _plain_text(symbol)
+    return {
+        "label": symbol,
+        "shape": "circle",
+        "style": "filled",
+        "fillcolor": _HIGHLIGHT_FILL if emphasised else _OP_FILL,
+        "color": _HIGHLIGHT_LINE if emphasised else "#333333",
+        "penwidth": "2" if emphasised else "1",
+        "margin": "0.02",
+        "tooltip": tooltip,
+        **(_fixed_circle(symbol) if fixed else {"width": "0.3"}),
+    }
+
+
+def edge_style(emphasised: bool) -> dict:
+    """Edge attributes: the loud colour on a highlighted edge."""
     if emphasised:
         return {"color": _HIGHLIGHT_LINE, "penwidth": "2.5", "fontcolor": _HIGHLIGHT_LINE}
     return {}

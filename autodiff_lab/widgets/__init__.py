@@ -1,6 +1,7 @@
 """Widgets that let a learner step through and play with differentiation.
 
 ``BackwardStepper`` and ``ForwardStepper`` walk a graph's passes one node at a
+time, ``ArrayBackwardStepper`` an array graph's backward pass one VJP at a
 time, ``TraceStepper`` sweeps a Wengert list one row at a time,
 ``TrainingStepper`` walks a training run snapshot by snapshot; ``Explorer``
 ties sliders to a function's value, gradients and graph.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import importlib
 
 _HOMES = {
+    "ArrayBackwardStepper": "array_stepper",
     "BackwardStepper": "steppers",
     "ForwardStepper": "steppers",
     "TraceStepper": "steppers",

@@ -167,9 +167,11 @@ class _GraphStepperView(_StepperView):
 
     picture_class = "autodiff-graph"
 
-    def __init__(self, output: Value, steps: list, prefetch: bool = True) -> None:
+    def __init__(
+        self, output: Value, steps: list, prefetch: bool = True, names: dict | None = None
+    ) -> None:
         self.output = output
-        self.names = node_names(output)
+        self.names = node_names(output) if names is None else names
         self.prefetch = prefetch
         self._svg_cache: dict[int, str] = {}
         self._pending: dict[int, Future] = {}
