@@ -77,18 +77,34 @@ def _fingerprints(submissions: Path) -> dict[str, str]:
     }
 
 
-def _sandbox_processes() -> list[str]:
-    """Processes still running as one of the sandbox's users."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                uid = os.stat(f"/proc/{entry}").st_uid
-            except OSError:
-                continue
-            if uid in hostile.SANDBOX_UIDS:
-                found.append(entry)
-    return found
+def _sandbox_processes(grace_seconds: float = 15.0) -> list[str]:
+    """Processes still running as one of the sandbox's users, once the killed ones are gone.
+
+    A process sent SIGKILL as the batch ends can take a moment to leave /proc on a
+    loaded machine, so the check waits up to ``grace_seconds`` for the list to empty.
+    A zombie has ended and runs nothing (on a container whose first process never
+    reaps, it can stay for good), so it does not count. Each survivor is reported
+    with its state and command line.
+    """
+    deadline = time.monotonic() + grace_seconds
+    while True:
+        found = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    uid = os.stat(f"/proc/{entry}").st_uid
+                    if uid not in hostile.SANDBOX_UIDS:
+                        continue
+                    state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+                    if state in ("Z", "X"):
+                        continue  # dead, waiting only to be reaped: it runs nothing
+                    command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
+                except OSError:
+                    continue
+                found.append(f"{entry} ({state}) {command.decode(errors='replace')[:80]}")
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)
 
 
 def _write_batch(folder: Path) -> dict[str, Path]:
