@@ -312,5 +312,6 @@ if torch is not None:
 #   column)? Derive it with a `Value` array as above, then check with `vjp`.
 # * Change the hidden layer from 32 units to 8, or the learning rate from 0.5 to 2.0.
 #   What happens to the loss curve and the test accuracy?
-# * Replace `np.log_softmax` by `np.log(np.softmax(...))` and start from weights 100
-#   times larger: which version gives `nan`, and why (lesson 9)?
+# * In `loss`, replace `np.log_softmax(z, axis=1)` by `np.log(np.softmax(z, axis=1))`
+#   and compute the loss with W2 a thousand times larger: which version gives `nan`,
+#   and why? (Hint: what is 0 · log 0 in floating point?)
