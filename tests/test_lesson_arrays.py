@@ -121,8 +121,17 @@ def test_a_quarter_of_the_digits_is_held_out_and_the_sets_do_not_overlap(lesson)
     assert len(ns["test"]) + len(ns["train"]) == 1797
 
 
-def test_training_learns_the_digits(lesson):
+def test_the_network_makes_millions_of_products_per_forward_pass(lesson):
     ns, _ = lesson
+    n, pixels = ns["X_train"].shape
+    hidden, classes = ns["start"][2].shape
+    assert n > 1000 and pixels == 64  # "a thousand images of 64 pixels"
+    assert n * pixels * hidden + n * hidden * classes > 2_000_000  # "millions"
+
+
+def test_training_starts_near_log_10_and_learns_the_digits(lesson):
+    ns, _ = lesson
+    assert abs(ns["losses"][0] - numpy.log(10)) < 0.1  # "close to log 10"
     assert ns["losses"][-1] < ns["losses"][0] / 20
     assert numpy.mean(ns["predicted"] == ns["y_test"]) > 0.9
 

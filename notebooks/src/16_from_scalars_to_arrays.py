@@ -78,23 +78,27 @@ print("A.T @ g_bar:\n", A_numbers.T @ g_bar)
 # \qquad \frac{\partial L}{\partial B_{kj}} = \sum_i A_{ik}\,\bar g_{ij} = (A^\top \bar g)_{kj}.$$
 #
 # Two matrix products, each the shape of what it is the gradient of. That is the rule
-# the array engine stores for `@`. Its `vjp` takes $\bar g$ and gives A's share:
+# the array engine stores for `@`. With `vjp`, which hands $\bar g$ to the backward pass
+# of a one-node graph, it gives A's share and B's:
 
 # %%
 print("rule:", MATMUL.formula)
-C_value, matmul_vjp = vjp(lambda A: A @ B_numbers, A_numbers)
-print("array engine, one node:\n", matmul_vjp(g_bar))
-print("same as the scalar engine:", np.array_equal(matmul_vjp(g_bar), A_grad))
+_, vjp_for_A = vjp(lambda A: A @ B_numbers, A_numbers)
+_, vjp_for_B = vjp(lambda B: A_numbers @ B, B_numbers)
+print("array engine, A's share:\n", vjp_for_A(g_bar))
+print("same as the scalar engine:", np.array_equal(vjp_for_A(g_bar), A_grad))
+print("array engine, B's share:\n", vjp_for_B(g_bar))
+print("same as the scalar engine:", np.array_equal(vjp_for_B(g_bar), B_grad))
 
 # %% [markdown]
-# <!-- DRAWINGS GO HERE (issue 10): a matmul beside its scalar graph; the array graph
-# with shapes. Replace this cell. -->
+# The scalar computation above made 12 multiplications for 4 outputs; an n × k by k × m
+# product makes n·k·m of them. As one array node it is one `@` forward and two `@`
+# backward, each done by numpy's compiled matrix product.
 
 # %% [markdown]
-# The scalar graph above has 12 multiplications for 4 outputs; an n × k by k × m product
-# has n·k·m of them. As one array node it is one `@` forward and two `@` backward, each
-# done by numpy's compiled matrix product.
-#
+# <!-- DRAWING GOES HERE (issue 10): a matmul beside its scalar graph. Replace this cell. -->
+
+# %% [markdown]
 # ## Broadcasting's VJP: sum over the copies
 #
 # Adding a bias b of shape (3,) to X of shape (4, 3) adds b to every row: numpy
@@ -210,7 +214,8 @@ print("train", X_train.shape, " test", X_test.shape)
 # softmax cross-entropy of lesson 9, the mean of −log(probability of the right digit);
 # `np.log_softmax` computes the log-probabilities stably (it subtracts the logsumexp).
 # All four parameter arrays get their gradient from one backward pass over a handful
-# of array nodes.
+# of array nodes. At the start the network guesses about evenly, so the loss is close
+# to log 10, the cross-entropy of a uniform guess among 10 digits.
 
 # %%
 onehot = np.eye(10)[y_train]
@@ -268,8 +273,8 @@ fig.suptitle("true → predicted", fontsize=9)
 plt.show()
 
 # %% [markdown]
-# <!-- DRAWINGS GO HERE (issue 10): a backward stepper over this network's array nodes.
-# Replace this cell. -->
+# <!-- DRAWINGS GO HERE (issue 10): this network's array graph with shapes; a backward
+# stepper over its array nodes. Replace this cell. -->
 
 # %% [markdown]
 # ## The same model in PyTorch
@@ -308,8 +313,8 @@ if torch is not None:
 #
 # ## Try it
 #
-# * Bias b of shape (3,) entered X + b; what is the VJP of X * b (a scaling of each
-#   column)? Derive it with a `Value` array as above, then check with `vjp`.
+# * What is the VJP with respect to b of X * b, which scales each column of X by one
+#   entry of b? Derive it with an array of `Value`s as above, then check it with `vjp`.
 # * Change the hidden layer from 32 units to 8, or the learning rate from 0.5 to 2.0.
 #   What happens to the loss curve and the test accuracy?
 # * In `loss`, replace `np.log_softmax(z, axis=1)` by `np.log(np.softmax(z, axis=1))`
