@@ -131,7 +131,7 @@ def test_the_network_makes_millions_of_products_per_forward_pass(lesson):
 
 def test_training_starts_near_log_10_and_learns_the_digits(lesson):
     ns, _ = lesson
-    assert abs(ns["losses"][0] - numpy.log(10)) < 0.1  # "close to log 10"
+    assert abs(ns["losses"][0] - numpy.log(10)) < 0.2  # "near log 10"
     assert ns["losses"][-1] < ns["losses"][0] / 20
     assert numpy.mean(ns["predicted"] == ns["y_test"]) > 0.9
 

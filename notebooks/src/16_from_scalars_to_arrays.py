@@ -214,8 +214,8 @@ print("train", X_train.shape, " test", X_test.shape)
 # softmax cross-entropy of lesson 9, the mean of −log(probability of the right digit);
 # `np.log_softmax` computes the log-probabilities stably (it subtracts the logsumexp).
 # All four parameter arrays get their gradient from one backward pass over a handful
-# of array nodes. At the start the network guesses about evenly, so the loss is close
-# to log 10, the cross-entropy of a uniform guess among 10 digits.
+# of array nodes. At the start the network guesses about evenly, so the loss is near
+# log 10, the cross-entropy of a uniform guess among 10 digits.
 
 # %%
 onehot = np.eye(10)[y_train]
