@@ -57,9 +57,8 @@ def test_digits_epoch_quick_run_checks_the_engines_agree_then_times_both():
     )
     assert result.returncode == 0, result.stderr
     output = result.stdout
-    losses = re.search(r"loss array (\S+), scalar (\S+)", output).groups()
-    assert float(losses[0]) == pytest.approx(float(losses[1]), rel=1e-12)
-    assert float(re.search(r"largest gradient difference (\S+)", output).group(1)) <= 1e-12
+    differences = re.search(r"^  loss (\S+), gradient (\S+)$", output, flags=re.MULTILINE)
+    assert max(float(d) for d in differences.groups()) <= 1e-12
     for engine in ("array engine", "scalar engine"):
         assert re.search(rf"^  {engine} +\d+\.\d µs", output, flags=re.MULTILINE)
     assert re.search(r"^scalar / array = \d+x$", output, flags=re.MULTILINE)
