@@ -202,6 +202,7 @@ plt.show()
 # scale the pixels to [0, 1]:
 
 # %%
+rng = np.random.default_rng(16)  # a seed of its own: the cells above do not change what follows
 X_all = images.reshape(len(images), 64) / 16
 order = rng.permutation(len(images))
 test, train = order[:450], order[450:]
