@@ -81,7 +81,7 @@ def test_the_scalar_matmul_has_n_k_m_multiplications_and_its_grads_are_the_vjp(l
         for row in C
         for entry in row
         for node in walk(entry)
-        if node._origin.op is not None and node._origin.op.name == "mul"
+        if node.op is not None and node.op.name == "mul"
     }
     assert (len(products), len(C) * len(C[0])) == (12, 4)  # "12 multiplications for 4 outputs"
     assert len(products) == A.shape[0] * A.shape[1] * B.shape[1]
