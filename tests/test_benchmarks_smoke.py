@@ -1,5 +1,7 @@
-"""The benchmark script runs end to end (its timings are not checked: machines differ)."""
+"""The benchmark scripts run end to end (their timings are not checked: machines differ)."""
 
+import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -42,3 +44,37 @@ def test_compare_engines_quick_run_prints_a_summary():
     losses = re.search(r"ours (\S+), micrograd (\S+), floats (\S+)", output).groups()
     assert float(losses[0]) == pytest.approx(float(losses[1]), rel=1e-12)
     assert float(losses[0]) == pytest.approx(float(losses[2]), rel=1e-12)
+
+
+def test_digits_epoch_quick_run_checks_the_engines_agree_then_times_both():
+    script = SCRIPT.parent / "digits_epoch.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=SCRIPT.parent.parent,
+    )
+    assert result.returncode == 0, result.stderr
+    output = result.stdout
+    differences = re.search(r"^  loss (\S+), gradient (\S+)$", output, flags=re.MULTILINE)
+    assert max(float(d) for d in differences.groups()) <= 1e-12
+    for engine in ("array engine", "scalar engine"):
+        assert re.search(rf"^  {engine} +\d+\.\d µs", output, flags=re.MULTILINE)
+    assert re.search(r"^scalar / array = \d+x$", output, flags=re.MULTILINE)
+    assert output.count("load average") == 2
+
+
+def test_digits_epoch_refuses_to_time_engines_that_disagree(monkeypatch, capsys):
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(variable, os.environ.get(variable, "1"))  # restored afterwards
+    spec = importlib.util.spec_from_file_location("digits_epoch", SCRIPT.parent / "digits_epoch.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    right = module.scalar_loss
+    monkeypatch.setattr(module, "scalar_loss", lambda *args: right(*args) * (1 + 1e-9))
+    monkeypatch.setattr(sys, "argv", ["digits_epoch.py", "--quick"])
+    assert module.main() == 1
+    captured = capsys.readouterr()
+    assert "the two engines give different gradients" in captured.err
+    assert "time per example" not in captured.out
