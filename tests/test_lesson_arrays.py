@@ -162,3 +162,36 @@ def test_with_torch_the_gradients_match_pytorch_float64(lesson):
     _, grads = ns["loss_and_grads"](*ns["params"])
     for ours, theirs in zip(grads, tensors):
         numpy.testing.assert_allclose(ours, theirs.grad.numpy(), rtol=1e-10, atol=1e-13)
+
+
+def test_the_matmul_view_follows_the_entry_the_prose_names(lesson):
+    namespace, _ = lesson
+    view = namespace["matmul_paths"](
+        namespace["A_numbers"],
+        namespace["B_numbers"],
+        numpy.array([[1.0, 0.0], [2.0, -1.0]]),
+        entry=(1, 0),
+    )
+    # "A_10 reaches L through C_10 and C_11": two paths, summing to (ḡ·Bᵀ)[1, 0] = 5
+    assert len(view.paths) == 2
+    assert view.by_paths == view.by_scalar == view.by_array == 5.0
+
+
+def test_the_network_graph_has_ten_operations_and_the_training_gradients(lesson):
+    namespace, printed = lesson
+    graph = namespace["graph"]
+    assert sum(1 for node in graph.nodes if node.op is not None) == 10
+    assert graph.name(graph.output) == "L"
+    (same,) = [out for code, out in printed if "same gradients" in code]
+    assert same == "same gradients: True\n"
+
+
+def test_the_bias_step_receives_the_batch_and_sends_back_32_numbers(lesson):
+    namespace, _ = lesson
+    stepper = namespace["ArrayBackwardStepper"](namespace["graph"], prefetch=False)
+    captions = []
+    for index in range(len(stepper.state)):
+        stepper.go(index)
+        captions.append(stepper.caption)
+    (bias,) = [c for c in captions if "to b1" in c]
+    assert "(1347×32) → 32, summed over the broadcast axes" in bias

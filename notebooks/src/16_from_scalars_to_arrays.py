@@ -18,9 +18,19 @@ import tracemalloc
 import matplotlib.pyplot as plt
 
 import autodiff_lab.numpy as np
-from autodiff_lab import Value, grad, jacobian, value_and_grad, vjp
+from autodiff_lab import (
+    Value,
+    grad,
+    jacobian,
+    label_array,
+    matmul_paths,
+    trace_arrays,
+    value_and_grad,
+    vjp,
+)
 from autodiff_lab.array_rules import BROADCAST_TO, MATMUL, SUM
 from autodiff_lab.datasets import load_digits
+from autodiff_lab.widgets import ArrayBackwardStepper
 
 np.set_printoptions(precision=4, suppress=True)
 rng = np.random.default_rng(0)
@@ -96,7 +106,14 @@ print("same as the scalar engine:", np.array_equal(vjp_for_B(g_bar), B_grad))
 # backward, each done by numpy's compiled matrix product.
 
 # %% [markdown]
-# <!-- DRAWING GOES HERE (issue 10): a matmul beside its scalar graph. Replace this cell. -->
+# Here are both pictures of the same product. On the left, the array engine's graph:
+# one `matmul` node. On the right, the scalar graph the cells above built, with the
+# paths from one entry, $A_{10}$, up to L highlighted. $A_{10}$ reaches L through
+# $C_{10}$ and $C_{11}$, and each path's product of local derivatives is
+# $B_{0j}\,\bar g_{1j}$; their sum is entry (1, 0) of $\bar g\,B^\top$.
+
+# %%
+matmul_paths(A_numbers, B_numbers, g_bar, entry=(1, 0))
 
 # %% [markdown]
 # ## Broadcasting's VJP: sum over the copies
@@ -274,8 +291,45 @@ fig.suptitle("true → predicted", fontsize=9)
 plt.show()
 
 # %% [markdown]
-# <!-- DRAWINGS GO HERE (issue 10): this network's array graph with shapes; a backward
-# stepper over its array nodes. Replace this cell. -->
+# ## The network's graph, one node per array operation
+#
+# `trace_arrays` records one call of a function as a graph you can look at; its
+# keywords name the inputs, and `label_array` names a node inside (outside a trace it
+# does nothing, so the same code still runs under `grad`). Here is one evaluation of
+# the trained network's loss, every node with its shape:
+
+
+# %%
+def network_loss(X, W1, b1, W2, b2):
+    H = label_array(np.tanh(X @ W1 + b1), "H")
+    log_p = label_array(np.log_softmax(H @ W2 + b2, axis=1), "log_p")
+    return label_array(-np.sum(onehot * log_p) / len(X), "L")
+
+
+W1, b1, W2, b2 = params
+graph = trace_arrays(network_loss, X=X_train, W1=W1, b1=b1, W2=W2, b2=b2)
+graph.backward()
+graph
+
+# %% [markdown]
+# 1,347 × 64 inputs and a few thousand weights, yet the graph has 10 operations. Its
+# backward pass gives the gradients `value_and_grad` gave during training:
+
+# %%
+_, grads = loss_and_grads(*params)
+print(
+    "same gradients:",
+    all(np.allclose(graph.grads[n], g) for n, g in zip(["W1", "b1", "W2", "b2"], grads)),
+)
+
+# %% [markdown]
+# Step through that backward pass. Each step is one VJP: the node being processed, the
+# formula from the rule table, and the shapes going in and coming out. Watch the step
+# for `add` with b1: a gradient of shape 1,347 × 32 arrives and leaves as 32 numbers,
+# summed over the broadcast axis, as in the bias example above.
+
+# %%
+ArrayBackwardStepper(graph)
 
 # %% [markdown]
 # ## The same model in PyTorch
