@@ -79,7 +79,8 @@ def loss_of(namespace, logits, labels) -> float:
             f"softmax_cross_entropy returned {result.size} numbers, one per example",
             "The loss is one number: the mean over the batch.",
         )
-    return float(as_array(result, (), "softmax_cross_entropy's result"))
+    one_number = "The loss is one number: the mean over the batch."
+    return float(as_array(result, (), "softmax_cross_entropy's result", lambda *_: one_number))
 
 
 def loss_vjp_of(namespace, logits, labels) -> np.ndarray:
@@ -92,6 +93,7 @@ def engine_loss_gradient_of(namespace, logits, labels) -> np.ndarray:
     from autodiff_lab import grad
 
     loss = namespace["softmax_cross_entropy"]
+    loss_of(namespace, logits, labels)  # one number, or the engine's grad cannot start
     return as_array(grad(loss)(logits.copy(), labels.copy()), logits.shape, "its gradient")
 
 
@@ -204,6 +206,11 @@ def _add_shape_hint(got: tuple, want: tuple, g_shape: tuple) -> str:
         )
     if len(got) < len(want) and tuple(size for size in want if size != 1) == got:
         return "you summed away a size-1 axis: keep it, np.sum(..., keepdims=True)."
+    if len(got) == len(want):
+        trailing = g_shape[len(g_shape) - len(want) :]
+        axes = [i for i, (w, s) in enumerate(zip(want, trailing)) if w == 1 and s != 1]
+        named = ", ".join(map(str, axes)) if axes else "none, here"
+        return f"sum g over exactly the axes where this input has size 1 and g does not: {named}."
     return f"the gradient of an input has exactly its shape, here {want}."
 
 
@@ -273,17 +280,12 @@ def _matmul_diagnosis(namespace):
 
 
 def _add_diagnosis(namespace):
-    """A mean instead of a sum, or the wrong axis summed, give the right shape but wrong numbers."""
+    """A mean instead of a sum gives the right shape but the wrong numbers."""
     g = _numbers((3, 3), 4)
     _, gb = namespace["add_vjp"](g.copy(), (3, 3), (3, 1))
     gb = np.asarray(gb)
     if np.allclose(gb, g.mean(axis=1, keepdims=True)):
         return "each entry of b was used 3 times: add up their gradients (np.sum, not np.mean)."
-    if np.allclose(gb.ravel(), g.sum(axis=0)):
-        return (
-            "for b of shape (3, 1) in a (3, 3) sum, axis 1 is the stretched one: sum g over "
-            "axis 1, keepdims=True."
-        )
     return None
 
 
