@@ -19,13 +19,15 @@ $C$'s shape), it returns $\partial L / \partial A$ for each input $A$ (an
 array of $A$'s shape). Reverse mode is nothing more than calling VJPs from the
 loss back to the inputs.
 
-You will write the VJPs of three operations, check each against finite
-differences and against the engine (`autodiff_lab.vjp` and `grad` on
-`autodiff_lab.numpy`), and then chain them by hand into the gradients of a
-linear classifier. Inside your answers, use numpy (`np`) or
-`autodiff_lab.numpy` (`anp`) only: the engine's `grad` and `vjp`, PyTorch and
-the library's ready-made `softmax`, `log_softmax` and `logsumexp` would do the
-work for you, and the grader flags them.
+You will write the VJPs of three operations, and then chain them by hand into
+the gradients of a linear classifier. Each check compares your answer with
+finite differences (`numerical_derivative`) and with the engine
+(`autodiff_lab.vjp` and `grad` on `autodiff_lab.numpy`), imported below for
+the tests. In your own code use numpy (`np`) and `autodiff_lab.numpy` (`anp`)
+only: `grad`, `vjp`, `numerical_derivative`, PyTorch and the library's
+ready-made `softmax`, `log_softmax` and `logsumexp` would do the work for you,
+and the grader flags any cell of yours that uses them (so delete experiments
+with them before you hand in).
 """
 
 GIVEN = """
