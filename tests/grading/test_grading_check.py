@@ -449,6 +449,30 @@ ARRAY_VJP_MISTAKES = {
         "def matmul_vjp(g, A, B):\n    return B.T @ g, A.T @ g",
         ["g comes first"],
     ),
+    "matmul: B instead of B.T, and g second": (
+        "matmul_vjp",
+        "matmul_answer",
+        "def matmul_vjp(g, A, B):\n    return B @ g, A.T @ g",
+        ["g comes first, and B is transposed"],
+    ),
+    "matmul: A.T second": (
+        "matmul_vjp",
+        "matmul_answer",
+        "def matmul_vjp(g, A, B):\n    return g @ B.T, g @ A.T",
+        ["A.T comes first (gB has B's rows)"],
+    ),
+    "matmul: gB transposed": (
+        "matmul_vjp",
+        "matmul_answer",
+        "def matmul_vjp(g, A, B):\n    return g @ B.T, g.T @ A",
+        ["gB = A.T @ g came out transposed"],
+    ),
+    "matmul: a shape that is neither": (
+        "matmul_vjp",
+        "matmul_answer",
+        "def matmul_vjp(g, A, B):\n    return np.zeros(A.size), A.T @ g",
+        ["gA has A's shape (2, 3): gA = g @ B.T."],
+    ),
     "matmul: swapped pair": (
         "matmul_vjp",
         "matmul_answer",
@@ -485,6 +509,15 @@ ARRAY_VJP_MISTAKES = {
         _add(lead="g = np.sum(g, axis=tuple(range(np.ndim(g) - len(shape))), keepdims=True)"),
         ["gb has shape (1, 1), not ()", "np.sum(g), shape ()"],
     ),
+    "add: a shape from nowhere": (
+        "add_vjp",
+        "add_answer",
+        "def add_vjp(g, a_shape, b_shape):\n    return np.zeros(a_shape), np.zeros(7)",
+        [
+            "gb has shape (7,), not (3,)",
+            "the gradient of an input has exactly its shape, here (2, 3)",
+        ],
+    ),
     "add: mean instead of sum": (
         "add_vjp",
         "add_answer",
@@ -502,11 +535,34 @@ ARRAY_VJP_MISTAKES = {
         "    return unbroadcast(g, a_shape), unbroadcast(g, b_shape)",
         ["gb has shape (1, 3), not (2, 1)", "size 1 and g does not: 1."],
     ),
+    "add: summed an axis that was not stretched": (
+        "add_vjp",
+        "add_answer",
+        "def add_vjp(g, a_shape, b_shape):\n"
+        "    return np.sum(g, axis=0, keepdims=True), np.sum(g, axis=0, keepdims=True)",
+        ["ga has shape (1, 3), not (2, 3)", "nothing was stretched along axis 0 of this input"],
+    ),
     "cross-entropy: sum instead of mean": (
         "cross_entropy",
         "cross_entropy_answer",
         _loss(result="-anp.sum(log_p[np.arange(len(labels)), labels])"),
         ["the sum over the 3 examples: divide by N"],
+    ),
+    "cross-entropy: the sign": (
+        "cross_entropy",
+        "cross_entropy_answer",
+        _loss(result="anp.mean(log_p[np.arange(len(labels)), labels])"),
+        ["minus the log probability of the right class"],
+    ),
+    "cross-entropy: right numbers, wrong derivative": (
+        "cross_entropy",
+        "cross_entropy_answer",
+        "from autodiff_lab.arrays import numbers\n\n"
+        + _loss(
+            result="-anp.mean(log_p[np.arange(len(labels)), labels]) + anp.sum(logits) "
+            "- anp.sum(numbers(logits))"
+        ),
+        ["the engine differentiates your code as written"],
     ),
     "cross-entropy: unstable for large logits": (
         "cross_entropy",
@@ -538,6 +594,12 @@ ARRAY_VJP_MISTAKES = {
         _loss_vjp(result="p / len(labels)"),
         ["Check subtract the one-hot of the label: z_n,label"],
     ),
+    "cross-entropy VJP: softmax alone": (
+        "cross_entropy_vjp",
+        "cross_entropy_vjp_answer",
+        _loss_vjp(result="p"),
+        ["Check subtract the one-hot of the label, and divide by N."],
+    ),
     "cross-entropy VJP: the sign": (
         "cross_entropy_vjp",
         "cross_entropy_vjp_answer",
@@ -561,6 +623,7 @@ ARRAY_VJP_MISTAKES = {
 }
 
 
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid:RuntimeWarning")
 @pytest.mark.parametrize("mistake", sorted(ARRAY_VJP_MISTAKES))
 def test_array_vjp_mistakes_get_their_hint(mistake):
     part, grade_id, code, phrases = ARRAY_VJP_MISTAKES[mistake]

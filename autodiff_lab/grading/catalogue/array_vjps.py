@@ -209,8 +209,15 @@ def _add_shape_hint(got: tuple, want: tuple, g_shape: tuple) -> str:
     if len(got) == len(want):
         trailing = g_shape[len(g_shape) - len(want) :]
         axes = [i for i, (w, s) in enumerate(zip(want, trailing)) if w == 1 and s != 1]
-        named = ", ".join(map(str, axes)) if axes else "none, here"
-        return f"sum g over exactly the axes where this input has size 1 and g does not: {named}."
+        if axes:
+            named = ", ".join(map(str, axes))
+            return (
+                f"sum g over exactly the axes where this input has size 1 and g does not: {named}."
+            )
+        summed = [i for i, (size, w) in enumerate(zip(got, want)) if size == 1 and w != 1]
+        if summed:
+            named = ", ".join(map(str, summed))
+            return f"nothing was stretched along axis {named} of this input: do not sum g there."
     return f"the gradient of an input has exactly its shape, here {want}."
 
 
