@@ -72,15 +72,15 @@ def add_of(namespace, g, a_shape: tuple, b_shape: tuple) -> list[np.ndarray]:
     ]
 
 
+_ONE_NUMBER = "The loss is one number: the mean over the batch."
+
+
 def loss_of(namespace, logits, labels) -> float:
     result = namespace["softmax_cross_entropy"](logits.copy(), labels.copy())
     if isinstance(result, np.ndarray) and len(labels) > 1 and result.shape == (len(labels),):
-        raise WrongAnswer(
-            f"softmax_cross_entropy returned {result.size} numbers, one per example",
-            "The loss is one number: the mean over the batch.",
-        )
-    one_number = "The loss is one number: the mean over the batch."
-    return float(as_array(result, (), "softmax_cross_entropy's result", lambda *_: one_number))
+        message = f"softmax_cross_entropy returned {result.size} numbers, one per example"
+        raise WrongAnswer(message, _ONE_NUMBER)
+    return float(as_array(result, (), "softmax_cross_entropy's result", lambda *_: _ONE_NUMBER))
 
 
 def loss_vjp_of(namespace, logits, labels) -> np.ndarray:
