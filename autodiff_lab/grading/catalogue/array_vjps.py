@@ -575,6 +575,12 @@ def _labels_of(sample: dict) -> np.ndarray:
     return np.array(sample["labels"], dtype=np.int64)
 
 
+def _loss_and_gradient(namespace, batch: dict) -> list:
+    """The student's loss, and the engine's gradient of it: it must be differentiable too."""
+    (logits,), labels = _arrays(batch, "logits"), _labels_of(batch)
+    return [loss_of(namespace, logits, labels), engine_loss_gradient_of(namespace, logits, labels)]
+
+
 PROBES = [
     Probe(
         "matmul_tests",
@@ -591,7 +597,7 @@ PROBES = [
     Probe(
         "cross_entropy_tests",
         _sample_losses,
-        lambda ns, batches: [loss_of(ns, *_arrays(b, "logits"), _labels_of(b)) for b in batches],
+        lambda ns, batches: [_loss_and_gradient(ns, b) for b in batches],
     ),
     Probe(
         "cross_entropy_vjp_tests",

@@ -52,7 +52,8 @@ REFERENCES = {
     "matmul_tests": lambda triples: [matmul_vjp(t["g"], t["A"], t["B"]) for t in triples],
     "add_tests": lambda pairs: [add_vjp(p["g"], p["a_shape"], p["b_shape"]) for p in pairs],
     "cross_entropy_tests": lambda batches: [
-        cross_entropy(b["logits"], b["labels"]) for b in batches
+        [cross_entropy(b["logits"], b["labels"]), cross_entropy_vjp(b["logits"], b["labels"])]
+        for b in batches
     ],
     "cross_entropy_vjp_tests": lambda batches: [
         cross_entropy_vjp(b["logits"], b["labels"]) for b in batches
