@@ -22,7 +22,14 @@ HERE = Path(__file__).resolve().parent
 DEFINITIONS = HERE / "definitions"
 SOURCE_DIR = HERE / "source"
 # Lesson order, which is also how the exercises are numbered.
-ORDER = ("dual_numbers", "wengert_list", "value_class", "softmax_jacobian", "xor_mlp")
+ORDER = (
+    "dual_numbers",
+    "wengert_list",
+    "value_class",
+    "softmax_jacobian",
+    "xor_mlp",
+    "array_vjps",
+)
 
 
 def _load(name: str):

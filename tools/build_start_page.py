@@ -75,6 +75,10 @@ def page_text() -> str:
     by_lesson: dict[int, list[tuple[str, str]]] = {}
     for lesson, title, path in all_exercises:
         by_lesson.setdefault(lesson, []).append((title, path))
+    orphans = sorted(set(by_lesson) - {number for number, _, _ in all_lessons})
+    if orphans:  # the page would silently leave those exercises out
+        missing = ", ".join(f"{n} ({', '.join(p for _, p in by_lesson[n])})" for n in orphans)
+        raise SystemExit(f"exercises follow lessons that notebooks/src/ lacks: lesson {missing}")
     for number, title, path in all_lessons:
         lines.append(f"- [{title}]({path})")
         lines.extend(f"  - ✎ [{name}]({where})" for name, where in by_lesson.get(number, []))

@@ -3,7 +3,8 @@
 Every attacker starts from the released notebook with no real work done, so any
 point it gets is a forged one. Each attack is a list of extra code cells
 placed after a cell of the notebook (by grade_id); files that break the batch
-itself are written by `write_batch_breakers`.
+itself are written by `write_batch_breakers`. The `array_vjps` attackers at the
+end replace answer cells instead (see `array_attacker`).
 """
 
 from __future__ import annotations
@@ -398,3 +399,85 @@ def secret_lines(source: nbformat.NotebookNode) -> list[str]:
             elif inside and len(stripped) >= 16 and stripped not in released:
                 secrets.append(stripped)
     return secrets
+
+
+# -- Aimed at array_vjps: answers that let the engine work, or that the probes must catch ----
+
+ARRAY_EXERCISE = "array_vjps"
+
+# Correct answers that let the engine do the work: full marks, and flagged for copying.
+ENGINE_ANSWERS = {
+    "matmul_answer": "def matmul_vjp(g, A, B):\n"
+    "    return vjp(lambda a: anp.matmul(a, B), A)[1](g), vjp(lambda b: anp.matmul(A, b), B)[1](g)",
+    "add_answer": "def add_vjp(g, a_shape, b_shape):\n"
+    "    both = grad(lambda x, y: anp.sum(g * (x + y)), argnums=(0, 1))\n"
+    "    return tuple(np.asarray(x) for x in both(np.zeros(a_shape), np.zeros(b_shape)))",
+    "cross_entropy_answer": "def softmax_cross_entropy(logits, labels):\n"
+    "    rows = np.arange(len(labels))\n"
+    "    return -anp.mean(anp.log_softmax(logits, axis=1)[rows, labels])",
+    "cross_entropy_vjp_answer": "def softmax_cross_entropy_vjp(logits, labels):\n"
+    "    return grad(softmax_cross_entropy)(logits, labels)",
+    "classifier_answer": "def classifier_gradients(X, W, b, labels):\n"
+    "    loss = lambda w, c: softmax_cross_entropy(X @ w + c, labels)\n"
+    "    return tuple(grad(loss, argnums=(0, 1))(W, b))",
+}
+_NAMES = {
+    "matmul_answer": ("matmul_vjp", "g, A, B"),
+    "add_answer": ("add_vjp", "g, a_shape, b_shape"),
+    "cross_entropy_answer": ("softmax_cross_entropy", "logits, labels"),
+    "cross_entropy_vjp_answer": ("softmax_cross_entropy_vjp", "logits, labels"),
+    "classifier_answer": ("classifier_gradients", "X, W, b, labels"),
+}
+
+
+def _wrapped(wrap: str, prelude: str = "") -> dict[str, str]:
+    """The engine's answers, each passed through ``wrap`` (code using ``_answer(...)``)."""
+    cells = {}
+    for grade_id, code in ENGINE_ANSWERS.items():
+        name, args = _NAMES[grade_id]
+        inner = code.replace(f"def {name}(", f"def _{name}(", 1)
+        body = wrap.format(call=f"_{name}({args})")
+        cells[grade_id] = (
+            f"{prelude if grade_id == 'matmul_answer' else ''}{inner}\n\n"
+            f"def {name}({args}):\n{body}"
+        )
+    return cells
+
+
+_PROBED = (
+    "import inspect\n\n"
+    "def _probed():\n"
+    "    return any(frame.function == 'run_probes' for frame in inspect.stack())\n\n"
+)
+
+# name -> the answer cells that replace the release's
+ARRAY_ATTACKS: dict[str, dict[str, str]] = {
+    # Right numbers in shapes that broadcast to the right ones: an extra leading axis.
+    "array_broadcastable_shapes": _wrapped(
+        "    result = {call}\n"
+        "    if isinstance(result, tuple):\n"
+        "        return tuple(np.asarray(x)[None] for x in result)\n"
+        "    return np.asarray(result)[None]"
+    ),
+    # Right on the notebook's own inputs, zeros on the grader's.
+    "array_probe_detector": _wrapped(
+        "    result = {call}\n"
+        "    if not _probed():\n"
+        "        return result\n"
+        "    if isinstance(result, tuple):\n"
+        "        return tuple(np.zeros_like(x) for x in result)\n"
+        "    return np.zeros_like(result)",
+        _PROBED,
+    ),
+    # Right, but too slow for the grader's own check.
+    "array_slow_under_probe": _wrapped(
+        "    if _probed():\n        import time\n        time.sleep(600)\n    return {call}",
+        _PROBED,
+    ),
+}
+
+
+def array_attacker(name: str) -> nbformat.NotebookNode:
+    if name == "array_engine_answers":
+        return builders.submission(ARRAY_EXERCISE, ENGINE_ANSWERS)
+    return builders.submission(ARRAY_EXERCISE, ARRAY_ATTACKS[name])

@@ -5,7 +5,11 @@ before and after the attackers) with at least 25 hostile notebooks from the
 five classes of attack in `hostile` and files that attack the batch itself.
 It runs through the command line twice, as two separate batches, with
 ``--jobs 1`` and ``--jobs 2``; the second batch also shows that nothing the
-first one planted survives. Each test judges an outcome, not a mechanism.
+first one planted survives. A third, smaller batch aims at `array_vjps`:
+right numbers in shapes that only broadcast to the right ones, answers that
+are right on the notebook's inputs but not on the grader's (or too slow for
+its check) score 0, and answers computed by the engine are flagged. Each test
+judges an outcome, not a mechanism.
 """
 
 from __future__ import annotations
@@ -254,3 +258,73 @@ def test_every_row_was_sandboxed_and_records_its_probe_inputs(batch):
     assert all(entry["sandboxed"] for entry in entries)
     full = next(e for e in entries if Path(e["submission"]).stem == "00_honest_full")
     assert all(test["probe_inputs"] for test in full["tests"])
+
+
+# -- A batch aimed at array_vjps: engine answers are flagged, the probes catch the rest ---------
+
+ARRAY_CONTROLS = {"00_honest_full": 8.0, "00_honest_empty": 0.0}
+
+
+@pytest.fixture(scope="module")
+def array_batch(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hostile_arrays")
+    notebooks = {
+        "00_honest_full": builders.solved(hostile.ARRAY_EXERCISE),
+        "00_honest_empty": builders.submission(hostile.ARRAY_EXERCISE),
+        "array_engine_answers": hostile.array_attacker("array_engine_answers"),
+        **{name: hostile.array_attacker(name) for name in hostile.ARRAY_ATTACKS},
+    }
+    paths = {name: builders.save(nb, folder / f"{name}.ipynb") for name, nb in notebooks.items()}
+    out = tmp_path_factory.mktemp("results_arrays")
+    json_path = out / "grades.json"
+    exit_code = main(
+        [
+            "grade",
+            "--source",
+            str(builders.SOURCES / f"{hostile.ARRAY_EXERCISE}.ipynb"),
+            str(folder),
+            "--out",
+            str(out / "grades.csv"),
+            "--json",
+            str(json_path),
+            "--jobs",
+            "2",
+            "--timeout",
+            str(CELL_TIMEOUT),
+            "--memory-mb",
+            "768",
+            "--quiet",
+        ]
+    )
+    entries = json.loads(json_path.read_text(encoding="utf-8"))["submissions"]
+    by_name = {Path(entry["submission"]).stem: entry for entry in entries}
+    return {"exit_code": exit_code, "by_name": by_name, "paths": paths}
+
+
+@pytest.mark.parametrize("name, total", ARRAY_CONTROLS.items())
+def test_array_vjps_honest_controls_score_exactly_right(array_batch, name, total):
+    entry = array_batch["by_name"][name]
+    assert array_batch["exit_code"] == 0
+    assert entry["total"] == total and entry["flags"] == [], entry["reason"]
+
+
+@pytest.mark.parametrize("name", sorted(hostile.ARRAY_ATTACKS))
+def test_array_vjps_attackers_score_zero(array_batch, name):
+    entry = array_batch["by_name"][name]
+    assert entry["total"] == 0.0, entry["reason"]
+
+
+def test_array_vjps_right_only_on_the_notebooks_inputs_is_never_confirmed(array_batch):
+    # Every test cell passed in the notebook; only the grader's own inputs tell.
+    for name in ("array_probe_detector", "array_slow_under_probe"):
+        tests = array_batch["by_name"][name]["tests"]
+        assert [test["status"] for test in tests] == ["not confirmed"] * 5, name
+
+
+def test_array_vjps_answers_computed_by_the_engine_are_flagged(array_batch):
+    entry = array_batch["by_name"]["array_engine_answers"]
+    assert entry["total"] == 8.0  # the numbers are right; the instructor decides
+    flags = " ".join(entry["flags"])
+    for reason in ("uses vjp", "uses grad", "uses .log_softmax"):
+        assert reason in flags, flags
+    assert "flagged:" in entry["reason"]

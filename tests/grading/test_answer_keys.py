@@ -16,8 +16,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
-from autodiff_lab import Value, derivative, jacobian, jvp
+import autodiff_lab.numpy as anp
+from autodiff_lab import Value, derivative, grad, jacobian, jvp, vjp
 from autodiff_lab import math as admath
 
 torch = pytest.importorskip("torch")
@@ -28,7 +30,14 @@ finite = st.floats(-2.0, 2.0, allow_nan=False).filter(lambda v: abs(v) > 0.1)
 @pytest.fixture(scope="module")
 def keys():
     """Each exercise's namespace with the instructor's answers run."""
-    names = ("value_class", "dual_numbers", "wengert_list", "softmax_jacobian", "xor_mlp")
+    names = (
+        "value_class",
+        "dual_numbers",
+        "wengert_list",
+        "softmax_jacobian",
+        "xor_mlp",
+        "array_vjps",
+    )
     return {name: builders.run_in_process(builders.source(name), tests=False) for name in names}
 
 
@@ -183,3 +192,87 @@ def test_the_xor_key_gradients_match_finite_differences(keys):
         assert math.isclose(
             parameter.grad, 2 * (up - down) / (2 * step), rel_tol=1e-5, abs_tol=1e-8
         )
+
+
+# -- array_vjps: every VJP of the key against the array engine and PyTorch (float64) ----------
+
+sizes = st.integers(1, 4)
+
+
+def _tensor(array):
+    return torch.tensor(array, dtype=torch.float64, requires_grad=True)
+
+
+def _normal(seed, shape):
+    return np.random.default_rng(seed).normal(size=shape)
+
+
+@settings(max_examples=25, deadline=None)
+@given(m=sizes, k=sizes, n=sizes, seed=st.integers(0, 2**16))
+def test_the_matmul_vjp_key_agrees_with_the_engine_and_torch(keys, m, k, n, seed):
+    A, B, g = _normal(seed, (m, k)), _normal(seed + 1, (k, n)), _normal(seed + 2, (m, n))
+    gA, gB = keys["array_vjps"]["matmul_vjp"](g, A, B)
+    _, pull_a = vjp(lambda a: anp.matmul(a, B), A)
+    _, pull_b = vjp(lambda b: anp.matmul(A, b), B)
+    assert np.allclose(gA, pull_a(g), rtol=1e-12, atol=1e-12)
+    assert np.allclose(gB, pull_b(g), rtol=1e-12, atol=1e-12)
+    tA, tB = _tensor(A), _tensor(B)
+    (tA @ tB).backward(torch.tensor(g))
+    assert np.allclose(gA, tA.grad.numpy(), rtol=1e-12, atol=1e-12)
+    assert np.allclose(gB, tB.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(shapes=mutually_broadcastable_shapes(num_shapes=2, max_dims=4), seed=st.integers(0, 99))
+def test_the_add_vjp_key_agrees_with_the_engine_and_torch(keys, shapes, seed):
+    (a_shape, b_shape), out = shapes.input_shapes, shapes.result_shape
+    a, b, g = _normal(seed, a_shape), _normal(seed + 1, b_shape), _normal(seed + 2, out)
+    ga, gb = keys["array_vjps"]["add_vjp"](g, a_shape, b_shape)
+    assert np.shape(ga) == a_shape and np.shape(gb) == b_shape
+    ta, tb = _tensor(a), _tensor(b)
+    (ta + tb).backward(torch.tensor(g))
+    assert np.allclose(ga, ta.grad.numpy(), rtol=1e-12, atol=1e-12)
+    assert np.allclose(gb, tb.grad.numpy(), rtol=1e-12, atol=1e-12)
+    if a_shape or b_shape:  # two 0-d inputs are scalars, which the scalar engine takes
+        ours = grad(lambda x, y: anp.sum(g * (x + y)), argnums=(0, 1))(a, b)
+        assert np.allclose(ga, ours[0], rtol=1e-12, atol=1e-12)
+        assert np.allclose(gb, ours[1], rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(1, 6),
+    c=st.integers(2, 6),
+    seed=st.integers(0, 2**16),
+    offset=st.sampled_from([0.0, 1000.0, -1000.0]),
+)
+def test_the_cross_entropy_keys_agree_with_the_engine_and_torch(keys, n, c, seed, offset):
+    ns = keys["array_vjps"]
+    logits = _normal(seed, (n, c)) * 3 + offset
+    labels = np.random.default_rng(seed).integers(0, c, size=n)
+    loss = ns["softmax_cross_entropy"](logits, labels)
+    gradient = ns["softmax_cross_entropy_vjp"](logits, labels)
+    t = _tensor(logits)
+    theirs = torch.nn.functional.cross_entropy(t, torch.tensor(labels))
+    theirs.backward()
+    assert math.isclose(loss, theirs.item(), rel_tol=1e-12, abs_tol=1e-12)
+    assert np.allclose(gradient, t.grad.numpy(), rtol=1e-12, atol=1e-15)
+    ours = grad(ns["softmax_cross_entropy"])(logits, labels)  # the engine through the key
+    assert np.allclose(gradient, ours, rtol=1e-12, atol=1e-15)
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(1, 6), d=sizes, c=st.integers(2, 5), seed=st.integers(0, 2**16))
+def test_the_classifier_key_agrees_with_the_engine_and_torch(keys, n, d, c, seed):
+    ns = keys["array_vjps"]
+    X, W, b = _normal(seed, (n, d)), _normal(seed + 1, (d, c)), _normal(seed + 2, (c,))
+    labels = np.random.default_rng(seed).integers(0, c, size=n)
+    gW, gb = ns["classifier_gradients"](X, W, b, labels)
+    loss = ns["softmax_cross_entropy"]
+    ours = grad(lambda w, v: loss(X @ w + v, labels), argnums=(0, 1))(W, b)
+    assert np.allclose(gW, ours[0], rtol=1e-12, atol=1e-14)
+    assert np.allclose(gb, ours[1], rtol=1e-12, atol=1e-14)
+    tW, tb = _tensor(W), _tensor(b)
+    torch.nn.functional.cross_entropy(torch.tensor(X) @ tW + tb, torch.tensor(labels)).backward()
+    assert np.allclose(gW, tW.grad.numpy(), rtol=1e-10, atol=1e-14)
+    assert np.allclose(gb, tb.grad.numpy(), rtol=1e-10, atol=1e-14)

@@ -311,7 +311,7 @@ def test_files_that_are_not_notebooks_get_a_readable_reason(batch, name, phrase)
 
 
 @pytest.mark.parametrize(
-    "exercise", ["softmax_jacobian", "xor_mlp", "dual_numbers", "wengert_list"]
+    "exercise", ["softmax_jacobian", "xor_mlp", "dual_numbers", "wengert_list", "array_vjps"]
 )
 def test_each_exercise_grades_its_solution_full_and_its_stub_zero(exercise, tmp_path):
     solved = builders.save(builders.solved(exercise), tmp_path / "solved.ipynb")

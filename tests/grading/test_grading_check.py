@@ -11,6 +11,7 @@ import random
 import re
 
 import builders
+import numpy as np
 import pytest
 
 from autodiff_lab.grading import check, part_names, run_checks
@@ -375,3 +376,368 @@ def test_probes_catch_a_wrong_answer_and_a_silent_kernel(capsys):
     verdict = judge("wengert_list", inputs, capsys.readouterr().out)["primal_tests"]
     assert "value 3 was 30, expected -0.75" in verdict
     assert "printed nothing" in judge("wengert_list", inputs, "")["primal_tests"]
+
+
+# -- array_vjps: each usual mistake gets its own hint -----------------------------------------
+
+_UNBROADCAST = (
+    "def add_vjp(g, a_shape, b_shape):\n"
+    "    def unbroadcast(g, shape):\n"
+    "        {lead}\n"
+    "        stretched = tuple(axis for axis, size in enumerate(shape) if size == 1)\n"
+    "        return {reduce}(g, axis=stretched, keepdims={keep})\n"
+    "    return unbroadcast(g, a_shape), unbroadcast(g, b_shape)"
+)
+
+
+def _add(
+    lead="g = np.sum(g, axis=tuple(range(np.ndim(g) - len(shape))))",
+    reduce="np.sum",
+    keep="True",
+):
+    return _UNBROADCAST.format(lead=lead, reduce=reduce, keep=keep)
+
+
+_LOSS_VJP = (
+    "def softmax_cross_entropy_vjp(logits, labels):\n"
+    "    exps = np.exp(logits{shift})\n"
+    "    p = exps / np.sum(exps, axis=1, keepdims=True)\n"
+    "    one_hot = np.zeros_like(p)\n"
+    "    one_hot[np.arange(len(labels)), labels] = 1.0\n"
+    "    return {result}"
+)
+
+
+def _loss_vjp(
+    result="(p - one_hot) / len(labels)", shift=" - np.max(logits, axis=1, keepdims=True)"
+):
+    return _LOSS_VJP.format(result=result, shift=shift)
+
+
+_LOSS = (
+    "def softmax_cross_entropy(logits, labels):\n"
+    "    shifted = logits{shift}\n"
+    "    log_p = shifted - anp.log(anp.sum(anp.exp(shifted), axis=1, keepdims=True))\n"
+    "    return {result}"
+)
+
+
+def _loss(
+    result="-anp.mean(log_p[np.arange(len(labels)), labels])",
+    shift=" - anp.max(logits, axis=1, keepdims=True)",
+):
+    return _LOSS.format(result=result, shift=shift)
+
+
+# mistake: (part, answer cell, the student's code, phrases the report must show)
+ARRAY_VJP_MISTAKES = {
+    "matmul: forgot the transpose of B": (
+        "matmul_vjp",
+        "matmul_answer",
+        "def matmul_vjp(g, A, B):\n    return g @ B, A.T @ g",
+        ["the transpose of B is missing", "numpy could not multiply these shapes"],
+    ),
+    "matmul: forgot the transpose of A": (
+        "matmul_vjp",
+        "matmul_answer",
+        "def matmul_vjp(g, A, B):\n    return g @ B.T, A @ g",
+        ["the transpose of A is missing"],
+    ),
+    "matmul: swapped order": (
+        "matmul_vjp",
+        "matmul_answer",
+        "def matmul_vjp(g, A, B):\n    return B.T @ g, A.T @ g",
+        ["g comes first"],
+    ),
+    "matmul: B instead of B.T, and g second": (
+        "matmul_vjp",
+        "matmul_answer",
+        "def matmul_vjp(g, A, B):\n    return B @ g, A.T @ g",
+        ["g comes first, and B is transposed"],
+    ),
+    "matmul: A.T second": (
+        "matmul_vjp",
+        "matmul_answer",
+        "def matmul_vjp(g, A, B):\n    return g @ B.T, g @ A.T",
+        ["A.T comes first (gB has B's rows)"],
+    ),
+    "matmul: gB transposed": (
+        "matmul_vjp",
+        "matmul_answer",
+        "def matmul_vjp(g, A, B):\n    return g @ B.T, g.T @ A",
+        ["gB = A.T @ g came out transposed"],
+    ),
+    "matmul: a shape that is neither": (
+        "matmul_vjp",
+        "matmul_answer",
+        "def matmul_vjp(g, A, B):\n    return np.zeros(A.size), A.T @ g",
+        ["gA has A's shape (2, 3): gA = g @ B.T."],
+    ),
+    "matmul: swapped pair": (
+        "matmul_vjp",
+        "matmul_answer",
+        "def matmul_vjp(g, A, B):\n    return A.T @ g, g @ B.T",
+        ["returns (gA, gB) in that order"],
+    ),
+    "matmul: transposed result": (
+        "matmul_vjp",
+        "matmul_answer",
+        "def matmul_vjp(g, A, B):\n    return (g @ B.T).T, A.T @ g",
+        ["gA has shape (3, 2), not (2, 3)", "came out transposed"],
+    ),
+    "add: g returned unsummed": (
+        "add_vjp",
+        "add_answer",
+        "def add_vjp(g, a_shape, b_shape):\n    return g, g",
+        ["gb has shape (2, 3), not (3,)", "that is g itself"],
+    ),
+    "add: summed away a size-1 axis": (
+        "add_vjp",
+        "add_answer",
+        _add(keep="False"),
+        ["gb has shape (2,), not (2, 1)", "summed away a size-1 axis", "keepdims=True"],
+    ),
+    "add: kept the added leading axes": (
+        "add_vjp",
+        "add_answer",
+        _add(lead="g = np.sum(g, axis=tuple(range(np.ndim(g) - len(shape))), keepdims=True)"),
+        ["gb has shape (1, 3), not (3,)", "put 1 axis(es) in front"],
+    ),
+    "add: a 0-d input kept as an array": (
+        "add_vjp",
+        "add_answer",
+        _add(lead="g = np.sum(g, axis=tuple(range(np.ndim(g) - len(shape))), keepdims=True)"),
+        ["gb has shape (1, 1), not ()", "np.sum(g), shape ()"],
+    ),
+    "add: a shape from nowhere": (
+        "add_vjp",
+        "add_answer",
+        "def add_vjp(g, a_shape, b_shape):\n    return np.zeros(a_shape), np.zeros(7)",
+        [
+            "gb has shape (7,), not (3,)",
+            "the gradient of an input has exactly its shape, here (2, 3)",
+        ],
+    ),
+    "add: mean instead of sum": (
+        "add_vjp",
+        "add_answer",
+        _add(reduce="np.mean"),
+        ["np.sum, not np.mean"],
+    ),
+    "add: summed the wrong axis": (
+        "add_vjp",
+        "add_answer",
+        "def add_vjp(g, a_shape, b_shape):\n"
+        "    def unbroadcast(g, shape):\n"
+        "        if np.shape(g) == tuple(shape):\n"
+        "            return g\n"
+        "        return np.sum(g, axis=0, keepdims=len(shape) == np.ndim(g))\n"
+        "    return unbroadcast(g, a_shape), unbroadcast(g, b_shape)",
+        ["gb has shape (1, 3), not (2, 1)", "size 1 and g does not: 1."],
+    ),
+    "add: summed an axis that was not stretched": (
+        "add_vjp",
+        "add_answer",
+        "def add_vjp(g, a_shape, b_shape):\n"
+        "    return np.sum(g, axis=0, keepdims=True), np.sum(g, axis=0, keepdims=True)",
+        ["ga has shape (1, 3), not (2, 3)", "nothing was stretched along axis 0 of this input"],
+    ),
+    "cross-entropy: sum instead of mean": (
+        "cross_entropy",
+        "cross_entropy_answer",
+        _loss(result="-anp.sum(log_p[np.arange(len(labels)), labels])"),
+        ["the sum over the 3 examples: divide by N"],
+    ),
+    "cross-entropy: the sign": (
+        "cross_entropy",
+        "cross_entropy_answer",
+        _loss(result="anp.mean(log_p[np.arange(len(labels)), labels])"),
+        ["minus the log probability of the right class"],
+    ),
+    "cross-entropy: right numbers, wrong derivative": (
+        "cross_entropy",
+        "cross_entropy_answer",
+        "from autodiff_lab.arrays import numbers\n\n"
+        + _loss(
+            result="-anp.mean(log_p[np.arange(len(labels)), labels]) + anp.sum(logits) "
+            "- anp.sum(numbers(logits))"
+        ),
+        ["the engine differentiates your code as written"],
+    ),
+    "cross-entropy: unstable for large logits": (
+        "cross_entropy",
+        "cross_entropy_answer",
+        _loss(shift=""),
+        ["softmax_cross_entropy with logits near ±1000", "Subtract each row's largest logit"],
+    ),
+    "cross-entropy: one loss per example": (
+        "cross_entropy",
+        "cross_entropy_answer",
+        _loss(result="-log_p[np.arange(len(labels)), labels]"),
+        ["one per example", "The loss is one number: the mean over the batch."],
+    ),
+    "cross-entropy: the engine cannot trace float()": (
+        "cross_entropy",
+        "cross_entropy_answer",
+        _loss(result="float(-anp.mean(log_p[np.arange(len(labels)), labels]))"),
+        ["the engine could not trace your function"],
+    ),
+    "cross-entropy VJP: forgot to divide by N": (
+        "cross_entropy_vjp",
+        "cross_entropy_vjp_answer",
+        _loss_vjp(result="p - one_hot"),
+        ["Check divide by N"],
+    ),
+    "cross-entropy VJP: forgot the one-hot": (
+        "cross_entropy_vjp",
+        "cross_entropy_vjp_answer",
+        _loss_vjp(result="p / len(labels)"),
+        ["Check subtract the one-hot of the label: z_n,label"],
+    ),
+    "cross-entropy VJP: softmax alone": (
+        "cross_entropy_vjp",
+        "cross_entropy_vjp_answer",
+        _loss_vjp(result="p"),
+        ["Check subtract the one-hot of the label, and divide by N."],
+    ),
+    "cross-entropy VJP: the sign": (
+        "cross_entropy_vjp",
+        "cross_entropy_vjp_answer",
+        _loss_vjp(result="(one_hot - p) / len(labels)"),
+        ["Check the sign"],
+    ),
+    "cross-entropy VJP: unstable for large logits": (
+        "cross_entropy_vjp",
+        "cross_entropy_vjp_answer",
+        _loss_vjp(shift=""),
+        ["g[0,0] = nan", "Subtract each row's largest logit"],
+    ),
+    "classifier: forgot to sum gb over the batch": (
+        "classifier_gradients",
+        "classifier_answer",
+        "def classifier_gradients(X, W, b, labels):\n"
+        "    g_logits = softmax_cross_entropy_vjp(X @ W + b, labels)\n"
+        "    return matmul_vjp(g_logits, X, W)[1], g_logits[0]",
+        ["add_vjp(g_logits, (X @ W).shape, b.shape)"],
+    ),
+}
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid:RuntimeWarning")
+@pytest.mark.parametrize("mistake", sorted(ARRAY_VJP_MISTAKES))
+def test_array_vjp_mistakes_get_their_hint(mistake):
+    part, grade_id, code, phrases = ARRAY_VJP_MISTAKES[mistake]
+    text = failures(part, with_answer("array_vjps", grade_id, code))
+    for phrase in phrases:
+        assert phrase in text, text
+    assert "Traceback" not in text
+
+
+def test_array_vjp_hints_stay_quiet_on_an_unrelated_mistake():
+    """A wrong answer that matches no usual mistake gets no misleading diagnosis."""
+    text = failures(
+        "matmul_vjp",
+        with_answer(
+            "array_vjps", "matmul_answer", "def matmul_vjp(g, A, B):\n    return 0 * A, 0 * B"
+        ),
+    )
+    assert "Hint:" not in text or all(
+        phrase not in text for phrase in ("transpose of", "comes first", "in that order")
+    )
+
+
+# The right answer, changed on the way out: every change must fail the grader's probe.
+ARRAY_PROBE_FORGERIES = {
+    "an extra size-1 axis, which broadcasts back": (
+        "add_answer",
+        "add_tests",
+        "def add_vjp(g, a_shape, b_shape):\n"
+        "    ga, gb = _right(g, a_shape, b_shape)\n"
+        "    return np.expand_dims(ga, 0), gb",
+    ),
+    "g stretched back to the output's shape": (
+        "add_answer",
+        "add_tests",
+        "def add_vjp(g, a_shape, b_shape):\n"
+        "    ga, gb = _right(g, a_shape, b_shape)\n"
+        "    return np.broadcast_to(ga, np.shape(g)), np.broadcast_to(gb, np.shape(g))",
+    ),
+    "lists instead of arrays": (
+        "matmul_answer",
+        "matmul_tests",
+        "def matmul_vjp(g, A, B):\n"
+        "    gA, gB = _right(g, A, B)\n"
+        "    return gA.tolist(), gB.tolist()",
+    ),
+    "a NaN": (
+        "matmul_answer",
+        "matmul_tests",
+        "def matmul_vjp(g, A, B):\n"
+        "    gA, gB = _right(g, A, B)\n"
+        "    gA = gA.copy()\n"
+        "    gA.flat[0] = np.nan\n"
+        "    return gA, gB",
+    ),
+    "a loss of shape (1,)": (
+        "cross_entropy_answer",
+        "cross_entropy_tests",
+        "def softmax_cross_entropy(logits, labels):\n    return np.array([_right(logits, labels)])",
+    ),
+    "a loss the engine cannot differentiate": (
+        "cross_entropy_answer",
+        "cross_entropy_tests",
+        "def softmax_cross_entropy(logits, labels):\n"
+        "    return float(_right(np.asarray(logits, dtype=float), labels))",
+    ),
+    "an exception on large logits": (
+        "cross_entropy_vjp_answer",
+        "cross_entropy_vjp_tests",
+        "def softmax_cross_entropy_vjp(logits, labels):\n"
+        "    if np.abs(logits).max() > 100:\n"
+        "        raise OverflowError('too big')\n"
+        "    return _right(logits, labels)",
+    ),
+    "a bias gradient that is one row too many": (
+        "classifier_answer",
+        "classifier_tests",
+        "def classifier_gradients(X, W, b, labels):\n"
+        "    gW, gb = _right(X, W, b, labels)\n"
+        "    return gW, gb[None, :]",
+    ),
+}
+
+
+@pytest.mark.parametrize("forgery", sorted(ARRAY_PROBE_FORGERIES))
+def test_array_vjp_probes_fail_closed(forgery, capsys):
+    grade_id, probed, wrapper = ARRAY_PROBE_FORGERIES[forgery]
+    (right,) = [c.source for c in builders.source("array_vjps").cells if grade_id_of(c) == grade_id]
+    name = right.split("def ")[1].split("(")[0]
+    namespace = with_answer("array_vjps", grade_id, f"{right}\n_right = {name}\n{wrapper}")
+    for seed in range(3):
+        inputs = {
+            probe.grade_id: probe.sample(random.Random(seed)) for probe in PROBES["array_vjps"]
+        }
+        inputs = {probed: inputs[probed]}
+        run_probes("array_vjps", __import__("json").dumps(inputs), namespace)
+        verdict = judge("array_vjps", inputs, capsys.readouterr().out)[probed]
+        assert verdict is not None, forgery
+
+
+def test_array_vjp_probes_cover_the_hard_shapes_and_large_logits():
+    add, losses = [], []
+    for seed in range(5):
+        rng = random.Random(seed)
+        inputs = {probe.grade_id: probe.sample(rng) for probe in PROBES["array_vjps"]}
+        add += inputs["add_tests"]
+        losses += inputs["cross_entropy_tests"]
+    for sample in add:
+        out = np.broadcast_shapes(tuple(sample["a_shape"]), tuple(sample["b_shape"]))
+        assert np.shape(sample["g"]) == out
+    shapes = [(tuple(p["a_shape"]), tuple(p["b_shape"])) for p in add]
+    assert any(() in pair for pair in shapes)  # a 0-d input
+    assert any(len(a) != len(b) for a, b in shapes)  # added leading axes
+    assert any(
+        any(size == 1 for size in a + b) and len(a) == len(b) and a != b for a, b in shapes
+    )  # a size-1 axis, stretched
+    assert any(np.abs(np.array(batch["logits"])).max() > 900 for batch in losses)
+    assert len({len(pair[0]) for pair in shapes}) > 1  # shapes vary with the seed

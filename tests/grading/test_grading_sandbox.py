@@ -151,6 +151,47 @@ def test_an_answer_that_imports_the_librarys_own_implementation_is_flagged(code,
     assert library_use("xor_mlp", [code]) == []  # that exercise builds on the library
 
 
+@pytest.mark.parametrize(
+    "code, reason",
+    [
+        ("def matmul_vjp(g, A, B):\n    return vjp(lambda a: a @ B, A)[1](g), None", "uses vjp"),
+        ("gb = grad(lambda b: anp.sum(g * b))(b)", "uses grad"),
+        ("f = numerical_derivative", "uses numerical_derivative"),
+        ("p = anp.softmax(logits, axis=1)", "uses .softmax"),
+        ("from scipy.special import logsumexp", "imports logsumexp"),
+        ("import torch", "imports torch"),
+        ("from jax import grad as g", "imports from jax"),
+        ("t.backward()", "uses .backward"),
+        ("import autodiff_lab.array_rules as rules", "imports autodiff_lab.array_rules"),
+        ("from autodiff_lab.arrays import backward", "imports from autodiff_lab.arrays"),
+    ],
+)
+def test_an_array_vjps_answer_that_lets_the_engine_do_the_work_is_flagged(code, reason):
+    flags = library_use("array_vjps", [code])
+    assert any(flag.endswith(reason) for flag in flags), flags
+    assert flags[0].startswith("the exercise asks for its own VJPs, but the answer ")
+    assert library_use("xor_mlp", [code]) == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import autodiff_lab.numpy as anp\nx = anp.exp(anp.max(z, axis=1))",
+        "def softmax(z):\n    e = np.exp(z - z.max(axis=1, keepdims=True))\n"
+        "    return e / e.sum(axis=1, keepdims=True)\np = softmax(logits)",
+        "grad_A = g @ B.T",  # a variable that only looks like the engine's name
+        "def f(grad):\n    return grad * 2",
+    ],
+)
+def test_an_array_vjps_answer_that_does_the_work_itself_is_not_flagged(code):
+    assert library_use("array_vjps", [code]) == []
+
+
+def test_the_array_vjps_key_is_not_flagged():
+    sources = [c.source for c in builders.source("array_vjps").cells if role_of(c) == ANSWER]
+    assert len(sources) == 5 and library_use("array_vjps", sources) == []
+
+
 def test_a_submission_that_imports_the_library_is_flagged_in_the_report(tmp_path):
     solved = builders.solved("wengert_list")
     answers = {grade_id_of(cell): cell.source for cell in solved.cells if role_of(cell) == ANSWER}

@@ -8,9 +8,9 @@ to measure the student's objects, never the solutions.
 
 from __future__ import annotations
 
-from . import dual_numbers, softmax_jacobian, value_class, wengert_list, xor_mlp
+from . import array_vjps, dual_numbers, softmax_jacobian, value_class, wengert_list, xor_mlp
 
-_MODULES = (value_class, softmax_jacobian, xor_mlp, dual_numbers, wengert_list)
+_MODULES = (value_class, softmax_jacobian, xor_mlp, dual_numbers, wengert_list, array_vjps)
 
 PARTS = {part.name: part for module in _MODULES for part in module.PARTS}
 PROBES = {module.EXERCISE: list(module.PROBES) for module in _MODULES}

@@ -16,6 +16,7 @@ from ... import Dual, Value
 from ... import math as admath
 from ..catalogue import softmax_jacobian, wengert_list, xor_mlp
 from ..programs import leaf_indices, run_program
+from . import array_vjps
 
 _ENGINE_OPS = {"exp": admath.exp, "tanh": admath.tanh, "sin": admath.sin}
 
@@ -85,6 +86,7 @@ REFERENCES: dict[str, dict[str, Callable[[Any], Any]]] = {
         "tangent_tests": lambda p: wengert_list.tangent(*p),
         "adjoint_tests": lambda p: wengert_list.adjoints(*p),
     },
+    "array_vjps": array_vjps.REFERENCES,
 }
 
 
