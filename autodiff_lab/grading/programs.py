@@ -61,7 +61,7 @@ def random_program(
     wanted = list(must_use)
     for _ in range(MAX_DRAWS):
         if len(program) >= len(leaves) + length and not wanted:
-            return program
+            return _output_depends_on(program, values, must_use)
         # Half the draws go to other operations, so values can move into a wanted one's range.
         name = wanted[0] if wanted and rng.random() < 0.5 else rng.choice(list(operations))
         instruction = _try_instruction(rng, name, values)
@@ -72,6 +72,40 @@ def random_program(
         program.append(instruction)
         values.append(_FLOAT_RULES[name](*_float_operands(instruction, values)))
     raise RuntimeError(f"no program of {length} operations using {list(must_use)} was found")
+
+
+def _output_depends_on(program: list, values: list, must_use: Sequence[str]) -> list:
+    """``program``, extended where needed so that its output (the last node) moves with
+    at least one node of each operation in ``must_use``.
+
+    An operation whose nodes feed nothing that reaches the output is dead code: a
+    wrong implementation of it would change no number the grader compares. Each such
+    operation gets an ``add`` of its first node into the output.
+    """
+    for name in must_use:
+        indices = [i for i, instruction in enumerate(program) if instruction[0] == name]
+        if any(_moves_output(program, values, i) for i in indices):
+            continue
+        instruction = ["add", len(program) - 1, indices[0]]
+        program.append(instruction)
+        values.append(_FLOAT_RULES["add"](*_float_operands(instruction, values)))
+        if not _moves_output(program, values, indices[0]):
+            raise RuntimeError(f"the program's output does not move with its {name} node")
+    return program
+
+
+def _moves_output(program: Sequence[Instruction], values: list, index: int) -> bool:
+    """Whether nudging node ``index`` changes the last node (a central difference)."""
+    step = 1e-4 * max(1.0, abs(values[index]))
+    ends = []
+    for shift in (step, -step):
+        nudged = list(values[: index + 1])
+        nudged[index] += shift
+        for instruction in program[index + 1 :]:
+            name = instruction[0]
+            nudged.append(_FLOAT_RULES[name](*_float_operands(instruction, nudged)))
+        ends.append(nudged[-1])
+    return abs(ends[0] - ends[1]) > 1e-9 * max(1.0, abs(values[-1]))
 
 
 def _try_instruction(rng: random.Random, name: str, values: list[float]) -> Instruction | None:
@@ -95,6 +129,8 @@ def _try_instruction(rng: random.Random, name: str, values: list[float]) -> Inst
         return None
     if name == "exp" and operands[0] > 3.0:
         return None
+    if name in _FUNCTIONS and abs(operands[0]) < 0.1:
+        return None  # near 0, exp ≈ 1 + x and sin ≈ tanh ≈ x: a wrong function would pass
     try:
         result = _FLOAT_RULES[name](*operands)
     except (ArithmeticError, ValueError):
