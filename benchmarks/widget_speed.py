@@ -1,8 +1,10 @@
 """How fast the steppers feel: one step (click Next + render) and one large drawing.
 
-Targets: a step on a 100-value graph under 100 ms, a 500-value graph drawn in
-under 0.5 s. Run with ``python benchmarks/widget_speed.py``; it prints the
-numbers and the rendering backend (dot, graphviz-pure or the built-in one).
+Lesson 16's array stepper is timed too (one node per array operation, so its
+graph is small whatever the batch). Targets: a step on a 100-value graph under
+100 ms, a 500-value graph drawn in under 0.5 s. Run with
+``python benchmarks/widget_speed.py``; it prints the numbers and the rendering
+backend (dot, graphviz-pure or the built-in one).
 
 The graphs are small multilayer perceptrons with a squared-error loss, the
 shape the lessons draw. Graphviz's layout time depends on the shape as well as
@@ -17,11 +19,19 @@ import random
 import statistics
 import time
 
-from autodiff_lab import Value
+import numpy
+
+import autodiff_lab.numpy as anp
+from autodiff_lab import Value, label_array, trace_arrays
 from autodiff_lab.display.graph import draw_graph
 from autodiff_lab.display.render import render_svg_with_backend
 from autodiff_lab.reverse import topological_order
-from autodiff_lab.widgets import BackwardStepper, ForwardStepper, backward_steps
+from autodiff_lab.widgets import (
+    ArrayBackwardStepper,
+    BackwardStepper,
+    ForwardStepper,
+    backward_steps,
+)
 
 STEP_TARGET_MS = 100.0
 LARGE_TARGET_S = 0.5
@@ -41,6 +51,20 @@ def mlp_loss(sizes: list[int], seed: int = 0) -> Value:
             outputs.append(total.tanh())
         layer = outputs
     return (layer[0] - 1.0) ** 2
+
+
+def array_network(seed: int = 0):
+    """Lesson 16's network on 1,347 digits' worth of random inputs, traced for display."""
+    rng = numpy.random.default_rng(seed)
+    onehot = numpy.eye(10)[rng.integers(0, 10, 1347)]
+
+    def loss(X, W1, b1, W2, b2):
+        H = label_array(anp.tanh(X @ W1 + b1), "H")
+        log_p = label_array(anp.log_softmax(H @ W2 + b2, axis=1), "log_p")
+        return label_array(-anp.sum(onehot * log_p) / len(X), "L")
+
+    shapes = {"X": (1347, 64), "W1": (64, 32), "b1": (32,), "W2": (32, 10), "b2": (10,)}
+    return loss, {name: rng.normal(size=shape) for name, shape in shapes.items()}
 
 
 def size(output: Value) -> int:
@@ -95,6 +119,21 @@ def main() -> None:
     time_reading_clicks(BackwardStepper(output), "BackwardStepper, prefetch")
     first_input = topological_order([output])[0]
     time_clicks(ForwardStepper(output, seed=first_input, prefetch=False), "ForwardStepper")
+
+    loss, inputs = array_network()
+    start = time.perf_counter()
+    graph = trace_arrays(loss, **inputs)
+    graph.backward()
+    print(
+        f"lesson 16's array graph ({len(graph.nodes)} nodes, X 1347×64): traced and "
+        f"backward {1000 * (time.perf_counter() - start):.1f} ms"
+    )
+    start = time.perf_counter()
+    array_stepper = ArrayBackwardStepper(graph, prefetch=False)
+    built = 1000 * (time.perf_counter() - start)
+    print(f"  ArrayBackwardStepper built, step 0 drawn: {built:.1f} ms")
+    time_clicks(array_stepper, "ArrayBackwardStepper, no prefetch")
+    time_reading_clicks(ArrayBackwardStepper(graph), "ArrayBackwardStepper, prefetch")
 
     large = mlp_loss([3, 10, 11, 1])
     values = size(large)
