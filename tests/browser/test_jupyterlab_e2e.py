@@ -7,7 +7,9 @@ and the BackwardStepper rendered; it presses Next ▶ through every step and
 checks, in the real browser, that no node moves, that every text fits its
 box, and that edge labels are at least the body font size and lie on no
 other edge or label. It does the same for the ForwardStepper of lesson 04,
-and opens an exercise. Screenshots of each stage go to ``test-artifacts/``
+and opens an exercise. Outside JupyterLab, Chromium also lays out every step
+of larger steppers, lesson 16's ArrayBackwardStepper among them, with the same
+checks. Screenshots of each stage go to ``test-artifacts/``
 at the repository root.
 
 ``python tests/browser/test_jupyterlab_e2e.py`` rewrites the demo notebook.
@@ -486,8 +488,27 @@ def _stepper_graphs():
     yield "mlp", model.parameters()[0], (model([1.0, -1.0]) - 1.0) ** 2
 
 
+def _array_graph():
+    """Lesson 16's network on a small batch: one node per array operation."""
+    import numpy
+
+    import autodiff_lab.numpy as anp
+    from autodiff_lab import label_array, trace_arrays
+
+    rng = numpy.random.default_rng(0)
+    onehot = numpy.eye(10)[rng.integers(0, 10, 100)]
+
+    def loss(X, W1, b1, W2, b2):
+        H = label_array(anp.tanh(X @ W1 + b1), "H")
+        log_p = label_array(anp.log_softmax(H @ W2 + b2, axis=1), "log_p")
+        return label_array(-anp.sum(onehot * log_p) / len(X), "L")
+
+    shapes = {"X": (100, 64), "W1": (64, 32), "b1": (32,), "W2": (32, 10), "b2": (10,)}
+    return trace_arrays(loss, **{name: rng.normal(size=shape) for name, shape in shapes.items()})
+
+
 def test_every_step_of_larger_steppers_reads_well_in_chromium(playwright_api):
-    from autodiff_lab.widgets import BackwardStepper, ForwardStepper
+    from autodiff_lab.widgets import ArrayBackwardStepper, BackwardStepper, ForwardStepper
     from autodiff_lab.widgets.steppers import svg_html
 
     with playwright_api.sync_playwright() as driver:
@@ -496,23 +517,28 @@ def test_every_step_of_larger_steppers_reads_well_in_chromium(playwright_api):
         )
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            for name, seed, output in _stepper_graphs():
+            steppers = [
+                (name, stepper)
+                for name, seed, output in _stepper_graphs()
                 for stepper in (
                     BackwardStepper(output, prefetch=False),
                     ForwardStepper(output, seed=seed, prefetch=False),
-                ):
-                    first = None
-                    for index in range(len(stepper.state)):
-                        stepper.go(index)
-                        where = f"{name} {type(stepper).__name__} step {index}"
-                        page.set_content(
-                            "<html><body style='--jp-content-font-size1: 14px'>"
-                            '<div class="autodiff-stepper"><div class="autodiff-graph">'
-                            f"{svg_html(stepper.svg)}</div></div></body></html>"
-                        )
-                        geometry = page.evaluate(GEOMETRY, page.query_selector(".autodiff-stepper"))
-                        first = first or geometry["nodes"]
-                        assert geometry["nodes"] == first, f"{where}: a node moved"
-                        check_picture(geometry, where)
+                )
+            ]
+            steppers.append(("arrays", ArrayBackwardStepper(_array_graph(), prefetch=False)))
+            for name, stepper in steppers:
+                first = None
+                for index in range(len(stepper.state)):
+                    stepper.go(index)
+                    where = f"{name} {type(stepper).__name__} step {index}"
+                    page.set_content(
+                        "<html><body style='--jp-content-font-size1: 14px'>"
+                        '<div class="autodiff-stepper"><div class="autodiff-graph">'
+                        f"{svg_html(stepper.svg)}</div></div></body></html>"
+                    )
+                    geometry = page.evaluate(GEOMETRY, page.query_selector(".autodiff-stepper"))
+                    first = first or geometry["nodes"]
+                    assert geometry["nodes"] == first, f"{where}: a node moved"
+                    check_picture(geometry, where)
         finally:
             browser.close()
