@@ -9,20 +9,25 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "compare_engines.py"
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def quick_run(script: str) -> str:
+    """The output of ``benchmarks/<script> --quick``, which must exit 0."""
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=BENCHMARKS.parent,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 def test_compare_engines_quick_run_prints_a_summary():
     pytest.importorskip("micrograd")
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=SCRIPT.parent.parent,
-    )
-    assert result.returncode == 0, result.stderr
-    output = result.stdout
+    output = quick_run("compare_engines.py")
     sections = ("(a) Training step", "(b) Chain", "(c) Memory", "(d) Forward mode", "(e) Second")
     for section in sections:
         assert section in output
@@ -46,17 +51,18 @@ def test_compare_engines_quick_run_prints_a_summary():
     assert float(losses[0]) == pytest.approx(float(losses[2]), rel=1e-12)
 
 
+def test_array_engine_benchmark_quick_run_agrees_with_autograd_and_torch():
+    pytest.importorskip("autograd")
+    pytest.importorskip("torch")
+    output = quick_run("array_engine.py")
+    assert "gradients agree with autograd's" in output
+    for engine in ("autodiff_lab", "autograd", "torch (CPU)"):
+        assert engine in output
+    assert "autodiff_lab / autograd = " in output
+
+
 def test_digits_epoch_quick_run_checks_the_engines_agree_then_times_both():
-    script = SCRIPT.parent / "digits_epoch.py"
-    result = subprocess.run(
-        [sys.executable, str(script), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=SCRIPT.parent.parent,
-    )
-    assert result.returncode == 0, result.stderr
-    output = result.stdout
+    output = quick_run("digits_epoch.py")
     differences = re.search(r"^  loss (\S+), gradient (\S+)$", output, flags=re.MULTILINE)
     assert max(float(d) for d in differences.groups()) <= 1e-12
     for engine in ("array engine", "scalar engine"):
@@ -68,7 +74,7 @@ def test_digits_epoch_quick_run_checks_the_engines_agree_then_times_both():
 def test_digits_epoch_refuses_to_time_engines_that_disagree(monkeypatch, capsys):
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         monkeypatch.setenv(variable, os.environ.get(variable, "1"))  # restored afterwards
-    spec = importlib.util.spec_from_file_location("digits_epoch", SCRIPT.parent / "digits_epoch.py")
+    spec = importlib.util.spec_from_file_location("digits_epoch", BENCHMARKS / "digits_epoch.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     right = module.scalar_loss
