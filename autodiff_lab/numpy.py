@@ -495,6 +495,9 @@ def einsum(subscripts, *operands, **options):
         raise TypeError("einsum: give the subscripts as a string, such as 'ij,jk->ik'")
     if not any(_holds_node(a) for a in operands):
         return _np.einsum(subscripts, *operands, **options)
+    unknown = set(options) - {"optimize"}  # the order of contraction changes no number
+    if unknown:
+        raise TypeError(f"einsum on traced arrays takes no {', '.join(sorted(unknown))}")
     return EINSUM(
         *operands, subscripts=einsum_subscripts(subscripts, [shape_of(a) for a in operands])
     )

@@ -537,6 +537,10 @@ def test_einsum_refuses_what_it_cannot_read():
         value_and_grad(lambda a: np.sum(np.einsum("ij,jk->ik", a)))(x)
     with pytest.raises(TypeError, match="subscripts as a string"):
         value_and_grad(lambda a: np.sum(np.einsum(a, [0, 1])))(x)
+    with pytest.raises(TypeError, match="takes no out"):
+        value_and_grad(lambda a: np.sum(np.einsum("ij->ji", a, out=onp.empty((2, 2)))))(x)
+    optimized = value_and_grad(lambda a: np.sum(np.einsum("ij,jk->ik", a, a, optimize=True)))
+    assert optimized(x)[1].tolist() == [[4.0, 4.0], [4.0, 4.0]]
 
 
 @FAST
