@@ -254,14 +254,16 @@ def _count(x_shape, axis) -> int:
     return int(np.prod([x_shape[i] for i in _axes(axis, len(x_shape))]))
 
 
-def _extreme_vjp(g, ans, x, axis=None, keepdims=False):
-    # The gradient goes to the entries equal to the extreme, shared evenly among ties
-    # (PyTorch's amax/amin).
-    x_shape = shape_of(x)
-    kept = numbers(ans) if keepdims else np.reshape(numbers(ans), _kept_shape(x_shape, axis))
+def _extreme_shares(ans, x, axis, keepdims):
+    """Each entry's share of a max or min: 1/k at the k entries equal to it, else 0
+    (ties share evenly, as PyTorch's amax/amin)."""
+    kept = numbers(ans) if keepdims else np.reshape(numbers(ans), _kept_shape(shape_of(x), axis))
     hits = numbers(x) == kept
-    share = hits / np.sum(hits, axis=axis, keepdims=True)
-    return _spread(g, x_shape, axis, keepdims) * share
+    return hits / np.sum(hits, axis=axis, keepdims=True)
+
+
+def _extreme_vjp(g, ans, x, axis=None, keepdims=False):
+    return _spread(g, shape_of(x), axis, keepdims) * _extreme_shares(ans, x, axis, keepdims)
 
 
 def _max(x, axis=None, keepdims=False):
@@ -325,14 +327,19 @@ def _where(condition, x, y):
     return np.where(condition, x, y)
 
 
-def _clip_vjp(g, ans, x, low, high):
+def _inside(x, low, high):
+    """Where low ≤ x ≤ high (PyTorch's clamp: the bounds count as inside; None is no bound)."""
     n = numbers(x)
     inside = np.ones(np.shape(n), dtype=bool)
     if low is not None:
         inside = inside & (n >= low)
     if high is not None:
         inside = inside & (n <= high)
-    return unbroadcast(g * inside, shape_of(x))  # PyTorch's clamp: the bounds count as inside
+    return inside
+
+
+def _clip_vjp(g, ans, x, low, high):
+    return unbroadcast(g * _inside(x, low, high), shape_of(x))
 
 
 def _clip(x, low, high):
@@ -524,10 +531,7 @@ def _one_tangent(rule):
 
 
 def _extreme_jvp(tangent, ans, x, axis=None, keepdims=False):
-    x_shape = shape_of(x)
-    kept = numbers(ans) if keepdims else np.reshape(numbers(ans), _kept_shape(x_shape, axis))
-    hits = numbers(x) == kept
-    share = hits / np.sum(hits, axis=axis, keepdims=True)
+    share = _extreme_shares(ans, x, axis, keepdims)
     return SUM(tangent * share, axis=axis, keepdims=keepdims)
 
 
@@ -538,13 +542,7 @@ def _where_jvp(positions, tangents, ans, args, kwargs):
 
 
 def _clip_jvp(tangent, ans, x, low, high):
-    n = numbers(x)
-    inside = np.ones(np.shape(n), dtype=bool)
-    if low is not None:
-        inside = inside & (n >= low)
-    if high is not None:
-        inside = inside & (n <= high)
-    return _to_shape(tangent * inside, shape_of(ans))
+    return _to_shape(tangent * _inside(x, low, high), shape_of(ans))
 
 
 def _matmul_jvp(positions, tangents, ans, args, kwargs):
