@@ -12,7 +12,7 @@ import re
 
 import numpy as onp
 import pytest
-from test_stepper_layout import BACKENDS, boxes
+from test_stepper_layout import BACKENDS, assert_nodes_stay_put
 from test_widgets import highlighted_node_titles
 
 import autodiff_lab.numpy as np
@@ -154,17 +154,7 @@ def test_a_gradient_reaching_a_node_twice_says_it_adds_up():
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_nodes_stay_put_from_step_to_step(stepper, backend):
-    first = None
-    for index in range(len(stepper.state)):
-        svg, used = render_svg_with_backend(stepper.drawing(index), backend=backend)
-        assert used == backend
-        layout = boxes(svg)
-        size = re.search(r'<svg[^>]*width="([^"]+)"[^>]*height="([^"]+)"', svg).groups()
-        if first is None:
-            first = (layout, size)
-            assert len(layout) == 14 + 9  # 14 arrays, 9 operations
-        else:
-            assert (layout, size) == first, f"step {index} moved a node ({backend})"
+    assert_nodes_stay_put(stepper, backend, 14 + 9)  # 14 arrays, 9 operations
 
 
 def test_the_node_being_processed_is_highlighted(graph, stepper):

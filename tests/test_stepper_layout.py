@@ -60,6 +60,22 @@ def boxes(svg: str) -> dict[str, tuple[float, ...]]:
 BACKENDS = ["builtin"] + [name for name in ("dot", "pure") if rendering_backend(name) == name]
 
 
+def assert_nodes_stay_put(stepper, backend: str, node_count: int) -> None:
+    """Every step of ``stepper`` draws ``node_count`` boxes and circles, each where the
+    first step drew it, in a picture of the same size."""
+    first = None
+    for index in range(len(stepper.state)):
+        svg, used = render_svg_with_backend(stepper.drawing(index), backend=backend)
+        assert used == backend
+        layout = boxes(svg)
+        size = re.search(r'<svg[^>]*width="([^"]+)"[^>]*height="([^"]+)"', svg).groups()
+        if first is None:
+            first = (layout, size)
+            assert len(layout) == node_count
+        else:
+            assert (layout, size) == first, f"step {index} moved a node ({backend})"
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("kind", ["backward", "forward"])
 def test_nodes_stay_put_from_step_to_step(backend, kind):
@@ -69,17 +85,7 @@ def test_nodes_stay_put_from_step_to_step(backend, kind):
         if kind == "backward"
         else ForwardStepper(f, seed=x, prefetch=False)
     )
-    first = None
-    for index in range(len(stepper.state)):
-        svg, used = render_svg_with_backend(stepper.drawing(index), backend=backend)
-        assert used == backend
-        layout = boxes(svg)
-        size = re.search(r'<svg[^>]*width="([^"]+)"[^>]*height="([^"]+)"', svg).groups()
-        if first is None:
-            first = (layout, size)
-            assert len(layout) == 13 + 7  # 13 values (6 of them constants), 7 operations
-        else:
-            assert (layout, size) == first, f"step {index} moved a node ({backend})"
+    assert_nodes_stay_put(stepper, backend, 13 + 7)  # 13 values (6 constants), 7 operations
 
 
 def test_edge_labels_use_the_body_font_size():
