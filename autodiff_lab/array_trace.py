@@ -16,7 +16,7 @@ import numpy as np
 
 from . import rules
 from .array_functional import _output
-from .array_steps import ArrayBackwardStep, array_backward_steps, shape_text
+from .array_steps import ArrayBackwardStep, array_backward_steps, gradients_after, shape_text
 from .arrays import ArrayNode, is_traced, numbers, topological_order
 
 _ACTIVE: list[_Recording] = []  # the traces under way, innermost last
@@ -194,11 +194,8 @@ class ArrayGraph:
         Each call starts afresh: gradients are replaced, never added to earlier ones.
         """
         self.steps = tuple(array_backward_steps(self, seed))
-        grads: dict[str, np.ndarray] = {}
-        for step in self.steps:
-            grads[self.name(step.node)] = step.upstream
-            for share in step.shares:
-                grads[self.name(share.parent)] = share.total
+        known = gradients_after(self.steps, len(self.steps) - 1)
+        grads = {self._names[key]: gradient for key, gradient in known.items()}
         for name, leaf in self.inputs.items():
             grads.setdefault(name, np.zeros(leaf.shape))
         self.grads = grads
