@@ -172,12 +172,7 @@ def array_stable_sizes(
 
 def array_mimebundle(graph: ArrayGraph) -> dict:
     """What Jupyter shows for an `ArrayGraph`: its drawing as SVG and its repr. Never raises."""
-    text = repr(graph)
-    try:
-        svg = render.render_svg(draw_array_graph(graph))
-    except Exception:  # a display hook must not fail
-        svg = render.text_svg(text)
-    return {"image/svg+xml": svg, "text/plain": text}
+    return render.svg_bundle(lambda: draw_array_graph(graph), repr(graph))
 
 
 def _edge_id(key: tuple, index: dict) -> tuple | None:

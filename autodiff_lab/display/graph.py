@@ -295,12 +295,7 @@ def mimebundle(value) -> dict:
         text = repr(value)
     except Exception:  # a display hook must not fail, whatever the data holds
         text = "<Value>"
-    text = _ADDRESS.sub("", text)
-    try:
-        svg = render.render_svg(draw_graph(value))
-    except Exception:
-        svg = render.text_svg(text)
-    return {"image/svg+xml": svg, "text/plain": text}
+    return render.svg_bundle(lambda: draw_graph(value), _ADDRESS.sub("", text))
 
 
 # ---------------------------------------------------------------------------

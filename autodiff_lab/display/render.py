@@ -117,6 +117,18 @@ def _run_graphviz(program: str, source: str, timeout: float):
     return svg if svg.startswith("<svg") else None
 
 
+def svg_bundle(draw, text: str) -> dict:
+    """A display hook's MIME bundle: the SVG of ``draw()``, and ``text``.
+
+    It never raises: a drawing that fails becomes an SVG holding the text.
+    """
+    try:
+        svg = render_svg(draw())
+    except Exception:  # a display hook must not fail, whatever the data holds
+        svg = text_svg(text)
+    return {"image/svg+xml": svg, "text/plain": text}
+
+
 def text_svg(text: str) -> str:
     """A plain SVG showing ``text``: the answer when nothing else can draw."""
     lines = str(text).splitlines()[:40] or [""]
