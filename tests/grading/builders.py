@@ -55,6 +55,30 @@ def submission(
     return notebook
 
 
+def grade_argv(
+    source: Path, inputs, csv_path: Path, json_path: Path, jobs: int, timeout: float
+) -> list[str]:
+    """``autodiff-lab grade`` of ``inputs`` (files or folders), quietly, with the
+    tests' memory cap of 768 MB and a cell timeout of ``timeout`` seconds."""
+    return [
+        "grade",
+        "--source",
+        str(source),
+        *map(str, inputs),
+        "--out",
+        str(csv_path),
+        "--json",
+        str(json_path),
+        "--jobs",
+        str(jobs),
+        "--timeout",
+        str(timeout),
+        "--memory-mb",
+        "768",
+        "--quiet",
+    ]
+
+
 def save(notebook: nbformat.NotebookNode, path: Path) -> Path:
     nbformat.write(notebook, path)
     return path

@@ -138,23 +138,7 @@ def batch(request, tmp_path_factory):
     source = builders.SOURCES / f"{hostile.EXERCISE}.ipynb"
     started = time.monotonic()
     exit_code = main(
-        [
-            "grade",
-            "--source",
-            str(source),
-            str(folder),
-            "--out",
-            str(csv_path),
-            "--json",
-            str(json_path),
-            "--jobs",
-            str(request.param),
-            "--timeout",
-            str(CELL_TIMEOUT),
-            "--memory-mb",
-            "768",
-            "--quiet",
-        ]
+        builders.grade_argv(source, [folder], csv_path, json_path, request.param, CELL_TIMEOUT)
     )
     elapsed = time.monotonic() - started
     time.sleep(1.0)  # anything that was going to outlive the batch has had its chance
@@ -277,24 +261,9 @@ def array_batch(tmp_path_factory):
     paths = {name: builders.save(nb, folder / f"{name}.ipynb") for name, nb in notebooks.items()}
     out = tmp_path_factory.mktemp("results_arrays")
     json_path = out / "grades.json"
+    source = builders.SOURCES / f"{hostile.ARRAY_EXERCISE}.ipynb"
     exit_code = main(
-        [
-            "grade",
-            "--source",
-            str(builders.SOURCES / f"{hostile.ARRAY_EXERCISE}.ipynb"),
-            str(folder),
-            "--out",
-            str(out / "grades.csv"),
-            "--json",
-            str(json_path),
-            "--jobs",
-            "2",
-            "--timeout",
-            str(CELL_TIMEOUT),
-            "--memory-mb",
-            "768",
-            "--quiet",
-        ]
+        builders.grade_argv(source, [folder], out / "grades.csv", json_path, 2, CELL_TIMEOUT)
     )
     entries = json.loads(json_path.read_text(encoding="utf-8"))["submissions"]
     by_name = {Path(entry["submission"]).stem: entry for entry in entries}

@@ -131,24 +131,10 @@ def batch(tmp_path_factory):
     before = _digests(folder)
     results = tmp_path_factory.mktemp("results")
     csv_path, json_path = results / "grades.csv", results / "grades.json"
-    argv = [
-        "grade",
-        "--source",
-        str(builders.SOURCES / f"{EXERCISE}.ipynb"),
-        *map(str, paths.values()),
-        "--out",
-        str(csv_path),
-        "--json",
-        str(json_path),
-        "--jobs",
-        "2",
-        "--timeout",
-        str(CELL_TIMEOUT),
-        "--memory-mb",
-        "768",
-        "--quiet",
-    ]
-    exit_code = main(argv)
+    source = builders.SOURCES / f"{EXERCISE}.ipynb"
+    exit_code = main(
+        builders.grade_argv(source, paths.values(), csv_path, json_path, 2, CELL_TIMEOUT)
+    )
     with open(csv_path, newline="", encoding="utf-8") as stream:
         rows = list(csv.reader(stream))
     report = json.loads(json_path.read_text(encoding="utf-8"))
