@@ -43,7 +43,7 @@ rng = np.random.default_rng(0)
 MATMUL_PROMPT = r"""
 ## Part 1: matmul
 
-For $C = A B$ with $A$ of shape m × k and $B$ of shape k × n,
+For $C = A B$ with $A$ of shape m × p and $B$ of shape p × n,
 $C_{ij} = \sum_k A_{ik} B_{kj}$, so
 
 $$\frac{\partial L}{\partial A_{ik}} = \sum_j g_{ij}\, B_{kj}, \qquad
@@ -51,7 +51,7 @@ $$\frac{\partial L}{\partial A_{ik}} = \sum_j g_{ij}\, B_{kj}, \qquad
 
 Write both sums as matrix products. `matmul_vjp(g, A, B)` returns the pair
 `(gA, gB)`: `gA` has A's shape, `gB` has B's. Shapes are a good guide: there
-is only one way to multiply g (m × n) with B or its transpose and get m × k.
+is only one way to multiply g (m × n) with B or its transpose and get m × p.
 """
 
 MATMUL_ANSWER = '''
