@@ -8,8 +8,9 @@ from .display.duality import duality_view
 from .display.graph import draw_graph, mimebundle
 from .display.matmul_paths import matmul_paths
 from .display.paths import draw_path, paths
-from .forward import Dual, derivative
+from .forward import Dual
 from .functional import (
+    derivative,
     elementwise_grad,
     grad,
     hessian,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import rules
-from .arrays import TRACED, ArrayPrimitive, is_traced, level_of, numbers
+from .arrays import ArrayPrimitive, is_traced, level_of, numbers
 from .rules import (
     ABS,
     ARCTAN2,
@@ -204,7 +204,9 @@ def _elementwise(primitive: Primitive, raw=None) -> ArrayPrimitive:
 
     differentiable = (0,) if primitive is POWC else None
     raw = raw or _raw(primitive)
-    return ArrayPrimitive(primitive.name, raw, vjp, primitive.formula, differentiable, jvp)
+    return ArrayPrimitive(
+        primitive.name, raw, vjp, primitive.formula, differentiable, jvp, scalar=primitive
+    )
 
 
 def _to_shape(tangent, shape: tuple):
@@ -222,20 +224,17 @@ LOG_ARRAY = ELEMENTWISE[rules.LOG]
 EXP_ARRAY = ELEMENTWISE[rules.EXP]
 
 
-def apply_rule(primitive: Primitive, *args):
-    """The rule table's call on arrays (see `rules.register_array_engine`).
-
-    A primitive made outside the table gets the same treatment: its float value
-    applied to each element, its partials evaluated on the arrays.
-    """
+def elementwise_form(primitive: Primitive) -> ArrayPrimitive:
+    """The array form of a scalar primitive; one made outside the table gets the same
+    treatment: its float value applied to each element, its partials on the arrays."""
     function = ELEMENTWISE.get(primitive)
     if function is None:
         raw = np.vectorize(primitive.float_value, otypes=[np.float64])
         function = ELEMENTWISE[primitive] = _elementwise(primitive, raw)
-    return function(*args)
+    return function
 
 
-rules.register_array_engine(apply_rule, TRACED)
+rules.register_array_forms(elementwise_form)
 
 
 # ---------------------------------------------------------------------------

@@ -48,7 +48,7 @@ scores = st.lists(st.floats(-5.0, 5.0), min_size=2, max_size=6).map(np.array)
 @settings(max_examples=40, deadline=None)
 @given(scores, st.sampled_from(["forward", "reverse"]))
 def test_softmax_jacobian_rows_and_columns_sum_to_zero(x, mode):
-    J = jacobian(softmax, x, mode=mode)
+    J = np.array(jacobian(softmax, x, mode=mode))  # softmax returns a list: a list of rows
     s = np.exp(x - x.max()) / np.exp(x - x.max()).sum()
     np.testing.assert_allclose(J, np.diag(s) - np.outer(s, s), atol=1e-12)
     np.testing.assert_allclose(J.sum(axis=1), 0.0, atol=1e-12)  # s(x + t·1) = s(x)
@@ -56,14 +56,14 @@ def test_softmax_jacobian_rows_and_columns_sum_to_zero(x, mode):
 
 
 def test_only_the_columns_sum_to_zero_when_outputs_sum_to_one_but_shifts_matter():
-    J = jacobian(share, np.array([1.0, 2.0, 3.0]))
+    J = np.array(jacobian(share, np.array([1.0, 2.0, 3.0])))
     np.testing.assert_allclose(J.sum(axis=0), 0.0, atol=1e-15)
     np.testing.assert_allclose(J.sum(axis=1), [1 / 12, 0.0, -1 / 12], atol=1e-15)
 
 
 def test_only_the_rows_sum_to_zero_when_shifts_do_not_matter_but_the_sum_is_free():
     x = np.array([1.0, 2.0, 3.0])
-    J = jacobian(squared_deviation, x)
+    J = np.array(jacobian(squared_deviation, x))
     np.testing.assert_allclose(J.sum(axis=1), 0.0, atol=1e-15)
     np.testing.assert_allclose(J.sum(axis=0), 2 * (x - x.mean()), atol=1e-15)
 

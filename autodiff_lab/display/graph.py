@@ -23,16 +23,15 @@ from __future__ import annotations
 
 import functools
 import html
-import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from numbers import Real
 
 import graphviz
 
 from ..reverse import Value, topological_order
+from ..text import format_number
 from . import render
 
 DEFAULT_MAX_NODES = 200
@@ -50,27 +49,6 @@ _FONT_SIZE = 11  # points, for boxes and edge labels alike: readable at notebook
 
 _ADDRESS = re.compile(r"\s*(?:at\s+)?0x[0-9a-fA-F]+")
 _RECORD_SPECIALS = re.compile(r'([\\{}|<>"])')
-
-
-def format_number(number) -> str:
-    """A number for a picture: 4 significant digits, dual numbers as ``a + bε``."""
-    if isinstance(number, bool):
-        return str(number)
-    if isinstance(number, Real):
-        number = float(number)
-        if number == 0:
-            return "0"  # also for -0.0, which would only distract
-        if math.isnan(number):
-            return "nan"
-        if math.isinf(number):
-            return "inf" if number > 0 else "-inf"
-        return f"{number:.4g}"
-    primal = getattr(number, "primal", None)
-    tangent = getattr(number, "tangent", None)
-    if primal is not None and tangent is not None:
-        return f"{format_number(primal)} + {format_number(tangent)}ε"
-    text = _ADDRESS.sub("", repr(number))
-    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def node_names(order: Iterable[Value]) -> dict[Value, str]:

@@ -39,17 +39,18 @@ rng = np.random.default_rng(0)
 # `autodiff_lab.numpy` is numpy, thinly wrapped (like HIPS autograd's `autograd.numpy`):
 # on plain arrays it gives numpy's answers, and inside `grad` it records. **Give `grad` a
 # numpy array and your function receives one array node**, handled by the array engine;
-# give it a list or a float and it keeps the scalar engine, one `Value` per number:
+# give it a list of floats and it keeps the scalar engine: a list of `Value`s, one per
+# number, and the gradient comes back as a list too:
 
 
 # %%
 def f(x):
-    print(f"f receives {type(x).__name__} {x.shape}; x[0] is a Value: {isinstance(x[0], Value)}")
+    print(f"f receives {type(x).__name__} of {len(x)}; x[0] is a Value: {isinstance(x[0], Value)}")
     return np.sum(np.tanh(x) * x)
 
 
-print(grad(f)(np.array([0.5, -1.0, 2.0])))
-print(grad(f)([0.5, -1.0, 2.0]))
+print(np.round(grad(f)(np.array([0.5, -1.0, 2.0])), 4))
+print(np.round(grad(f)([0.5, -1.0, 2.0]), 4))
 
 # %% [markdown]
 # Same gradient, two engines. The rest of the lesson opens up the array engine's rules.
