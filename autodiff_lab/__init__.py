@@ -3,6 +3,7 @@
 from . import math, ops, reverse, rules, symbolic
 from .array_trace import ArrayGraph, label_array, trace_arrays
 from .display.array_graph import draw_array_graph
+from .extend import defjvp, defvjp, primitive
 from .display.compare import compare_methods
 from .display.duality import duality_view
 from .display.graph import draw_graph, mimebundle
@@ -35,6 +36,8 @@ __all__ = [
     "Value",
     "check_grad",
     "compare_methods",
+    "defjvp",
+    "defvjp",
     "derivative",
     "detect_anomaly",
     "draw_array_graph",
@@ -54,6 +57,7 @@ __all__ = [
     "numerical_derivative",
     "ops",
     "paths",
+    "primitive",
     "rules",
     "symbolic",
     "trace",

@@ -21,6 +21,7 @@ from numbers import Real
 
 import numpy as _np
 
+from . import core as _core
 from . import rules as _rules
 from .array_rules import (
     BROADCAST_TO,
@@ -643,10 +644,19 @@ def _install(node: type) -> None:
 
 
 def _plain_index(index):
-    """An index as numbers: an index is a position, never differentiated."""
+    """An index as numbers: an index is a position, never differentiated (its cotangent is 0)."""
     if isinstance(index, tuple):
-        return tuple(numbers(part) for part in index)
-    return numbers(index)
+        return tuple(_index_part(part) for part in index)
+    return _index_part(index)
+
+
+def _index_part(part):
+    if not _core.is_node(part):
+        return part
+    position = _np.asarray(numbers(part))
+    if position.dtype.kind == "f" and _np.all(position == _np.round(position)):
+        position = position.astype(_np.intp)  # a traced whole number, such as a vjp's point 1
+    return position.item() if position.ndim == 0 else position
 
 
 for _kind in TRACED:

@@ -24,6 +24,7 @@ LAYERS = {
     "math": {"rules"},
     "ops": {"rules"},
     "symbolic": {"core", "rules"},
+    "extend": {"arrays"},
 }
 
 
