@@ -3,12 +3,12 @@
 from . import math, ops, reverse, rules, symbolic
 from .array_trace import ArrayGraph, label_array, trace_arrays
 from .display.array_graph import draw_array_graph
-from .extend import defjvp, defvjp, primitive
 from .display.compare import compare_methods
 from .display.duality import duality_view
 from .display.graph import draw_graph, mimebundle
 from .display.matmul_paths import matmul_paths
 from .display.paths import draw_path, paths
+from .extend import defjvp, defvjp, primitive
 from .forward import Dual
 from .functional import (
     derivative,
