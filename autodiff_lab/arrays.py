@@ -287,8 +287,15 @@ class ArrayNode(Traced):
         self.grad = None
 
     def pull(self, g) -> tuple:
-        """The share of ``g`` (this node's gradient) that goes to each parent: op's VJP."""
-        shares = self.op.vjp(self.positions, g, self.value, self.inputs, self.kwargs)
+        """The share of ``g`` (this node's gradient) that goes to each parent: op's VJP.
+
+        A real parent gets the real part of a complex share (HIPS autograd's
+        convention: a real input has a real gradient).
+        """
+        shares = list(self.op.vjp(self.positions, g, self.value, self.inputs, self.kwargs))
+        for index, (parent, share) in enumerate(zip(self.parents, shares)):
+            if _is_complex(share) and type(parent) is ArrayNode and not _is_complex(parent.value):
+                shares[index] = share.real
         if MODES.detect_anomaly:
             for share in shares:
                 _check_finite(share, f"backward pass: the VJP of {self.op.name}")
@@ -335,6 +342,13 @@ def numbers(x):
             return x
 
 
+def _is_complex(x) -> bool:
+    numbers_inside = numbers(x)
+    if isinstance(numbers_inside, np.ndarray):
+        return numbers_inside.dtype.kind == "c"
+    return isinstance(numbers_inside, (complex, np.complexfloating))
+
+
 def level_of(x) -> int:
     """The level of a node or dual, -1 for anything else."""
     return x.level if is_traced(x) else -1
@@ -351,7 +365,7 @@ def _lift_vjp(positions, g, ans, args, kwargs):
     shares = []
     for position in positions:
         share = g[np.unravel_index(position, shape)] if shape else g
-        shares.append(share if core.is_node(share) else np.asarray(share).item())
+        shares.append(share if core.is_node(share) else np.real(share).item())  # a Value is real
     return shares
 
 

@@ -117,7 +117,7 @@ def dispatch(primitive, args: tuple, kwargs: dict | None = None):
     for arg in args:
         kind = KINDS.get(type(arg))
         if kind is None:
-            if isinstance(arg, np.ndarray) and arg.ndim:
+            if isinstance(arg, np.ndarray) and (arg.ndim or arg.dtype.kind == "c"):
                 if arg.dtype.kind in "biufc":
                     array_operand = True
                 elif arg.dtype == object:  # an array of scalar nodes takes part as an array

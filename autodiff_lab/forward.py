@@ -291,11 +291,17 @@ def _apply_or_defer(primitive: Primitive, a, b):
             continue
         if kind in core.KINDS:
             only_duals_and_numbers = False
+        elif isinstance(operand, (complex, np.complexfloating)):
+            only_duals_and_numbers = False  # a complex constant: the array engine takes it
         elif not rules.is_number(operand):
             return NotImplemented  # an array broadcasts; anything else gets its say
     if only_duals_and_numbers:  # no other layer to ask
         return Dual._apply_primitive(primitive, a, b)
-    return primitive(a, b)
+    return primitive(*(_complex_as_array(operand) for operand in (a, b)))
+
+
+def _complex_as_array(operand):
+    return np.asarray(operand) if isinstance(operand, (complex, np.complexfloating)) else operand
 
 
 def tangent_of(result, tag: int):

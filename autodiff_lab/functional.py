@@ -656,8 +656,8 @@ def _plain_tangent(tangent, shape: tuple):
     tangent = np.asarray(tangent)
     if tangent.shape != shape:
         tangent = np.broadcast_to(tangent, shape)
-    if shape == () and tangent.dtype.kind in "biuf":
-        return float(tangent)
+    if shape == ():
+        return _array_value(tangent)
     return np.array(tangent, dtype=np.result_type(tangent, np.float64))
 
 

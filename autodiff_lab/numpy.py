@@ -27,16 +27,19 @@ from .array_rules import (
     BROADCAST_TO,
     CLIP,
     CONCATENATE,
+    CONJ,
     CUMSUM,
     EINSUM,
     ELEMENTWISE,
     GETITEM,
+    IMAG,
     LOG_SOFTMAX,
     LOGSUMEXP,
     MATMUL,
     MAX,
     MEAN,
     MIN,
+    REAL,
     RESHAPE,
     SOFTMAX,
     STACK,
@@ -508,6 +511,32 @@ def outer(a, b):
     return multiply(reshape(a, (-1, 1)), reshape(b, (1, -1)))
 
 
+# Complex numbers (HIPS autograd's convention: see autodiff_lab.functional)
+
+
+def real(x):
+    """The real part; its gradient is ḡ itself (complex if x is)."""
+    return REAL(x)
+
+
+def imag(x):
+    """The imaginary part; its gradient is -i·ḡ for a complex x, 0 for a real one."""
+    return IMAG(x)
+
+
+def conj(x):
+    """The complex conjugate; its gradient is conj(ḡ)."""
+    return CONJ(x)
+
+
+conjugate = conj
+
+
+def angle(x):
+    """The argument of a complex number, arctan2(imag, real), in radians."""
+    return arctan2(imag(x), real(x))
+
+
 # Beyond numpy (autograd has them in autograd.scipy.special)
 
 
@@ -555,6 +584,7 @@ _UFUNCS = {
     _np.square: square,
     _np.reciprocal: reciprocal,
     _np.matmul: matmul,
+    _np.conjugate: conj,
     **{getattr(_np, name): function for name, function in _E.items() if hasattr(_np, name)},
 }
 _COMPARISONS = {
@@ -625,6 +655,9 @@ def _install(node: type) -> None:
     node.__abs__ = lambda self: absolute(self)
     node.__getitem__ = lambda self, index: GETITEM(self, _plain_index(index))
     node.T = property(lambda self: transpose(self))
+    node.real = property(lambda self: real(self))
+    node.imag = property(lambda self: imag(self))
+    node.conj = node.conjugate = conj
     node.sum = sum
     node.mean = mean
     node.max = max

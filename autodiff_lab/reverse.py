@@ -524,6 +524,8 @@ def _operand(operand, primitive: Primitive):
         return as_float(operand)
     if isinstance(operand, np.ndarray):
         return None  # let numpy broadcast the operation elementwise
+    if isinstance(operand, (complex, np.complexfloating)):
+        return np.asarray(operand)  # a complex constant: the array engine takes it
     raise TypeError(
         f"{primitive.name} ({primitive.symbol}): cannot combine a Value with "
         f"{kind.__name__} ({operand!r:.40}); use a number or a Value"

@@ -19,7 +19,7 @@ LAYERS = {
     "forward": {"core", "rules", "reverse"},
     "arrays": {"core", "rules", "reverse", "forward"},
     "array_rules": {"rules", "arrays"},
-    "numpy": {"rules", "arrays", "array_rules"},
+    "numpy": {"core", "rules", "arrays", "array_rules"},
     "functional": {"core", "rules", "reverse", "forward", "arrays", "numpy", "containers"},
     "math": {"rules"},
     "ops": {"rules"},
