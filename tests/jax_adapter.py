@@ -16,10 +16,11 @@ names they use the same meaning on autodiff_lab:
   when True, so a test that uses neither runs on an engine without them
   (``allow_int`` is JAX's flag for an integer argument's zero cotangent, which
   issue 14's API does not name: without it, JAX refuses to differentiate with
-  respect to an integer). ``holomorphic=True`` is dropped: autodiff_lab
-  follows HIPS autograd's complex convention, which gives the complex
-  derivative of a holomorphic function without a flag. Each engine name is
-  looked up when called.
+  respect to an integer). ``grad(f, holomorphic=True)`` is HIPS autograd's
+  ``holomorphic_grad``, as autograd defines it: the grad of ``real(f)``, which
+  autograd's complex convention (followed by autodiff_lab) makes the complex
+  derivative f'(z) of a holomorphic f. Each engine name is looked up when
+  called.
 * ``float0``, JAX's dtype of an integer's tangent, is numpy's float64: the
   zero cotangent autodiff_lab gives an integer argument is a float 0.
 * ``jnp`` is ``autodiff_lab.numpy``; ``jax.random.normal(jax.random.key(s),
@@ -56,11 +57,18 @@ def _aux(has_aux: bool, allow_int: bool = False) -> dict:
     return {name: True for name, value in flags.items() if value}
 
 
+def _real_part(fun, holomorphic: bool):
+    """autograd's holomorphic_grad differentiates real(f) (see the module docstring)."""
+    if not holomorphic:
+        return fun
+    return lambda *args, **kwargs: jnp.real(fun(*args, **kwargs))
+
+
 def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
-    return autodiff_lab.grad(fun, argnums, **_aux(has_aux, allow_int))
+    return autodiff_lab.grad(_real_part(fun, holomorphic), argnums, **_aux(has_aux, allow_int))
 
 
-def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
+def value_and_grad(fun, argnums=0, has_aux=False, allow_int=False):
     return autodiff_lab.value_and_grad(fun, argnums, **_aux(has_aux, allow_int))
 
 
@@ -80,7 +88,7 @@ def vjp(fun, *primals, has_aux=False):
 
 
 def _jacobian(mode: str):
-    def transform(fun, argnums=0, has_aux=False, holomorphic=False):
+    def transform(fun, argnums=0, has_aux=False):
         def jacfun(*args, **kwargs):
             f, x = of_argnums(fun, argnums, args, kwargs)
             return autodiff_lab.jacobian(f, x, mode=mode, **_aux(has_aux))
@@ -94,7 +102,7 @@ jacfwd = _jacobian("forward")
 jacrev = _jacobian("reverse")
 
 
-def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
+def hessian(fun, argnums=0, has_aux=False):
     def hessian_fun(*args, **kwargs):
         f, x = of_argnums(fun, argnums, args, kwargs)
         return autodiff_lab.hessian(f, x, **_aux(has_aux))

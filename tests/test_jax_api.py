@@ -50,7 +50,12 @@ Left out, by kind (all in APITest unless named):
   test_complex_output_jacrev_raises_error, test_complex_input_jacfwd_raises_error,
   test_grad_complex_result_errors and test_jacfwd_of_complex_errors (JAX refuses
   without ``holomorphic=True``; autograd's convention defines each), and
-  test_holomorphic_{grad,jacrev,jacfwd}_of_float_errors (the flag itself).
+  test_holomorphic_{grad,jacrev,jacfwd}_of_float_errors (the flag itself),
+  and test_hessian_holomorphic: autograd has no holomorphic Hessian (its
+  jacobian of a complex output has a real and an imaginary row per output), so
+  its convention gives this test nothing to hold the engine to. (On today's
+  engine it passed only because the Hessian of a quadratic does not depend on
+  the point whose imaginary part was dropped.)
 - CustomJVPTest, CustomVJPTest, CustomTransposeTest, CustomVmapTest,
   CustomApiTest: JAX's custom_jvp/custom_vjp (joint rules, nondiff_argnums,
   symbolic zeros, vmap) have no one-to-one counterpart in autograd-style
@@ -165,14 +170,6 @@ class APITest(JaxTestCase):
 
         f = lambda x: jnp.dot(x, jnp.dot(A, x))
         assert np.allclose(hessian(f)(x), A + A.T)
-
-    def test_hessian_holomorphic(self):
-        R = self.rng().randn
-        A = R(4, 4)
-        x = R(4).astype("complex64") * (1 + 2j)
-
-        f = lambda x: jnp.dot(x, jnp.dot(A.astype(x.dtype), x))
-        assert np.allclose(hessian(f, holomorphic=True)(x), A + A.T)
 
     def test_hessian_aux(self):
         R = self.rng().randn
