@@ -18,11 +18,11 @@ names they use the same meaning on autodiff_lab:
   issue 14's API does not name: without it, JAX refuses to differentiate with
   respect to an integer). ``grad(f, holomorphic=True)`` is HIPS autograd's
   ``holomorphic_grad``, as autograd defines it: the grad of ``real(f)``, which
-  autograd's complex convention (followed by autodiff_lab) makes the complex
+  autograd's complex convention (the one issue 14 adopts) makes the complex
   derivative f'(z) of a holomorphic f. Each engine name is looked up when
   called.
 * ``float0``, JAX's dtype of an integer's tangent, is numpy's float64: the
-  zero cotangent autodiff_lab gives an integer argument is a float 0.
+  zero cotangent issue 14 gives an integer argument is a float 0.
 * ``jnp`` is ``autodiff_lab.numpy``; ``jax.random.normal(jax.random.key(s),
   shape)`` is numpy's normal numbers from seed s (data only).
 * ``core.Tracer``: anything ``isinstance`` finds to be an engine value (the
