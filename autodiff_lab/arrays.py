@@ -220,6 +220,14 @@ class Traced:
     def dtype(self):
         return np.result_type(numbers(self))
 
+    def item(self):
+        """The one number inside, as a plain Python number (no derivative flows through it)."""
+        return np.asarray(numbers(self)).item()
+
+    def astype(self, dtype):
+        """Itself for a float type; plain numbers for a bool or integer type (slope 0)."""
+        return core.as_type(self, dtype, numbers(self))
+
     def __len__(self) -> int:
         if not self.shape:
             raise TypeError("len() of a 0-d array")
@@ -365,7 +373,7 @@ def _lift_vjp(positions, g, ans, args, kwargs):
     shares = []
     for position in positions:
         share = g[np.unravel_index(position, shape)] if shape else g
-        shares.append(share if core.is_node(share) else np.real(share).item())  # a Value is real
+        shares.append(share if core.is_node(share) else float(np.real(share)))  # a Value is real
     return shares
 
 

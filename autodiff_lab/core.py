@@ -100,8 +100,8 @@ def level_of(x) -> int:
 
 
 def is_numeric_array(x) -> bool:
-    """A numpy array of real numbers (booleans and integers included)."""
-    return isinstance(x, np.ndarray) and x.dtype.kind in "biuf"
+    """A numpy array of numbers (booleans, integers, real or complex)."""
+    return isinstance(x, np.ndarray) and x.dtype.kind in "biufc"
 
 
 def dispatch(primitive, args: tuple, kwargs: dict | None = None):
@@ -146,6 +146,18 @@ def dispatch(primitive, args: tuple, kwargs: dict | None = None):
             )
         outer = array_kind
     return outer.apply(primitive, outer_level, args, kwargs or {})
+
+
+def as_type(node, dtype, plain):
+    """``node.astype(dtype)`` for every kind: a float type keeps the node (and its
+    derivative); a bool or integer type gives plain numbers (a step has slope 0)."""
+    kind = np.dtype(dtype).kind
+    if kind == "f":
+        return node
+    if kind in "biu":
+        converted = np.asarray(plain).astype(dtype)
+        return converted[()] if converted.ndim == 0 else converted
+    raise TypeError(f"astype({np.dtype(dtype)}) of a {type(node).__name__} is not supported")
 
 
 # ---------------------------------------------------------------------------

@@ -14,7 +14,9 @@
 The function itself runs on plain numbers and arrays (numpy's functions are
 fine inside it). ``defvjp`` gives, for each argument, a maker
 ``vjp_maker(ans, *args, **kwargs)`` that returns the function ``g ↦`` that
-argument's share of g; ``None`` marks an argument no gradient flows into.
+argument's share of g; ``None`` marks an argument no gradient flows into (its
+share is 0, as in autograd), and an argument given nothing at all raises when
+a derivative needs it.
 ``defjvp`` gives, for each argument, ``jvp(g, ans, *args, **kwargs)``, that
 argument's contribution to the output's tangent when its own tangent is g.
 Write the rules with `autodiff_lab.numpy`'s functions and they can be
@@ -26,7 +28,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .arrays import ArrayPrimitive
+import numpy as np
+
+from .arrays import ArrayPrimitive, numbers
 
 
 class CustomPrimitive(ArrayPrimitive):
@@ -86,10 +90,13 @@ def defvjp(function: ArrayPrimitive, *vjp_makers, argnums=None) -> None:
     def vjp(positions, g, ans, args, kwargs):
         shares = []
         for position in positions:
-            maker = makers.get(position)
-            if maker is None:
+            if position not in makers:
                 _missing("VJP", "defvjp", name)((position,))
-            shares.append(maker(ans, *args, **kwargs)(g))
+            maker = makers[position]
+            if maker is None:  # autograd's None: no gradient flows into this argument
+                shares.append(np.zeros(np.shape(numbers(args[position]))))
+            else:
+                shares.append(maker(ans, *args, **kwargs)(g))
         return shares
 
     function.vjp = vjp
@@ -105,12 +112,14 @@ def defjvp(function: ArrayPrimitive, *jvp_functions, argnums=None) -> None:
     def jvp(positions, tangents, ans, args, kwargs):
         total = None
         for position, tangent in zip(positions, tangents):
-            rule = rules.get(position)
-            if rule is None:
+            if position not in rules:
                 _missing("JVP", "defjvp", name)((position,))
+            rule = rules[position]
+            if rule is None:  # autograd's None: this argument moves nothing
+                continue
             part = rule(tangent, ans, *args, **kwargs)
             total = part if total is None else total + part
-        return total
+        return np.zeros(np.shape(numbers(ans))) if total is None else total
 
     function.jvp = jvp
 

@@ -118,6 +118,18 @@ class Dual:
         tag = f", tag={self.tag}" if self.tag else ""
         return f"Dual({_short(self.primal)}, {_short(self.tangent)}{tag})"
 
+    dtype = np.dtype(np.float64)
+    shape = ()
+    ndim = 0
+
+    def item(self) -> float:
+        """The number inside, as a plain float (no derivative flows through it)."""
+        return rules._number_in(self)
+
+    def astype(self, dtype):
+        """Itself for a float type; plain numbers for a bool or integer type (slope 0)."""
+        return core.as_type(self, dtype, self.item())
+
     def __str__(self) -> str:
         return f"{_short(self.primal)} + {_short(self.tangent)}ε"
 

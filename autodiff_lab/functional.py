@@ -343,11 +343,10 @@ def _primal(item):
 
 
 def _constant_value(item):
+    """An output that does not depend on the input, as f gave it (a 0-d array as a number)."""
     if isinstance(item, np.ndarray) and item.ndim == 0 and item.dtype.kind in "biuf":
-        item = item.item()
-    if isinstance(item, np.ndarray):
-        return item
-    return _primal(item)
+        return item[()]
+    return item
 
 
 def _array_value(value):
@@ -381,7 +380,7 @@ def _split_aux(result, has_aux: bool, who: str):
         return result, None
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
         raise TypeError(
-            f"{who}(has_aux=True) needs f to return a pair (output, aux), got "
+            f"{who}(has_aux=True) needs f to return a two-element tuple (output, aux), got "
             f"{type(result).__name__}"
         )
     return result[0], result[1]
@@ -481,11 +480,13 @@ def _numbers_as_objects(point):
 def _positions(argnums, count: int, who: str) -> tuple[tuple[int, ...], bool]:
     single = isinstance(argnums, (int, np.integer))
     positions = (int(argnums),) if single else tuple(int(p) for p in argnums)
-    if count == 0:
-        raise TypeError(f"the function returned by {who}() needs at least one argument")
-    for position in positions:
-        if not -count <= position < count:
-            raise IndexError(f"argnums={argnums} but only {count} argument(s) were given")
+    needed = max(p + 1 if p >= 0 else -p for p in positions)
+    if count < needed:  # JAX's words; a keyword argument cannot be differentiated
+        raise TypeError(
+            f"{who}: differentiating with respect to argnums={argnums} requires at least "
+            f"{needed} positional arguments to be passed by the caller, but got only {count} "
+            "positional arguments."
+        )
     return tuple(p % count for p in positions), single
 
 
@@ -493,6 +494,7 @@ def _scalar_output(recording: _Recording, who: str):
     """The one root of a scalar f, or None for a constant output; refuses several outputs."""
     if not recording.out_structure.is_leaf:
         raise TypeError(
+            "Gradient only defined for scalar-output functions. "
             f"{who} needs f to return one number, got a "
             f"{recording.out_structure.kind.__name__}; use jacobian() or vjp() for functions "
             "with several outputs"
@@ -501,6 +503,7 @@ def _scalar_output(recording: _Recording, who: str):
     size = int(np.prod(out.shape))
     if size != 1:
         raise TypeError(
+            "Gradient only defined for scalar-output functions. "
             f"{who} needs f to return one number, got an array of shape {out.shape}; use "
             "jacobian(), vjp() or elementwise_grad() for functions with several outputs"
         )
@@ -508,11 +511,16 @@ def _scalar_output(recording: _Recording, who: str):
 
 
 def value_and_grad(
-    f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False
+    f: Callable,
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    allow_int: bool = False,
 ) -> Callable:
     """Return a function giving ``(f(*args), ∂f/∂args[argnums])`` by reverse mode.
 
     With ``has_aux`` f returns ``(value, aux)`` and this gives ``((value, aux), gradient)``.
+    An int is differentiated as the float it equals; with ``allow_int`` (JAX's flag) an
+    integer argument is a constant instead, and its gradient is zeros of its shape.
 
     >>> value_and_grad(lambda x, y: x * y)(2.0, 3.0)
     (6.0, 3.0)
@@ -520,9 +528,12 @@ def value_and_grad(
 
     def value_and_gradient(*args, **kwargs):
         positions, single = _positions(argnums, len(args), "grad")
-        recording = _Recording(f, args, kwargs, positions, "grad", has_aux)
+        integers = [p for p in positions if allow_int and _is_integer(args[p])]
+        traced = tuple(p for p in positions if p not in integers)
+        recording = _Recording(f, args, kwargs, traced, "grad", has_aux)
         out = _scalar_output(recording, "grad")
-        grads = recording.pull(np.ones(out.shape) if out.shape else 1.0)
+        pulled = dict(zip(traced, recording.pull(np.ones(out.shape) if out.shape else 1.0)))
+        grads = [pulled[p] if p in pulled else np.zeros(np.shape(args[p])) for p in positions]
         value = out.value
         if isinstance(value, np.ndarray) and value.size == 1:
             value = _array_value(value.reshape(()))
@@ -534,15 +545,27 @@ def value_and_grad(
     return value_and_gradient
 
 
-def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+def _is_integer(x) -> bool:
+    if isinstance(x, (bool, np.bool_)):
+        return False
+    return isinstance(x, (int, np.integer)) or (isinstance(x, np.ndarray) and x.dtype.kind in "iu")
+
+
+def grad(
+    f: Callable,
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    allow_int: bool = False,
+) -> Callable:
     """Return a function giving ∂f/∂args[argnums] by reverse mode.
 
-    With ``has_aux`` f returns ``(value, aux)`` and this gives ``(gradient, aux)``.
+    With ``has_aux`` f returns ``(value, aux)`` and this gives ``(gradient, aux)``;
+    ``allow_int`` as in `value_and_grad`.
 
     >>> grad(lambda x, y: x * y + x * x)(2.0, 3.0)
     7.0
     """
-    both = value_and_grad(f, argnums, has_aux)
+    both = value_and_grad(f, argnums, has_aux, allow_int)
 
     def gradient(*args, **kwargs):
         value, gradients = both(*args, **kwargs)
@@ -562,8 +585,13 @@ def vjp(f: Callable, *primals, has_aux: bool = False):
         raise TypeError("vjp needs f and at least one point")
     recording = _Recording(f, primals, {}, tuple(range(len(primals))), "vjp", has_aux)
 
-    def vjp_fn(u):
-        grads = recording.pull(u)
+    def vjp_fn(*cotangents):
+        if len(cotangents) != 1:
+            raise TypeError(
+                f"The function returned by vjp applied to {getattr(f, '__name__', 'f')} takes "
+                f"one cotangent, shaped like f's output, but got {len(cotangents)} arguments"
+            )
+        grads = recording.pull(cotangents[0])
         return grads[0] if len(grads) == 1 else tuple(grads)
 
     if has_aux:
@@ -599,18 +627,18 @@ def _as_leaf(x):
 
 
 def _tangent_leaf(v, point, who: str):
-    """A tangent leaf checked against its point's shape."""
+    """A tangent leaf checked against its point's shape (and complex only for a complex point)."""
     tangent = _leaf_point(_as_leaf(v), "the tangent v", who)
     if _shape(tangent) != _shape(point):
         raise ValueError(f"v has shape {_shape(tangent)} but x has shape {_shape(point)}")
+    if _is_complex(tangent) and not _is_complex(point):
+        raise TypeError(f"{who}: a complex tangent needs a complex point")
     if _uses_arrays(point) and not is_traced(tangent):
         if isinstance(tangent, np.ndarray) and tangent.dtype == object:
             raise TypeError(f"{who}: the tangent of an array must be an array of numbers")
         tangent = np.asarray(tangent, dtype=np.result_type(tangent, numbers(point), np.float64))
     elif isinstance(point, np.ndarray) and point.dtype == object:
         tangent = np.asarray(tangent, dtype=object)
-    elif _is_complex(tangent):
-        raise TypeError(f"{who}: a complex tangent needs a complex point")
     return tangent
 
 
@@ -739,8 +767,14 @@ def _stacked(parts: list, axis: int, shape: tuple):
         return _array_value(part) if isinstance(part, np.ndarray) else part
     if any(is_traced(part) for part in parts):
         return anp.reshape(anp.stack(parts, axis=axis), shape)
+    if not any(core.is_node(part) or _holds_nodes(part) for part in parts):
+        return np.reshape(np.stack([np.asarray(part) for part in parts], axis=axis), shape)
     stacked = np.stack([np.asarray(part, dtype=object) for part in parts], axis=axis)
     return array_of(list(stacked.reshape(shape).flat), shape)
+
+
+def _holds_nodes(part) -> bool:
+    return isinstance(part, np.ndarray) and part.dtype == object
 
 
 def jacobian(f: Callable, x, mode: str = "reverse", has_aux: bool = False):
@@ -810,7 +844,8 @@ def hvp(f: Callable, x, v):
 
 
 def hessian(f: Callable, x, mode: str = "forward-over-reverse", has_aux: bool = False):
-    """The matrix of second derivatives of a scalar f, as the Jacobian of its gradient.
+    """The matrix of second derivatives of f, as the Jacobian of its gradient (for an f
+    with several outputs, one Hessian per output, as JAX gives).
 
     ``mode`` names the two passes, outer over inner: ``"forward-over-reverse"``
     (one jvp of ``grad(f)`` per column, the default), ``"reverse-over-reverse"``
@@ -820,12 +855,9 @@ def hessian(f: Callable, x, mode: str = "forward-over-reverse", has_aux: bool = 
     if mode not in HESSIAN_MODES:
         raise ValueError(f"mode must be one of {', '.join(HESSIAN_MODES)}; got {mode!r}")
     outer, inner = mode.split("-over-")
-    if inner == "reverse":
-        gradient = grad(f, has_aux=has_aux)
-    else:
 
-        def gradient(point):
-            return jacobian(f, point, mode="forward", has_aux=has_aux)
+    def gradient(point):  # the Jacobian of f, so f may have several outputs, as in JAX
+        return jacobian(f, point, mode=inner, has_aux=has_aux)
 
     matrix = jacobian(gradient, x, mode=outer, has_aux=has_aux)
     if has_aux:

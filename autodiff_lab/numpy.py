@@ -537,6 +537,30 @@ def angle(x):
     return arctan2(imag(x), real(x))
 
 
+class _Linalg:
+    """numpy.linalg, with ``norm`` differentiable; every other name is numpy's own."""
+
+    def __getattr__(self, name: str):
+        return getattr(_np.linalg, name)
+
+    @staticmethod
+    def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 (numpy's name)
+        """The 2-norm of a vector (or the Frobenius norm): sqrt(Σ |x|²)."""
+        if not _holds_node(x):
+            return _np.linalg.norm(x, ord, axis, keepdims)
+        matrix = axis is None and len(shape_of(x)) == 2 or isinstance(axis, tuple)
+        if not (ord is None or ord == "fro" or (ord == 2 and not matrix)):
+            raise NotImplementedError(
+                f"linalg.norm with ord={ord!r} is not differentiable by the array engine; "
+                "only the 2-norm of vectors and the Frobenius norm are"
+            )
+        squares = real(multiply(x, conj(x)))
+        return sqrt(sum(squares, axis=axis, keepdims=keepdims))
+
+
+linalg = _Linalg()
+
+
 # Beyond numpy (autograd has them in autograd.scipy.special)
 
 
@@ -617,6 +641,8 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
 
 def _array_function(self, func, types, args, kwargs):
     name = func.__name__
+    if func is _np.linalg.norm:
+        return linalg.norm(*args, **kwargs)
     if func is _np.shape:
         return shape_of(args[0])
     if func is _np.ndim:

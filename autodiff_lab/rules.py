@@ -75,9 +75,7 @@ class Primitive:
             kind = type(arg)
             if kind is not float and kind is not int:
                 for other in args:
-                    if not (
-                        core.is_node(other) or is_number(other) or isinstance(other, np.ndarray)
-                    ):
+                    if not (core.is_node(other) or is_number(other) or _is_array_like(other)):
                         raise TypeError(
                             f"{self.name}() needs a number, a Value or a Dual, "
                             f"got {type(other).__name__} ({other!r:.40})"
@@ -90,7 +88,7 @@ class Primitive:
         for arg in args:
             if is_number(arg):
                 continue
-            if core.is_numeric_array(arg) and self.array_form is not None:
+            if _is_array_like(arg) and self.array_form is not None:
                 return self.array_form.evaluate(args, kwargs)
             raise TypeError(
                 f"{self.name}() needs a number, a Value or a Dual, "
@@ -100,6 +98,11 @@ class Primitive:
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}: {self.formula}>"
+
+
+def _is_array_like(x) -> bool:
+    """A numpy array, or a complex number (which the array forms compute with)."""
+    return isinstance(x, (np.ndarray, complex, np.complexfloating))
 
 
 def new_level() -> int:

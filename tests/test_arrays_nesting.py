@@ -174,7 +174,7 @@ def test_numpy_cannot_silently_turn_a_node_into_numbers():
 
 @pytest.mark.parametrize(
     "function",
-    [onp.cumprod, onp.diff, onp.median, onp.ptp, onp.linalg.norm],
+    [onp.cumprod, onp.diff, onp.median, onp.ptp, onp.linalg.det],
 )
 def test_a_numpy_function_without_a_rule_is_refused_by_name(function):
     with pytest.raises(TypeError, match=rf"numpy\.{function.__name__} has no rule"):

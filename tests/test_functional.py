@@ -128,8 +128,12 @@ def test_grad_matches_the_analytic_gradient(point):
             r"grad needs f to return numbers, got NoneType",
         ),
         (lambda: grad(lambda x: "a")(1.0), TypeError, r"got str"),
-        (lambda: grad(lambda x: x)(), TypeError, r"needs at least one argument"),
-        (lambda: grad(lambda x, y: x, 1)(1.0), IndexError, r"argnums=1 but only 1 argument"),
+        (lambda: grad(lambda x: x)(), TypeError, r"requires at least 1 positional arguments"),
+        (
+            lambda: grad(lambda x, y: x, 1)(1.0),
+            TypeError,
+            r"argnums=1 requires at least 2 positional arguments .* got only 1",
+        ),
         (lambda: grad(lambda x: x)("a"), TypeError, r"argument 0 should be a number.*got str"),
     ],
 )
