@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable
+from numbers import Number
 
 import numpy as np
 
@@ -64,6 +65,7 @@ class Kind:
 
 
 KINDS: dict[type, Kind] = {}
+_NUMBERS = (Number, np.bool_)
 _ARRAY_KIND: dict[str, Kind] = {}  # the array kind of each family ("reverse", "forward")
 
 
@@ -115,9 +117,19 @@ def dispatch(primitive, args: tuple, kwargs: dict | None = None):
     outer_level = outer_rank = -1
     array_operand = False
     for arg in args:
-        kind = KINDS.get(type(arg))
+        arg_type = type(arg)
+        kind = KINDS.get(arg_type)
         if kind is None:
-            if isinstance(arg, np.ndarray) and (arg.ndim or arg.dtype.kind == "c"):
+            if arg_type is float or arg_type is int:
+                continue
+            if arg_type is not np.ndarray:
+                if not (primitive.is_array or isinstance(arg, _NUMBERS)):
+                    raise TypeError(
+                        f"{primitive.name}() needs a number, a Value or a Dual, "
+                        f"got {arg_type.__name__} ({arg!r:.40})"
+                    )
+                continue
+            if arg.ndim or arg.dtype.kind == "c":
                 if arg.dtype.kind in "biufc":
                     array_operand = True
                 elif arg.dtype == object:  # an array of scalar nodes takes part as an array
@@ -217,8 +229,9 @@ def backward(
 
     Interior nodes start from nothing (0.0 for a scalar node, None for an array
     node) and leaves keep what they hold, so gradients accumulate across passes.
-    ``on_node(node, g, shares)`` sees each node as it is processed: its complete
-    gradient and what goes to each of its parents (it changes nothing).
+    ``on_node(node, g, shares)`` sees each node once its shares have been added
+    to its parents' gradients: its complete gradient and what went to each
+    parent (it changes nothing).
     ``recorded_partials(node)``, if given, replaces a scalar node's stored
     partials (``backward(create_graph=True)`` recomputes them on the nodes).
     ``check(node, parent, g, local, share)`` inspects every scalar share (anomaly
@@ -237,6 +250,7 @@ def backward(
                 node.grad = None
     for root, seed in zip(roots, seeds):
         root.grad = _added(root.grad, seed)
+    plain = recorded_partials is None and check is None and on_node is None
     with np.errstate(all="ignore"):  # IEEE answers (inf, nan) in every VJP, as the table gives
         for node in reversed(order):
             try:
@@ -246,32 +260,42 @@ def backward(
                 continue
             if a is None:
                 continue
-            upstream = node.grad
-            b = node._b
-            if recorded_partials is None:
-                partial_a, partial_b = node._partial_a, node._partial_b
-            else:
-                partial_a, partial_b = recorded_partials(node)
-            share_a = upstream * partial_a
-            if check is not None:
-                check(node, a, upstream, partial_a, share_a)
-            if recorded_partials is None:
-                a.grad += share_a
-            else:
-                a.grad = _added(a.grad, share_a)
-            if b is not None:
-                share_b = upstream * partial_b
-                if check is not None:
-                    check(node, b, upstream, partial_b, share_b)
-                if recorded_partials is None:
-                    b.grad += share_b
-                else:
-                    b.grad = _added(b.grad, share_b)
-                if on_node is not None:
-                    on_node(node, upstream, (share_a, share_b))
-            elif on_node is not None:
-                on_node(node, upstream, (share_a,))
+            if plain:  # the common case, a multiply-add per edge
+                upstream = node.grad
+                a.grad += upstream * node._partial_a
+                b = node._b
+                if b is not None:
+                    b.grad += upstream * node._partial_b
+                continue
+            _pull_scalar_node(node, a, recorded_partials, check, on_node)
     return order
+
+
+def _pull_scalar_node(node, a, recorded_partials, check, on_node) -> None:
+    """A scalar node's step when something watches it or records it."""
+    upstream = node.grad
+    b = node._b
+    if recorded_partials is None:
+        partial_a, partial_b = node._partial_a, node._partial_b
+        add = _plus
+    else:
+        partial_a, partial_b = recorded_partials(node)
+        add = _added
+    shares = []
+    for parent, local in ((a, partial_a), (b, partial_b)):
+        if parent is None:
+            break
+        share = upstream * local
+        if check is not None:
+            check(node, parent, upstream, local, share)
+        parent.grad = add(parent.grad, share)
+        shares.append(share)
+    if on_node is not None:
+        on_node(node, upstream, tuple(shares))
+
+
+def _plus(old, share):
+    return old + share
 
 
 def _added(old, share):
@@ -288,10 +312,10 @@ def _pull_array_node(node, on_node, free_interior: bool) -> None:
     if g is None or not parents:
         return
     shares = node.pull(g)
-    if on_node is not None:
-        on_node(node, g, shares)
     for parent, share in zip(parents, shares):
         parent.grad = _added(parent.grad, share)
+    if on_node is not None:
+        on_node(node, g, shares)
     if free_interior:
         node.grad = None
 

@@ -222,39 +222,44 @@ class Dual:
     @staticmethod
     def _apply_primitive(primitive: Primitive, *args):
         """Value from the primal parts, tangent = Σ local partial × input tangent."""
-        tag = max(arg.tag for arg in args if type(arg) is Dual)
-        primals = []
-        tangents = []
-        for arg in args:
-            if type(arg) is Dual and arg.tag == tag:
-                primals.append(arg.primal)
-                tangents.append(arg.tangent)
-            else:  # a constant at this layer (maybe a dual or Value of an older pass)
-                primals.append(as_float(arg) if rules.is_number(arg) else arg)
-                tangents.append(0.0)
-        out = primitive(*primals)
-        partials = primitive.partials(*primals, out)
-        tangent = 0.0
-        for partial, input_tangent in zip(partials, tangents):
-            # Skip exact zeros so a constant input never turns 0 · inf into nan.
-            if not (type(input_tangent) is float and input_tangent == 0.0):
-                tangent = tangent + partial * input_tangent
-        if MODES.detect_anomaly and not (_is_finite(out) and _is_finite(tangent)):
-            shown = ", ".join(_short(arg) for arg in args)
-            raise AnomalyError(
-                f"forward mode: {primitive.name}({shown}) gave {_short(out)} "
-                f"with tangent {_short(tangent)}"
-            )
-        result = Dual.__new__(Dual)
-        result.primal = out
-        result.tangent = tangent
-        result.tag = tag
-        return result
+        return _push(primitive, max(arg.tag for arg in args if type(arg) is Dual), args)
+
+
+def _push(primitive: Primitive, tag: int, args: tuple) -> Dual:
+    """A primitive on Duals of ``tag``: the primal one layer down, the tangent from the table."""
+    primals = []
+    tangents = []
+    for arg in args:
+        kind = type(arg)
+        if kind is Dual and arg.tag == tag:
+            primals.append(arg.primal)
+            tangents.append(arg.tangent)
+        else:  # a constant at this layer (maybe a dual or Value of an older pass)
+            primals.append(arg if kind is float or not rules.is_number(arg) else as_float(arg))
+            tangents.append(0.0)
+    out = primitive(*primals)
+    partials = primitive.partials(*primals, out)
+    tangent = 0.0
+    for partial, input_tangent in zip(partials, tangents):
+        # Skip exact zeros so a constant input never turns 0 · inf into nan.
+        if not (type(input_tangent) is float and input_tangent == 0.0):
+            tangent = tangent + partial * input_tangent
+    if MODES.detect_anomaly and not (_is_finite(out) and _is_finite(tangent)):
+        shown = ", ".join(_short(arg) for arg in args)
+        raise AnomalyError(
+            f"forward mode: {primitive.name}({shown}) gave {_short(out)} "
+            f"with tangent {_short(tangent)}"
+        )
+    result = Dual.__new__(Dual)
+    result.primal = out
+    result.tangent = tangent
+    result.tag = tag
+    return result
 
 
 def _apply(primitive, level: int, args: tuple, kwargs: dict) -> Dual:
     """The core's call when a Dual is the outer layer of an operation on numbers."""
-    return Dual._apply_primitive(primitive.scalar, *args)
+    return _push(primitive.scalar, level, args)
 
 
 core.register_kind(Dual, rank=20, family="forward", level_of=lambda dual: dual.tag, apply=_apply)

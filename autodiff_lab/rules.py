@@ -34,7 +34,16 @@ NAN = math.nan
 class Primitive:
     """One differentiable operation: a name, a float value and local partials."""
 
-    __slots__ = ("name", "symbol", "arity", "float_value", "partials", "formula", "_array_form")
+    __slots__ = (
+        "name",
+        "symbol",
+        "arity",
+        "float_value",
+        "partials",
+        "formula",
+        "scalar",
+        "_array_form",
+    )
 
     is_array = False  # an operation on numbers; `array_form` is the same one on whole arrays
 
@@ -53,12 +62,8 @@ class Primitive:
         self.float_value = float_value
         self.partials = partials
         self.formula = formula
+        self.scalar = self  # the entry of the scalar table this is (array forms point here)
         self._array_form = None
-
-    @property
-    def scalar(self) -> Primitive:
-        """The entry of the scalar table this is (itself)."""
-        return self
 
     @property
     def array_form(self):
@@ -74,12 +79,6 @@ class Primitive:
         for arg in args:
             kind = type(arg)
             if kind is not float and kind is not int:
-                for other in args:
-                    if not (core.is_node(other) or is_number(other) or _is_array_like(other)):
-                        raise TypeError(
-                            f"{self.name}() needs a number, a Value or a Dual, "
-                            f"got {type(other).__name__} ({other!r:.40})"
-                        )
                 return core.dispatch(self, args)
         return self.float_value(*(as_float(arg) for arg in args))
 
