@@ -132,10 +132,6 @@ class Version:
         value = first.data
         Dual = self.package.Dual
 
-        def with_weight(w):
-            first.data = w
-            return self.loss().data
-
         # The weight is a Dual; every other number is a float: one pass.
         first.data = Dual(value, 1.0)
         try:
@@ -152,10 +148,10 @@ class Version:
         self.package.grad(loss, argnums=(0, 1, 2, 3))(*params)
 
 
-def cpu_time(function) -> float:
+def cpu_time(function, *args) -> float:
     gc.collect()
     start = time.process_time()
-    function()
+    function(*args)
     return time.process_time() - start
 
 
@@ -193,7 +189,7 @@ def main() -> None:
         for _ in range(repeats):
             for workload, run in workloads.items():
                 for name, version in versions.items():  # interleaved, so load hits both
-                    times[workload, name].append(cpu_time(lambda: run(version)))
+                    times[workload, name].append(cpu_time(run, version))
         print(
             f"new ({_describe('HEAD')}) against old ({_describe(options.baseline)}), "
             f"median of {repeats}, CPU time, one BLAS thread"
