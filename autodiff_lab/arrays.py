@@ -300,10 +300,13 @@ class ArrayNode(Traced):
         A real parent gets the real part of a complex share (HIPS autograd's
         convention: a real input has a real gradient).
         """
-        shares = list(self.op.vjp(self.positions, g, self.value, self.inputs, self.kwargs))
-        for index, (parent, share) in enumerate(zip(self.parents, shares)):
-            if _is_complex(share) and type(parent) is ArrayNode and not _is_complex(parent.value):
-                shares[index] = share.real
+        shares = self.op.vjp(self.positions, g, self.value, self.inputs, self.kwargs)
+        if _is_complex(g):  # a real g gives real shares: only a complex one needs a look
+            shares = list(shares)
+            for index, (parent, share) in enumerate(zip(self.parents, shares)):
+                if type(parent) is ArrayNode and _is_complex(share):
+                    if not _is_complex(parent.value):
+                        shares[index] = share.real
         if MODES.detect_anomaly:
             for share in shares:
                 _check_finite(share, f"backward pass: the VJP of {self.op.name}")
