@@ -87,6 +87,8 @@ def test_make_lab_opens_the_start_page_with_its_own_config_dir():
     assert 'JUPYTER_CONFIG_DIR="$(CURDIR)/jupyter-config" $(BIN)/jupyter lab' in recipe
     assert '--LabApp.app_settings_dir="$(CURDIR)/jupyter-config/lab-settings"' in recipe
     assert recipe.rstrip().endswith("START-HERE.ipynb")
+    # The URL jupyter prints (and / redirects to) opens the page, not the Launcher.
+    assert "--LabApp.default_url=/lab/tree/START-HERE.ipynb" in recipe
     overrides = json.loads((CONFIG / "lab-settings" / "overrides.json").read_text())
     assert overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
 
