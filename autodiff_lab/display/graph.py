@@ -119,7 +119,7 @@ class GraphDrawing(graphviz.Digraph):
         return render.render_svg(self, backend=backend)
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
-        return {"image/svg+xml": self.svg(), "text/plain": repr(self)}
+        return render.picture_bundle(self.svg(), repr(self))
 
     def __repr__(self) -> str:
         if self.shown_values < self.total_values:

@@ -161,17 +161,16 @@ class MatmulPaths:
             ("Array engine: one matmul node", self.array_drawing()),
             (f"Scalar engine: every product, paths to A{list(self.entry)}", self.scalar_drawing()),
         ]
-        # Side by side at their own size (never shrunk): the wide scalar graph scrolls.
-        styles = ["flex:0 0 auto", "flex:1 1 auto; min-width:0; overflow-x:auto"]
+        # One above the other, each at its own size (never shrunk, so its text stays
+        # readable): the wide scalar graph scrolls sideways in its own box. Images, so
+        # that an untrusted notebook shows them too.
         panels = "".join(
-            f'<div class="autodiff-panel" style="{style}"><div><b>{html.escape(title)}</b></div>'
-            f"{render.render_svg(drawing)}</div>"
-            for (title, drawing), style in zip(pictures, styles)
+            f'<div class="autodiff-panel"><div><b>{html.escape(title)}</b></div>'
+            f"{render.svg_image_html(render.render_svg(drawing), title)}</div>"
+            for title, drawing in pictures
         )
         return (
-            '<div class="autodiff-matmul-paths">'
-            '<div style="display:flex; gap:1.5em; align-items:flex-start">'
-            f"{panels}</div>"
+            f'<div class="autodiff-matmul-paths">{panels}'
             f'<div style="font-family:monospace">{html.escape(self.equation)}<br>'
             f"{html.escape(self.engines)}</div></div>"
         )
