@@ -113,6 +113,9 @@ class GraphDrawing(graphviz.Digraph):
 
     shown_values = 0
     total_values = 0
+    # Graphviz names of the highlighted nodes (and the ends of highlighted edges), in
+    # the order given: what a stepper's picture keeps in view.
+    focus: tuple[str, ...] = ()
 
     def svg(self, backend: str | None = None) -> str:
         """The drawing as SVG text (see `render.render_svg` for ``backend``)."""
@@ -229,6 +232,7 @@ def draw_graph(
                 attributes["label"] = _plain_text(text)
             drawing.edge(f"n{parent_index}", op_name, **attributes)
 
+    drawing.focus = _focus_names(highlight, position, hidden_count)
     if hidden_count:
         drawing.attr(
             label=(
@@ -333,6 +337,25 @@ def _split_highlight(highlight, position: dict) -> tuple[set, set]:
             if key is not None:
                 edges.add(key)
     return nodes, edges
+
+
+def _focus_names(highlight, position: dict, hidden_count: int) -> tuple[str, ...]:
+    """The Graphviz names of what ``highlight`` emphasises, in its order, drawn nodes only."""
+    items = [highlight] if isinstance(highlight, (Value, tuple)) else list(highlight or ())
+    names: list[str] = []
+    for item in items:
+        if isinstance(item, Value):
+            nodes, op = [item], item
+        elif isinstance(item, tuple) and _edge_key(item, position) is not None:
+            nodes, op = [item[0]], item[1]
+        else:
+            continue
+        for node in nodes:
+            if position.get(node, -1) >= hidden_count:
+                names.append(f"n{position[node]}")
+        if op.op is not None and position.get(op, -1) >= hidden_count:
+            names.append(f"n{position[op]}op")
+    return tuple(dict.fromkeys(names))
 
 
 def _edge_label_table(edge_labels, position: dict) -> dict:
