@@ -300,3 +300,11 @@ def test_explorer_refuses_a_bad_range(spec):
 def test_explorer_needs_inputs():
     with pytest.raises(ValueError, match="at least one input"):
         Explorer(lambda: 1.0)
+
+
+def test_the_explorer_saved_form_needs_no_trust():
+    explorer = Explorer(lambda x: x * x, x=(-2, 2, 1.5))
+    still = explorer._repr_mimebundle_()["text/html"]
+    assert "<svg" not in still and "<script" not in still
+    assert "∂f/∂x = 3.0" in html.unescape(still)
+    assert still.count("<img ") == 2  # the graph and the tangent plot
