@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from ..display.graph import draw_graph
 from ..display.render import render_svg, svg_image_html
 from ..reverse import Value, no_grad
+from .picture import Picture
 from .steppers import svg_html
 from .steps import format_number
 
@@ -92,7 +93,7 @@ class Explorer:
 
         self.caption_html = widgets.HTML()
         self.caption_html.add_class("autodiff-caption")
-        self.graph_html = widgets.HTML()
+        self.graph_html = Picture(layout=widgets.Layout(min_width="0", max_width="100%"))
         self.graph_html.add_class("autodiff-graph")
         pictures = [self.graph_html]
         self.plot_image = None
@@ -101,7 +102,12 @@ class Explorer:
             self.plot_image.add_class("autodiff-tangent-plot")
             pictures.append(self.plot_image)
         self.widget = widgets.VBox(
-            [*self.sliders.values(), self.caption_html, widgets.HBox(pictures)]
+            [
+                *self.sliders.values(),
+                self.caption_html,
+                widgets.HBox(pictures, layout=widgets.Layout(flex_flow="row wrap")),
+            ],
+            layout=widgets.Layout(min_width="0", max_width="100%"),
         )
         self.widget.add_class("autodiff-explorer")
         self.update()

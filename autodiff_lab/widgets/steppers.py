@@ -76,11 +76,12 @@ def _submit(work: Callable) -> Future | None:
 
 
 def svg_html(svg: str) -> str:
-    """SVG text as HTML for a widget: without its XML prologue, at its own size
-    (never shrunk, so labels keep their font size; a wide graph scrolls)."""
+    """SVG text as HTML for a `Picture`: without its XML prologue, at its own size
+    (never shrunk, so labels keep their font size; a wide graph scrolls in the
+    picture's box)."""
     start = svg.find("<svg")
     body = svg[start:] if start >= 0 else svg
-    return f'<div class="autodiff-svg" style="overflow-x:auto">{body}</div>'
+    return f'<div class="autodiff-svg" style="width:max-content">{body}</div>'
 
 
 class _StepperView:
