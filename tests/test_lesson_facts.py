@@ -1,10 +1,10 @@
 """Facts the lessons state, pinned against formulas so a wrong claim cannot return.
 
-Lesson 09: softmax's Jacobian has rows summing to 0 (shift invariance) and
+Lesson 10: softmax's Jacobian has rows summing to 0 (shift invariance) and
 columns summing to 0 (outputs sum to 1), and functions with only one of the two
 properties have only one of the sums; cross-entropy's gradient at saturation is
 s - e_k, not small, while squared error on the probabilities is small there.
-Lesson 12: Newton's method on Rosenbrock goes uphill at steps 2 and 4.
+Lesson 14: Newton's method on Rosenbrock goes uphill at steps 2 and 4.
 """
 
 from __future__ import annotations

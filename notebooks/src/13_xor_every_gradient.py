@@ -4,7 +4,7 @@
 # %% [markdown]
 # # Lesson 13 · XOR, watching every gradient
 #
-# Lesson 11 trained a network from `autodiff_lab.nn`. Here you write the network
+# Lesson 12 trained a network from `autodiff_lab.nn`. Here you write the network
 # yourself, in about 25 lines, on top of nothing but `Value`; then you look at every
 # gradient of its loss after one `backward()`, and step through the training run while
 # the weights, their gradients, the loss and the decision boundary change together.
@@ -65,7 +65,7 @@ class MLP:
 
 
 # %% [markdown]
-# XOR needs a hidden layer (lesson 11 showed one neuron failing). Two hidden neurons
+# XOR needs a hidden layer (lesson 12 showed one neuron failing). Two hidden neurons
 # are enough: `MLP(2, [2, 1])` has 2·(2 + 1) + (2 + 1) = 9 parameters. Name them, so
 # that you can find them in the pictures below: `w` for weights, `b` for biases, then
 # the layer and the neuron.
@@ -135,6 +135,11 @@ print(last.caption)
 print("outputs after training:", [round(model(x).data, 2) for x in xor_inputs])
 
 # %% [markdown]
+# ## Your turn: [exercise 5](../exercises/release/xor_mlp.ipynb)
+#
+# `exercises/release/xor_mlp.ipynb` has you write such a network (with a sigmoid
+# output), its loss and its training loop, and checks each part.
+#
 # ## Try it
 #
 # * Change the seed in `random.Random(2)` (build the model again): some starts get stuck

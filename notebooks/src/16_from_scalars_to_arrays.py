@@ -229,7 +229,7 @@ print("train", X_train.shape, " test", X_test.shape)
 
 # %% [markdown]
 # The network: 64 pixels → 32 tanh units → 10 scores, one per digit. The loss is the
-# softmax cross-entropy of lesson 9, the mean of −log(probability of the right digit);
+# softmax cross-entropy of lesson 10, the mean of −log(probability of the right digit);
 # `np.log_softmax` computes the log-probabilities stably (it subtracts the logsumexp).
 # All four parameter arrays get their gradient from one backward pass over a handful
 # of array nodes. At the start the network guesses about evenly, so the loss is near

@@ -474,7 +474,7 @@ if __name__ == "__main__":
 
 
 def _stepper_graphs():
-    """Graphs from the lessons: lesson 02's nested function, lesson 07's neuron, an MLP."""
+    """Graphs from the lessons: lesson 02's nested function, lesson 08's neuron, an MLP."""
     from autodiff_lab import Value
     from autodiff_lab import math as am
     from autodiff_lab.nn import MLP

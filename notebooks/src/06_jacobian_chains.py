@@ -1,11 +1,11 @@
 # ruff: noqa: E402, B018
-# Lesson 14 source (percent format); build with: python tools/build_notebooks.py 14
+# Lesson 06 source (percent format); build with: python tools/build_notebooks.py 06
 
 # %% [markdown]
-# # Lesson 14 · The chain rule as a product of Jacobians
+# # Lesson 6 · The chain rule as a product of Jacobians
 #
 # Lesson 2 multiplied derivatives of one-number layers. When every layer maps a vector
-# to a vector, each derivative is a Jacobian matrix (lesson 9) and the chain rule becomes
+# to a vector, each derivative is a Jacobian matrix (lesson 10) and the chain rule becomes
 # a **product of matrices**. Matrix multiplication is associative, so every order of
 # multiplying gives the same answer, but not at the same price. This lesson shows that
 # the order is the *whole* difference between forward and reverse mode.

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Lesson 7 · Building the engine
+# # Lesson 8 · Building the engine
 #
 # So far you have run reverse mode by hand and watched `autodiff_lab` do it. In this
 # lesson you write the machine yourself: a class of about thirty lines that holds a
@@ -140,7 +140,7 @@ print("∂e/∂b =", b.grad, "  by hand: 2·(ab + a)·a       =", 2 * (2 * 3 + 2
 #   about 1,000 levels: a chain of a few thousand operations would crash it.
 #   `autodiff_lab` sorts with a loop and a stack of its own instead.
 # * It resets every gradient to 0 first. `autodiff_lab` (like PyTorch) *adds* to the
-#   gradients of the inputs instead, which is handy and a classic trap: lesson 8.
+#   gradients of the inputs instead, which is handy and a classic trap: lesson 9.
 #
 # One more check, the first example of the source articles: for c = a·b at a = 1,
 # b = 0, ∂c/∂a is b = 0 and ∂c/∂b is a = 1.

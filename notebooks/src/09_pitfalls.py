@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Lesson 8 · Pitfalls
+# # Lesson 9 · Pitfalls
 #
 # An engine can be perfectly correct and still hand you a wrong number, because it
 # does exactly what you asked, and what you asked was not what you meant. This lesson

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Lesson 12 · Beyond first order
+# # Lesson 14 · Beyond first order
 #
 # *For the curious.* A gradient says which way is downhill. A second derivative says
 # how the slope itself changes: whether the ground curves up like a bowl or down like
