@@ -378,8 +378,16 @@ def _edge_key(item: tuple, position: dict):
 
 def new_drawing(rankdir: str) -> GraphDrawing:
     """An empty drawing in the house style (fonts, edge colour, direction)."""
+    # Top to bottom, the nodes of a rank stand side by side: closer together, so that a
+    # network's graph fits a laptop's width.
+    spacing = {"nodesep": "0.12"} if rankdir in ("TB", "BT") else {}
     return GraphDrawing(
-        graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": str(_FONT_SIZE)},
+        graph_attr={
+            "rankdir": rankdir,
+            "fontname": "Helvetica",
+            "fontsize": str(_FONT_SIZE),
+            **spacing,
+        },
         node_attr={"fontname": "Helvetica", "fontsize": str(_FONT_SIZE)},
         edge_attr={"fontname": "Helvetica", "fontsize": str(_FONT_SIZE), "color": "#555555"},
     )
