@@ -343,8 +343,8 @@ def my_function(p):
 
 at = np.array([1.0, -2.0])
 v = np.array([1.0, 1.0]) / np.sqrt(2)  # length 1
-print("hvp:         ", hvp(my_function, at, v))
-print("hessian @ v: ", hessian(my_function, at) @ v)
+print("hvp:         ", np.round(hvp(my_function, at, v), 4))
+print("hessian @ v: ", np.round(hessian(my_function, at) @ v, 4))
 eigenvalues, eigenvectors = np.linalg.eigh(hessian(my_function, at))
 for value, vector in zip(eigenvalues, eigenvectors.T):
     size = np.linalg.norm(hvp(my_function, at, vector))
