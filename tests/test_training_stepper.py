@@ -127,7 +127,7 @@ def test_caption_and_picture_always_name_the_same_iteration():
     stepper = TrainingStepper(Scale(0.5), POINTS, TARGETS, steps=6, every=2, learning_rate=0.1)
     for index in [1, 3, 2, 0, 3, 3, 1]:
         stepper.play.value = index  # as Play does, through the linked slider
-        caption = re.search(r"iteration (\d+):", stepper.caption_html.value).group(1)
+        caption = re.search(r"iteration (\d+):", stepper.picture_html.caption).group(1)
         picture = re.search(
             r'alt="training snapshot at iteration (\d+)"', stepper.picture_html.value
         )

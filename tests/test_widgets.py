@@ -74,8 +74,8 @@ def test_clicking_next_and_previous_moves_state_slider_and_caption():
     assert stepper.state.index == 1 and stepper.slider.value == 1
     assert stepper.caption != first_caption
     assert "1.0 · -1.7" in stepper.caption
-    assert "1.0 · -1.7" in stepper.caption_html.value
-    assert "step 1 of 2" in stepper.caption_html.value
+    assert "1.0 · -1.7" in stepper.picture_html.caption
+    assert "step 1 of 2" in stepper.picture_html.caption
 
     stepper.next_button.click()
     stepper.next_button.click()  # at the end: stays
@@ -195,8 +195,8 @@ def test_the_caption_reserves_the_height_of_the_longest_one():
     assert lines > 1
     for index in range(len(stepper.state)):
         stepper.go(index)
-        assert f"min-height:{1.35 * lines:.2f}em" in stepper.caption_html.value
-        assert "white-space:pre;" in stepper.caption_html.value  # no wrapping adds a line
+        assert f"min-height:{1.35 * lines:.2f}em" in stepper.picture_html.caption
+        assert "white-space:pre;" in stepper.picture_html.caption  # no wrapping adds a line
 
 
 def test_the_saved_form_needs_no_trust():

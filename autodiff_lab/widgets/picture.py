@@ -1,4 +1,5 @@
-"""The picture of a stepper: HTML that scrolls sideways on its own and keeps a node in view.
+"""The caption and picture of a stepper: the picture scrolls sideways on its own and
+keeps a node in view.
 
 A picture wider than the notebook (lesson 16's array graph is about 3,600 px
 wide) scrolls inside its own box, so the buttons and the caption above it stay
@@ -7,9 +8,11 @@ where they are. ``focus`` names the Graphviz nodes (the ``<title>`` of each
 box scrolls just enough to bring them into view, the first one first when they
 do not all fit. Only the picture scrolls: the page itself never moves.
 
-It is an `anywidget` (a few lines of JavaScript shipped with the widget,
-no JupyterLab extension to build); ``value`` and ``focus`` change together in
-one message, so the picture and what it is scrolled to never disagree.
+The caption (``caption``, HTML) stands above the picture in the same widget:
+`show` changes caption, picture and ``focus`` in one message, which the
+browser applies at once, so a caption never stands over another step's
+picture. It is an `anywidget` (a few lines of JavaScript shipped with the
+widget, no JupyterLab extension to build).
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ _SCRIPT = """
 function render({ model, el }) {
   el.style.minWidth = "0";
   el.style.maxWidth = "100%";
+  const caption = document.createElement("div");
+  caption.className = "autodiff-caption";
+  el.appendChild(caption);
   const box = document.createElement("div");
   box.className = "autodiff-picture-box";
   box.style.overflowX = "auto";
@@ -55,12 +61,17 @@ function render({ model, el }) {
     box.scrollLeft = Math.max(0, Math.min(target, box.scrollWidth - view));
   }
 
+  let shown = null;
   function show() {
-    box.innerHTML = model.get("value");
+    caption.innerHTML = model.get("caption");
+    if (model.get("value") !== shown) {
+      shown = model.get("value");
+      box.innerHTML = shown;
+    }
     reveal();
   }
-  model.on("change:value", show);
-  model.on("change:focus", reveal);
+  // One "change" event per message, after all its attributes are set.
+  model.on("change", show);
   // Drawn before it was on screen, the box had no size: reveal once it has one.
   const observer = new ResizeObserver(() => reveal());
   observer.observe(box);
@@ -72,14 +83,18 @@ export default { render };
 
 
 class Picture(anywidget.AnyWidget):
-    """HTML in a box that scrolls sideways, keeping the nodes named in ``focus`` in view."""
+    """A caption over HTML in a box that scrolls sideways, keeping the nodes named in
+    ``focus`` in view."""
 
     _esm = _SCRIPT
+    caption = traitlets.Unicode("").tag(sync=True)
     value = traitlets.Unicode("").tag(sync=True)
     focus = traitlets.List(traitlets.Unicode(), default_value=[]).tag(sync=True)
 
-    def show(self, value: str, focus=()) -> None:
-        """Change the picture and what it is scrolled to, in one message."""
+    def show(self, value: str, focus=(), caption: str | None = None) -> None:
+        """Change the picture, what it is scrolled to and the caption, in one message."""
         with self.hold_sync():
+            if caption is not None:
+                self.caption = caption
             self.focus = list(focus)
             self.value = value

@@ -117,9 +117,7 @@ class _StepperView:
         self.slider.add_class("autodiff-slider")
         # A kernel-side link (not jslink), so the slider follows Play in tests too.
         self._play_link = widgets.link((self.play, "value"), (self.slider, "value"))
-        fit = widgets.Layout(min_width="0", max_width="100%")  # never wider than the notebook
-        self.caption_html = widgets.HTML(layout=fit)
-        self.caption_html.add_class("autodiff-caption")
+        # The caption stands in the picture's widget, so that both change in one message.
         self.picture_html = Picture(layout=widgets.Layout(min_width="0", max_width="100%"))
         self.picture_html.add_class(self.picture_class)
         controls = widgets.HBox(
@@ -127,7 +125,7 @@ class _StepperView:
             layout=widgets.Layout(flex_flow="row wrap", min_width="0", max_width="100%"),
         )
         self.widget = widgets.VBox(
-            [controls, self.caption_html, self.picture_html],
+            [controls, self.picture_html],
             layout=widgets.Layout(min_width="0", max_width="100%"),
         )
         self.widget.add_class("autodiff-stepper")
@@ -165,8 +163,7 @@ class _StepperView:
         caption = self._caption_html()
         self.previous_button.disabled = state.at_start
         self.next_button.disabled = state.at_end
-        self.caption_html.value = caption
-        self.picture_html.show(picture, focus)
+        self.picture_html.show(picture, focus, caption)
         self._prefetch_next()
 
     # -- drawing, once per step ------------------------------------------------------
