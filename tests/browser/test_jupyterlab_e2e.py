@@ -757,7 +757,7 @@ def test_the_course_on_a_laptop_before_and_after_running(playwright_api, clone_l
         page.set_default_timeout(WAIT_MS)
         try:
             # The URL the server prints, as `make lab` starts it, opens START-HERE.
-            printed = re.search(r"(http://127\.0\.0\.1:\d+/\S*\?token=\w+)", log.read_text())
+            printed = printed_url(log)
             assert printed and "/lab/tree/START-HERE.ipynb?" in printed.group(1)
             page.goto(printed.group(1), timeout=WAIT_MS)
             page.wait_for_function(OPENED, arg="START-HERE.ipynb", timeout=WAIT_MS)
@@ -809,6 +809,17 @@ def test_the_course_on_a_laptop_before_and_after_running(playwright_api, clone_l
             raise
         finally:
             browser.close()
+
+
+def printed_url(log: Path):
+    """The URL the server printed for the user (it prints it once it is ready)."""
+    deadline = time.monotonic() + SERVER_START_S
+    while time.monotonic() < deadline:
+        found = re.search(r"(http://127\.0\.0\.1:\d+/\S*\?token=\w+)", log.read_text())
+        if found:
+            return found
+        time.sleep(0.25)
+    return None
 
 
 def find_stepper(page, source_text: str):
