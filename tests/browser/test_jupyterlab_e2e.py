@@ -9,14 +9,23 @@ box, and that edge labels are at least the body font size and lie on no
 other edge or label. It does the same for the ForwardStepper of lesson 04,
 and opens an exercise. Outside JupyterLab, Chromium also lays out every step
 of larger steppers, lesson 16's ArrayBackwardStepper among them, with the same
-checks. Screenshots of each stage go to ``test-artifacts/``
-at the repository root.
+checks.
+
+On a laptop (1366×768, the file browser open) it serves a fresh clone as
+`make lab` does: the printed URL opens START-HERE; every lesson's saved
+outputs render before any cell runs, untrusted; after running, the current
+node stays in view at every step of lessons 05 and 16, no widget is wider than
+its output area, the picture never jumps, and TrainingStepper's caption and
+picture name the same iteration while it plays. The clone holds what is
+committed: commit before running this test. Screenshots of each stage go to
+``test-artifacts/`` at the repository root.
 
 ``python tests/browser/test_jupyterlab_e2e.py`` rewrites the demo notebook.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import secrets
@@ -258,12 +267,15 @@ def test_stepper_runs_and_steps_in_jupyterlab(playwright_api, lab):
             page.screenshot(path=ARTIFACTS / "e2e-1-opened.png")
 
             page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            # The graph of d: SVG in the output of the first code cell.
-            # JupyterLab shows SVG output as an <img> with a data: URL; check it drew.
-            graph = page.wait_for_selector(".jp-OutputArea-output.jp-RenderedSVG img")
+            # The graph of d: an <img> of its SVG (a data: URL) in the first code cell's
+            # output, the HTML a display of a Value carries; check it drew.
+            graph = page.wait_for_selector(
+                '.jp-OutputArea-output img[src^="data:image/svg+xml;base64,"]'
+            )
             page.wait_for_function("(image) => image.complete && image.naturalWidth > 0", arg=graph)
-            svg = urllib.parse.unquote(graph.get_attribute("src"))
-            assert svg.startswith("data:image/svg+xml,") and "<svg" in svg
+            source = graph.get_attribute("src").split(",", 1)[1]
+            svg = base64.b64decode(source).decode("utf-8")
+            assert svg.startswith("<svg")
             assert "data " in svg and "3.74" in svg  # d's data (dot writes − as &#45;)
             # The stepper: its buttons, caption and its own graph.
             page.wait_for_selector(".widget-button.autodiff-next")
@@ -682,7 +694,8 @@ def check_saved_outputs_render(page, clone: Path, lesson: str) -> None:
         assert output["overflow"] <= 1, f"{where}: {output['overflow']} px wider than its area"
 
 
-def _inside(inner, outer, slack=1.0) -> bool:
+def _within(inner, outer, slack=1.0) -> bool:
+    """Box ``inner`` lies inside box ``outer`` (both [left, top, right, bottom])."""
     return (
         inner[0] >= outer[0] - slack
         and inner[1] >= outer[1] - slack
@@ -706,8 +719,8 @@ def check_stepper_keeps_node_in_view(page, stepper, where: str, prefix: str) -> 
         label = f"{where} step {step}"
         assert len(seen["nodes"]) == 1, f"{label}: {len(seen['nodes'])} highlighted nodes"
         node = seen["nodes"][0]
-        assert _inside(node, seen["box"]), f"{label}: the node {node} is outside the picture"
-        assert _inside(node, seen["area"]) and _inside(node, seen["window"]), (
+        assert _within(node, seen["box"]), f"{label}: the node {node} is outside the picture"
+        assert _within(node, seen["area"]) and _within(node, seen["window"]), (
             f"{label}: the node {node} is off screen ({seen['area']})"
         )
         assert seen["widget"] <= seen["output"] + 1, f"{label}: the widget is wider than its area"
