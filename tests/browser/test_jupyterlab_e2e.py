@@ -461,6 +461,17 @@ def check_picture(geometry: dict, where: str) -> None:
             assert not _overlap(label["box"], node), f"{where}: {label['text']!r} covers {name}"
 
 
+def press_next(page, handle, next_button, caption) -> None:
+    """Press Next ▶ and wait until the stepper shows the next step's caption."""
+    before = caption.inner_text()
+    next_button.click()
+    page.wait_for_function(
+        "([element, old]) => element.querySelector('.autodiff-caption').innerText !== old",
+        arg=[handle, before],
+        timeout=WAIT_MS,
+    )
+
+
 def step_through(page, stepper, prefix: str) -> None:
     """Press Next ▶ to the last step; no node may move, and every picture must read well."""
     next_button = stepper.locator(".widget-button.autodiff-next")
@@ -470,13 +481,7 @@ def step_through(page, stepper, prefix: str) -> None:
     check_picture(first, f"{prefix} step 0")
     steps = 0
     while not next_button.is_disabled():
-        before = caption.inner_text()
-        next_button.click()
-        page.wait_for_function(
-            "([element, old]) => element.querySelector('.autodiff-caption').innerText !== old",
-            arg=[handle, before],
-            timeout=WAIT_MS,
-        )
+        press_next(page, handle, next_button, caption)
         steps += 1
         geometry = page.evaluate(GEOMETRY, handle)
         assert geometry["nodes"] == first["nodes"], f"{prefix}: a node moved at step {steps}"
@@ -732,13 +737,7 @@ def check_stepper_keeps_node_in_view(page, stepper, where: str, prefix: str) -> 
             page.screenshot(path=ARTIFACTS / f"{prefix}-step{step}.png")
         if next_button.is_disabled():
             return step
-        before = caption.inner_text()
-        next_button.click()
-        page.wait_for_function(
-            "([element, old]) => element.querySelector('.autodiff-caption').innerText !== old",
-            arg=[handle, before],
-            timeout=WAIT_MS,
-        )
+        press_next(page, handle, next_button, caption)
         step += 1
 
 
