@@ -137,7 +137,24 @@ def draw_array_graph(
             elif text is not None:
                 attributes["label"] = _plain_text(text)
             drawing.edge(tail, op_name, **attributes)
+    drawing.focus = _focus_names(highlight, index)
     return drawing
+
+
+def _focus_names(highlight: Sequence, index: dict) -> tuple[str, ...]:
+    """The Graphviz names of what ``highlight`` emphasises, in its order (see GraphDrawing)."""
+    names: list[str] = []
+    for item in highlight:
+        if isinstance(item, ArrayNode) and id(item) in index:
+            k = index[id(item)]
+            names.append(f"n{k}")
+            if item.op is not None:
+                names.append(f"n{k}op")
+        elif isinstance(item, tuple):
+            edge = _edge_id(item, index)
+            if edge is not None:
+                names.extend([edge[0], f"{edge[1]}op"])
+    return tuple(dict.fromkeys(names))
 
 
 def array_stable_sizes(

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Lesson 9 · Vector functions and their Jacobians
+# # Lesson 10 · Vector functions and their Jacobians
 #
 # Until now every function had one output. Many have several: a layer of a network
 # maps a vector to a vector, and so does **softmax**, which turns a classifier's raw
