@@ -56,11 +56,12 @@ def f(x):
 x = [0.3, -0.5, 0.8]
 h = H(x)
 g = G(h)
-J_H, J_G, J_F = jacobian(H, x), jacobian(G, h), jacobian(F, g)
+# Each layer returns a list, so jacobian gives a list of rows; np.array stacks them.
+J_H, J_G, J_F = (np.array(jacobian(fn, point)) for fn, point in ((H, x), (G, h), (F, g)))
 print("shapes:", J_F.shape, J_G.shape, J_H.shape)
 print("J_F · J_G · J_H =")
 print(J_F @ J_G @ J_H)
-print("jacobian(f) agrees to 1e-15:", bool(np.abs(J_F @ J_G @ J_H - jacobian(f, x)).max() < 1e-15))
+print("jacobian(f) agrees to 1e-15:", bool(np.abs(J_F @ J_G @ J_H - np.array(jacobian(f, x))).max() < 1e-15))
 
 # %% [markdown]
 # ## Forward mode multiplies from the right, reverse mode from the left
@@ -219,10 +220,10 @@ print(f"edges: first half {first_edges:,}, second half {second_edges:,}")
 # section):
 
 # %%
-J_forward = jacobian(whole, x, mode="forward")  # 10 forward passes
-J_reverse = jacobian(whole, x, mode="reverse")  # 10 backward passes
-row = jacobian(first_half, x, mode="reverse")  # 1 × 10: one backward pass
-column = jacobian(second_half, [first_half(x)[0]], mode="forward")  # 10 × 1: one forward pass
+J_forward = np.array(jacobian(whole, x, mode="forward"))  # 10 forward passes
+J_reverse = np.array(jacobian(whole, x, mode="reverse"))  # 10 backward passes
+row = np.array(jacobian(first_half, x, mode="reverse"))  # 1 × 10: one backward pass
+column = np.array(jacobian(second_half, [first_half(x)[0]], mode="forward"))  # 10 × 1, one pass
 J_mixed = column @ row  # 10 × 1 by 1 × 10: 100 multiply-adds
 agree = np.allclose(J_forward, J_reverse) and np.allclose(J_mixed, J_reverse)
 print("the three Jacobians agree:", agree)
