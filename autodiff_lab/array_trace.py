@@ -15,10 +15,11 @@ import inspect
 import numpy as np
 
 from . import core
-from .array_steps import ArrayBackwardStep, array_backward_steps, gradients_after
+from .array_steps import array_backward_steps
 from .arrays import ArrayNode, is_traced, numbers
 from .core import topological_order
 from .functional import _root_at
+from .steps import BackwardStep, gradients_after
 from .text import shape_text
 
 _ACTIVE: list[_Recording] = []  # the traces under way, innermost last
@@ -159,7 +160,7 @@ class ArrayGraph:
                 name = f"v{count}"
             self._names[id(node)] = name
         self.grads: dict[str, np.ndarray] = {}
-        self.steps: tuple[ArrayBackwardStep, ...] = ()
+        self.steps: tuple[BackwardStep, ...] = ()
 
     # -- looking things up ----------------------------------------------------------
     def name(self, node: ArrayNode) -> str:
@@ -197,7 +198,7 @@ class ArrayGraph:
         """
         self.steps = tuple(array_backward_steps(self, seed))
         known = gradients_after(self.steps, len(self.steps) - 1)
-        grads = {self._names[key]: gradient for key, gradient in known.items()}
+        grads = {self._names[id(node)]: gradient for node, gradient in known.items()}
         for name, leaf in self.inputs.items():
             grads.setdefault(name, np.zeros(leaf.shape))
         self.grads = grads
