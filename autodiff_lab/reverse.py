@@ -239,7 +239,7 @@ def _is_finite(number) -> bool:
     return math.isfinite(number)
 
 
-class Value:
+class Value(rules.NumberLook):
     """A scalar that remembers how it was computed, so it can be differentiated.
 
     >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
@@ -334,19 +334,6 @@ class Value:
 
     def __format__(self, spec: str) -> str:
         return format(self._data, spec) if spec else repr(self)
-
-    # -- numpy's look, for code written for arrays -----------------------------
-    dtype = np.dtype(np.float64)
-    shape = ()
-    ndim = 0
-
-    def item(self) -> float:
-        """The number inside, as a plain float (no derivative flows through it)."""
-        return rules._number_in(self)
-
-    def astype(self, dtype):
-        """Itself for a float type; plain numbers for a bool or integer type (slope 0)."""
-        return core.as_type(self, dtype, self.item())
 
     # -- arithmetic: every operator reads the rule table ---------------------
     def __add__(self, other):
