@@ -210,14 +210,14 @@ class ArrayGraph:
     # -- showing it --------------------------------------------------------------------
     def draw(self, **options):
         """The graph as a `GraphDrawing` (options: see `draw_array_graph`)."""
-        from .display.array_graph import draw_array_graph
-
-        return draw_array_graph(self, **options)
+        draw = core.view(ArrayGraph, "draw")
+        if draw is None:
+            raise RuntimeError("no drawing code is registered; import autodiff_lab to draw")
+        return draw(self, **options)
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
-        from .display.array_graph import array_mimebundle
-
-        return array_mimebundle(self)
+        mimebundle = core.view(ArrayGraph, "mimebundle")
+        return {"text/plain": repr(self)} if mimebundle is None else mimebundle(self)
 
     def __repr__(self) -> str:
         inputs = ", ".join(f"{name} ({shape_text(n.shape)})" for name, n in self.inputs.items())

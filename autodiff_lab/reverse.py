@@ -85,27 +85,6 @@ class _Modes:
 MODES = _Modes()
 
 
-class _Display:
-    """How Jupyter shows a Value; the drawing code above this module registers it."""
-
-    __slots__ = ("mimebundle",)
-
-    def __init__(self) -> None:
-        self.mimebundle = None
-
-
-_DISPLAY = _Display()
-
-
-def register_display(mimebundle) -> None:
-    """Let ``mimebundle(value) -> dict`` answer Jupyter for every Value.
-
-    The engine imports nothing above it; `autodiff_lab/__init__.py` registers
-    the graph drawing of `autodiff_lab.display.graph` here.
-    """
-    _DISPLAY.mimebundle = mimebundle
-
-
 class _Origin:
     """Where a node came from: the primitive that made it (None for a leaf), the
     epoch it was made in (or its .data last set in), and its label.
@@ -327,10 +306,11 @@ class Value(rules.NumberLook):
         return f"Value(data={_short(self._data)}, grad={_short(self.grad)}{label})"
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        """In Jupyter a Value shows its computation graph (see `register_display`)."""
-        if _DISPLAY.mimebundle is None:
+        """In Jupyter a Value shows its computation graph (see `core.register_view`)."""
+        mimebundle = core.view(Value, "mimebundle")
+        if mimebundle is None:
             return {"text/plain": repr(self)}
-        return _DISPLAY.mimebundle(self)
+        return mimebundle(self)
 
     def __format__(self, spec: str) -> str:
         return format(self._data, spec) if spec else repr(self)
