@@ -1,8 +1,35 @@
-"""Shared test set-up: in CI a skipped test is a failed one."""
+"""Shared test set-up: one hypothesis profile, the `slow` marker, and in CI a skip fails."""
 
 import os
 
 import pytest
+from hypothesis import settings
+
+# One profile for every property test. No deadline: on a shared 2-core machine a
+# slow example is the machine's doing, not a bug. Thirty examples per test keep
+# `make check` inside its budget.
+settings.register_profile("autodiff-lab", max_examples=30, deadline=None)
+settings.load_profile("autodiff-lab")
+
+# Test modules each of whose tests starts a kernel, a sandbox, nbgrader or a browser:
+# seconds apiece, so `make check` (-m "not slow") leaves them to `make test`. Listed here
+# rather than in each file so that the grading tests' own files stay theirs to reshape.
+SLOW_MODULES = {
+    "tests/grading/test_adversarial.py",
+    "tests/grading/test_check_in_a_kernel.py",
+    "tests/grading/test_grading_autograder.py",
+    "tests/grading/test_grading_cli.py",
+    "tests/grading/test_grading_sandbox.py",
+    "tests/grading/test_nbgrader_compat.py",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    slow = pytest.mark.slow
+    for item in items:
+        path = item.path.relative_to(config.rootpath).as_posix()
+        if path in SLOW_MODULES or path.endswith(".ipynb"):  # a notebook runs in a kernel
+            item.add_marker(slow)
 
 
 @pytest.hookimpl(hookwrapper=True)

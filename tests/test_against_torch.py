@@ -6,18 +6,17 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
+from installs import need
 from primitive_calls import apply_binary, apply_unary
 
 from autodiff_lab import Dual, Value, hessian, hvp, jacobian, jvp, value_and_grad
 
-torch = pytest.importorskip("torch")
+torch = need("torch")
 
 # torch.func warns about its own internal use of torch.jit on first use.
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")
-
-FAST = settings(max_examples=30, deadline=None)
 
 
 def _floats(low: float, high: float):
@@ -86,7 +85,6 @@ def assert_same(ours: float, theirs: float, rel: float = 1e-13):
 
 
 @pytest.mark.parametrize("name", sorted(UNARY_DOMAINS))
-@FAST
 @given(data=st.data())
 def test_unary_value_gradient_and_tangent_match_torch(name, data):
     x = data.draw(UNARY_DOMAINS[name])
@@ -107,7 +105,6 @@ def test_unary_value_gradient_and_tangent_match_torch(name, data):
 
 
 @pytest.mark.parametrize("name", sorted(BINARY_DOMAINS))
-@FAST
 @given(data=st.data())
 def test_binary_value_gradients_and_tangents_match_torch(name, data):
     domain_a, domain_b = BINARY_DOMAINS[name]
@@ -133,7 +130,6 @@ def test_binary_value_gradients_and_tangents_match_torch(name, data):
     assert_same(ours.tangent, torch_tangent.item(), rel=1e-11)
 
 
-@FAST
 @given(a=_floats(-10, 10), n=st.sampled_from([0, 1, 2, 3, -1, -2, 0.5, 2.5]))
 def test_power_with_a_number_matches_torch(a, n):
     if n != int(n):
@@ -311,7 +307,6 @@ def torch_gradient(f, point):
     return value.item(), t.grad.numpy()
 
 
-@settings(max_examples=40, deadline=None)
 @given(st.lists(_floats(-2, 2), min_size=7, max_size=7))
 def test_network_gradient_matches_torch(point):
     value, gradient = value_and_grad(neuron_loss)(point)
@@ -320,7 +315,6 @@ def test_network_gradient_matches_torch(point):
     np.testing.assert_allclose(gradient, torch_grad, rtol=1e-11, atol=1e-12)
 
 
-@settings(max_examples=25, deadline=None)
 @given(
     st.lists(_floats(0.5, 2), min_size=3, max_size=3),
     st.lists(_floats(-1, 1), min_size=3, max_size=3),
@@ -391,7 +385,6 @@ INDEPENDENT = pytest.mark.filterwarnings("ignore:.*output seems independent:User
 
 @INDEPENDENT
 @pytest.mark.parametrize("name", sorted(UNARY_DOMAINS))
-@settings(max_examples=15, deadline=None)
 @given(data=st.data())
 def test_unary_second_derivative_by_every_route_matches_torch(name, data):
     x = data.draw(UNARY_DOMAINS[name])
@@ -408,7 +401,6 @@ def test_unary_second_derivative_by_every_route_matches_torch(name, data):
 
 @INDEPENDENT
 @pytest.mark.parametrize("name", sorted(BINARY_DOMAINS))
-@settings(max_examples=15, deadline=None)
 @given(data=st.data())
 def test_binary_hessian_by_every_mode_matches_torch(name, data):
     domain_a, domain_b = BINARY_DOMAINS[name]

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as onp
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from installs import need
 from primitive_calls import apply_binary, apply_unary
 from test_against_torch import BINARY_DOMAINS, EDGES, UNARY_DOMAINS, assert_same
 
@@ -21,9 +22,7 @@ from autodiff_lab import jvp, rules, value_and_grad
 from autodiff_lab.array_rules import ELEMENTWISE
 from autodiff_lab.arrays import ArrayNode
 
-torch = pytest.importorskip("torch")
-
-FAST = settings(max_examples=10, deadline=None)
+torch = need("torch")
 
 # torch.func warns about its own internal use of torch.jit on first use.
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")
@@ -139,7 +138,6 @@ def torch_unary(name):
 
 
 @pytest.mark.parametrize("name", sorted(UNARY_DOMAINS))
-@FAST
 @given(data=st.data(), shape=shapes)
 def test_unary_primitive_matches_torch(name, data, shape):
     x = data.draw(arrays_in(UNARY_DOMAINS[name], shape))
@@ -155,7 +153,6 @@ def test_unary_primitive_matches_torch(name, data, shape):
 
 
 @pytest.mark.parametrize("name", sorted(BINARY_DOMAINS))
-@FAST
 @given(data=st.data(), pair=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=1, max_side=3))
 def test_binary_primitive_broadcasts_and_matches_torch(name, data, pair):
     domain_a, domain_b = BINARY_DOMAINS[name]
@@ -173,7 +170,6 @@ def test_binary_primitive_broadcasts_and_matches_torch(name, data, pair):
     check(table(name), lambda x, y: apply_binary(name, x, y), [a, b], rtol=1e-9)
 
 
-@FAST
 @given(x=arrays_in(st.floats(0.1, 5.0), shapes), n=st.sampled_from([-2.0, 0.0, 0.5, 1.0, 2.0, 3.0]))
 def test_power_with_a_number_matches_torch(x, n):
     check(lambda a: a**n, lambda a: a**n, [x])
@@ -252,7 +248,6 @@ def _all(x, axis):
 
 
 @pytest.mark.parametrize("name", sorted(REDUCTIONS))
-@FAST
 @given(data=st.data(), shape=shapes, seed=seeds)
 def test_reduction_with_axis_and_keepdims_matches_torch(name, data, shape, seed):
     axis, keepdims = data.draw(axis_and_keepdims(shape))
@@ -283,7 +278,6 @@ def test_logsumexp_is_exact_where_exp_overflows():
 # Shapes, indexing, joining
 
 
-@FAST
 @given(shape=shapes, seed=seeds)
 def test_reshape_transpose_and_broadcast_to_match_torch(shape, seed):
     x = onp.random.RandomState(seed).randn(*shape)
@@ -308,7 +302,6 @@ INDICES = [
 
 
 @pytest.mark.parametrize("index, label", INDICES, ids=[label for _, label in INDICES])
-@FAST
 @given(shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=2, max_side=4), seed=seeds)
 def test_indexing_matches_torch(index, label, shape, seed):
     x = onp.random.RandomState(seed).randn(*shape)
@@ -327,7 +320,6 @@ def test_boolean_mask_and_integer_arrays_match_torch():
     check(lambda a: a[rows, cols], lambda a: a[torch.tensor(rows), torch.tensor(cols)], [x])
 
 
-@FAST
 @given(shape=shapes, seed=seeds, data=st.data())
 def test_concatenate_and_stack_match_torch(shape, seed, data):
     axis = data.draw(st.integers(0, len(shape) - 1))
@@ -351,7 +343,6 @@ def test_concatenate_and_stack_match_torch(shape, seed, data):
     )
 
 
-@FAST
 @given(pair=hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=1, max_side=3), seed=seeds)
 def test_where_broadcasts_and_matches_torch(pair, seed):
     rng = onp.random.RandomState(seed)
@@ -365,7 +356,6 @@ def test_where_broadcasts_and_matches_torch(pair, seed):
     )
 
 
-@FAST
 @given(shape=shapes, seed=seeds)
 def test_clip_matches_torch_clamp(shape, seed):
     x = onp.random.RandomState(seed).randn(*shape)
@@ -416,7 +406,6 @@ def test_dot_beyond_two_dimensions_refuses_instead_of_guessing():
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
-@FAST
 @given(shape=shapes, seed=seeds, data=st.data())
 def test_softmax_and_log_softmax_match_torch(name, shape, seed, data):
     axis = data.draw(st.integers(-len(shape), len(shape) - 1))
@@ -465,7 +454,6 @@ COMPOSED = {
 
 
 @pytest.mark.parametrize("name", COMPOSED)
-@FAST
 @given(shape=matrices, seed=seeds)
 def test_composed_functions_match_torch(name, shape, seed):
     ours_f, torch_f = COMPOSED[name]
@@ -543,7 +531,6 @@ def test_einsum_refuses_what_it_cannot_read():
     assert optimized(x)[1].tolist() == [[4.0, 4.0], [4.0, 4.0]]
 
 
-@FAST
 @given(shape=matrices, seed=seeds)
 def test_sort_and_take_along_axis_match_torch(shape, seed):
     x = onp.random.RandomState(seed).randn(*shape)

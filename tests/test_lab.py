@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from installs import need
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "jupyter-config"
@@ -98,8 +99,9 @@ def test_the_lab_config_switches_off_every_nbgrader_server_extension():
     assert enabled and {name: False for name in enabled} == ours["jpserver_extensions"]
 
 
+@pytest.mark.slow
 def test_jupyter_lists_nbgrader_as_disabled_under_the_lab_config():
-    pytest.importorskip("nbgrader")
+    need("nbgrader")
     jupyter = Path(sys.executable).parent / "jupyter"
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(CONFIG)}
     done = subprocess.run(

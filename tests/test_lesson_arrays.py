@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy
 import pytest
+from installs import need
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "notebooks" / "src" / "16_from_scalars_to_arrays.py"
@@ -152,7 +153,7 @@ def test_log_of_softmax_gives_nan_where_log_softmax_does_not(lesson):
 
 
 def test_with_torch_the_gradients_match_pytorch_float64(lesson):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     ns, _ = lesson
     tensors = [torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in ns["params"]]
     W1, b1, W2, b2 = tensors
