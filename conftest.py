@@ -24,12 +24,27 @@ SLOW_MODULES = {
 }
 
 
+# Test modules that run sandboxed kernels. They share one pytest-xdist worker, one after
+# another: the batch tests count every process of the sandbox users as a survivor, so a
+# batch graded beside another would see the other's kernels.
+SANDBOX_MODULES = {
+    "tests/grading/test_adversarial.py",
+    "tests/grading/test_grading_autograder.py",
+    "tests/grading/test_grading_cli.py",
+    "tests/grading/test_grading_sandbox.py",
+}
+
+
 def pytest_collection_modifyitems(config, items):
-    slow = pytest.mark.slow
     for item in items:
         path = item.path.relative_to(config.rootpath).as_posix()
         if path in SLOW_MODULES or path.endswith(".ipynb"):  # a notebook runs in a kernel
-            item.add_marker(slow)
+            item.add_marker(pytest.mark.slow)
+        # Under `--dist loadgroup` (make test, make check) a group runs on one worker, in
+        # order: each module's fixtures are made once, each notebook's cells run in order in
+        # one kernel, and the sandboxed modules run one at a time.
+        group = "sandbox" if path in SANDBOX_MODULES else path
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.hookimpl(hookwrapper=True)
