@@ -31,16 +31,6 @@ def markdown_links(path: Path) -> list[str]:
     return [target for target in LINK.findall(text) if "://" not in target]
 
 
-def test_the_start_page_is_up_to_date():
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "build_start_page.py"), "--check"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
 def test_the_start_page_lists_every_lesson_and_exercise_in_lesson_order():
     links = markdown_links(ROOT / "START-HERE.ipynb")
     lessons = sorted(f"notebooks/{path.name}" for path in (ROOT / "notebooks").glob("*.ipynb"))

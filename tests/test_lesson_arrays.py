@@ -24,7 +24,8 @@ def _parse_cells():
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.parse_cells(SOURCE.read_text(encoding="utf-8"))
+    notebook = module.notebook_from_source(SOURCE)  # the cells exactly as the build reads them
+    return [(cell.cell_type, cell.source) for cell in notebook.cells]
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,3 @@
-# ruff: noqa: E402, B018
-# Lesson 14 source (percent format); build with: python tools/build_notebooks.py 14
-
 # %% [markdown]
 # # Lesson 14 · The chain rule as a product of Jacobians
 #
