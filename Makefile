@@ -38,10 +38,10 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-# Workers: one per core. --dist loadgroup keeps each module (and each notebook's cells)
-# on one worker, and every sandboxed grading module on one worker (see conftest.py).
+# Workers: one per core. --dist loadscope keeps each test file (and each notebook's cells)
+# on one worker, and the sandboxed grading modules together on one (see conftest.py).
 PYTEST_WORKERS ?= auto
-XDIST := -n $(PYTEST_WORKERS) --dist loadgroup
+XDIST := -n $(PYTEST_WORKERS) --dist loadscope
 
 # Everything: lint, every test, every lesson and exercise notebook, the grading batches,
 # the browser tests and the documentation build.

@@ -40,11 +40,26 @@ def pytest_collection_modifyitems(config, items):
         path = item.path.relative_to(config.rootpath).as_posix()
         if path in SLOW_MODULES or path.endswith(".ipynb"):  # a notebook runs in a kernel
             item.add_marker(pytest.mark.slow)
-        # Under `--dist loadgroup` (make test, make check) a group runs on one worker, in
-        # order: each module's fixtures are made once, each notebook's cells run in order in
-        # one kernel, and the sandboxed modules run one at a time.
-        group = "sandbox" if path in SANDBOX_MODULES else path
-        item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under `--dist loadscope` (make test, make check), one unit of work per test file.
+
+    A unit runs on one worker, in order: each module's fixtures are made once, each
+    notebook's cells run in order in one kernel, and the sandboxed modules, which form
+    one unit together, run one at a time.
+    """
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneUnitPerFile(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "sandboxed grading" if path in SANDBOX_MODULES else path
+
+    return OneUnitPerFile(config, log)
 
 
 @pytest.hookimpl(hookwrapper=True)
