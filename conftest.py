@@ -40,7 +40,7 @@ SLOW_MODULES = {
 # run alone), the `lesson_run` fixture runs it once, with the probe as a last cell.
 LESSON_COMPANIONS = {"tests/test_lesson_arrays.py": "notebooks/16_from_scalars_to_arrays.ipynb"}
 PROBES = pytest.StashKey[dict]()  # lesson -> the probe's code
-FACTS = pytest.StashKey[dict]()  # lesson -> what its probe returned, or the kernel's error
+FACTS = pytest.StashKey[dict]()  # lesson -> (what its probe returned, errors, the notebook)
 
 
 # Test modules that run sandboxed kernels. They share one pytest-xdist worker, one after
@@ -76,7 +76,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 def probe_code(module) -> str:
-    """Code that calls the module's ``probe(namespace, **PROBE_ARGUMENTS)`` in a lesson's
+    """Code that calls the module's ``probe(namespace, **probe_arguments())`` in a lesson's
     kernel and saves what it returns, pickled, to the file named by ``_probe_file``."""
     return (
         inspect.getsource(module.probe)

@@ -8,23 +8,16 @@ not: a cell's metadata.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
-
-ROOT = Path(__file__).resolve().parent.parent
+from repository import ROOT, script
 
 
 def build_notebooks():
-    path = ROOT / "tools" / "build_notebooks.py"
-    spec = importlib.util.spec_from_file_location("build_notebooks", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return script("tools/build_notebooks.py")
 
 
 def test_every_derived_file_is_up_to_date():

@@ -11,24 +11,20 @@ with `import torch` failing, and every other cell is shown not to touch torch.
 from __future__ import annotations
 
 import ast
-import importlib.util
-from pathlib import Path
 
 import numpy
 import pytest
 from installs import need
+from repository import ROOT, script
 
-ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "notebooks" / "src" / "16_from_scalars_to_arrays.py"
 GUARD = "import torch"  # the cell that imports torch or says how to install it
 COMPARISON = "if torch is not None"  # the cell that compares with PyTorch
 
 
 def code_cells() -> list[str]:
-    spec = importlib.util.spec_from_file_location("build", ROOT / "tools" / "build_notebooks.py")
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
-    notebook = build.notebook_from_source(SOURCE)  # the cells exactly as the build reads them
+    # the cells exactly as the build reads them
+    notebook = script("tools/build_notebooks.py").notebook_from_source(SOURCE)
     return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
 
 
