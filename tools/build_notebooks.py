@@ -53,6 +53,7 @@ def execute(notebook: nbformat.NotebookNode, timeout: int = 300) -> None:
         timeout=timeout,
         kernel_name="python3",
         resources={"metadata": {"path": str(NOTEBOOKS)}},
+        coalesce_streams=True,  # one output per stream: no churn from how prints were chunked
     )
     client.execute()
     for cell in notebook.cells:  # execution metadata holds timestamps
