@@ -76,6 +76,8 @@ def test_the_site_in_chromium(site):
             assert "Backward pass: step 0 of" in stepper.inner_text()
             assert stepper.locator(".autodiff-graph svg g.node").count() >= 3
             assert page.locator("math").count() >= 1  # the lesson's formulas, as MathML
+            # Wide drawings scroll in their own box: the page fits a 1366-pixel screen.
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1366
             page.screenshot(path=ARTIFACTS / "docs-lesson-05.png", full_page=True)
         finally:
             browser.close()
