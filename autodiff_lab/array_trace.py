@@ -14,10 +14,13 @@ import inspect
 
 import numpy as np
 
-from . import rules
-from .array_functional import _output
-from .array_steps import ArrayBackwardStep, array_backward_steps, gradients_after, shape_text
-from .arrays import ArrayNode, is_traced, numbers, topological_order
+from . import core
+from .array_steps import array_backward_steps
+from .arrays import ArrayNode, is_traced, numbers
+from .core import topological_order
+from .functional import _root_at
+from .steps import BackwardStep, gradients_after
+from .text import shape_text
 
 _ACTIVE: list[_Recording] = []  # the traces under way, innermost last
 
@@ -113,7 +116,7 @@ def trace_arrays(f, /, *args, **inputs) -> ArrayGraph:
                 f"trace_arrays calls f({', '.join(f'{n}=…' for n in arrays)}), which f{signature} "
                 f"does not accept ({error}); name the inputs as f's parameters"
             ) from None
-    level = rules.new_level()
+    level = core.new_level()
     leaves = {name: ArrayNode(value, level) for name, value in arrays.items()}
     recording = _Recording(level, leaves)
     _ACTIVE.append(recording)
@@ -121,8 +124,8 @@ def trace_arrays(f, /, *args, **inputs) -> ArrayGraph:
         result = f(**leaves)
     finally:
         _ACTIVE.remove(recording)
-    node, _ = _output(result, level, "trace_arrays")
-    if node is None:
+    node = _root_at(result, level, "trace_arrays")
+    if type(node) is not ArrayNode:
         raise ValueError(
             "trace_arrays: f's result does not depend on any of its inputs, so there is no "
             "graph to draw; compute it from the arrays f receives"
@@ -143,7 +146,7 @@ class ArrayGraph:
         self.output = output
         self.inputs = dict(inputs)
         leaves = {id(leaf) for leaf in inputs.values()}
-        rest = [node for node in topological_order(output) if id(node) not in leaves]
+        rest = [node for node in topological_order([output]) if id(node) not in leaves]
         self.nodes: tuple[ArrayNode, ...] = (*inputs.values(), *rest)
         taken = set(labels.values())
         self._names: dict[int, str] = {}
@@ -157,7 +160,7 @@ class ArrayGraph:
                 name = f"v{count}"
             self._names[id(node)] = name
         self.grads: dict[str, np.ndarray] = {}
-        self.steps: tuple[ArrayBackwardStep, ...] = ()
+        self.steps: tuple[BackwardStep, ...] = ()
 
     # -- looking things up ----------------------------------------------------------
     def name(self, node: ArrayNode) -> str:
@@ -195,7 +198,7 @@ class ArrayGraph:
         """
         self.steps = tuple(array_backward_steps(self, seed))
         known = gradients_after(self.steps, len(self.steps) - 1)
-        grads = {self._names[key]: gradient for key, gradient in known.items()}
+        grads = {self._names[id(node)]: gradient for node, gradient in known.items()}
         for name, leaf in self.inputs.items():
             grads.setdefault(name, np.zeros(leaf.shape))
         self.grads = grads

@@ -21,8 +21,9 @@ from autodiff_lab import (
     label_array,
     trace_arrays,
 )
-from autodiff_lab.array_steps import array_text, shape_text
+from autodiff_lab.array_steps import array_text
 from autodiff_lab.display.render import render_svg_with_backend
+from autodiff_lab.text import shape_text
 
 RNG = onp.random.default_rng(10)
 X = RNG.normal(size=(100, 64))
@@ -124,7 +125,7 @@ def test_drawings_render_with_every_backend_and_the_mimebundle_never_raises():
     svg, used = render_svg_with_backend(graph.draw(), backend="builtin")
     assert used == "builtin" and "X (100×64)" in html.unescape(svg)
     bundle = graph._repr_mimebundle_()
-    assert set(bundle) == {"image/svg+xml", "text/plain"}
+    assert set(bundle) == {"text/html", "image/svg+xml", "text/plain"}
     assert bundle["text/plain"].startswith("<array graph of v7 (scalar): 12 nodes")
     assert "0x" not in bundle["text/plain"]
 

@@ -135,8 +135,8 @@ def test_without_torch_the_lesson_runs_to_the_end_and_says_how_to_install_it(fac
 
 def test_a_numpy_array_goes_to_the_array_engine_and_a_list_to_values(notebook):
     lines = printed(notebook, "def f(x)").splitlines()
-    assert lines[0] == "f receives ArrayNode (3,); x[0] is a Value: False"
-    assert lines[2] == "f receives ndarray (3,); x[0] is a Value: True"
+    assert lines[0] == "f receives ArrayNode of 3; x[0] is a Value: False"
+    assert lines[2] == "f receives list of 3; x[0] is a Value: True"
     assert lines[1] == lines[3]  # the same gradient from both engines
 
 

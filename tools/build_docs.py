@@ -9,14 +9,17 @@ adds two things it generates:
 * ``api.md``: an API reference with a page per public name (`public_names`), made by
   autosummary and autodoc from the docstrings;
 * ``lessons/``: each lesson notebook as saved, outputs and all, with two changes for a
-  static page: a drawing (``image/svg+xml``) is inlined as SVG, and a widget becomes the
-  picture of its first step, drawn from the state its models held when the lesson was
-  saved (`static_widget`). No notebook is executed and nothing is fetched.
+  static page: a drawing is inline SVG (``image/svg+xml`` outputs, and SVG images in
+  HTML ones), and a widget becomes the picture of its first step: its own still picture
+  where its output has one (the steppers' ``text/html``), else one drawn from the state
+  its models held when the lesson was saved (`static_widget`). No notebook is executed
+  and nothing is fetched.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import copy
 import html
 import importlib
@@ -33,6 +36,7 @@ DOCS = ROOT / "docs"
 NOTEBOOKS = ROOT / "notebooks"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+PICTURE = "autodiff_lab.widgets.picture.Picture"  # the steppers' anywidget
 
 # The modules of the API reference, in the order the page lists them. A module's public
 # names are its __all__ or, without one, the classes and functions it defines itself.
@@ -145,6 +149,11 @@ def static_widget(model_id: str, models: dict) -> str:
         return f'<button class="{classes}" disabled>{description}</button>'
     if name == "PlayModel":
         return f'<button class="{classes}" disabled>▶</button>'
+    if state.get("_anywidget_id") == PICTURE:  # a stepper's caption and picture, both HTML
+        return (
+            f'<div class="{classes}"><div class="autodiff-caption">{state.get("caption", "")}'
+            f'</div><div class="autodiff-picture-box">{state.get("value", "")}</div></div>'
+        )
     if name == "OutputModel":
         return f'<div class="{classes}">{_static_outputs(state.get("outputs", []))}</div>'
     if "value" in state and not name.endswith(("StyleModel", "LayoutModel")):
@@ -167,6 +176,20 @@ def _static_outputs(outputs: list) -> str:
     return "".join(parts)
 
 
+SVG_IMAGE = re.compile(r'<img\b[^>]*\bsrc="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"[^>]*>')
+
+
+def inline_svg_images(text: str) -> str:
+    """Each ``<img>`` of a base64 SVG in ``text`` as the SVG itself, so the page holds the
+    drawing's text (searchable, selectable, its nodes in the page's DOM)."""
+
+    def inline(match: re.Match) -> str:
+        svg = base64.b64decode(match.group(1)).decode("utf-8")
+        return svg[svg.find("<svg") :] if "<svg" in svg else match.group(0)
+
+    return SVG_IMAGE.sub(inline, text)
+
+
 def static_lesson(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The lesson for a static page: drawings inline, widgets as their first step."""
     notebook = copy.deepcopy(notebook)
@@ -179,11 +202,15 @@ def static_lesson(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
             data = output.get("data")
             if not data:
                 continue
-            if WIDGET_VIEW in data:
-                picture = static_widget(data.pop(WIDGET_VIEW)["model_id"], models)
-                data["text/html"] = picture or html.escape(data.get("text/plain", ""))
+            if WIDGET_VIEW in data:  # its own still picture if it has one, else its state's
+                model_id = data.pop(WIDGET_VIEW)["model_id"]
+                if "text/html" not in data:
+                    picture = static_widget(model_id, models)
+                    data["text/html"] = picture or html.escape(data.get("text/plain", ""))
             elif "image/svg+xml" in data and "text/html" not in data:
                 data["text/html"] = f'<div class="drawing">{data["image/svg+xml"]}</div>'
+            if "text/html" in data:
+                data["text/html"] = inline_svg_images(data["text/html"])
     return notebook
 
 

@@ -3,13 +3,13 @@
 from autodiff_lab.grading.notebook_format import given, prompt, solution, test
 
 NAME = "value_class"
-AFTER_LESSON = 7  # the lesson it practises; its number follows lesson order
+AFTER_LESSON = 8  # the lesson it practises; its number follows lesson order
 
 INTRO = """
 # Exercise 3: a Value class of your own
 
-*After lesson 7,
-[Building the engine](../../notebooks/07_building_the_engine.ipynb).
+*After lesson 8,
+[Building the engine](../../notebooks/08_building_the_engine.ipynb).
 All lessons and exercises: [START-HERE](../../START-HERE.ipynb).*
 
 A `Value` holds a number and remembers how it was made: its **parents** and,

@@ -72,9 +72,9 @@ def test_the_site_in_chromium(site):
             drawings = page.locator("div.drawing svg")
             assert drawings.count() >= 2
             assert drawings.first.bounding_box()["width"] > 100  # drawn, not an empty box
-            stepper = page.locator(".autodiff-stepper").first
+            stepper = page.locator("[class^=autodiff-stepper]").first  # a stepper's still
             assert "Backward pass: step 0 of" in stepper.inner_text()
-            assert stepper.locator(".autodiff-graph svg g.node").count() >= 3
+            assert stepper.locator("svg g.node").count() >= 3
             assert page.locator("math").count() >= 1  # the lesson's formulas, as MathML
             # Wide drawings scroll in their own box: the page fits a 1366-pixel screen.
             assert page.evaluate("document.documentElement.scrollWidth") <= 1366

@@ -131,7 +131,7 @@ VALUE_CLASS_MISTAKES = {
         "backward",
         _backward(update="parent.grad = local * node.grad"),
         ["x.grad = 7", "never parent.grad = ..."],
-        ["lesson 07"],
+        ["lesson 08"],
     ),
     "forward order": (
         "backward",
@@ -149,22 +149,22 @@ VALUE_CLASS_MISTAKES = {
         "backward",
         _backward(update="parent.grad += node.grad"),
         ["every grad is 1", "without the local partial"],
-        ["never parent.grad", "lesson 07"],
+        ["never parent.grad", "lesson 08"],
     ),
-    "lesson 07's backward, which resets every grad": (
+    "lesson 08's backward, which resets every grad": (
         "backward",
         _backward(
             reset="        for node in order:\n            node.grad = 0.0\n",
             seed="self.grad = 1.0",
         ),
-        ["x.grad after two = 8", "as lesson 07's does", "Reset only interior nodes"],
+        ["x.grad after two = 8", "as lesson 08's does", "Reset only interior nodes"],
         ["never parent.grad", "use +="],
     ),
     "micrograd's backward, which never resets interior nodes": (
         "backward",
         _backward(reset="", seed="self.grad = 1.0"),
         ["x.grad after two = 72", "x.grad after two = 108", "micrograd", "t.grad"],
-        ["lesson 07", "never parent.grad"],
+        ["lesson 08", "never parent.grad"],
     ),
     "division sign": (
         "division",

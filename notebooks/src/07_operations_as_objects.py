@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Lesson 6 · Operations as objects
+# # Lesson 7 · Operations as objects
 #
 # So far you have watched the engine from outside: build a `Value`, call `backward()`, read
 # the `.grad`s. In the next lesson you build the engine yourself. This lesson is the step in
