@@ -69,8 +69,9 @@ def test_the_site_in_chromium(site):
 
             page.goto((site / "lessons" / "05_reverse_mode.html").as_uri())
             assert page.locator("h1").first.inner_text().startswith("Lesson 5")
-            drawings = page.locator("div.drawing svg")
-            assert drawings.count() >= 2
+            drawings = page.locator("div.cell_output svg")  # inline, not <img>
+            assert drawings.count() >= 3
+            assert page.locator("div.cell_output img[src^='data:image/svg']").count() == 0
             assert drawings.first.bounding_box()["width"] > 100  # drawn, not an empty box
             stepper = page.locator("[class^=autodiff-stepper]").first  # a stepper's still
             assert "Backward pass: step 0 of" in stepper.inner_text()
