@@ -1,9 +1,11 @@
-# Two jobs, each sets itself up first: `make lab` (the lessons) and `make test` (everything).
+# Each target sets itself up first: `make lab` (the lessons), `make test` (everything),
+# `make check` (the edit-test loop), `make docs` (the documentation site),
+# `make derived` (rebuild every generated file; `tools/derived.py --check` only compares).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: lab test lint benchmark release clean
+.PHONY: lab test check lint docs derived benchmark clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +17,7 @@ $(VENV)/.lab-installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[lab,dot,test,peers,browser,nbgrader]"
+	$(BIN)/pip install --quiet -e ".[lab,dot,test,docs,peers,browser,nbgrader]"
 	touch $@
 
 # Jupyter refuses to run as root unless told; containers often run as root.
@@ -32,13 +34,36 @@ lab: $(VENV)/.lab-installed
 		--LabApp.app_settings_dir="$(CURDIR)/jupyter-config/lab-settings" \
 		--LabApp.default_url=/lab/tree/START-HERE.ipynb START-HERE.ipynb
 
-test: $(VENV)/.test-installed
+# Style, formatting and the import contracts (pyproject.toml's [tool.importlinter]).
+lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/lint-imports
+
+# Workers: one per core. --dist loadscope keeps each test file (and each notebook's cells)
+# on one worker, and the sandboxed grading modules together on one (see conftest.py).
+PYTEST_WORKERS ?= auto
+XDIST := -n $(PYTEST_WORKERS) --dist loadscope
+
+# Everything: lint, every test, every lesson and exercise notebook, the grading batches,
+# the browser tests and the documentation build.
+test: lint
+	$(BIN)/pytest $(XDIST)
+
+# The edit-test loop: lint and the unit tests; no notebooks, kernels, sandboxes or browser.
+check: lint
+	$(BIN)/pytest $(XDIST) -m "not slow" tests
+
+# The documentation site, static HTML in docs/_build/html (offline; see docs/README.md).
+docs: $(VENV)/.test-installed
+	$(BIN)/python tools/build_docs.py
+
+# Every generated file: lessons (executed), START-HERE.ipynb, exercise sources, releases.
+derived: $(VENV)/.test-installed
+	$(BIN)/python tools/derived.py
 
 benchmark: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/compare_engines.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis test-artifacts
+	rm -rf $(VENV) .pytest_cache .hypothesis test-artifacts docs/_build

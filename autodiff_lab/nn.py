@@ -87,6 +87,7 @@ class Neuron(Module):
 
     @property
     def nin(self) -> int:
+        """The number of inputs."""
         return len(self.w)
 
     def __call__(self, inputs) -> Value:
@@ -134,10 +135,12 @@ class Layer(Module):
 
     @property
     def nin(self) -> int:
+        """The number of inputs of each neuron."""
         return self.neurons[0].nin
 
     @property
     def nout(self) -> int:
+        """The number of outputs: one per neuron."""
         return len(self.neurons)
 
     def __call__(self, inputs) -> list[Value]:

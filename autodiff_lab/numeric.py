@@ -89,7 +89,7 @@ def check_grad(f: Callable, *xs, tolerance: float = 1e-6) -> GradCheck:
     """Compare reverse-mode gradients of ``f(*xs)`` with central differences.
 
     Reports the largest absolute and relative error over every input; the
-    relative error divides by max(1, |numeric|) so tiny gradients do not blow up.
+    relative error divides by ``max(1, |numeric|)`` so tiny gradients do not blow up.
     """
     if not xs:
         raise TypeError("check_grad(f, *xs) needs at least one point to check at")

@@ -195,6 +195,7 @@ class Cos(Operation):
     primitive = COS
 
 
+#: Every operation class, by its primitive's name (``"mul"`` → `Multiply`).
 OPERATIONS: dict[str, type[Operation]] = {
     operation.primitive.name: operation
     for operation in (

@@ -288,6 +288,7 @@ class Value(rules.NumberLook):
 
     @property
     def is_leaf(self) -> bool:
+        """True for a value made directly, not by an operation on other values."""
         return self._a is None
 
     @property

@@ -119,8 +119,8 @@ def register_array_forms(make: Callable) -> None:
 
 
 def is_number(x) -> bool:
-    """A real number in any of Python's or numpy's forms: float, int, bool, np.float32,
-    np.bool_, a 0-d numeric array. These mix with Values and Duals as floats do."""
+    """A real number in any of Python's or numpy's forms: float, int, bool, ``np.float32``,
+    ``np.bool_``, a 0-d numeric array. These mix with Values and Duals as floats do."""
     if isinstance(x, (Real, np.bool_)):
         return True
     return isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "biuf"
@@ -423,12 +423,18 @@ def install_methods(kind: type) -> None:
     """Give a carrier class a method for every function of the table it lacks:
     ``x.tan()``, ``y.arctan2(x)``; numpy's ufuncs on object arrays call these."""
     for name, primitive in FUNCTIONS.items():
-        if name in kind.__dict__:
+        written = kind.__dict__.get(name)
+        if written is not None:  # written out in the class (a fast path): the same docstring
+            written.__doc__ = written.__doc__ or _method_doc(name, primitive)
             continue
 
         def method(self, *others, primitive=primitive):
             return primitive(self, *others)
 
         method.__name__ = method.__qualname__ = name
-        method.__doc__ = f"{name} of this number ({primitive.formula})."
+        method.__doc__ = _method_doc(name, primitive)
         setattr(kind, name, method)
+
+
+def _method_doc(name: str, primitive: Primitive) -> str:
+    return f"{name} of this number; its derivative: {primitive.formula}."

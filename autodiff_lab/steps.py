@@ -453,14 +453,17 @@ class Stepper:
 
     @property
     def current(self):
+        """The step shown now."""
         return self.steps[self.index]
 
     @property
     def at_start(self) -> bool:
+        """True on the first step."""
         return self.index == 0
 
     @property
     def at_end(self) -> bool:
+        """True on the last step."""
         return self.index == len(self.steps) - 1
 
     def go(self, index: int):
@@ -469,7 +472,9 @@ class Stepper:
         return self.current
 
     def next(self):
+        """Go one step on (not past the last) and return that step."""
         return self.go(self.index + 1)
 
     def previous(self):
+        """Go one step back (not before the first) and return that step."""
         return self.go(self.index - 1)

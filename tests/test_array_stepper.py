@@ -12,6 +12,7 @@ import re
 
 import numpy as onp
 import pytest
+from installs import need
 from test_stepper_layout import BACKENDS, assert_nodes_stay_put
 from test_widgets import highlighted_node_titles
 
@@ -48,7 +49,7 @@ def loss(X, W1, b1, W2, b2):
 
 def torch_gradients() -> dict:
     """∂L/∂node for every node, by PyTorch, written op for op as `loss` records them."""
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     found = {name: torch.tensor(value, requires_grad=True) for name, value in INPUTS.items()}
     found["v1"] = found["X"] @ found["W1"]
     found["Z1"] = found["v1"] + found["b1"]

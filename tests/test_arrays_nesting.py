@@ -11,6 +11,7 @@ import warnings
 
 import numpy as onp
 import pytest
+from installs import need
 
 import autodiff_lab.numpy as np
 from autodiff_lab import (
@@ -26,7 +27,7 @@ from autodiff_lab import (
 )
 from autodiff_lab.arrays import ArrayNode, numbers
 
-torch = pytest.importorskip("torch")
+torch = need("torch")
 from torch.func import hessian as torch_hessian  # noqa: E402
 from torch.func import jacrev  # noqa: E402
 

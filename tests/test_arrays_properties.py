@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import numpy as onp
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from installs import need
 
 import autodiff_lab.numpy as np
 from autodiff_lab import grad, hessian
 
-torch = pytest.importorskip("torch")
+torch = need("torch")
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")
 
 C = onp.random.RandomState(1).randn(3, 3) / 2
@@ -60,7 +61,6 @@ STEPS = {
 }
 
 
-@settings(max_examples=15, deadline=None)
 @given(
     names=st.lists(st.sampled_from(sorted(STEPS)), min_size=1, max_size=5),
     seed=st.integers(0, 2**31 - 1),

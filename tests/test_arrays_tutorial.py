@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy
 import pytest
+from installs import need
 
 import autodiff_lab.numpy as np
 from autodiff_lab import elementwise_grad, grad, hessian
@@ -47,7 +48,7 @@ def make_loss(np):
 
 
 def torch_loss_gradient_and_hessian(weights):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     x, y = torch.tensor(INPUTS), torch.tensor(TARGETS, dtype=torch.float64)
 
     def loss(w):

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from installs import need
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
@@ -25,8 +26,9 @@ def quick_run(script: str) -> str:
     return result.stdout
 
 
+@pytest.mark.slow
 def test_compare_engines_quick_run_prints_a_summary():
-    pytest.importorskip("micrograd")
+    need("micrograd")
     output = quick_run("compare_engines.py")
     sections = ("(a) Training step", "(b) Chain", "(c) Memory", "(d) Forward mode", "(e) Second")
     for section in sections:
@@ -51,9 +53,10 @@ def test_compare_engines_quick_run_prints_a_summary():
     assert float(losses[0]) == pytest.approx(float(losses[2]), rel=1e-12)
 
 
+@pytest.mark.slow
 def test_array_engine_benchmark_quick_run_agrees_with_autograd_and_torch():
-    pytest.importorskip("autograd")
-    pytest.importorskip("torch")
+    need("autograd")
+    need("torch")
     output = quick_run("array_engine.py")
     assert "gradients agree with autograd's" in output
     for engine in ("autodiff_lab", "autograd", "torch (CPU)"):
@@ -61,6 +64,7 @@ def test_array_engine_benchmark_quick_run_agrees_with_autograd_and_torch():
     assert "autodiff_lab / autograd = " in output
 
 
+@pytest.mark.slow
 def test_digits_epoch_quick_run_checks_the_engines_agree_then_times_both():
     output = quick_run("digits_epoch.py")
     differences = re.search(r"^  loss (\S+), gradient (\S+)$", output, flags=re.MULTILINE)

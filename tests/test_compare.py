@@ -7,7 +7,7 @@ import types
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import autodiff_lab
@@ -126,7 +126,6 @@ def test_only_keeps_the_columns_asked_for_and_their_notes():
         table.only("speed")
 
 
-@settings(max_examples=15, deadline=None)
 @given(st.integers(min_value=1, max_value=8))
 def test_forward_mode_takes_one_pass_per_input_reverse_mode_one_in_all(n):
     x = np.linspace(0.1, 1.0, n)

@@ -1,4 +1,9 @@
-"""Every worked number in CURRICULUM.md, reproduced by the engine."""
+"""Every worked number of the course's curriculum, reproduced by the engine.
+
+The curriculum is the project's design brief (its "worked numbers that the package
+must reproduce" and its concept list), kept outside this repository; each number
+is stated again here, in the test that checks it, so this file stands on its own.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ from autodiff_lab.reverse import walk
 from autodiff_lab.rules import DIV
 
 # ---------------------------------------------------------------------------
-# The table at the end of the curriculum
+# The curriculum's table of worked numbers
 
 
 def test_product_at_a_zero():
@@ -109,7 +114,7 @@ def test_sin_of_square_three_ways():
 
 
 # ---------------------------------------------------------------------------
-# Worked examples in the concept list
+# Worked examples in the curriculum's concept list
 
 
 def test_slope_of_x_squared_at_two_by_the_limit_and_by_the_engine():

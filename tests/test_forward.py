@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from autodiff_lab import AnomalyError, Dual, Value, derivative, detect_anomaly
@@ -36,7 +36,6 @@ def test_power_forms():
     assert both.tangent == pytest.approx(12.0 + 8 * math.log(2), rel=1e-15)
 
 
-@settings(max_examples=60, deadline=None)
 @given(a=st.floats(-5, 5), b=st.floats(-5, 5), t=st.floats(-3, 3), s=st.floats(-3, 3))
 def test_the_tangent_is_linear_in_the_seed(a, b, t, s):
     def f(x, y):
@@ -160,7 +159,6 @@ def test_derivative_refuses_a_function_that_returns_no_number(returned):
         derivative(lambda x: returned, 1.0)
 
 
-@settings(max_examples=50, deadline=None)
 @given(x=st.floats(-3, 3))
 def test_nested_derivatives_give_higher_derivatives(x):
     def second(f):

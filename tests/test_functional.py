@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from autodiff_lab import (
@@ -103,7 +103,6 @@ def test_grad_of_a_function_that_ignores_its_input_is_zero():
     assert grad(lambda x: x[0])([3.0, 4.0]) == [1.0, 0.0]
 
 
-@settings(max_examples=40, deadline=None)
 @given(st.lists(st.floats(0.5, 2.0), min_size=3, max_size=3))
 def test_grad_matches_the_analytic_gradient(point):
     assert grad(mixed)(point) == pytest.approx(mixed_gradient(point), rel=1e-12, abs=1e-12)
@@ -187,7 +186,6 @@ def softmax_jacobian(x):
     return np.diag(s) - np.outer(s, s)  # s_i (δ_ij - s_j)
 
 
-@settings(max_examples=30, deadline=None)
 @given(st.lists(st.floats(-3, 3), min_size=1, max_size=5), st.sampled_from([float, object]))
 def test_jacobian_forward_equals_reverse_equals_the_formula(point, dtype):
     point = np.array(point, dtype=dtype)  # the array engine, or one Value per number
@@ -227,7 +225,6 @@ def test_hessian_of_rosenbrock_matches_the_formula():
     np.testing.assert_allclose(hessian(rosenbrock, [x, y]), expected, rtol=1e-13)
 
 
-@settings(max_examples=30, deadline=None)
 @given(
     st.lists(st.floats(0.5, 2.0), min_size=3, max_size=3),
     st.lists(st.floats(-2.0, 2.0), min_size=3, max_size=3),

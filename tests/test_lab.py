@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from installs import need
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "jupyter-config"
@@ -28,16 +29,6 @@ def markdown_links(path: Path) -> list[str]:
     notebook = nbformat.read(path, as_version=4)
     text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
     return [target for target in LINK.findall(text) if "://" not in target]
-
-
-def test_the_start_page_is_up_to_date():
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "build_start_page.py"), "--check"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_the_start_page_lists_every_lesson_and_exercise_in_lesson_order():
@@ -108,8 +99,9 @@ def test_the_lab_config_switches_off_every_nbgrader_server_extension():
     assert enabled and {name: False for name in enabled} == ours["jpserver_extensions"]
 
 
+@pytest.mark.slow
 def test_jupyter_lists_nbgrader_as_disabled_under_the_lab_config():
-    pytest.importorskip("nbgrader")
+    need("nbgrader")
     jupyter = Path(sys.executable).parent / "jupyter"
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(CONFIG)}
     done = subprocess.run(

@@ -32,8 +32,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from installs import need
 
 from autodiff_lab import Dual, Value, hessian, hvp, jacobian, value_and_grad
 from autodiff_lab import math as admath
@@ -70,7 +71,6 @@ def squared_error(scores, k):
 scores = st.lists(st.floats(-5.0, 5.0), min_size=2, max_size=6).map(np.array)
 
 
-@settings(max_examples=40, deadline=None)
 @given(scores, st.sampled_from(["forward", "reverse"]))
 def test_softmax_jacobian_rows_and_columns_sum_to_zero(x, mode):
     J = np.array(jacobian(softmax, x, mode=mode))  # softmax returns a list: a list of rows
@@ -205,7 +205,6 @@ def test_with_one_inner_width_the_middle_matrix_is_the_whole_difference():
         assert difference == k * k * n - k * k * m
 
 
-@settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(1, 30), min_size=2, max_size=7))
 def test_the_lessons_dynamic_program_finds_the_cheapest_bracketing(p):
     costs = every_bracketing_cost(tuple(p))
@@ -222,7 +221,7 @@ def test_the_lessons_dynamic_program_finds_the_cheapest_bracketing(p):
 
 @pytest.fixture
 def torch():
-    return pytest.importorskip("torch")
+    return need("torch")
 
 
 def test_pytorch_has_no_guard_against_changing_data(torch):
@@ -378,7 +377,6 @@ def test_lesson_15_central_differences_reach_about_1e_10_and_no_further():
     assert 1e-13 < best < 1e-9  # about 11 digits: far below 1e-8, never near 1e-16
 
 
-@settings(max_examples=40, deadline=None)
 @given(st.integers(1, 5), st.integers(1, 5), st.integers(0, 2**32 - 1))
 def test_lesson_16_broadcasting_and_sum_are_each_others_transpose(rows, columns, seed):
     rng = np.random.default_rng(seed)

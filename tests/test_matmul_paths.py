@@ -13,9 +13,10 @@ import re
 
 import numpy as onp
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from installs import need
 
 from autodiff_lab import Value, matmul_paths
 from autodiff_lab.display.matmul_paths import MAX_PRODUCTS
@@ -26,7 +27,7 @@ G = onp.array([[1.0, 2.0], [0.5, -1.0]])
 
 
 def torch_entry(A, B, g, entry) -> float:
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     a = torch.tensor(A, requires_grad=True)
     (torch.tensor(g) * (a @ torch.tensor(B))).sum().backward()
     return float(a.grad[entry])
@@ -57,7 +58,6 @@ def test_one_path_per_column_with_product_g_times_b():
     assert view.equation == "∂L/∂A[0,1] = Σ_j ḡ[0,j]·B[1,j] = 1·1 + 2·0.5 = 2 = (ḡ·Bᵀ)[0,1]"
 
 
-@settings(max_examples=25, deadline=None)
 @given(st.data())
 def test_random_tiny_shapes_agree(data):
     n, m, p = (data.draw(st.integers(1, 3)) for _ in range(3))

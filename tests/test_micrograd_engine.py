@@ -5,11 +5,11 @@ c911406e5ace8742e5841a7e0df113ecb5d54685. The expressions and assertions are
 micrograd's, with ``micrograd.engine.Value`` replaced by ``autodiff_lab.Value``.
 """
 
-import pytest
+from installs import need
 
 from autodiff_lab import Value
 
-torch = pytest.importorskip("torch")
+torch = need("torch")
 
 
 def test_sanity_check():

@@ -14,8 +14,9 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from installs import need
 
 from autodiff_lab import (
     Value,
@@ -93,7 +94,6 @@ def test_grad_of_grad_of_grad_of_tanh_is_the_third_derivative():
         assert grad(grad(grad(am.tanh)))(x) == pytest.approx(expected, rel=1e-13, abs=1e-15)
 
 
-@settings(max_examples=40, deadline=None)
 @given(
     chain=st.lists(st.sampled_from(sorted(OPERATORS)), min_size=3, max_size=4),
     x=st.floats(-2.0, 2.0),
@@ -188,7 +188,7 @@ def test_create_graph_gives_the_same_numbers_as_a_plain_pass():
 
 
 def test_create_graph_matches_torch_double_backward():
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     a, b = Value(0.8), Value(1.7)
     out = (a * b).sin() * b.exp() + a**3
     out.backward(create_graph=True)
@@ -225,7 +225,7 @@ def test_hessian_modes_agree_with_the_analytic_hessian(mode):
 
 
 def test_hessian_modes_match_torch():
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
 
     def f(v):
         return (v[0] * v[1]).tanh() + v[0] ** 3 / (v[1] ** 2 + 1.0)

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from installs import need
 from test_nesting import OPERATORS
 
 from autodiff_lab import hessian, symbolic
 from autodiff_lab import math as am
 
-torch = pytest.importorskip("torch")
+torch = need("torch")
 pytestmark = [
     pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated"),
     pytest.mark.filterwarnings("ignore:.*output seems independent:UserWarning"),
@@ -55,10 +56,6 @@ def torch_tensor(values):
     return torch.tensor(values, dtype=torch.float64)
 
 
-SETTINGS = settings(max_examples=25, deadline=None)
-
-
-@SETTINGS
 @given(program=programs, a=points, b=points)
 def test_every_hessian_mode_matches_torch_jacfwd_of_jacrev(program, a, b):
     theirs = torch.func.jacfwd(torch.func.jacrev(lambda v: run(program, v, torch)))(
@@ -69,7 +66,6 @@ def test_every_hessian_mode_matches_torch_jacfwd_of_jacrev(program, a, b):
         assert ours == pytest.approx(theirs.numpy(), rel=1e-10, abs=1e-12)
 
 
-@SETTINGS
 @given(program=programs, a=points, b=points, pair=st.sampled_from(sorted(OPERATORS)))
 def test_every_pairing_matches_torch_grad_of_grad_and_the_symbolic_answer(program, a, b, pair):
     def f(t):
@@ -87,7 +83,6 @@ def test_every_pairing_matches_torch_grad_of_grad_and_the_symbolic_answer(progra
         assert ours == pytest.approx(analytic, rel=1e-10, abs=1e-12)
 
 
-@SETTINGS
 @given(program=programs, a=points, b=points)
 def test_mixed_partial_by_nesting_matches_torch(program, a, b):
     # ∂/∂b ∂/∂a: the inner derivative in a, taken at a Value or Dual of b

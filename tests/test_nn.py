@@ -5,8 +5,9 @@ import random
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from installs import need
 
 from autodiff_lab import Value
 from autodiff_lab.nn import (
@@ -63,7 +64,7 @@ def test_weights_uniform_in_unit_interval_and_biases_zero():
 
 
 def test_weights_match_micrograd_drawn_from_the_same_seed():
-    micrograd_nn = pytest.importorskip("micrograd.nn")
+    micrograd_nn = need("micrograd.nn")
     random.seed(1337)
     theirs = micrograd_nn.MLP(2, [16, 16, 1])
     ours = MLP(2, [16, 16, 1], activation="relu", seed=1337)
@@ -140,7 +141,7 @@ def test_neuron_graph_is_bias_plus_products_then_activation(activation, op):
 
 
 def test_neuron_graph_has_as_many_nodes_as_micrograds():
-    micrograd_nn = pytest.importorskip("micrograd.nn")
+    micrograd_nn = need("micrograd.nn")
     micrograd_neuron = micrograd_nn.Neuron(4)
     inputs = [0.5, -1.0, 2.0, 0.25]
     theirs = micrograd_neuron(inputs)
@@ -155,7 +156,7 @@ def test_neuron_graph_has_as_many_nodes_as_micrograds():
 
 
 def test_mlp_matches_micrograd_forward_and_gradients():
-    micrograd_nn = pytest.importorskip("micrograd.nn")
+    micrograd_nn = need("micrograd.nn")
     random.seed(7)
     theirs = micrograd_nn.MLP(3, [5, 4, 1])
     ours = MLP(3, [5, 4, 1], activation="relu", seed=7)
@@ -197,7 +198,7 @@ def test_wrong_input_size_explains_itself():
 
 @pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
 def test_mlp_loss_gradients_match_pytorch_float64(activation):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     model = MLP(3, [4, 4, 2], activation=activation, output_activation="sigmoid", seed=11)
     inputs = [[0.5, -1.5, 2.0], [-0.3, 0.8, 0.1], [1.2, 0.4, -0.9]]
     targets = [[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]]
@@ -332,7 +333,6 @@ def test_mse_loss_of_numbers_is_the_formula():
     assert mse_loss(3.0, 1.0) == 4.0
 
 
-@settings(max_examples=50, deadline=None)
 @given(
     st.lists(
         st.tuples(st.floats(-100, 100, allow_nan=False), st.floats(-100, 100, allow_nan=False)),

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from autodiff_lab import Value, check_grad, numerical_derivative
@@ -83,7 +83,6 @@ def test_bad_arguments_are_value_errors(kwargs, message):
 # check_grad
 
 
-@settings(max_examples=30, deadline=None)
 @given(st.floats(-2, 2), st.lists(st.floats(-2, 2), min_size=2, max_size=2))
 def test_check_grad_passes_correct_gradients(scale, vector):
     def f(s, v):

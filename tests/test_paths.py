@@ -3,7 +3,7 @@
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from autodiff_lab import Value
@@ -110,7 +110,6 @@ OPERATIONS = {
 }
 
 
-@settings(max_examples=80, deadline=None)
 @given(
     inputs=st.lists(st.floats(-2, 2), min_size=3, max_size=3),
     steps=st.lists(

@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from autodiff_lab import AnomalyError, Dual, Value, detect_anomaly, no_grad
@@ -82,7 +82,6 @@ _PROGRAMS = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None)
 @given(
     program=_PROGRAMS,
     point=st.lists(st.floats(-1.5, 1.5), min_size=3, max_size=3),
@@ -332,6 +331,7 @@ def test_constants_become_leaves_in_the_graph():
     assert w.op is POWC and w.local_partials == (12.0, 0.0)
 
 
+@pytest.mark.slow
 def test_a_million_node_chain_needs_no_recursion():
     """backward, repr, walk, topological_order and zero_grad on a 1,000,000-node chain."""
     # Python recursion stops at about 1000 frames: any recursive walk fails here.

@@ -12,7 +12,7 @@ import operator
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from primitive_calls import apply_binary, apply_unary
 
@@ -40,7 +40,6 @@ from autodiff_lab.rules import (
 
 INF = math.inf
 NAN = math.nan
-FAST = settings(max_examples=40, deadline=None)
 
 
 def _floats(low: float, high: float):
@@ -255,7 +254,6 @@ def test_calling_with_the_wrong_number_of_arguments_names_the_primitive():
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
-@FAST
 @given(data=st.data())
 def test_unary_value_matches_reference(name, data):
     primitive, value, _, domain = UNARY[name]
@@ -274,7 +272,6 @@ def test_unary_value_matches_reference(name, data):
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
-@FAST
 @given(data=st.data())
 def test_unary_derivative_in_every_mode_matches_the_formula(name, data):
     primitive, _, derivative, domain = UNARY[name]
@@ -301,7 +298,6 @@ def test_unary_derivative_in_every_mode_matches_the_formula(name, data):
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
-@FAST
 @given(data=st.data())
 def test_unary_derivative_matches_central_differences(name, data):
     primitive, value, _, domain = UNARY[name]
@@ -330,7 +326,6 @@ def test_unary_node_records_its_primitive_and_partial(name):
 
 
 @pytest.mark.parametrize("name", sorted(BINARY))
-@FAST
 @given(data=st.data())
 def test_binary_derivatives_in_every_mode_match_the_formula(name, data):
     primitive, value, partials, domain_a, domain_b = BINARY[name]
@@ -379,7 +374,6 @@ def test_binary_derivatives_in_every_mode_match_the_formula(name, data):
 
 
 @pytest.mark.parametrize("name", sorted(BINARY))
-@FAST
 @given(data=st.data())
 def test_binary_derivatives_match_central_differences(name, data):
     _, value, _, domain_a, domain_b = BINARY[name]
@@ -481,7 +475,6 @@ _ANY_FLOAT = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None)
 @given(name=st.sampled_from(sorted(UNARY)), x=_ANY_FLOAT)
 def test_no_python_exception_escapes_a_unary_primitive(name, x):
     primitive = UNARY[name][0]
@@ -499,7 +492,6 @@ def test_no_python_exception_escapes_a_unary_primitive(name, x):
         assert type(getattr(adl_math, name)(x)) is float
 
 
-@settings(max_examples=150, deadline=None)
 @given(name=st.sampled_from(sorted(BINARY)), a=_ANY_FLOAT, b=_ANY_FLOAT)
 def test_no_python_exception_escapes_a_binary_primitive(name, a, b):
     primitive = BINARY[name][0]

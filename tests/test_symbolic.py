@@ -4,7 +4,7 @@ import doctest
 import math
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import autodiff_lab.symbolic as symbolic
@@ -220,7 +220,6 @@ def zero_base_of_a_power(expr, at):
     return False
 
 
-@settings(max_examples=150, deadline=None)
 @given(expr=expressions, x0=points, y0=points)
 def test_symbolic_derivative_equals_reverse_mode(expr, x0, y0):
     at = {"x": x0, "y": y0}
@@ -232,7 +231,6 @@ def test_symbolic_derivative_equals_reverse_mode(expr, x0, y0):
     assert got == pytest.approx(expected, rel=1e-7, abs=1e-7)
 
 
-@settings(max_examples=150, deadline=None)
 @given(expr=expressions, x0=points, y0=points)
 def test_unsimplified_derivative_is_forward_mode_exactly(expr, x0, y0):
     # The raw chain rule does the same float operations as a Dual, in the same order.
@@ -248,7 +246,6 @@ def test_unsimplified_derivative_is_forward_mode_exactly(expr, x0, y0):
     assert evaluate(simplify(raw), x=x0, y=y0) == pytest.approx(expected, rel=1e-7, abs=1e-7)
 
 
-@settings(max_examples=100, deadline=None)
 @given(expr=expressions, x0=points, y0=points)
 def test_simplify_keeps_the_value_and_never_grows(expr, x0, y0):
     with unsimplified():

@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from autodiff_lab import Value
@@ -90,7 +90,6 @@ def test_unary_minus_and_two_argument_power():
     assert t.rows[1].adjoint == pytest.approx(-8 * math.log(2))
 
 
-@settings(max_examples=30, deadline=None)
 @given(
     x=st.floats(-2, 2),
     y=st.floats(0.1, 2),

@@ -1,14 +1,18 @@
 """Build the lesson notebooks from their sources and execute them.
 
-Each lesson is written as a plain Python file in ``notebooks/src/`` using the
-"percent" cell format (``# %%`` starts a code cell, ``# %% [markdown]`` a
-markdown cell whose lines start with ``# ``). This script turns each one into
-``notebooks/<name>.ipynb`` with nbformat, runs it with nbclient, and saves it
-with its outputs so that nbval can check it.
+Each lesson is written as a plain Python file in ``notebooks/src/`` in jupytext's
+"percent" format (``# %%`` starts a code cell, ``# %% [markdown]`` a markdown
+cell whose lines start with ``# ``; cell metadata such as tags rides on the
+marker line: ``# %% tags=["nbval-ignore-output"]``). jupytext reads each one,
+this script runs it with nbclient and saves ``notebooks/<name>.ipynb`` with its
+outputs, so that nbval can check it.
 
     python tools/build_notebooks.py            # every lesson
     python tools/build_notebooks.py 03 05      # lessons whose names start so
     python tools/build_notebooks.py --check    # exit 1 if a notebook's cells differ from its source
+
+To edit a lesson in JupyterLab instead, see "Editing a lesson" in README.md
+(jupytext pairs ``notebooks/*.ipynb`` with ``notebooks/src/*.py``; notebooks/jupytext.toml).
 """
 
 from __future__ import annotations
@@ -18,49 +22,26 @@ import os
 import sys
 from pathlib import Path
 
+import jupytext
 import nbformat
+from jupytext.cell_metadata import _JUPYTEXT_CELL_METADATA
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "notebooks" / "src"
 NOTEBOOKS = ROOT / "notebooks"
-CELL_MARK = "# %%"
-
-
-def parse_cells(text: str) -> list[tuple[str, str]]:
-    """Split percent-format text into (kind, source) pairs."""
-    cells: list[tuple[str, list[str]]] = []
-    for line in text.splitlines():
-        if line.startswith(CELL_MARK):
-            kind = "markdown" if "[markdown]" in line else "code"
-            cells.append((kind, []))
-        elif cells:
-            cells[-1][1].append(line)
-    parsed = []
-    for kind, lines in cells:
-        if kind == "markdown":
-            lines = [line[2:] if line.startswith("# ") else line.lstrip("#") for line in lines]
-        source = "\n".join(lines).strip("\n")
-        if source:
-            parsed.append((kind, source))
-    return parsed
+KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
 def notebook_from_source(path: Path) -> nbformat.NotebookNode:
-    notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3 (ipykernel)",
-        "language": "python",
-    }
-    notebook.metadata["language_info"] = {"name": "python"}
-    for kind, source in parse_cells(path.read_text(encoding="utf-8")):
-        if kind == "markdown":
-            notebook.cells.append(nbformat.v4.new_markdown_cell(source))
-        else:
-            notebook.cells.append(nbformat.v4.new_code_cell(source))
+    """The lesson's notebook, unexecuted: its cells and their metadata, as jupytext reads them."""
+    notebook = jupytext.read(path, fmt="py:percent")
+    notebook.metadata = nbformat.NotebookNode(kernelspec=KERNEL, language_info={"name": "python"})
     for index, cell in enumerate(notebook.cells):
+        for key in _JUPYTEXT_CELL_METADATA:  # how the text was laid out, not the cell's own
+            cell.metadata.pop(key, None)
         cell["id"] = f"{path.stem[:40]}-{index}"  # stable ids: no random churn in diffs
+    nbformat.validate(notebook)
     return notebook
 
 
@@ -72,14 +53,16 @@ def execute(notebook: nbformat.NotebookNode, timeout: int = 300) -> None:
         timeout=timeout,
         kernel_name="python3",
         resources={"metadata": {"path": str(NOTEBOOKS)}},
+        coalesce_streams=True,  # one output per stream: no churn from how prints were chunked
     )
     client.execute()
     for cell in notebook.cells:  # execution metadata holds timestamps
         cell.metadata.pop("execution", None)
 
 
-def source_cells(notebook: nbformat.NotebookNode) -> list[tuple[str, str]]:
-    return [(cell.cell_type, cell.source) for cell in notebook.cells]
+def source_cells(notebook: nbformat.NotebookNode) -> list[tuple[str, str, dict]]:
+    """What the source decides: each cell's kind, text and metadata (outputs aside)."""
+    return [(cell.cell_type, cell.source, dict(cell.metadata)) for cell in notebook.cells]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,9 @@ from importlib import resources
 
 import numpy as np
 
+#: The data file inside this package: 1,797 images of 8×8 pixels and their digits.
 DIGITS_FILE = "digits.csv.gz"
+#: The SHA-256 of that file, as DIGITS.md records it (the tests check the file against it).
 DIGITS_SHA256 = "09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22"
 
 

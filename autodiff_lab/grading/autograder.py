@@ -113,6 +113,7 @@ class SubmissionResult:
 
     @property
     def scores(self) -> dict[str, float]:
+        """Points per test cell, by grade id."""
         return {test.grade_id: test.score for test in self.tests}
 
 

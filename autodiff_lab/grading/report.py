@@ -41,10 +41,12 @@ class CheckReport:
 
     @property
     def passed(self) -> bool:
+        """True when there were cases and every one passed."""
         return bool(self.results) and all(result.passed for result in self.results)
 
     @property
     def failures(self) -> list[CaseResult]:
+        """The cases that failed, in order."""
         return [result for result in self.results if not result.passed]
 
     @property
@@ -54,9 +56,11 @@ class CheckReport:
 
     @property
     def title(self) -> str:
+        """The report's heading: the part checked, and its summary if it has one."""
         return f'check("{self.part}"): {self.summary}' if self.summary else f'check("{self.part}")'
 
     def verdict(self) -> str:
+        """One sentence: how many of the part's checks passed."""
         total, passed = len(self.results), len(self.results) - len(self.failures)
         if self.passed:
             return (

@@ -1,6 +1,3 @@
-# ruff: noqa: E402, B018
-# Lesson 01 source (percent format); build with: python tools/build_notebooks.py 01
-
 # %% [markdown]
 # # Lesson 1 · Three ways to a derivative
 #

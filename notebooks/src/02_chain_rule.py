@@ -1,6 +1,3 @@
-# ruff: noqa: E402, B018
-# Lesson 02 source (percent format); build with: python tools/build_notebooks.py 02
-
 # %% [markdown]
 # # Lesson 2 · The limit definition and the chain rule
 #

@@ -1,6 +1,3 @@
-# ruff: noqa: E402, B018
-# Lesson 03 source (percent format); build with: python tools/build_notebooks.py 03
-
 # %% [markdown]
 # # Lesson 3 · Computational graphs and Wengert lists
 #

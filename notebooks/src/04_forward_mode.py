@@ -1,6 +1,3 @@
-# ruff: noqa: E402, B018
-# Lesson 04 source (percent format); build with: python tools/build_notebooks.py 04
-
 # %% [markdown]
 # # Lesson 4 · Forward mode and dual numbers
 #

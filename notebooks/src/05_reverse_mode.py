@@ -1,6 +1,3 @@
-# ruff: noqa: E402, B018
-# Lesson 05 source (percent format); build with: python tools/build_notebooks.py 05
-
 # %% [markdown]
 # # Lesson 5 · Reverse mode and adjoints
 #

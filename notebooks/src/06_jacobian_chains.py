@@ -1,6 +1,3 @@
-# ruff: noqa: E402, B018
-# Lesson 06 source (percent format); build with: python tools/build_notebooks.py 06
-
 # %% [markdown]
 # # Lesson 6 · The chain rule as a product of Jacobians
 #

@@ -1,6 +1,3 @@
-# ruff: noqa: E402, B018
-# Lesson 07 source (percent format); build with: python tools/build_notebooks.py 07
-
 # %% [markdown]
 # # Lesson 7 · Operations as objects
 #

@@ -1,6 +1,3 @@
-# ruff: noqa: E402, B018
-# Lesson 13 source (percent format); build with: python tools/build_notebooks.py 13
-
 # %% [markdown]
 # # Lesson 13 · XOR, watching every gradient
 #

@@ -1,6 +1,3 @@
-# ruff: noqa: E402, B018
-# Lesson 15 source (percent format); build with: python tools/build_notebooks.py 15
-
 # %% [markdown]
 # # Lesson 15 · Debugging a wrong gradient
 #

@@ -1,6 +1,3 @@
-# ruff: noqa: E402, B018
-# Lesson 16 source (percent format); build with: python tools/build_notebooks.py 16
-
 # %% [markdown]
 # # Lesson 16 · From scalars to arrays
 #

@@ -244,12 +244,15 @@ SHOW_STEPPER_CELL = """(text) => {
 @pytest.fixture
 def playwright_api():
     """Playwright's sync API, if it and Debian's Chromium are installed."""
-    api = pytest.importorskip("playwright.sync_api")
+    api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright.sync_api is missing: pip install -e '.[browser]'"
+    )
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
     return api
 
 
+@pytest.mark.slow
 def test_stepper_runs_and_steps_in_jupyterlab(playwright_api, lab):
     ARTIFACTS.mkdir(exist_ok=True)
     for old in ARTIFACTS.glob("e2e-*.png"):  # no screenshot of an earlier run left behind
@@ -534,6 +537,7 @@ def _array_graph():
     return trace_arrays(loss, **{name: rng.normal(size=shape) for name, shape in shapes.items()})
 
 
+@pytest.mark.slow
 def test_every_step_of_larger_steppers_reads_well_in_chromium(playwright_api):
     from autodiff_lab.widgets import ArrayBackwardStepper, BackwardStepper, ForwardStepper
     from autodiff_lab.widgets.steppers import svg_html

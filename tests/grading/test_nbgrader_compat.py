@@ -21,7 +21,9 @@ import pytest
 
 from autodiff_lab.grading.catalogue import EXERCISES
 
-nbgrader = pytest.importorskip("nbgrader")
+nbgrader = pytest.importorskip(
+    "nbgrader", reason="nbgrader is missing: pip install -e '.[nbgrader]'"
+)
 
 ASSIGNMENT = "autodiff"
 NBGRADER_ADDS = ("checksum", "cell_type")  # nbgrader's own bookkeeping in the metadata

@@ -1,0 +1,245 @@
+"""The array engine against finite differences: no PyTorch needed, so this module never
+skips. test_arrays.py compares the same primitives with PyTorch and imports the helpers
+and tables below.
+
+Every VJP is checked with a random cotangent u (the gradient of Σ u ⊙ f, so no entry of
+the output is left out) against the central difference along a random direction d, and
+every JVP (u · J d) against the same difference quotient.
+"""
+
+from __future__ import annotations
+
+import numpy as onp
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from primitive_calls import BINARY_DOMAINS, UNARY_DOMAINS, apply_unary
+
+import autodiff_lab.numpy as np
+from autodiff_lab import jvp, rules, value_and_grad
+from autodiff_lab.array_rules import ELEMENTWISE
+from autodiff_lab.arrays import ArrayNode
+
+
+def ours(f, arrays, u):
+    """f's value and the gradient of Σ u ⊙ f(*arrays) with respect to each array."""
+    positions = tuple(range(len(arrays)))
+    value, grads = value_and_grad(lambda *xs: np.sum(f(*xs) * u), positions)(*arrays)
+    return f(*arrays), grads
+
+
+def numerical(f, arrays, u, seed: int):
+    """Σ_i ∂L/∂x_i · d_i by central differences along a random direction d, L = Σ u ⊙ f."""
+    directions = [
+        onp.random.RandomState(seed + i).randn(*onp.shape(a)) for i, a in enumerate(arrays)
+    ]
+    step = 1e-6
+
+    def loss(scale):
+        moved = [a + scale * d for a, d in zip(arrays, directions)]
+        return float(onp.sum(onp.asarray(f(*moved)) * u))
+
+    return (loss(step) - loss(-step)) / (2 * step), directions
+
+
+def our_tangent(f, arrays, directions):
+    """J·d by forward mode: the sum over arguments of one jvp each."""
+    total = 0.0
+    for i, (a, d) in enumerate(zip(arrays, directions)):
+
+        def of_one(x, i=i):
+            return f(*arrays[:i], x, *arrays[i + 1 :])
+
+        total = total + jvp(of_one, a, d)[1]
+    return total
+
+
+def check_differences(f, arrays, seed: int = 0) -> None:
+    """f's VJP and JVP against central differences along random directions."""
+    arrays = [onp.asarray(a, dtype=float) for a in arrays]
+    u = onp.random.RandomState(seed).randn(*onp.shape(f(*arrays)))
+    _, grads = ours(f, arrays, u)
+    for gradient, a in zip(grads, arrays):
+        assert onp.shape(gradient) == onp.shape(a)
+    difference, directions = numerical(f, arrays, u, seed)
+    predicted = sum(float(onp.sum(g * d)) for g, d in zip(grads, directions))
+    assert predicted == pytest.approx(difference, rel=1e-5, abs=1e-5)
+    # the same directions in forward mode: u · (J d) is the same number
+    forward = float(onp.sum(u * our_tangent(f, arrays, directions)))
+    assert forward == pytest.approx(difference, rel=1e-5, abs=1e-5)
+
+
+seeds = st.integers(0, 2**31 - 1)
+shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
+
+
+def arrays_in(domain, shape):
+    return hnp.arrays(onp.float64, shape, elements=domain)
+
+
+def distinct(shape, seed):
+    """Entries all different (no ties for max and min), in [-2, 2]."""
+    size = int(onp.prod(shape))
+    return (onp.random.RandomState(seed).permutation(size) / max(size, 1) * 4 - 2).reshape(shape)
+
+
+matrices = hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=5)
+
+
+def axis_and_keepdims(shape):
+    ndim = len(shape)
+    single = st.integers(-ndim, ndim - 1)
+    several = st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True).map(tuple)
+    return st.tuples(st.one_of(st.none(), single, several), st.booleans())
+
+
+# ---------------------------------------------------------------------------
+# Elementwise: the rule table on arrays
+
+
+KINKED = ("abs", "relu", "sign")
+
+
+def table(name):
+    """The rule table's entry, on arrays."""
+    return ELEMENTWISE[rules.PRIMITIVES[name]]
+
+
+def away_from_kinks(name, x):
+    """x, moved no closer to a kink at 0 than a difference quotient can see past."""
+    if name in KINKED:
+        return onp.where(onp.abs(x) < 1e-3, onp.copysign(1e-3, x), x)
+    return x
+
+
+def binary_inputs(name, data, pair):
+    """Arrays a and b for the primitive, of the drawn broadcastable shapes, away from the
+    points where it jumps or has a kink (no difference quotient holds there)."""
+    domain_a, domain_b = BINARY_DOMAINS[name]
+    a = data.draw(arrays_in(domain_a, pair.input_shapes[0]))
+    b = data.draw(arrays_in(domain_b, pair.input_shapes[1]))
+    if name == "mod":  # away from the jumps of a % b, where no difference quotient holds
+        # |a| <= 10 |b|, so the difference step moves a / b by far less than the margin below.
+        a = onp.clip(a, -10 * onp.abs(b), 10 * onp.abs(b))
+        where = onp.remainder(a, b) / b  # in [0, 1); the jumps are at 0
+        a = onp.where((where < 0.01) | (where > 0.99), a + 0.5 * b, a)
+    if name == "arctan2":  # away from the cut along a = 0, b < 0, where the angle jumps by 2π
+        a = onp.where((onp.abs(a) < 1e-3) & (b < 0), a + 0.01, a)
+    if name in ("maximum", "minimum"):
+        b = onp.where(onp.abs(a - b) < 1e-3, b + 0.01, b)
+    return a, b
+
+
+@pytest.mark.parametrize("name", sorted(UNARY_DOMAINS))
+@given(data=st.data(), shape=shapes)
+def test_unary_primitive_matches_differences(name, data, shape):
+    x = away_from_kinks(name, data.draw(arrays_in(UNARY_DOMAINS[name], shape)))
+    check_differences(lambda a: table(name)(a), [x])
+    check_differences(
+        lambda a: apply_unary(name, a) if type(a) is ArrayNode else table(name)(a), [x]
+    )
+
+
+@pytest.mark.parametrize("name", sorted(BINARY_DOMAINS))
+@given(data=st.data(), pair=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=1, max_side=3))
+def test_binary_primitive_broadcasts_and_matches_differences(name, data, pair):
+    check_differences(table(name), list(binary_inputs(name, data, pair)))
+
+
+def test_a_bool_array_is_a_constant_factor():
+    targets = onp.array([True, False, True])
+    value, g = value_and_grad(lambda w: np.sum(w * targets + (1 - targets) * w**2))(onp.ones(3))
+    assert g.tolist() == [1.0, 2.0, 1.0]
+
+
+# ---------------------------------------------------------------------------
+# Reductions and functions built from the primitives (autodiff_lab.numpy)
+
+REDUCTIONS = {
+    "sum": np.sum,
+    "mean": np.mean,
+    "max": np.max,
+    "min": np.min,
+    "logsumexp": np.logsumexp,
+    "var": np.var,
+}
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+@given(data=st.data(), shape=shapes, seed=seeds)
+def test_reduction_with_axis_and_keepdims_matches_differences(name, data, shape, seed):
+    axis, keepdims = data.draw(axis_and_keepdims(shape))
+    f = REDUCTIONS[name]
+    check_differences(lambda a: f(a, axis=axis, keepdims=keepdims), [distinct(shape, seed)], seed)
+
+
+def test_logsumexp_is_exact_where_exp_overflows():
+    x = onp.array([1000.0, 1000.0, -onp.inf])
+    value, g = value_and_grad(lambda a: np.logsumexp(a))(x)
+    assert value == pytest.approx(1000.0 + onp.log(2.0))
+    assert g.tolist() == pytest.approx([0.5, 0.5, 0.0], abs=1e-12)
+
+
+COMPOSED = {
+    "cumsum": lambda x: np.cumsum(x, axis=1),
+    "cumsum flat": np.cumsum,
+    "flipud": np.flipud,
+    "fliplr": np.fliplr,
+    "rot90": np.rot90,
+    "rot90 three times": lambda x: np.rot90(x, 3),
+    "roll": lambda x: np.roll(x, 2, axis=1),
+    "roll flat": lambda x: np.roll(x, -3),
+    "repeat": lambda x: np.repeat(x, 2, axis=0),
+    "diagonal": lambda x: np.diagonal(x, 1),
+    "trace": np.trace,
+    "diag of a matrix": lambda x: np.diag(x, -1),
+    "diag of a row": lambda x: np.diag(x[0], 1),
+    "triu": lambda x: np.triu(x, 1),
+    "tril": lambda x: np.tril(x, -1),
+    "prod": np.prod,
+    "prod by rows": lambda x: np.prod(x, axis=1),
+    "prod kept": lambda x: np.prod(x, axis=0, keepdims=True),
+    "std": lambda x: np.std(x, axis=1, ddof=0),
+    "tensordot": lambda x: np.tensordot(x, x, axes=([0], [0])),
+    "split": lambda x: np.split(x, [1], axis=1)[1],
+}
+
+
+def composed_input(name, shape, seed):
+    x = onp.random.RandomState(seed).randn(*shape) + 0.5
+    if name == "split" and shape[1] < 2:
+        x = onp.hstack([x, x])
+    return x
+
+
+@pytest.mark.parametrize("name", COMPOSED)
+@given(shape=matrices, seed=seeds)
+def test_composed_functions_match_differences(name, shape, seed):
+    check_differences(COMPOSED[name], [composed_input(name, shape, seed)])
+
+
+def test_the_composed_functions_dispatch_from_plain_numpy():
+    x = onp.random.RandomState(3).randn(4, 4)
+    plain = value_and_grad(lambda a: onp.sum(onp.cumsum(onp.triu(a) ** 2, axis=0)))(x)[1]
+    wrapped = value_and_grad(lambda a: np.sum(np.cumsum(np.triu(a) ** 2, axis=0)))(x)[1]
+    onp.testing.assert_array_equal(plain, wrapped)
+    assert onp.count_nonzero(onp.tril(plain, -1)) == 0
+
+
+def test_dot_beyond_two_dimensions_refuses_instead_of_guessing():
+    a = onp.ones((2, 2, 2))
+    with pytest.raises(NotImplementedError, match="use matmul"):
+        value_and_grad(lambda x: np.sum(np.dot(x, a)))(a)
+
+
+def test_einsum_refuses_what_it_cannot_read():
+    x = onp.ones((2, 2))
+    with pytest.raises(ValueError, match="2 operands named"):
+        value_and_grad(lambda a: np.sum(np.einsum("ij,jk->ik", a)))(x)
+    with pytest.raises(TypeError, match="subscripts as a string"):
+        value_and_grad(lambda a: np.sum(np.einsum(a, [0, 1])))(x)
+    with pytest.raises(TypeError, match="takes no out"):
+        value_and_grad(lambda a: np.sum(np.einsum("ij->ji", a, out=onp.empty((2, 2)))))(x)
+    optimized = value_and_grad(lambda a: np.sum(np.einsum("ij,jk->ik", a, a, optimize=True)))
+    assert optimized(x)[1].tolist() == [[4.0, 4.0], [4.0, 4.0]]
