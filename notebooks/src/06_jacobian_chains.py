@@ -61,7 +61,8 @@ J_H, J_G, J_F = (np.array(jacobian(fn, point)) for fn, point in ((H, x), (G, h),
 print("shapes:", J_F.shape, J_G.shape, J_H.shape)
 print("J_F · J_G · J_H =")
 print(J_F @ J_G @ J_H)
-print("jacobian(f) agrees to 1e-15:", bool(np.abs(J_F @ J_G @ J_H - np.array(jacobian(f, x))).max() < 1e-15))
+J_f = np.array(jacobian(f, x))
+print("jacobian(f) agrees to 1e-15:", bool(np.abs(J_F @ J_G @ J_H - J_f).max() < 1e-15))
 
 # %% [markdown]
 # ## Forward mode multiplies from the right, reverse mode from the left
