@@ -231,7 +231,10 @@ def _push(primitive: Primitive, tag: int, args: tuple) -> Dual:
     for partial, input_tangent in zip(partials, tangents):
         # Skip exact zeros so a constant input never turns 0 · inf into nan.
         if not (type(input_tangent) is float and input_tangent == 0.0):
-            term = partial * input_tangent
+            if type(partial) is float and partial == 1.0:  # add's and sub's: no product
+                term = input_tangent
+            else:
+                term = partial * input_tangent
             tangent = term if tangent is None else tangent + term
     if tangent is None:
         tangent = 0.0
@@ -309,7 +312,7 @@ def _apply_unary(primitive: Primitive, a: Dual) -> Dual:
     """Apply a one-input primitive, with the same fast path as two-input ones."""
     x, dx = a.primal, a.tangent
     if type(x) is not float or type(dx) is not float or MODES.detect_anomaly:
-        return Dual._apply_primitive(primitive, a)
+        return _push(primitive, a.tag, (a,))
     out = primitive.float_value(x)
     (partial,) = primitive.partials(x, out)
     result = Dual.__new__(Dual)
