@@ -431,6 +431,8 @@ def _lift_objects(items: np.ndarray):
         tangents = [
             item.tangent if type(item) is Dual and item.tag == level else 0.0 for item in flat
         ]
+        if any(isinstance(tangent, np.ndarray) for tangent in tangents):
+            raise core.BatchedTangents  # array rules take one tangent: the caller falls back
         return ArrayDual(
             lift(_objects(primals, items.shape)), lift(_objects(tangents, items.shape)), level
         )

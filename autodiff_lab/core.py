@@ -160,6 +160,11 @@ def dispatch(primitive, args: tuple, kwargs: dict | None = None):
     return outer.apply(primitive, outer_level, args, kwargs or {})
 
 
+class BatchedTangents(Exception):
+    """A Dual carrying a vector of tangents (a batched forward Jacobian) met an operation
+    on arrays, whose rules take one tangent: the caller pushes one tangent at a time."""
+
+
 _VIEWS: dict[type, dict] = {}
 
 

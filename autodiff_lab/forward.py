@@ -79,7 +79,7 @@ def _operator(primitive: Primitive, reflected: bool = False):
             or MODES.detect_anomaly
         ):
             operands = (other, self) if reflected else (self, other)
-            return Dual._apply_primitive(primitive, *operands)
+            return _push(primitive, self.tag, operands)
         if reflected:
             x, dx, y, dy = y, dy, x, dx
         out = float_value(x, y)
@@ -225,13 +225,19 @@ def _push(primitive: Primitive, tag: int, args: tuple) -> Dual:
         else:  # a constant at this layer (maybe a dual or Value of an older pass)
             primals.append(arg if kind is float or not rules.is_number(arg) else as_float(arg))
             tangents.append(0.0)
-    out = primitive(*primals)
+    out = _one_layer_down(primitive, primals)
     partials = primitive.partials(*primals, out)
-    tangent = 0.0
+    tangent = None
     for partial, input_tangent in zip(partials, tangents):
         # Skip exact zeros so a constant input never turns 0 · inf into nan.
         if not (type(input_tangent) is float and input_tangent == 0.0):
-            tangent = tangent + partial * input_tangent
+            if type(partial) is float and partial == 1.0:  # add's and sub's: no product
+                term = input_tangent
+            else:
+                term = partial * input_tangent
+            tangent = term if tangent is None else tangent + term
+    if tangent is None:
+        tangent = 0.0
     if MODES.detect_anomaly and not (_is_finite(out) and _is_finite(tangent)):
         shown = ", ".join(_short(arg) for arg in args)
         raise AnomalyError(
@@ -243,6 +249,39 @@ def _push(primitive: Primitive, tag: int, args: tuple) -> Dual:
     result.tangent = tangent
     result.tag = tag
     return result
+
+
+def _one_layer_down(primitive: Primitive, primals: list):
+    """The primitive on the primals: floats directly, Duals of one older tag (a nested
+    derivative) straight through `_push`, anything else through the core's dispatch."""
+    tag = -1
+    for primal in primals:
+        kind = type(primal)
+        if kind is Dual:
+            if tag not in (-1, primal.tag):
+                return primitive(*primals)
+            tag = primal.tag
+        elif kind is not float:
+            return primitive(*primals)
+    if tag < 0:
+        return primitive.float_value(*primals)
+    if len(primals) == 1:
+        return _apply_unary(primitive, primals[0])
+    first, second = primals
+    if type(first) is Dual:
+        return _methods(primitive)[0](first, second)
+    return _methods(primitive)[1](second, first)
+
+
+_METHODS: dict = {}
+
+
+def _methods(primitive: Primitive) -> tuple:
+    """The operator methods of a two-input primitive, plain and reflected, made once."""
+    methods = _METHODS.get(primitive)
+    if methods is None:
+        methods = _METHODS[primitive] = (_operator(primitive), _operator(primitive, True))
+    return methods
 
 
 def _apply(primitive, level: int, args: tuple, kwargs: dict) -> Dual:
@@ -273,7 +312,7 @@ def _apply_unary(primitive: Primitive, a: Dual) -> Dual:
     """Apply a one-input primitive, with the same fast path as two-input ones."""
     x, dx = a.primal, a.tangent
     if type(x) is not float or type(dx) is not float or MODES.detect_anomaly:
-        return Dual._apply_primitive(primitive, a)
+        return _push(primitive, a.tag, (a,))
     out = primitive.float_value(x)
     (partial,) = primitive.partials(x, out)
     result = Dual.__new__(Dual)

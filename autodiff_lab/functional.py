@@ -791,7 +791,10 @@ def jacobian(f: Callable, x, mode: str = "reverse", has_aux: bool = False):
     in_dtypes = [_leaf_dtype(point) for point in points]
     blocks: list[list] = []  # blocks[i][j]: ∂ output leaf i / ∂ input leaf j
     aux = None
-    if mode == "forward":
+    batched = _batched_columns(f, points, in_structure, has_aux) if mode == "forward" else None
+    if batched is not None:
+        blocks, out_structure, aux = batched
+    elif mode == "forward":
         columns: list[list] = []  # per input leaf: the output leaves' tangents, per element
         out_structure = None
         for j, shape in enumerate(in_shapes):
@@ -832,6 +835,76 @@ def jacobian(f: Callable, x, mode: str = "reverse", has_aux: bool = False):
             )
     result = unflatten(out_structure, [unflatten(in_structure, row) for row in blocks])
     return (result, aux) if has_aux else result
+
+
+def _batched_columns(f: Callable, points: list, in_structure: Structure, has_aux: bool):
+    """Every column of a forward Jacobian from one pass: each input number's tangent is a
+    basis vector, so each tangent in f is the vector of all its directional derivatives
+    (as torch.func and JAX push a batch of tangents). None where it cannot apply: an
+    input of the array engine, or f lifting a number into an array operation."""
+    if any(_uses_arrays(point) for point in points):
+        return None
+    sizes = [int(np.size(point)) for point in points]
+    count = sum(sizes)
+    tag = core.new_level()
+    basis = iter(np.eye(count))
+    inputs = []
+    for point in points:
+        if isinstance(point, np.ndarray):
+            leaf = np.empty(point.shape, dtype=object)
+            for index, number in np.ndenumerate(point):
+                leaf[index] = dual(number, next(basis), tag)
+            inputs.append(leaf)
+        else:
+            inputs.append(dual(point, next(basis), tag))
+    try:
+        result = f(unflatten(in_structure, inputs))
+    except core.BatchedTangents:
+        return None
+    output, aux = _split_aux(result, has_aux, "jacobian")
+    items, out_structure = flatten(output)
+    blocks = []
+    for item in items:
+        tangents = _tangent_vectors(item, tag, count)  # out_shape + (count,)
+        out_shape = tangents.shape[:-1]
+        row, start = [], 0
+        for point, size in zip(points, sizes):
+            block = tangents[..., start : start + size].reshape(out_shape + _shape(point))
+            start += size
+            row.append(_array_value(block) if block.shape == () else _plain_numbers(block))
+        blocks.append(row)
+    return blocks, out_structure, (_aux_numbers(aux, tag) if has_aux else None)
+
+
+def _tangent_vectors(item, tag: int, count: int) -> np.ndarray:
+    """One output leaf's batched tangents, shaped like it plus (count,)."""
+    if isinstance(item, np.ndarray) and item.dtype == object:
+        rows = [_tangent_vectors(element, tag, count) for element in item.flat]
+        return np.array(rows, dtype=object).reshape(item.shape + (count,))
+    if isinstance(item, np.ndarray) and item.dtype.kind in "biufc":
+        return np.zeros(item.shape + (count,))
+    if not (rules.is_number(item) or core.is_node(item)):
+        raise TypeError(
+            f"jacobian: f returned {type(item).__name__} ({item!r:.40}), not a number; "
+            "check that f returns its result"
+        )
+    if core.level_of(item) > tag:
+        tangent_of(item, tag)  # refuses a node escaped from a finished inner pass
+    tangent = tangent_of(item, tag) if core.is_node(item) else 0.0
+    if isinstance(tangent, np.ndarray):
+        return tangent
+    if rules.is_number(tangent):  # an output that does not move with any input
+        return np.full(count, rules.as_float(tangent))
+    vector = np.empty(count, dtype=object)
+    vector[:] = [tangent] * count
+    return vector
+
+
+def _plain_numbers(block: np.ndarray) -> np.ndarray:
+    """A float array where every entry is a number, else the object array as it is."""
+    if block.dtype != object or not all(rules.is_number(item) for item in block.flat):
+        return block
+    return block.astype(float)
 
 
 def hvp(f: Callable, x, v):

@@ -1,0 +1,81 @@
+"""A forward Jacobian in one pass: every input number carries a vector of tangents.
+
+torch.func and JAX push all basis tangents through one traced pass (vmap); here a
+`Dual` may carry a numpy vector as its tangent, one entry per input direction, so
+``jacobian(f, x, mode="forward")`` runs f once where it ran it once per input, and
+a forward-over-reverse or forward-over-forward Hessian runs one outer pass.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import autodiff_lab.math as am
+import autodiff_lab.numpy as anp
+from autodiff_lab import hessian, jacobian
+
+MODES = ("forward-over-reverse", "reverse-over-reverse", "forward-over-forward")
+
+
+def ring(v):
+    n = len(v)
+    return sum(am.tanh(v[i] * v[(i + 1) % n]) + v[i] ** 3 for i in range(n))
+
+
+def counted(f):
+    calls = []
+
+    def wrapped(x):
+        calls.append(1)
+        return f(x)
+
+    return wrapped, calls
+
+
+def test_a_forward_jacobian_of_numbers_runs_f_once():
+    f, calls = counted(lambda v: [v[0] * v[1], am.sin(v[2]) + v[0], v[1] ** 2])
+    forward = jacobian(f, [1.0, 2.0, 0.5], mode="forward")
+    assert len(calls) == 1  # was one call per input, three
+    assert np.allclose(forward, jacobian(f, [1.0, 2.0, 0.5], mode="reverse"), rtol=1e-15)
+    # A nested list and a dict of numbers and an array of objects are batched too.
+    g, calls = counted(lambda p: p["a"] * p["b"][0] + p["b"][1])
+    assert jacobian(g, {"a": 2.0, "b": [3.0, 5.0]}, mode="forward") == {"a": 3.0, "b": [2.0, 1.0]}
+    assert len(calls) == 1
+    h, calls = counted(lambda v: v * v)
+    point = np.array([1.0, 2.0], dtype=object)
+    assert jacobian(h, point, mode="forward").tolist() == [[2.0, 0.0], [0.0, 4.0]]
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_hessian_mode_agrees_and_the_forward_ones_run_one_outer_pass(mode):
+    x = [0.1 * (i + 1) for i in range(6)]
+    f, calls = counted(ring)
+    H = np.array(hessian(f, x, mode=mode))
+    assert np.allclose(H, np.array(hessian(ring, x, mode="reverse-over-reverse")), atol=1e-14)
+    # one evaluation of f per pass of the innermost mode, whatever the number of inputs
+    assert len(calls) == 1
+
+
+def test_numbers_that_meet_an_array_operation_fall_back_to_one_tangent_at_a_time():
+    # anp.stack lifts the numbers into an array dual, whose rules take one tangent.
+    f, calls = counted(lambda v: [v[0] * v[1], anp.sum(anp.stack([v[0], v[1] ** 2]))])
+    assert jacobian(f, [2.0, 3.0], mode="forward") == [[3.0, 2.0], [1.0, 6.0]]
+    assert len(calls) == 1 + 2  # the batched try, then one pass per input
+
+
+def test_an_output_that_does_not_move_gets_zeros():
+    assert jacobian(lambda v: (v[0], 7.0), [2.0, 3.0], mode="forward") == ([1.0, 0.0], [0.0, 0.0])
+
+
+@given(st.lists(st.floats(-2, 2), min_size=1, max_size=6))
+def test_batched_forward_equals_reverse_on_random_points(point):
+    def f(v):
+        return [am.tanh(v[i] * v[-1 - i]) + v[i] ** 2 for i in range(len(v))]
+
+    forward = np.array(jacobian(f, point, mode="forward"))
+    reverse = np.array(jacobian(f, point, mode="reverse"))
+    np.testing.assert_allclose(forward, reverse, rtol=1e-12, atol=1e-14)
