@@ -75,9 +75,17 @@ def test_a_module_in_no_layer_breaks_a_contract(tmp_path):
     assert "autodiff_lab.helpers" in done.stdout and "not listed as layers" in done.stdout
 
 
-def test_a_value_shows_its_graph_through_the_hook_the_package_registers():
-    from autodiff_lab import Value, reverse
+def test_values_and_array_graphs_show_through_the_views_the_package_registers():
+    import numpy
+
+    from autodiff_lab import Value, core, trace_arrays
+    from autodiff_lab.array_trace import ArrayGraph
+    from autodiff_lab.display.array_graph import array_mimebundle, draw_array_graph
     from autodiff_lab.display.graph import mimebundle
 
-    assert reverse._DISPLAY.mimebundle is mimebundle
+    assert core.view(Value, "mimebundle") is mimebundle
     assert "image/svg+xml" in Value(1.0)._repr_mimebundle_()
+    assert core.view(ArrayGraph, "mimebundle") is array_mimebundle
+    assert core.view(ArrayGraph, "draw") is draw_array_graph
+    graph = trace_arrays(lambda X: X * 2.0, X=numpy.ones(2))
+    assert "image/svg+xml" in graph._repr_mimebundle_()
