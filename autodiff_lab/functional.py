@@ -871,7 +871,8 @@ def _batched_columns(f: Callable, points: list, in_structure: Structure, has_aux
         for point, size in zip(points, sizes):
             block = tangents[..., start : start + size].reshape(out_shape + _shape(point))
             start += size
-            row.append(_array_value(block) if block.shape == () else _plain_numbers(block))
+            block = _plain_numbers(block)
+            row.append(_array_value(block) if block.shape == () else block)
         blocks.append(row)
     return blocks, out_structure, (_aux_numbers(aux, tag) if has_aux else None)
 
@@ -901,10 +902,13 @@ def _tangent_vectors(item, tag: int, count: int) -> np.ndarray:
 
 
 def _plain_numbers(block: np.ndarray) -> np.ndarray:
-    """A float array where every entry is a number, else the object array as it is."""
-    if block.dtype != object or not all(rules.is_number(item) for item in block.flat):
+    """A float array where every entry is a number (-0.0, from a zero direction times a
+    negative slope, as the 0.0 one direction at a time gives), else the objects as they are."""
+    if block.dtype != object:
+        return block + 0.0
+    if not all(rules.is_number(item) for item in block.flat):
         return block
-    return block.astype(float)
+    return block.astype(float) + 0.0
 
 
 def hvp(f: Callable, x, v):
