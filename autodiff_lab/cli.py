@@ -252,7 +252,7 @@ def _grade(args) -> int:
 
 
 def _merge(args) -> int:
-    from .grading.release import write_atomically
+    from .grading.files import write_atomically
     from .grading.shards import ShardError, merge_csv, merge_json
 
     for path in [*args.pieces, *args.json]:

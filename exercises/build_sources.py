@@ -15,8 +15,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
+from autodiff_lab.grading.files import write_atomically
 from autodiff_lab.grading.notebook_format import dumps, exercise_notebook
-from autodiff_lab.grading.release import write_atomically
 
 HERE = Path(__file__).resolve().parent
 DEFINITIONS = HERE / "definitions"

@@ -27,7 +27,6 @@ import os
 import re
 import secrets
 import selectors
-import shutil
 import signal
 import subprocess
 import sys
@@ -42,7 +41,9 @@ import nbformat
 
 from . import sandbox
 from .copying import library_use
-from .execution import Job, Limits, job_to_line, kernel_pid_file
+from .execution import Job, Limits, connection_file, job_to_line, kernel_pid_file
+from .feedback import exception_name
+from .files import remove_tree, write_atomically
 from .notebook_format import (
     TEST,
     exercise_name_of,
@@ -53,7 +54,6 @@ from .notebook_format import (
 )
 from .probes import choose_inputs, probes_for
 from .referee import has_reference
-from .release import write_atomically
 from .submission import (
     ANSWER_ROLES,
     SubmissionError,
@@ -66,7 +66,6 @@ from .submission import (
 
 STARTUP_ALLOWANCE_SECONDS = 60  # kernel start-up and the grader's own check
 MAX_REPORT_LINE = 32 * 2**20
-MAX_ROOT_CHARS = 64
 MALFORMED = ("malformed", None)
 UNSANDBOXED = "graded WITHOUT a sandbox (--unsafe-no-sandbox): the result can be forged"
 
@@ -195,20 +194,18 @@ def grade(
     tests = test_cells(source)
     results: dict[int, SubmissionResult] = {}
     root = Path(tempfile.mkdtemp(prefix="autodiff-lab-grade-", dir=options.scratch_dir))
-    if len(str(root)) > MAX_ROOT_CHARS:
-        shutil.rmtree(root, ignore_errors=True)
-        raise ValueError(f"the scratch folder {root} is too long a path for the kernels' sockets")
     # Jobs of batches running side by side on one machine rarely share a user id.
     uid_offset = secrets.randbelow(sandbox.UID_RANGE)
     try:
         if not options.unsafe_no_sandbox:
-            sandbox.check_available(root)  # refuse before anything runs
+            sandbox.check_available()  # refuse before anything runs
         bar = Progress(len(submissions), progress)
         queue: deque[_Pending] = deque()
         try:
-            for index, path in enumerate(submissions):
+            names = unique_names([display_name(path) for path in submissions])
+            for index, (path, name) in enumerate(zip(submissions, names)):
                 prepared = _prepare(
-                    index, Path(path), source, source_digest, tests, root, options, uid_offset
+                    index, Path(path), name, source, source_digest, tests, root, options, uid_offset
                 )
                 if isinstance(prepared, SubmissionResult):
                     results[index] = prepared
@@ -219,14 +216,30 @@ def grade(
         finally:
             bar.close()
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        remove_tree(root)
     return [results[index] for index in range(len(submissions))]
 
 
-def _prepare(index, path, source, source_digest, tests, root, options, uid_offset=0):
+def unique_names(names: list[str]) -> list[str]:
+    """``names`` with a repeat marked "(2)", "(3)", ...: one row per submission, each its own."""
+    seen: dict[str, int] = {}
+    unique = []
+    taken = set(names)
+    for name in names:
+        count = seen.get(name, 0) + 1
+        seen[name] = count
+        candidate = name
+        while count > 1 and (candidate == name or candidate in taken):
+            candidate = f"{name} ({count})"
+            count += 1
+        taken.add(candidate)
+        unique.append(candidate)
+    return unique
+
+
+def _prepare(index, path, name, source, source_digest, tests, root, options, uid_offset=0):
     """A submission ready to run, or a finished result for a file that cannot be run."""
     started = time.monotonic()
-    name = display_name(path)
     try:
         submission, data = read_submission(path)
         assembly = assemble(source, submission)
@@ -277,22 +290,17 @@ def _pending(index, name, data, source, source_digest, tests, root, options, ass
 def _sandbox_spec(
     index: int, private_dir: Path, options: GradeOptions, notebook_json: str
 ) -> sandbox.SandboxSpec:
-    """The job's sandbox: its own user, and a folder for its sockets that only it can use."""
-    uid = sandbox.sandbox_uid(index)
-    ipc_dir = private_dir / "ipc"
-    ipc_dir.mkdir(mode=0o700)
-    if sandbox.running_as_root():
-        os.chown(ipc_dir, uid, uid)
+    """The job's sandbox: its own user, its notebook and connection file shown read-only."""
     shown = private_dir / "submission.ipynb"
     shown.write_text(notebook_json, encoding="utf-8")
     shown.chmod(0o644)
     return sandbox.SandboxSpec(
-        notebook=str(shown),
-        uid=uid,
-        ipc_dir=str(ipc_dir),
+        uid=sandbox.sandbox_uid(index),
         memory_mb=options.memory_mb,
-        processes=sandbox.process_limit(options.processes),
+        processes=options.processes,
         disk_mb=options.disk_mb,
+        connection_file=connection_file(private_dir),
+        notebook=str(shown),
     )
 
 
@@ -430,12 +438,9 @@ def _last_line(log_path: str) -> str:
         lines = Path(log_path).read_text(encoding="utf-8", errors="replace").strip().splitlines()
     except OSError:
         return ""
-    found = (
-        re.match(r"([A-Za-z_][\w.]{0,60}(?:Error|Exception|Exit|Interrupt))\b", lines[-1])
-        if lines
-        else None
-    )
-    return f" ({found[1]})" if found else ""
+    found = re.match(r"([A-Za-z_]\w{0,60})\b", lines[-1]) if lines else None
+    name = exception_name(found[1]) if found else ""
+    return f" ({name})" if name and name != "an exception" else ""
 
 
 def _hand_out(queue, workers, selector, options, log) -> None:
@@ -505,7 +510,7 @@ def _finish(entry: _Running, tests, results, bar) -> None:
         sandbox.remove_cgroups(entry.job.sandbox.cgroups)  # normally empty by now
     else:
         _kill_kernel(entry.job.private_dir)  # normally already gone; after a kill, surely gone
-    shutil.rmtree(entry.job.private_dir, ignore_errors=True)
+    remove_tree(entry.job.private_dir)
     results[entry.job.index] = _score(entry, tests)
     bar.advance(entry.path)
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 import json
 import math
 import random
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from .cases import Probe, numbers
 from .catalogue import PROBES
+from .feedback import exception_name
 
 PROBE_MARKER = "autodiff-lab-probe:"
 
@@ -99,12 +99,6 @@ def _verdict(probe: Probe, exercise: str, inputs, entry) -> str | None:
             shown = f"{got:.6g}" if type(got) in (int, float) else "not a number"
             return f"on the grader's own inputs value {index + 1} was {shown}, expected {want:.6g}"
     return None
-
-
-def exception_name(text) -> str:
-    """An exception's class name from the kernel, or a placeholder: never free text."""
-    text = str(text)
-    return text if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]{0,60}", text) else "an exception"
 
 
 def _close(got: float, want: float, tolerance: float) -> bool:

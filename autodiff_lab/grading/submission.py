@@ -70,8 +70,10 @@ def read_submission(
 
 
 def display_name(path: str | os.PathLike) -> str:
-    """A file name that can always be printed and written as UTF-8 (odd bytes escaped)."""
-    return os.fsdecode(path).encode("utf-8", "backslashreplace").decode("utf-8")
+    """A file name that can always be printed and written as UTF-8: odd bytes escaped, and
+    a backslash doubled first, so two different names never print the same."""
+    text = os.fsdecode(path).replace("\\", "\\\\")
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def parse_submission(raw: bytes) -> NotebookNode:
