@@ -40,6 +40,7 @@ from typing import TextIO
 import nbformat
 
 from . import sandbox
+from .catalogue import engine_view
 from .copying import library_use
 from .execution import Job, Limits, connection_file, job_to_line, kernel_pid_file
 from .feedback import exception_name
@@ -52,8 +53,7 @@ from .notebook_format import (
     points_of,
     role_of,
 )
-from .probes import choose_inputs, probes_for
-from .referee import has_reference
+from .referee import choose_inputs, has_probe
 from .submission import (
     ANSWER_ROLES,
     SubmissionError,
@@ -131,11 +131,8 @@ def load_source(path: str | os.PathLike) -> nbformat.NotebookNode:
     if not any(role_of(cell) == TEST for cell in source.cells):
         raise SourceError(f"the source notebook {path} has no test cells to grade")
     exercise = exercise_name_of(source)
-    probed = {probe.grade_id for probe in probes_for(exercise)}
     unconfirmable = [
-        grade_id
-        for grade_id, _ in test_cells(source)
-        if grade_id not in probed or not has_reference(exercise, grade_id)
+        grade_id for grade_id, _ in test_cells(source) if not has_probe(exercise, grade_id)
     ]
     if unconfirmable:
         raise SourceError(
@@ -260,7 +257,7 @@ def _pending(index, name, data, source, source_digest, tests, root, options, ass
     digest = hashlib.sha256(data).hexdigest()
     # The probes' inputs depend on the submission and on the source with its hidden tests,
     # so a regrade gives the same inputs but a student cannot work them out.
-    probe_inputs = choose_inputs(exercise, digest + source_digest)
+    probe_inputs = choose_inputs(exercise, digest + source_digest, [gid for gid, _ in tests])
     wall_seconds = _deadline(options, source)
     limits = Limits(
         cell_timeout=options.cell_timeout,
@@ -281,19 +278,27 @@ def _pending(index, name, data, source, source_digest, tests, root, options, ass
         token=secrets.token_hex(16),
         sandbox=None
         if options.unsafe_no_sandbox
-        else _sandbox_spec(index + uid_offset, private_dir, options, notebook_json),
+        else _sandbox_spec(index + uid_offset, private_dir, options, notebook_json, exercise),
     )
     flags = library_use(exercise, _student_sources(source, assembly.notebook))
     return _Pending(job, name, tuple(assembly.notes), wall_seconds, tuple(flags))
 
 
 def _sandbox_spec(
-    index: int, private_dir: Path, options: GradeOptions, notebook_json: str
+    index: int, private_dir: Path, options: GradeOptions, notebook_json: str, exercise
 ) -> sandbox.SandboxSpec:
-    """The job's sandbox: its own user, its notebook and connection file shown read-only."""
+    """The job's sandbox: its own user, its notebook and connection file shown read-only,
+    and the view of the package that the exercise allows."""
     shown = private_dir / "submission.ipynb"
     shown.write_text(notebook_json, encoding="utf-8")
     shown.chmod(0o644)
+    engine, exports = engine_view(exercise)
+    package_init = ""
+    if engine is not None:
+        init = private_dir / "package_init.py"
+        init.write_text(sandbox.package_init_text(exports), encoding="utf-8")
+        init.chmod(0o644)
+        package_init = str(init)
     return sandbox.SandboxSpec(
         uid=sandbox.sandbox_uid(index),
         memory_mb=options.memory_mb,
@@ -301,6 +306,8 @@ def _sandbox_spec(
         disk_mb=options.disk_mb,
         connection_file=connection_file(private_dir),
         notebook=str(shown),
+        package_init=package_init,
+        engine=engine,
     )
 
 

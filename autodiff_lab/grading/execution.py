@@ -48,7 +48,8 @@ from nbformat.v4 import new_code_cell
 from .feedback import exception_name
 from .files import remove_tree
 from .notebook_format import grade_id_of
-from .probes import judge, probe_cell_source
+from .probes import probe_cell_source
+from .referee import judge
 from .sandbox import (
     HOME,
     KERNEL_IPC,

@@ -144,12 +144,19 @@ def package_view(engine: tuple[str, ...] | None, package_init: str) -> list[str]
     of the grader's (``package_init``). ``engine=None`` shows the whole package.
     """
     package = package_folder()
-    referee = package / "grading" / "referee"
+    grading = package / "grading"
+    # The grader's references, and compiled files that could hold an older version of them.
+    hidden = [grading / "referee", grading / "__pycache__", grading / "catalogue" / "__pycache__"]
+    hiding = [
+        option
+        for path in hidden
+        if path.is_dir()
+        for option in ("--perms", "0755", "--tmpfs", str(path))
+    ]
     if engine is None:
-        return ["--perms", "0755", "--tmpfs", str(referee)]
+        return hiding
     options = ["--perms", "0755", "--tmpfs", str(package)]
-    options += ["--ro-bind", str(package / "grading"), str(package / "grading")]
-    options += ["--perms", "0755", "--tmpfs", str(referee)]
+    options += ["--ro-bind", str(grading), str(grading), *hiding]
     for module in engine:
         path = package / f"{module}.py"
         options += ["--ro-bind", str(path), str(path)]
