@@ -60,8 +60,9 @@ GRADING_LAYERS = {
     "catalogue": {"cases", "programs"},
     "report": set(),
     "check": {"cases", "catalogue", "report"},
-    "probes": {"cases", "catalogue", "referee"},
-    "referee": {"catalogue", "programs", "autodiff_lab"},
+    "feedback": set(),
+    "probes": {"cases", "catalogue"},
+    "referee": {"cases", "catalogue", "feedback", "probes", "programs"},
 }
 
 

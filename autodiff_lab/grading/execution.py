@@ -500,7 +500,9 @@ def _outcome(reply: dict, cell, timeout: float) -> tuple[str, str]:
         return "timeout", f"ran longer than the {timeout:g} s limit and was interrupted"
     name = exception_name(reply.get("ename", ""))
     if name in ("AssertionError", "CheckFailed"):
-        return "failed", f"the notebook's check of this part failed ({name})"
+        return "failed", f"its check failed ({name})"
+    if name == "NotImplementedError":
+        return "failed", "not written yet (NotImplementedError)"
     return "failed", f"the test cell raised {name}"
 
 

@@ -36,20 +36,27 @@ DEFAULT_SOURCE_DIR = Path("exercises/source")
 DEFAULT_RELEASE_DIR = Path("exercises/release")
 
 
-def release_notebook(source: NotebookNode) -> NotebookNode:
-    """The student version of an instructor notebook (the source is not changed)."""
+def release_notebook(
+    source: NotebookNode, *, keep_hidden_tests: bool = False, keep_solutions: bool = False
+) -> NotebookNode:
+    """The student version of an instructor notebook (the source is not changed).
+
+    The grader builds its runs from ``keep_hidden_tests=True`` (the hidden tests run
+    and count, the solutions do not enter); ``keep_solutions=True`` too gives the
+    source itself, outputs cleared and cells locked.
+    """
     problems = format_problems(source)
     if problems:
         raise ExerciseFormatError("; ".join(problems))
     student = copy.deepcopy(source)
     for cell in student.cells:
         role = role_of(cell)
-        if role in (ANSWER, MANUAL):
+        if role in (ANSWER, MANUAL) and not keep_solutions:
             cleared = clear_solution_regions(cell.source)
             if cleared == cell.source:  # no region: nbgrader replaces the whole cell
                 cleared = CODE_STUB if cell.cell_type == "code" else "YOUR ANSWER HERE"
             cell.source = cleared
-        elif role == TEST:
+        elif role == TEST and not keep_hidden_tests:
             cell.source = remove_hidden_tests(cell.source)
         _lock(cell, role)
         if cell.cell_type == "code":
