@@ -128,8 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--unsafe-no-sandbox",
         action="store_true",
-        help="grade without the bubblewrap sandbox, where none is possible (macOS); every row "
-        "then says that it was graded without isolation",
+        help="grade without any isolation, for notebooks you trust only: a submission can read "
+        "every file you can and forge its grade; every row then says so",
     )
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -234,11 +234,13 @@ def _grade(args) -> int:
         results = grade(
             args.source, submissions, options, progress=None if args.quiet else sys.stderr
         )
+    except SourceError as error:
+        raise UsageError(str(error)) from None
     except SandboxUnavailable as error:
         raise UsageError(
-            f"cannot sandbox the kernels here: {error}. Grade on Linux with bubblewrap, or pass "
-            "--unsafe-no-sandbox to grade without isolation (a submission could then forge "
-            "its grade or harm this machine)"
+            f"cannot sandbox the kernels here: {error}. (--unsafe-no-sandbox grades with no "
+            "isolation at all: a submission could then read every file you can, forge its "
+            "grade and leave processes running; use it only for notebooks you trust.)"
         ) from None
     write_reports(results, grade_ids, args.out, args.json, source=str(args.source))
     elapsed = time.monotonic() - started
@@ -277,7 +279,7 @@ def _require_file(path: Path, what: str) -> None:
 
 
 def _expand(paths: list[Path]) -> list[Path]:
-    """Files as given; folders replaced by the notebooks in them, sorted."""
+    """Files as given; folders replaced by the notebooks in them, sorted; each file once."""
     expanded = []
     for path in paths:
         if path.is_dir() and not path.is_symlink():
@@ -286,7 +288,7 @@ def _expand(paths: list[Path]) -> list[Path]:
             expanded.append(path)  # a link becomes a row that says it was refused
         else:
             raise UsageError(f"submission {path} does not exist")
-    return expanded
+    return list(dict.fromkeys(expanded))
 
 
 if __name__ == "__main__":

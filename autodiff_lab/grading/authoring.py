@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from . import referee
 from .cases import plain
 from .catalogue import part_index
-from .notebook_format import BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS, test
+from .notebook_format import BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS, grade_id_of, test
 
 
 def test_cell(exercise: str, part_name: str, points: float):
@@ -96,3 +97,43 @@ def fixed_cases_text(exercise: str, cases: Mapping[str, Sequence[tuple[str, obje
         "# ruff: noqa: E501\n\n"
         f'CASES = r"""\n{data}\n"""\n'
     )
+
+
+# -- the wrong-answer corpus ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A wrong answer the exercise's cases must catch, and what its check then says.
+
+    ``answers`` maps an answer cell's grade_id to its wrong text, or to ``(old, new)``
+    edits of the solution's text; ``fails`` names the parts it gets wrong (every
+    other part passes: one mistake costs points once); ``shows`` are phrases the
+    self-check's report of those parts must contain.
+    """
+
+    answers: Mapping[str, str | Sequence[tuple[str, str]]]
+    fails: tuple[str, ...]
+    shows: tuple[str, ...] = ()
+
+
+def mistaken_answers(source, mistake: Mistake) -> dict[str, str]:
+    """The text of each answer cell that ``mistake`` changes, from the source's solution."""
+    solutions = {grade_id_of(cell): cell.source for cell in source.cells}
+    texts = {}
+    for grade_id, change in mistake.answers.items():
+        if isinstance(change, str):
+            texts[grade_id] = change
+            continue
+        text = _without_markers(solutions[grade_id])
+        for old, new in change:
+            if old not in text:
+                raise ValueError(f"{grade_id}: {old!r} is not in the solution")
+            text = text.replace(old, new)
+        texts[grade_id] = text
+    return texts
+
+
+def _without_markers(text: str) -> str:
+    kept = [line for line in text.split("\n") if "### BEGIN" not in line and "### END" not in line]
+    return "\n".join(kept)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autodiff_lab.grading.authoring import test_cell
+from autodiff_lab.grading.authoring import Mistake, test_cell
 from autodiff_lab.grading.notebook_format import given, prompt, solution
 from autodiff_lab.grading.referee.array_vjps import (
     add_case,
@@ -229,6 +229,137 @@ CASES = {
         ),
         classifier_case(_numbers((1, 2), 60), _numbers((2, 3), 61), _numbers((3,), 62), [0]),
     ],
+}
+
+
+_LEADING = "g = np.sum(g, axis=tuple(range(np.ndim(g) - len(shape))))"
+_STRETCHED = "return np.sum(g, axis=stretched, keepdims=True)"
+_RESULT = "return (probabilities - one_hot) / len(labels)"
+_SHIFT = "np.exp(logits - np.max(logits, axis=1, keepdims=True))"
+_MEAN = "return -np.mean(log_probabilities[np.arange(len(labels)), labels])"
+
+
+def _matmul(body: str) -> dict:
+    return {"matmul_answer": [("return g @ B.T, A.T @ g", body)]}
+
+
+# Wrong answers the cases must catch: the parts each gets wrong, and what the check says.
+MISTAKES = {
+    "matmul: the transpose of B missing": Mistake(
+        _matmul("return g @ B, A.T @ g"), ("matmul_vjp",), ("the transpose of B is missing",)
+    ),
+    "matmul: the transpose of A missing": Mistake(
+        _matmul("return g @ B.T, A @ g"), ("matmul_vjp",), ("the transpose of A is missing",)
+    ),
+    "matmul: B.T first": Mistake(
+        _matmul("return B.T @ g, A.T @ g"), ("matmul_vjp",), ("g comes first",)
+    ),
+    "matmul: A.T second": Mistake(
+        _matmul("return g @ B.T, g @ A.T"), ("matmul_vjp",), ("A.T comes first",)
+    ),
+    "matmul: gB transposed": Mistake(
+        _matmul("return g @ B.T, g.T @ A"), ("matmul_vjp",), ("came out transposed",)
+    ),
+    "matmul: the pair swapped": Mistake(
+        _matmul("return A.T @ g, g @ B.T"), ("matmul_vjp",), ("returns (gA, gB) in that order",)
+    ),
+    "matmul: a shape that is neither": Mistake(
+        _matmul("return np.zeros(A.size), A.T @ g"),
+        ("matmul_vjp",),
+        ("gA has shape (6,), not (2, 3)",),
+    ),
+    "add: g returned unsummed": Mistake(
+        {"add_answer": "def add_vjp(g, a_shape, b_shape):\n    return g, g"},
+        ("add_vjp",),
+        ("that is g itself",),
+    ),
+    "add: a size-1 axis summed away": Mistake(
+        {"add_answer": [(_STRETCHED, "return np.sum(g, axis=stretched)")]},
+        ("add_vjp",),
+        ("summed away a size-1 axis",),
+    ),
+    "add: the leading axes kept": Mistake(
+        {"add_answer": [(_LEADING, _LEADING[:-1] + ", keepdims=True)")]},
+        ("add_vjp",),
+        ("axis(es) in front", "np.sum(g), shape ()"),
+    ),
+    "add: the mean for the sum": Mistake(
+        {"add_answer": [(_STRETCHED, _STRETCHED.replace("np.sum", "np.mean"))]},
+        ("add_vjp",),
+        ("np.sum, not np.mean",),
+    ),
+    "cross-entropy: the sum for the mean": Mistake(
+        {"cross_entropy_answer": [(_MEAN, _MEAN.replace("np.mean", "np.sum"))]},
+        ("cross_entropy",),
+        ("divide by N for the mean",),
+    ),
+    "cross-entropy: the sign": Mistake(
+        {"cross_entropy_answer": [(_MEAN, _MEAN.replace("-np.mean", "np.mean"))]},
+        ("cross_entropy",),
+        ("check the sign",),
+    ),
+    "cross-entropy: not stable": Mistake(
+        {"cross_entropy_answer": [("logits - np.max(logits, axis=1, keepdims=True)", "logits")]},
+        ("cross_entropy",),
+        ("Subtract each row's largest logit",),
+    ),
+    "cross-entropy: the batch's largest logit subtracted": Mistake(
+        {"cross_entropy_answer": [("np.max(logits, axis=1, keepdims=True)", "np.max(logits)")]},
+        ("cross_entropy",),
+        ("Subtract each row's largest logit",),
+    ),
+    "cross-entropy: one loss per example": Mistake(
+        {
+            "cross_entropy_answer": [
+                (_MEAN, "return -log_probabilities[np.arange(len(labels)), labels]")
+            ]
+        },
+        ("cross_entropy",),
+        ("one per example",),
+    ),
+    "cross-entropy VJP: no division by N": Mistake(
+        {"cross_entropy_vjp_answer": [(_RESULT, "return probabilities - one_hot")]},
+        ("cross_entropy_vjp",),
+        ("divide by N",),
+    ),
+    "cross-entropy VJP: no one-hot": Mistake(
+        {"cross_entropy_vjp_answer": [(_RESULT, "return probabilities / len(labels)")]},
+        ("cross_entropy_vjp",),
+        ("subtract the one-hot of the label",),
+    ),
+    "cross-entropy VJP: the sign": Mistake(
+        {"cross_entropy_vjp_answer": [(_RESULT, "return (one_hot - probabilities) / len(labels)")]},
+        ("cross_entropy_vjp",),
+        ("check the sign",),
+    ),
+    "cross-entropy VJP: not stable": Mistake(
+        {"cross_entropy_vjp_answer": [(_SHIFT, "np.exp(logits)")]},
+        ("cross_entropy_vjp",),
+        ("Subtract each row's largest logit",),
+    ),
+    "cross-entropy VJP: the batch's largest logit subtracted": Mistake(
+        {"cross_entropy_vjp_answer": [(_SHIFT, "np.exp(logits - np.max(logits))")]},
+        ("cross_entropy_vjp",),
+        ("each row's own largest logit, not the largest of the whole batch",),
+    ),
+    "classifier: gb not summed over the batch": Mistake(
+        {
+            "classifier_answer": "def classifier_gradients(X, W, b, labels):\n"
+            "    g_logits = softmax_cross_entropy_vjp(X @ W + b, labels)\n"
+            "    return matmul_vjp(g_logits, X, W)[1], g_logits[0]"
+        },
+        ("classifier_gradients",),
+        ("add_vjp(g_logits, (X @ W).shape, b.shape)",),
+    ),
+    "classifier: the first of matmul_vjp's pair": Mistake(
+        {
+            "classifier_answer": [
+                ("_, gW = matmul_vjp(g_product, X, W)", "gW, _ = matmul_vjp(g_product, X, W)")
+            ]
+        },
+        ("classifier_gradients",),
+        ("gW has shape (5, 3), not (3, 4)",),
+    ),
 }
 
 

@@ -1,6 +1,6 @@
 """Exercise 1: dual numbers from scratch, and derivatives from one evaluation."""
 
-from autodiff_lab.grading.authoring import test_cell
+from autodiff_lab.grading.authoring import Mistake, test_cell
 from autodiff_lab.grading.notebook_format import given, prompt, solution
 from autodiff_lab.grading.referee.dual_numbers import derivative_case, functions_case, program_case
 
@@ -186,6 +186,75 @@ CASES = {
         derivative_case(3.0, [10.0, 6.0]),
         derivative_case(2.0),
     ],
+}
+
+
+# Wrong answers the cases must catch: the parts each gets wrong, and what the check says.
+MISTAKES = {
+    "product: a term missing": Mistake(
+        {
+            "dual_class": [
+                (
+                    "self.primal * other.tangent + self.tangent * other.primal,",
+                    "self.tangent * other.primal,",
+                )
+            ]
+        },
+        ("dual_arithmetic",),
+        ("x * x + 1", "(a b' + a' b)ε"),
+    ),
+    "__rsub__ computes x - 5": Mistake(
+        {
+            "dual_class": [
+                ("return self.lift(other) + (-self)", "return self + (-self.lift(other))")
+            ]
+        },
+        ("dual_arithmetic",),
+        ("5 - x at x = 2 + 1ε",),
+    ),
+    "quotient: a plus in the tangent": Mistake(
+        {
+            "dual_class": [
+                (
+                    "self.tangent * other.primal - self.primal * other.tangent",
+                    "self.tangent * other.primal + self.primal * other.tangent",
+                )
+            ]
+        },
+        ("dual_arithmetic",),
+        ("(a' b - a b') / b²",),
+    ),
+    "sin: forgot the incoming tangent": Mistake(
+        {"dual_functions": [("x.tangent * math.cos(x.primal)", "math.cos(x.primal)")]},
+        ("dual_functions",),
+        ("multiply by the incoming tangent",),
+    ),
+    "sin: a plain number not let through": Mistake(
+        {
+            "dual_functions": [
+                ("    if not isinstance(x, DualNumber):\n        return math.sin(x)\n", "")
+            ]
+        },
+        ("dual_functions",),
+        ("the plain number x = 0.7", "AttributeError"),
+    ),
+    "derivative: a constant function breaks it": Mistake(
+        {
+            "derivative_answer": [
+                (
+                    "return result.tangent if isinstance(result, DualNumber) else 0.0",
+                    "return result.tangent",
+                )
+            ]
+        },
+        ("dual_derivative",),
+        ("its derivative is 0",),
+    ),
+    "derivative: tangent 0 at the input": Mistake(
+        {"derivative_answer": [("f(DualNumber(x, 1.0))", "f(DualNumber(x))")]},
+        ("dual_derivative",),
+        ("seed the input with tangent 1",),
+    ),
 }
 
 

@@ -1,6 +1,6 @@
 """Exercise 4: softmax, its Jacobian by hand, and both autodiff modes agreeing with it."""
 
-from autodiff_lab.grading.authoring import test_cell
+from autodiff_lab.grading.authoring import Mistake, test_cell
 from autodiff_lab.grading.notebook_format import given, prompt, solution
 from autodiff_lab.grading.referee.softmax_jacobian import jacobian_case
 
@@ -114,6 +114,67 @@ CASES = {
         jacobian_case([1000.0, 999.0]),
     ],
     "softmax_autodiff": [("autodiff", [0.5, -1.0, 2.0])],
+}
+
+
+# Wrong answers the cases must catch: the parts each gets wrong, and what the check says.
+MISTAKES = {
+    "softmax: no shift": Mistake(
+        {"softmax_answer": [("shift = max(x)", "shift = 0.0")]},
+        ("softmax",),
+        ("softmax([1000, 1001, 1002])", "subtract the largest input"),
+    ),
+    "softmax: the smallest input subtracted": Mistake(
+        {"softmax_answer": [("shift = max(x)", "shift = min(x)")]},
+        ("softmax",),
+        ("softmax([0, 1000])", "Subtracting the smallest input is not enough"),
+    ),
+    "softmax: math.exp": Mistake(
+        {
+            "softmax_answer": [
+                ("def softmax(x):", "import math\n\n\ndef softmax(x):"),
+                ("admath.exp(xi - shift)", "math.exp(xi - shift)"),
+            ]
+        },
+        ("softmax", "softmax_autodiff"),
+        ("admath.exp",),
+    ),
+    "softmax: numbers taken out of the Values": Mistake(
+        {
+            "softmax_answer": [
+                ("admath.exp(xi - shift)", "admath.exp(getattr(xi - shift, 'data', xi - shift))")
+            ]
+        },
+        ("softmax_autodiff",),
+        ("never float(...) or .data",),
+    ),
+    "jacobian: the off-diagonal sign": Mistake(
+        {
+            "jacobian_answer": [
+                ("np.diag(s) - np.outer(s, s)", "np.diag(s) + np.outer(s, s) - 2 * np.diag(s * s)")
+            ]
+        },
+        ("softmax_jacobian",),
+        ("off-diagonal entries have the wrong sign",),
+    ),
+    "jacobian: the product on the diagonal only": Mistake(
+        {"jacobian_answer": [("np.diag(s) - np.outer(s, s)", "np.diag(s - s * s)")]},
+        ("softmax_jacobian",),
+        ("the off-diagonal entries are -s_i s_j",),
+    ),
+    "jacobian: autodiff instead of the formula": Mistake(
+        {
+            "jacobian_answer": [
+                (
+                    "s = np.array(softmax(x), dtype=float)\n    return np.diag(s) - np.outer(s, s)",
+                    "from autodiff_lab import jacobian\n\n"
+                    "    return jacobian(softmax, np.array(x, dtype=float))",
+                )
+            ]
+        },
+        ("softmax_jacobian",),
+        ("replaced your softmax by its own numbers",),
+    ),
 }
 
 

@@ -1,6 +1,6 @@
 """Exercise 3: finish a small reverse-mode Value class (exp, tanh, division, backward)."""
 
-from autodiff_lab.grading.authoring import test_cell
+from autodiff_lab.grading.authoring import Mistake, test_cell
 from autodiff_lab.grading.notebook_format import given, prompt, solution
 from autodiff_lab.grading.programs import chain
 from autodiff_lab.grading.referee.value_class import program_case
@@ -206,6 +206,105 @@ CASES = {
             text="a chain of 6000 operations (deeper than Python's recursion limit)",
         ),
     ],
+}
+
+
+_RESET = """        for node in order:
+            if node.parents:  # interior: this pass only, or an earlier pass counts twice
+                node.grad = 0.0
+        self.grad += 1.0"""
+_RESET_ALL = """        for node in order:
+            node.grad = 0.0
+        self.grad = 1.0"""
+_RECURSIVE_ORDER = """        order, seen = [], set()
+
+        def visit(node):
+            if node not in seen:
+                seen.add(node)
+                for parent in node.parents:
+                    visit(parent)
+                order.append(node)
+
+        visit(self)"""
+
+# Wrong answers the cases must catch: the parts each gets wrong, and what the check says.
+MISTAKES = {
+    "exp: local partial 1": Mistake(
+        {"value_answer": [('(out,), "exp"', '(1.0,), "exp"')]},
+        ("exp",),
+        ("the local partial of e^x is e^x itself",),
+    ),
+    "tanh: a ratio of exponentials": Mistake(
+        {
+            "value_answer": [
+                (
+                    "out = math.tanh(self.data)",
+                    "e = math.exp(2 * self.data)\n        out = (e - 1) / (e + 1)",
+                )
+            ]
+        },
+        ("tanh",),
+        ("OverflowError", "math.tanh", "line"),
+    ),
+    "tanh: partial not squared": Mistake(
+        {"value_answer": [("(1.0 - out * out,)", "(1.0 - out,)")]},
+        ("tanh",),
+        ("the tanh is squared",),
+    ),
+    "division: the sign of d/db": Mistake(
+        {"value_answer": [("-self.data / other.data**2", "self.data / other.data**2")]},
+        ("division",),
+        ("d/db = -0.75", "d/db = 0.75", "minus sign in __truediv__"),
+    ),
+    "division: 2 / b computed as b / 2": Mistake(
+        {"value_answer": [("return self._lift(other) / self", "return self / self._lift(other)")]},
+        ("division",),
+        ("2 / b came out as b / 2",),
+    ),
+    "backward: = instead of +=": Mistake(
+        {"value_answer": [("parent.grad += local", "parent.grad = local")]},
+        ("backward",),
+        ("never parent.grad = ...",),
+    ),
+    "backward: forward order": Mistake(
+        {"value_answer": [("for node in reversed(order):", "for node in order:")]},
+        ("backward",),
+        ("reversed(self.topological_order())",),
+    ),
+    "backward: no seed": Mistake(
+        {"value_answer": [("self.grad += 1.0", "pass")]},
+        ("backward",),
+        ("every grad is 0",),
+    ),
+    "backward: the output's grad set to 1": Mistake(
+        {"value_answer": [("self.grad += 1.0", "self.grad = 1.0")]},
+        ("backward",),
+        ("backward() on a leaf x", "instead of adding 1"),
+    ),
+    "backward: forgot the local partial": Mistake(
+        {"value_answer": [("parent.grad += local * node.grad", "parent.grad += node.grad")]},
+        ("backward",),
+        ("without the local partial",),
+    ),
+    "backward: lesson 07's, which resets every grad": Mistake(
+        {
+            "value_answer": [
+                (_RESET, _RESET_ALL),
+            ]
+        },
+        ("backward",),
+        ("x.grad after two = 8", "as lesson 07's does"),
+    ),
+    "backward: micrograd's, which never resets interior nodes": Mistake(
+        {"value_answer": [(_RESET, "        self.grad = 1.0")]},
+        ("backward",),
+        ("micrograd",),
+    ),
+    "backward: a recursive topological sort": Mistake(
+        {"value_answer": [("        order = self.topological_order()", _RECURSIVE_ORDER)]},
+        ("backward",),
+        ("RecursionError", "a chain of 6000 operations"),
+    ),
 }
 
 

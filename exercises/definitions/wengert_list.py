@@ -1,6 +1,6 @@
 """Exercise 2: a Wengert list by hand: primal, tangent and adjoint traces."""
 
-from autodiff_lab.grading.authoring import test_cell
+from autodiff_lab.grading.authoring import Mistake, test_cell
 from autodiff_lab.grading.notebook_format import given, prompt, solution
 from autodiff_lab.grading.referee.wengert_list import adjoint_case, primal_case, tangent_case
 
@@ -105,6 +105,38 @@ CASES = {
         tangent_case(-1.5, 2.5, 0.6, -0.8),
     ],
     "adjoint_trace": [adjoint_case(2.0, 3.0), adjoint_case(0.25, -3.0)],
+}
+
+
+# Wrong answers the cases must catch: the parts each gets wrong, and what the check says.
+MISTAKES = {
+    "primal: a sum for the product": Mistake(
+        {"primal_answer": [("v3 = v1 * v2", "v3 = v1 + v2")]},
+        ("primal_trace",),
+        ("v3 = 30",),
+    ),
+    "tangent: no product rule": Mistake(
+        {"tangent_answer": [("dv2 = dx1 * x2 + x1 * dx2", "dv2 = dx1 * dx2")]},
+        ("tangent_trace",),
+        ("the product rule",),
+    ),
+    "adjoint: one path of x1 missed": Mistake(
+        {"adjoint_answer": [("x1_bar = v1_bar * 1.0 + v2_bar * x2", "x1_bar = v2_bar * x2")]},
+        ("adjoint_trace",),
+        ("x1_bar = 21", "sums two paths"),
+    ),
+    "adjoint: v1_bar and v2_bar swapped": Mistake(
+        {
+            "adjoint_answer": [
+                (
+                    "v1_bar = v3_bar * v2\n    v2_bar = v3_bar * v1",
+                    "v1_bar = v3_bar * v1\n    v2_bar = v3_bar * v2",
+                )
+            ]
+        },
+        ("adjoint_trace",),
+        ("each gets the other",),
+    ),
 }
 
 

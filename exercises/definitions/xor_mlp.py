@@ -1,6 +1,6 @@
 """Exercise 5: a 2-layer MLP built from autodiff_lab.Value learns XOR."""
 
-from autodiff_lab.grading.authoring import test_cell
+from autodiff_lab.grading.authoring import Mistake, test_cell
 from autodiff_lab.grading.notebook_format import given, prompt, solution
 from autodiff_lab.grading.referee.xor_mlp import (
     XOR_INPUTS,
@@ -187,6 +187,68 @@ CASES = {
         network_case("train_network", _START, 2, XOR_INPUTS, **training(5, 1.0, [1.0] * 4)),
         ("seeds", {"n_hidden": 4, "seeds": [0, 1]}),
     ],
+}
+
+
+_ZEROING = """        for parameter in model.parameters():
+            parameter.grad = 0.0
+"""
+
+# Wrong answers the cases must catch: the parts each gets wrong, and what the check says.
+# A wrong network or a wrong train costs "xor" too: that part trains your network with your train.
+MISTAKES = {
+    "network: no sigmoid": Mistake(
+        {"mlp_answer": [("return total.sigmoid()", "return total")]},
+        ("mlp", "xor"),
+        (".sigmoid() on the output unit",),
+    ),
+    "network: relu for tanh": Mistake(
+        {"mlp_answer": [("+ b).tanh()", "+ b).relu()")]},
+        ("mlp", "xor"),
+        ("hidden unit k is tanh",),
+    ),
+    "network: the seed ignored": Mistake(
+        {
+            "mlp_answer": [
+                (
+                    "self.output_bias = Value(rng.uniform(-1, 1))",
+                    "self.output_bias = Value(random.uniform(-1, 1))",
+                )
+            ]
+        },
+        ("mlp", "xor"),
+        ("same seed, same network",),
+    ),
+    "network: the output weights left out of parameters()": Mistake(
+        {"mlp_answer": [("self.hidden_biases + self.output_weights +", "self.hidden_biases +")]},
+        ("mlp", "xor"),
+        ("parameters() lists",),
+    ),
+    "loss: the sum instead of the mean": Mistake(
+        {"loss_answer": [("return total / len(inputs)", "return total")]},
+        ("mse_loss",),
+        ("divide by the number of examples",),
+    ),
+    "loss: a float, not a Value": Mistake(
+        {"loss_answer": [("return total / len(inputs)", "return total.data / len(inputs)")]},
+        ("mse_loss",),
+        ("should return a Value",),
+    ),
+    "train: the grads never zeroed": Mistake(
+        {"train_answer": [(_ZEROING, "")]},
+        ("train", "xor"),
+        ("set every parameter's grad to 0",),
+    ),
+    "train: uphill": Mistake(
+        {"train_answer": [("parameter.data -= learning_rate", "parameter.data += learning_rate")]},
+        ("train", "xor"),
+        ("p.data -= learning_rate * p.grad",),
+    ),
+    "train: the loss Values kept": Mistake(
+        {"train_answer": [("losses.append(loss.data)", "losses.append(loss)")]},
+        ("train", "xor"),
+        ("append loss.data",),
+    ),
 }
 
 

@@ -64,6 +64,9 @@ def _tangent_hint(actual, expected):
 
 def _adjoint_hint(actual, expected):
     v2_bar, v1_bar, x1_bar = expected[1], expected[2], expected[3]
+    swapped = abs(actual[1] - v1_bar) < 1e-9 and abs(actual[2] - v2_bar) < 1e-9
+    if swapped and abs(v1_bar - v2_bar) > 1e-9:
+        return "v3 = v1 · v2: v1_bar = v3_bar · v2 and v2_bar = v3_bar · v1 (each gets the other)."
     if any(abs(actual[3] - part) < 1e-9 for part in (v1_bar, x1_bar - v1_bar)):
         return (
             "x1 feeds both v1 and v2, so its adjoint sums two paths: "
