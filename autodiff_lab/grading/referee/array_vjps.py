@@ -242,7 +242,7 @@ def sample(grade_id: str, rng) -> list:
     if grade_id in ("cross_entropy_tests", "cross_entropy_vjp_tests"):
         measure = "loss" if grade_id == "cross_entropy_tests" else "loss_vjp"
         return [loss_case(*_batch(rng, offsets), measure) for offsets in (False, True)]
-    n, d, c = rng.randint(1, 6), rng.randint(1, 4), rng.randint(2, 5)
+    n, d, c = rng.randint(2, 6), rng.randint(1, 4), rng.randint(2, 5)
     return [
         classifier_case(
             _random(rng, (n, d)),

@@ -37,6 +37,9 @@ def derivative_case(x: float, returns=None) -> tuple[str, dict]:
     return "derivative", {"x": x, "returns": None if returns is None else list(returns)}
 
 
+# Each kind of operation, so a mistake in any one of them changes the output.
+ASKED = ("mul", "div", "rsub", "rdiv", "rmul", "radd", "sub")
+
 _RULES = {
     "sin": lambda a, b: (math.sin(a), b * math.cos(a)),
     "exp": lambda a, b: (math.exp(a), b * math.exp(a)),
@@ -67,9 +70,7 @@ def sample(grade_id: str, rng) -> list:
     if grade_id == "arithmetic_tests":
         return [
             program_case(
-                random_program(
-                    rng, ARITHMETIC, [_number(rng, 0.5, 2.0)], 6, ("div", "rdiv", "rsub")
-                ),
+                random_program(rng, ARITHMETIC, [_number(rng, 0.5, 2.0)], 8, ASKED),
                 _number(rng),
             )
             for _ in range(2)
@@ -80,7 +81,8 @@ def sample(grade_id: str, rng) -> list:
             functions_case(["sin"], _number(rng), _number(rng)),
             functions_case(["exp"], _number(rng), _number(rng)),
             functions_case([first, second], _number(rng), _number(rng)),
-            functions_case([first], _number(rng), None),
+            functions_case(["sin"], _number(rng), None),
+            functions_case(["exp"], _number(rng), None),
         ]
     return [
         derivative_case(_number(rng), [_number(rng), _number(rng)]),

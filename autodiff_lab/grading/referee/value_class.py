@@ -96,4 +96,5 @@ def sample(grade_id: str, rng) -> list:
         *(program_case(program) for program in programs),
         program_case(deep, names=["x"]),
         program_case(twice, calls=2, watch=watch, names=["x", "t"][: len(watch)]),
+        program_case([["leaf", _number(rng)]], calls=2, names=["x"]),  # backward() on a leaf
     ]
