@@ -131,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="grade without any isolation, for notebooks you trust only: a submission can read "
         "every file you can and forge its grade; every row then says so",
     )
+    grade.add_argument(
+        "--uid-offset",
+        type=int,
+        help="as root, submission i runs as user 61000 + (offset + i) %% 2000 (default: random); "
+        "give batches that run side by side on one machine ranges of their own",
+    )
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
 
     merge = commands.add_parser(
@@ -226,6 +232,7 @@ def _grade(args) -> int:
         memory_mb=args.memory_mb,
         deadline=args.deadline,
         unsafe_no_sandbox=args.unsafe_no_sandbox,
+        uid_offset=args.uid_offset,
     )
     started = time.monotonic()
     from .grading.sandbox import SandboxUnavailable

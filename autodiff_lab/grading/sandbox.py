@@ -122,18 +122,27 @@ def readable_roots() -> list[str]:
 
 
 def other_engines(roots: list[str]) -> list[str]:
-    """Folders of other autodiff libraries inside ``roots``: hidden from the kernel."""
-    found = []
+    """bwrap options that hide other autodiff libraries found inside ``roots``: an empty
+    folder over a package, an empty file over a one-file module."""
+    options = []
     for name in OTHER_ENGINES:
         try:
             spec = importlib.util.find_spec(name)
         except (ImportError, ValueError):
             continue
-        for location in (spec.submodule_search_locations or []) if spec else []:
+        if spec is None:
+            continue
+        folders = list(spec.submodule_search_locations or [])
+        files = [] if folders or not spec.origin else [spec.origin]
+        for location in folders + files:
             path = os.path.realpath(location)
-            if any(path.startswith(root + "/") for root in [*roots, "/usr"]):
-                found.append(path)
-    return found
+            if not any(path.startswith(root + "/") for root in [*roots, "/usr"]):
+                continue
+            if location in folders:
+                options += ["--perms", "0755", "--tmpfs", path]
+            else:
+                options += ["--ro-bind", "/dev/null", path]
+    return options
 
 
 def package_view(engine: tuple[str, ...] | None, package_init: str) -> list[str]:
@@ -226,8 +235,7 @@ def bwrap_arguments(spec: SandboxSpec, as_root: bool) -> list[str]:
         arguments += ["--perms", "0755", "--dir", ancestor]
     for root in roots:
         arguments += ["--ro-bind", root, root]
-    for hidden in other_engines(roots):
-        arguments += ["--perms", "0755", "--tmpfs", hidden]
+    arguments += other_engines(roots)
     arguments += package_view(spec.engine, spec.package_init)
     for path in shown_files:
         arguments += ["--ro-bind", path, path]

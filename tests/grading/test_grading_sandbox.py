@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import shutil
+import subprocess
+import sys
+from importlib.util import find_spec
 from pathlib import Path
 
 import builders
@@ -21,6 +25,7 @@ from autodiff_lab.grading.autograder import (
     grade,
     spreadsheet_safe,
 )
+from autodiff_lab.grading.catalogue import EXERCISES, engine_view
 from autodiff_lab.grading.copying import library_use
 from autodiff_lab.grading.notebook_format import ANSWER, grade_id_of, role_of
 from autodiff_lab.grading.shards import ShardError, merge_csv, parse_shard, select_shard
@@ -164,6 +169,7 @@ def test_an_answer_that_imports_the_librarys_own_implementation_is_flagged(code,
         ("from jax import grad as g", "imports from jax"),
         ("t.backward()", "uses .backward"),
         ("import autodiff_lab.array_rules as rules", "imports autodiff_lab.array_rules"),
+        ("import autodiff_lab.numpy as anp", "imports autodiff_lab.numpy"),
         ("from autodiff_lab.arrays import backward", "imports from autodiff_lab.arrays"),
     ],
 )
@@ -177,7 +183,6 @@ def test_an_array_vjps_answer_that_lets_the_engine_do_the_work_is_flagged(code, 
 @pytest.mark.parametrize(
     "code",
     [
-        "import autodiff_lab.numpy as anp\nx = anp.exp(anp.max(z, axis=1))",
         "def softmax(z):\n    e = np.exp(z - z.max(axis=1, keepdims=True))\n"
         "    return e / e.sum(axis=1, keepdims=True)\np = softmax(logits)",
         "grad_A = g @ B.T",  # a variable that only looks like the engine's name
@@ -200,23 +205,105 @@ def test_a_submission_that_imports_the_library_is_flagged_in_the_report(tmp_path
     path = builders.save(builders.submission("wengert_list", answers), tmp_path / "copy.ipynb")
     options = GradeOptions(cell_timeout=10, memory_mb=768)
     (result,) = grade(builders.SOURCES / "wengert_list.ipynb", [path], options)
-    assert result.total == 5  # the numbers are right; the instructor decides
+    # The import fails in the sandbox, so the primal trace is never defined; the other
+    # parts run with the grader's primal trace, and the instructor sees why.
+    assert result.scores == {"primal_tests": 0, "tangent_tests": 2, "adjoint_tests": 2}
     assert result.flags and "imports from autodiff_lab.trace" in result.flags[0]
     assert "flagged:" in result.reason
 
 
 def test_the_kernel_sees_its_own_assembled_notebook_and_nothing_secret(tmp_path):
-    look = (
+    look = (  # what the kernel finds, scored: primal_trace survives only if it is as expected
         "import json, os\n"
         "text = open('submission.ipynb', encoding='utf-8').read()\n"
-        "assert 'primal_tests' in text and 'HIDDEN' not in text and 'SOLUTION' not in text\n"
-        "assert os.getcwd() == '/home/student/work' and os.listdir('.') == ['submission.ipynb']"
+        "seen = ('primal_tests' in text, 'BEGIN HIDDEN TESTS' in text, 'BEGIN ' 'SOLUTION' in text,\n"
+        "        os.getcwd(), os.listdir('.'))\n"
+        "if seen != (True, True, False, '/home/student/work', ['submission.ipynb']):\n"
+        "    del primal_trace"
     )
-    nb = builders.submission(
-        "wengert_list", base=builders.solved("wengert_list"), extra_after={"primal_tests": [look]}
-    )
+    unmarked = {
+        grade_id_of(cell): "\n".join(line for line in cell.source.splitlines() if "###" not in line)
+        for cell in builders.source("wengert_list").cells
+        if role_of(cell) == ANSWER
+    }
+    nb = builders.submission("wengert_list", unmarked, extra_after={"primal_tests": [look]})
     path = builders.save(nb, tmp_path / "looks.ipynb")
     (result,) = grade(
         builders.SOURCES / "wengert_list.ipynb", [path], GradeOptions(cell_timeout=10)
     )
-    assert (result.total, result.reason) == (5, "")
+    assert result.total == 5 and "reads a notebook file" in result.reason  # and it is a note
+
+
+# -- each exercise's sandbox shows only what the exercise builds on ---------------------------
+
+VIEW_PROBE = r"""
+import glob, importlib, json, os, sys
+found = {}
+for name in sys.argv[1].split(","):
+    try:
+        importlib.import_module(name)
+        found[name] = "imported"
+    except Exception as error:
+        found[name] = type(error).__name__
+import autodiff_lab
+folder = os.path.dirname(autodiff_lab.__file__)
+paths = glob.glob(folder + "/**", recursive=True)
+found["files"] = sorted(os.path.relpath(path, folder) for path in paths if path != folder + "/")
+print(json.dumps(found))
+"""
+ENGINE_MODULES = sorted(
+    path.stem
+    for path in (builders.ROOT / "autodiff_lab").glob("*.py")
+    if path.stem not in ("__init__", "cli")
+)
+# A module of each other engine installed here (its package folder shows empty in a sandbox).
+OTHER_ENGINES = [
+    module
+    for package, module in (("micrograd", "micrograd.engine"), ("autograd", "autograd.core"))
+    if find_spec(package)
+]
+
+
+def _inside(exercise: str, tmp_path: Path, names: list[str]) -> dict:
+    engine, exports = engine_view(exercise)
+    init = tmp_path / f"{exercise}_init.py"
+    init.write_text(sandbox.package_init_text(exports))
+    init.chmod(0o644)
+    spec = sandbox.SandboxSpec(
+        uid=sandbox.sandbox_uid(1999),
+        memory_mb=1024,
+        processes=64,
+        disk_mb=8,
+        engine=engine,
+        package_init=str(init),
+    )
+    command = sandbox.wrap([sys.executable, "-c", VIEW_PROBE, ",".join(names)], spec)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_nothing_in_an_exercises_sandbox_implements_what_it_asks(exercise, tmp_path):
+    engine, _ = engine_view(exercise)
+    names = [f"autodiff_lab.{name}" for name in ENGINE_MODULES]
+    names += [f"autodiff_lab.grading.referee.{exercise}", "autodiff_lab.grading.referee"]
+    names += ["autodiff_lab.grading.check", "autodiff_lab.grading.probes", *OTHER_ENGINES]
+    found = _inside(exercise, tmp_path, names)
+    for name in ENGINE_MODULES:
+        wanted = "imported" if name in engine else "ModuleNotFoundError"
+        assert found[f"autodiff_lab.{name}"] == wanted, name
+    assert found[f"autodiff_lab.grading.referee.{exercise}"] == "ModuleNotFoundError"
+    assert found["autodiff_lab.grading.check"] == found["autodiff_lab.grading.probes"] == "imported"
+    for name in OTHER_ENGINES:
+        assert found[name] == "ModuleNotFoundError", name
+    files = found["files"]
+    assert not [path for path in files if path.startswith("grading/referee/")]
+    assert not [path for path in files if path.endswith(".pyc") and "referee" in path]
+    shown = {path.removesuffix(".py") for path in files if "/" not in path}
+    assert shown <= {"__init__", "grading", *engine}
+
+
+def test_the_view_of_an_exercise_that_builds_on_value_exports_it():
+    text = sandbox.package_init_text({"Value": "reverse"})
+    assert "from .reverse import Value" in text and "Dual" not in text
