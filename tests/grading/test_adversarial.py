@@ -1,15 +1,15 @@
 """The autograder against hostile submissions: every attacker scores 0, honest work exactly right.
 
-Each batch mixes honest controls (a full solution and an untouched release,
-before and after the attackers) with at least 25 hostile notebooks from the
-five classes of attack in `hostile` and files that attack the batch itself.
-It runs through the command line twice, as two separate batches, with
-``--jobs 1`` and ``--jobs 2``; the second batch also shows that nothing the
-first one planted survives. A third, smaller batch aims at `array_vjps`:
-right numbers in shapes that only broadcast to the right ones, answers that
-are right on the notebook's inputs but not on the grader's (or too slow for
-its check) score 0, and answers computed by the engine are flagged. Each test
-judges an outcome, not a mechanism.
+One batch mixes honest controls (a full solution and an untouched release,
+before and after the attackers) with the hostile notebooks of `hostile`: the
+five classes of issue 7, copying the engine in every spelling of issue 15,
+and files and kernels that try to break the batch for everyone. It runs once
+through the command line with ``--jobs 2`` as root and once as an ordinary
+user (``AUTODIFF_LAB_TEST_USER``, made by ``.ci/run``), each judged by the
+same outcomes: scores, rows, untouched files, no survivors, no secrets or
+kernel-chosen words in the reports. A small ``--jobs 1`` batch with a long
+temporary folder, a batch against ``array_vjps`` and ``xor_mlp``, and one
+without a sandbox complete it.
 """
 
 from __future__ import annotations
@@ -18,8 +18,11 @@ import csv
 import hashlib
 import json
 import os
+import pwd
 import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,6 +31,9 @@ import hostile
 import pytest
 
 from autodiff_lab.cli import main
+from autodiff_lab.grading import sandbox
+from autodiff_lab.grading.files import remove_tree
+from autodiff_lab.grading.shards import merge_csv
 from autodiff_lab.grading.submission import display_name
 
 # The sandbox needs bubblewrap; in CI this skip fails the run (see conftest.py).
@@ -35,15 +41,28 @@ pytestmark = pytest.mark.skipif(
     shutil.which("bwrap") is None, reason="bubblewrap is not installed (apt-get install bubblewrap)"
 )
 
+ORDINARY_USER = os.environ.get("AUTODIFF_LAB_TEST_USER", "autodiff-lab-ci")
+AS_ROOT, AS_USER = "as root", "as an ordinary user"
 CONTROLS = {
     "00_honest_full": 8.0,
     "00_honest_empty": 0.0,
     "zz_honest_full": 8.0,
     "zz_honest_empty": 0.0,
 }
+BREAKERS = [
+    "deep_json",
+    "huge_integer",
+    "undecodable_name",
+    "twenty_thousand_cells",
+    "formula_file_name",
+    "symlink_to_source",
+    "twin_name_escape_text",
+    "twin_name_raw_byte",
+]
 CELL_TIMEOUT = 5
 BATCH_BOUND_SECONDS = 900  # the stated bound for this batch (documented in exercises/README.md)
 PACKAGE = Path(__file__).resolve().parents[2] / "autodiff_lab"
+KERNEL_WORDS = "INSTRUCTOR_NOTE"  # an exception class name a kernel chose
 
 
 def _tree_digest(folder: Path) -> str:
@@ -81,34 +100,77 @@ def _fingerprints(submissions: Path) -> dict[str, str]:
     }
 
 
-def _sandbox_processes(grace_seconds: float = 15.0) -> list[str]:
-    """Processes still running as one of the sandbox's users, once the killed ones are gone.
+def processes_of(uids: set[int], contains: bytes = b"", grace_seconds: float = 15.0) -> list[str]:
+    """Processes still running as one of ``uids`` (this run's own), whose command line holds
+    ``contains``, once the killed ones are gone.
 
     A process sent SIGKILL as the batch ends can take a moment to leave /proc on a
     loaded machine, so the check waits up to ``grace_seconds`` for the list to empty.
-    A zombie has ended and runs nothing (on a container whose first process never
-    reaps, it can stay for good), so it does not count. Each survivor is reported
-    with its state and command line.
+    A zombie has ended and runs nothing, so it does not count.
     """
     deadline = time.monotonic() + grace_seconds
     while True:
         found = []
         for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    uid = os.stat(f"/proc/{entry}").st_uid
-                    if uid not in hostile.SANDBOX_UIDS:
-                        continue
-                    state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
-                    if state in ("Z", "X"):
-                        continue  # dead, waiting only to be reaped: it runs nothing
-                    command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
-                except OSError:
+            if not entry.isdigit():
+                continue
+            try:
+                if os.stat(f"/proc/{entry}").st_uid not in uids:
                     continue
-                found.append(f"{entry} ({state}) {command.decode(errors='replace')[:80]}")
+                state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+                if state in ("Z", "X"):
+                    continue
+                command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            if contains not in command:
+                continue
+            found.append(f"{entry} ({state}) {command.decode(errors='replace')[:80]}")
         if not found or time.monotonic() > deadline:
             return found
         time.sleep(0.5)
+
+
+def ordinary_user() -> pwd.struct_passwd:
+    """The ordinary user the suite grades as, when it runs as root (fails in CI if missing)."""
+    try:
+        return pwd.getpwnam(ORDINARY_USER)
+    except KeyError:
+        pytest.skip(f"no user {ORDINARY_USER!r} to grade as (.ci/run makes one)")
+
+
+def run_grade(runner: str, argv: list[str], env: dict | None = None) -> int:
+    """``autodiff-lab grade`` as root in this process, or as the ordinary user."""
+    if runner == AS_ROOT or os.geteuid() != 0:
+        return main(argv)
+    user = ordinary_user()
+    command = ["runuser", "-u", user.pw_name, "--", sys.executable, "-m", "autodiff_lab.cli"]
+    environment = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": user.pw_dir,
+        "LANG": "C.UTF-8",
+        **(env or {}),
+    }
+    done = subprocess.run([*command, *argv], env=environment, cwd="/", timeout=1800)
+    return done.returncode
+
+
+def workspace(runner: str) -> Path:
+    """A folder of our own that the grading user can read and write."""
+    folder = Path(tempfile.mkdtemp(prefix="adl-hostile-"))
+    if runner == AS_USER and os.geteuid() == 0:
+        user = ordinary_user()
+        os.chown(folder, user.pw_uid, user.pw_gid)
+    return folder
+
+
+def hand_over(folder: Path, runner: str) -> None:
+    """Make everything under ``folder`` the grading user's, as a course's files would be."""
+    if runner != AS_USER or os.geteuid() != 0:
+        return
+    user = ordinary_user()
+    for path in [folder, *folder.rglob("*")]:
+        os.chown(path, user.pw_uid, user.pw_gid, follow_symlinks=False)
 
 
 def _write_batch(folder: Path) -> dict[str, Path]:
@@ -128,37 +190,56 @@ def _write_batch(folder: Path) -> dict[str, Path]:
     return paths
 
 
-@pytest.fixture(scope="module", params=[1, 2], ids=["jobs1", "jobs2"])
-def batch(request, tmp_path_factory):
-    folder = tmp_path_factory.mktemp(f"hostile{request.param}")
-    paths = _write_batch(folder)
-    before = _fingerprints(folder)
-    out = tmp_path_factory.mktemp(f"results{request.param}")
-    csv_path, json_path = out / "grades.csv", out / "grades.json"
-    source = builders.SOURCES / f"{hostile.EXERCISE}.ipynb"
-    started = time.monotonic()
-    exit_code = main(
-        builders.grade_argv(source, [folder], csv_path, json_path, request.param, CELL_TIMEOUT)
-    )
-    elapsed = time.monotonic() - started
-    time.sleep(1.0)  # anything that was going to outlive the batch has had its chance
-    with open(csv_path, newline="", encoding="utf-8") as stream:
-        rows = list(csv.DictReader(stream))
-    report = json.loads(json_path.read_text(encoding="utf-8"))
-    return {
-        "exit_code": exit_code,
-        "elapsed": elapsed,
-        "paths": paths,
-        "rows": rows,
-        "by_path": {row["submission"]: row for row in rows},
-        "json": report,
-        "csv_text": csv_path.read_text(encoding="utf-8"),
-        "json_text": json_path.read_text(encoding="utf-8"),
-        "before": before,
-        "after": _fingerprints(folder),
-        "survivors": _sandbox_processes(),
-        "source": builders.source(hostile.EXERCISE),
-    }
+@pytest.fixture(scope="module", params=[AS_ROOT, AS_USER])
+def batch(request):
+    runner = request.param
+    if runner == AS_ROOT and os.geteuid() != 0:
+        pytest.skip("grading as root needs the suite to run as root (CI does)")
+    if runner == AS_USER and os.geteuid() == 0:
+        ordinary_user()
+    base = workspace(runner)
+    try:
+        folder, out = base / "submissions", base / "results"
+        folder.mkdir()
+        out.mkdir()
+        paths = _write_batch(folder)
+        hand_over(base, runner)
+        before = _fingerprints(folder)
+        csv_path, json_path = out / "grades.csv", out / "grades.json"
+        source = builders.SOURCES / f"{hostile.EXERCISE}.ipynb"
+        offset = int.from_bytes(os.urandom(2), "big") % (sandbox.UID_RANGE - 200)
+        argv = builders.grade_argv(source, [folder], csv_path, json_path, 2, CELL_TIMEOUT)
+        if runner == AS_ROOT:
+            argv += ["--uid-offset", str(offset)]
+            uids = {sandbox.sandbox_uid(offset + i) for i in range(len(paths) + 1)}
+        else:
+            uids = {pwd.getpwnam(ORDINARY_USER).pw_uid if os.geteuid() == 0 else os.getuid()}
+        started = time.monotonic()
+        exit_code = run_grade(runner, argv)
+        elapsed = time.monotonic() - started
+        time.sleep(1.0)  # anything that was going to outlive the batch has had its chance
+        with open(csv_path, newline="", encoding="utf-8") as stream:
+            rows = list(csv.DictReader(stream))
+        # As root, the sandboxes' user ids are this run's own; an ordinary user's are not, so
+        # there only the grader's own programs count (a kernel's children keep its command line).
+        survivors = processes_of(uids, b"" if runner == AS_ROOT else b"autodiff_lab.grading")
+        yield {
+            "runner": runner,
+            "exit_code": exit_code,
+            "elapsed": elapsed,
+            "paths": paths,
+            "rows": rows,
+            "json": json.loads(json_path.read_text(encoding="utf-8")),
+            "csv_text": csv_path.read_text(encoding="utf-8"),
+            "json_text": json_path.read_text(encoding="utf-8"),
+            "csv_path": csv_path,
+            "before": before,
+            "after": _fingerprints(folder),
+            "survivors": survivors,
+            "source": builders.source(hostile.EXERCISE),
+        }
+    finally:
+        remove_tree(base)
 
 
 def _row(batch, name: str) -> dict:
@@ -169,10 +250,10 @@ def _row(batch, name: str) -> dict:
     raise AssertionError(f"no row for {name}")
 
 
-def test_the_suite_covers_every_class_with_at_least_25_attackers():
+def test_the_suite_covers_every_class_of_attack():
     classes = hostile.attacker_classes()
-    assert sorted(classes) == [1, 2, 3, 4, 5]
-    assert sum(len(names) for names in classes.values()) >= 25
+    assert sorted(classes) == [1, 2, 3, 4, 5, 6]
+    assert sum(len(names) for names in classes.values()) >= 45
 
 
 def test_the_batch_finishes_writes_a_row_for_every_file_and_exits_0(batch):
@@ -181,18 +262,7 @@ def test_the_batch_finishes_writes_a_row_for_every_file_and_exits_0(batch):
     assert batch["elapsed"] < BATCH_BOUND_SECONDS
 
 
-@pytest.mark.parametrize(
-    "name",
-    list(hostile.ATTACKS)
-    + [
-        "deep_json",
-        "huge_integer",
-        "undecodable_name",
-        "twenty_thousand_cells",
-        "formula_file_name",
-        "symlink_to_source",
-    ],
-)
+@pytest.mark.parametrize("name", list(hostile.ATTACKS) + BREAKERS)
 def test_every_attacker_scores_zero(batch, name):
     row = _row(batch, name)
     assert float(row["total"]) == 0.0, row["reason"]
@@ -214,16 +284,34 @@ def test_no_process_from_the_batch_survives_it(batch):
 
 def test_no_solution_or_hidden_test_text_reaches_the_reports(batch):
     secrets = hostile.secret_lines(batch["source"])
-    assert len(secrets) > 20  # the check itself has something to look for
+    assert len(secrets) > 10  # the check itself has something to look for
     for text in (batch["csv_text"], batch["json_text"]):
         leaked = [line for line in secrets if line in text]
         assert leaked == []
+
+
+def test_no_word_a_kernel_chose_reaches_the_reports(batch):
+    for text in (batch["csv_text"], batch["json_text"]):
+        assert KERNEL_WORDS not in text
+    reason = _row(batch, "exception_names_as_messages")["reason"]
+    assert "an exception" in reason
 
 
 def test_no_csv_cell_reads_as_a_spreadsheet_formula(batch):
     for row in batch["rows"]:
         for value in row.values():
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
+
+
+def test_names_that_used_to_print_alike_get_rows_of_their_own_and_merge(batch, tmp_path):
+    names = [row["submission"] for row in batch["rows"]]
+    assert len(set(names)) == len(names)
+    twins = [
+        _row(batch, name)["submission"] for name in ("twin_name_raw_byte", "twin_name_escape_text")
+    ]
+    assert twins[0] != twins[1]
+    merged = merge_csv([batch["csv_path"]])  # merge refused repeated names
+    assert len(merged.splitlines()) == len(names) + 1
 
 
 def test_broken_files_get_a_reason_that_names_the_problem(batch):
@@ -237,6 +325,19 @@ def test_broken_files_get_a_reason_that_names_the_problem(batch):
     assert "symbolic link" in reasons["symlink_to_source"]
 
 
+def test_copying_fails_and_is_still_noted_for_the_instructor(batch):
+    for name in [name for name, (kind, _) in hostile.ATTACKS.items() if kind == 6]:
+        row = _row(batch, name)
+        assert float(row["total"]) == 0.0, (name, row["reason"])
+    assert "flagged:" in _row(batch, "copy_with_a_magic")["reason"]
+    assert "flagged:" in _row(batch, "copy_from_markdown")["reason"]
+
+
+def test_memory_spread_over_children_stops_the_sandbox(batch):
+    reason = _row(batch, "memory_spread_over_children")["reason"]
+    assert "the kernel died" in reason or "the sandbox was stopped" in reason, reason
+
+
 def test_every_row_was_sandboxed_and_records_its_probe_inputs(batch):
     entries = batch["json"]["submissions"]
     assert all(entry["sandboxed"] for entry in entries)
@@ -244,56 +345,130 @@ def test_every_row_was_sandboxed_and_records_its_probe_inputs(batch):
     assert all(test["probe_inputs"] for test in full["tests"])
 
 
-# -- A batch aimed at array_vjps: engine answers are flagged, the probes catch the rest ---------
+# -- a small batch with one job, in a temporary folder with a long name -------------------
 
-ARRAY_CONTROLS = {"00_honest_full": 8.0, "00_honest_empty": 0.0}
+
+def test_one_job_in_a_long_temporary_folder(tmp_path):
+    deep = tmp_path / ("a-long-folder-name-like-a-slurm-jobs-tmpdir-" * 4)
+    deep.mkdir()
+    folder = tmp_path / "class"
+    folder.mkdir()
+    builders.save(builders.solved(hostile.EXERCISE), folder / "full.ipynb")
+    builders.save(builders.submission(hostile.EXERCISE), folder / "empty.ipynb")
+    builders.save(hostile.attacker("last_cell_os_exit"), folder / "exits.ipynb")
+    out = tmp_path / "grades.csv"
+    source = builders.SOURCES / f"{hostile.EXERCISE}.ipynb"
+    argv = builders.grade_argv(source, [folder], out, tmp_path / "grades.json", 1, CELL_TIMEOUT)
+    command = [sys.executable, "-m", "autodiff_lab.cli", *argv]
+    done = subprocess.run(
+        command, env={**os.environ, "TMPDIR": str(deep)}, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = {Path(row["submission"]).stem: row for row in csv.DictReader(out.open())}
+    assert [rows[name]["total"] for name in ("empty", "exits", "full")] == ["0", "0", "8"]
+    assert list(deep.iterdir()) == []  # its scratch is gone
+
+
+# -- array_vjps and xor_mlp: the engine's answers fail, hard-coded outputs score nothing ----
+
+OTHER_CONTROLS = {
+    "array_vjps": {"00_honest_full": 8.0, "00_honest_empty": 0.0},
+    "xor_mlp": {"00_honest_full": 8.0, "00_honest_empty": 0.0},
+}
 
 
 @pytest.fixture(scope="module")
-def array_batch(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("hostile_arrays")
-    notebooks = {
-        "00_honest_full": builders.solved(hostile.ARRAY_EXERCISE),
-        "00_honest_empty": builders.submission(hostile.ARRAY_EXERCISE),
-        "array_engine_answers": hostile.array_attacker("array_engine_answers"),
-        **{name: hostile.array_attacker(name) for name in hostile.ARRAY_ATTACKS},
-    }
-    paths = {name: builders.save(nb, folder / f"{name}.ipynb") for name, nb in notebooks.items()}
-    out = tmp_path_factory.mktemp("results_arrays")
-    json_path = out / "grades.json"
-    source = builders.SOURCES / f"{hostile.ARRAY_EXERCISE}.ipynb"
-    exit_code = main(
-        builders.grade_argv(source, [folder], out / "grades.csv", json_path, 2, CELL_TIMEOUT)
-    )
-    entries = json.loads(json_path.read_text(encoding="utf-8"))["submissions"]
-    by_name = {Path(entry["submission"]).stem: entry for entry in entries}
-    return {"exit_code": exit_code, "by_name": by_name, "paths": paths}
+def other_batches(tmp_path_factory):
+    graded = {}
+    for exercise, attackers in (
+        (
+            "array_vjps",
+            {
+                "array_engine_answers": hostile.array_attacker("array_engine_answers"),
+                **{name: hostile.array_attacker(name) for name in hostile.ARRAY_ATTACKS},
+            },
+        ),
+        ("xor_mlp", {"xor_hard_coded": hostile.xor_attacker()}),
+    ):
+        folder = tmp_path_factory.mktemp(f"hostile_{exercise}")
+        notebooks = {
+            "00_honest_full": builders.solved(exercise),
+            "00_honest_empty": builders.submission(exercise),
+            **attackers,
+        }
+        for name, notebook in notebooks.items():
+            builders.save(notebook, folder / f"{name}.ipynb")
+        out = tmp_path_factory.mktemp(f"results_{exercise}")
+        json_path = out / "grades.json"
+        source = builders.SOURCES / f"{exercise}.ipynb"
+        argv = builders.grade_argv(source, [folder], out / "g.csv", json_path, 2, CELL_TIMEOUT)
+        assert main(argv) == 0
+        entries = json.loads(json_path.read_text(encoding="utf-8"))["submissions"]
+        graded[exercise] = {Path(entry["submission"]).stem: entry for entry in entries}
+    return graded
 
 
-@pytest.mark.parametrize("name, total", ARRAY_CONTROLS.items())
-def test_array_vjps_honest_controls_score_exactly_right(array_batch, name, total):
-    entry = array_batch["by_name"][name]
-    assert array_batch["exit_code"] == 0
+@pytest.mark.parametrize(
+    "exercise, name, total",
+    [(e, n, t) for e, controls in OTHER_CONTROLS.items() for n, t in controls.items()],
+)
+def test_other_exercises_honest_controls_score_exactly_right(other_batches, exercise, name, total):
+    entry = other_batches[exercise][name]
     assert entry["total"] == total and entry["flags"] == [], entry["reason"]
 
 
-@pytest.mark.parametrize("name", sorted(hostile.ARRAY_ATTACKS))
-def test_array_vjps_attackers_score_zero(array_batch, name):
-    entry = array_batch["by_name"][name]
+@pytest.mark.parametrize(
+    "exercise, name",
+    [("array_vjps", "array_engine_answers")]
+    + [("array_vjps", name) for name in sorted(hostile.ARRAY_ATTACKS)]
+    + [("xor_mlp", "xor_hard_coded")],
+)
+def test_other_exercises_attackers_score_zero(other_batches, exercise, name):
+    entry = other_batches[exercise][name]
     assert entry["total"] == 0.0, entry["reason"]
 
 
-def test_array_vjps_right_only_on_the_notebooks_inputs_is_never_confirmed(array_batch):
+def test_array_vjps_right_only_on_the_notebooks_inputs_is_never_confirmed(other_batches):
     # Every test cell passed in the notebook; only the grader's own inputs tell.
     for name in ("array_probe_detector", "array_slow_under_probe"):
-        tests = array_batch["by_name"][name]["tests"]
+        tests = other_batches["array_vjps"][name]["tests"]
         assert [test["status"] for test in tests] == ["not confirmed"] * 5, name
 
 
-def test_array_vjps_answers_computed_by_the_engine_are_flagged(array_batch):
-    entry = array_batch["by_name"]["array_engine_answers"]
-    assert entry["total"] == 8.0  # the numbers are right; the instructor decides
-    flags = " ".join(entry["flags"])
-    for reason in ("uses vjp", "uses grad", "uses .log_softmax"):
-        assert reason in flags, flags
-    assert "flagged:" in entry["reason"]
+def test_the_engines_answers_fail_and_are_noted(other_batches):
+    entry = other_batches["array_vjps"]["array_engine_answers"]
+    assert "imports autodiff_lab.numpy" in " ".join(entry["flags"])
+
+
+# -- without a sandbox: a daemon does not outlive its submission --------------------------
+
+
+def test_without_a_sandbox_no_process_outlives_its_submission(tmp_path):
+    marker = tmp_path / "alive.txt"
+    daemon = (
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        "        while True:\n"
+        f"            open({str(marker)!r}, 'a').write('alive\\n')\n"
+        "            time.sleep(0.1)\n"
+        "    os._exit(0)\n"
+    )
+    notebook = builders.submission(
+        hostile.EXERCISE,
+        base=builders.solved(hostile.EXERCISE),
+        extra_after={"value_answer": [daemon]},
+    )
+    path = builders.save(notebook, tmp_path / "daemon.ipynb")
+    out = tmp_path / "g.csv"
+    argv = builders.grade_argv(
+        builders.SOURCES / f"{hostile.EXERCISE}.ipynb", [path], out, tmp_path / "g.json", 1, 10
+    )
+    assert main([*argv, "--unsafe-no-sandbox"]) == 0
+    assert marker.exists()  # it did run, unsandboxed
+    size = marker.stat().st_size
+    time.sleep(1.5)
+    assert marker.stat().st_size == size  # and nothing of it is left running
+    (row,) = list(csv.DictReader(out.open()))
+    assert row["reason"].startswith("graded WITHOUT a sandbox")

@@ -216,8 +216,8 @@ def test_the_kernel_sees_its_own_assembled_notebook_and_nothing_secret(tmp_path)
     look = (  # what the kernel finds, scored: primal_trace survives only if it is as expected
         "import json, os\n"
         "text = open('submission.ipynb', encoding='utf-8').read()\n"
-        "seen = ('primal_tests' in text, 'BEGIN HIDDEN TESTS' in text, 'BEGIN ' 'SOLUTION' in text,\n"
-        "        os.getcwd(), os.listdir('.'))\n"
+        "seen = ('primal_tests' in text, 'BEGIN HIDDEN TESTS' in text,\n"
+        "        'BEGIN ' 'SOLUTION' in text, os.getcwd(), os.listdir('.'))\n"
         "if seen != (True, True, False, '/home/student/work', ['submission.ipynb']):\n"
         "    del primal_trace"
     )

@@ -1,0 +1,204 @@
+"""The three scorers agree: the student's check, our grader and nbgrader's autograde.
+
+The wrong-answer corpus of every exercise's definition (`builders.mistakes`),
+packed a few mistakes to a notebook where their parts do not overlap, goes
+through all three: ``run_checks`` in this process, ``autodiff-lab grade`` (with
+its sandbox and probes) and a real ``nbgrader autograde`` of the same files.
+Every part of every notebook gets the same verdict from all three, and that
+verdict is the corpus's: failed exactly where a mistake is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import builders
+import pytest
+
+from autodiff_lab.cli import main
+from autodiff_lab.grading import run_checks
+from autodiff_lab.grading.authoring import Mistake, mistaken_answers
+from autodiff_lab.grading.catalogue import EXERCISES, parts
+
+nbgrader = pytest.importorskip("nbgrader")
+pytestmark = pytest.mark.skipif(
+    shutil.which("bwrap") is None, reason="bubblewrap is not installed (apt-get install bubblewrap)"
+)
+
+ASSIGNMENT = "agreement"
+
+
+def packed() -> list[tuple[str, str, list[str], set[str]]]:
+    """(student id, exercise, mistake names, parts expected to fail) for each notebook.
+
+    Mistakes share a notebook when their parts and their edited text do not overlap, so
+    each notebook also shows that one mistake costs only its own parts.
+    """
+    notebooks: list[tuple[str, list[str], set[str], dict]] = []
+    for exercise, name, mistake in builders.mistakes():
+        answers = mistaken_answers(builders.source(exercise), mistake)
+        for entry in notebooks:
+            if entry[0] != exercise or entry[2] & set(mistake.fails):
+                continue
+            combined = _combine(exercise, entry[3], mistake)
+            if combined is not None:
+                entry[1].append(name)
+                entry[2].update(mistake.fails)
+                entry[3].clear()
+                entry[3].update(combined)
+                break
+        else:
+            notebooks.append((exercise, [name], set(mistake.fails), dict(answers)))
+    return [
+        (f"s{index:02d}", exercise, names, fails, answers)
+        for index, (exercise, names, fails, answers) in enumerate(notebooks)
+    ]
+
+
+def _combine(exercise: str, answers: dict, mistake: Mistake) -> dict | None:
+    """``answers`` with ``mistake``'s edits applied too, or None if they clash."""
+    combined = dict(answers)
+    for grade_id, change in mistake.answers.items():
+        if isinstance(change, str):
+            if grade_id in combined:
+                return None
+            combined[grade_id] = change
+            continue
+        if grade_id not in combined:
+            combined.update(
+                mistaken_answers(builders.source(exercise), Mistake({grade_id: change}, ()))
+            )
+            continue
+        text = combined[grade_id]
+        for old, new in change:
+            if text.count(old) != 1:
+                return None
+            text = text.replace(old, new)
+        combined[grade_id] = text
+    return combined
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("agreement")
+    notebooks = {}
+    for student, exercise, names, fails, answers in packed():
+        notebook = builders.submission(exercise, answers, base=builders.solved(exercise))
+        notebooks[student] = (exercise, names, fails, notebook)
+    return root, notebooks
+
+
+def self_check_verdicts(notebooks) -> dict:
+    verdicts = {}
+    for student, (exercise, _, _, notebook) in notebooks.items():
+        namespace = builders.run_in_process(notebook, tests=False)
+        verdicts[student] = {
+            part.name for part in parts(exercise) if not run_checks(part.name, namespace).passed
+        }
+    return verdicts
+
+
+def grader_verdicts(root: Path, notebooks) -> dict:
+    verdicts = {}
+    for exercise in EXERCISES:
+        folder = root / "ours" / exercise
+        folder.mkdir(parents=True)
+        for student, (found, _, _, notebook) in notebooks.items():
+            if found == exercise:
+                builders.save(notebook, folder / f"{student}.ipynb")
+        if not any(folder.iterdir()):
+            continue
+        json_path = folder.parent / f"{exercise}.json"
+        argv = builders.grade_argv(
+            builders.SOURCES / f"{exercise}.ipynb",
+            [folder],
+            json_path.with_suffix(".csv"),
+            json_path,
+            2,
+            30,
+        )
+        assert main(argv) == 0
+        by_id = {part.grade_id: part.name for part in parts(exercise)}
+        for entry in json.loads(json_path.read_text())["submissions"]:
+            student = Path(entry["submission"]).stem
+            verdicts[student] = {
+                by_id[test["grade_id"]] for test in entry["tests"] if test["score"] < test["points"]
+            }
+    return verdicts
+
+
+def nbgrader_verdicts(root: Path, notebooks) -> dict:
+    course = root / "course"
+    (course / "source" / ASSIGNMENT).mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.CourseDirectory.root = {str(course)!r}\n"
+        "c.ExecutePreprocessor.timeout = 120\n",
+        encoding="utf-8",
+    )
+    for exercise in EXERCISES:
+        shutil.copy(builders.SOURCES / f"{exercise}.ipynb", course / "source" / ASSIGNMENT)
+    run_nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+    for student, (exercise, _, _, notebook) in notebooks.items():
+        folder = course / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        builders.save(notebook, folder / f"{exercise}.ipynb")
+    run_nbgrader(course, "autograde", ASSIGNMENT, "--force")
+    from nbgrader.api import Gradebook
+
+    verdicts = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for student, (exercise, _, _, _) in notebooks.items():
+            verdicts[student] = set()
+            for part in parts(exercise):
+                grade = gradebook.find_grade(part.grade_id, exercise, ASSIGNMENT, student)
+                if grade.score < grade.max_score:
+                    verdicts[student].add(part.name)
+    return verdicts
+
+
+def run_nbgrader(course: Path, *args: str) -> None:
+    bin_dir = Path(sys.executable).parent
+    # nbgrader calls `alembic` through PATH, so the environment's bin/ must be on it.
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    for name in ("NBGRADER_EXECUTION", "AUTODIFF_LAB_GRADING"):
+        env.pop(name, None)
+    done = subprocess.run(
+        [str(bin_dir / "nbgrader"), *args],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def test_the_corpus_is_packed_without_losing_a_mistake(corpus):
+    _, notebooks = corpus
+    names = [name for _, names, _, _ in notebooks.values() for name in names]
+    assert sorted(names) == sorted(name for _, name, _ in builders.mistakes())
+    assert len(notebooks) < len(names)  # several mistakes share a notebook
+
+
+def test_check_grader_and_nbgrader_give_every_part_the_same_verdict(corpus):
+    root, notebooks = corpus
+    expected = {student: fails for student, (_, _, fails, _) in notebooks.items()}
+    ours = grader_verdicts(root, notebooks)
+    theirs = nbgrader_verdicts(root, notebooks)
+    check = self_check_verdicts(notebooks)
+    disagreements = {
+        f"{student} {notebooks[student][1]}": (
+            expected[student],
+            check[student],
+            ours[student],
+            theirs[student],
+        )
+        for student in notebooks
+        if not expected[student] == check[student] == ours[student] == theirs[student]
+    }
+    assert disagreements == {}
