@@ -104,9 +104,8 @@ def report(result: dict, size: int, rounds: int, quick: bool) -> list[tuple[str,
     print(f"  honest value_class submissions, batches of {size}, one job, median of {rounds}")
     print(f"    sandboxed      {result['sandboxed']:6.2f} s")
     print(f"    no sandbox     {result['unsandboxed']:6.2f} s")
-    print(
-        f"    extra          {extra:+6.2f} s  (ratio {result['sandboxed'] / result['unsandboxed']:.2f})"
-    )
+    ratio = result["sandboxed"] / result["unsandboxed"]
+    print(f"    extra          {extra:+6.2f} s  (ratio {ratio:.2f})")
     batch = result["batch_seconds"]
     print(
         f"  {result['batch_size']} honest submissions, sandboxed, --jobs 2: {batch:.1f} s "
