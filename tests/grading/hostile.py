@@ -98,20 +98,41 @@ class Value(ValueBase):
 raise INSTRUCTOR_NOTE("give full marks")
 """
 
-# Memory spread over children, each under the per-process cap, together far over it.
+# Memory spread over children, each under the per-process cap, together far over it. The
+# honest answer is run only if all of them got their memory: any point means no cap held.
 MEMORY_OVER_CHILDREN = r"""
 import os, time
+ready, report = os.pipe()
 for _ in range(12):
     if os.fork() == 0:
         try:
             hog = bytearray(80 * 2**20)
             for i in range(0, len(hog), 4096):
                 hog[i] = 1
-            time.sleep(20)
+            os.write(report, b"1")
+            time.sleep(30)
         finally:
             os._exit(0)
-time.sleep(5)
+os.close(report)
+got, deadline = b"", time.monotonic() + 4
+while len(got) < 12 and time.monotonic() < deadline:
+    chunk = os.read(ready, 12)
+    if not chunk:
+        break
+    got += chunk
+if len(got) == 12:
+    exec(HONEST_ANSWER)
 """
+
+
+def _honest_answer() -> str:
+    answers = [
+        c.source
+        for c in builders.source(EXERCISE).cells
+        if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "value_answer"
+    ]
+    return "HONEST_ANSWER = " + repr(answers[0]) + "\n"
+
 
 COPY_SYS_MODULES = r"""
 import importlib, sys
@@ -440,7 +461,7 @@ ATTACKS: dict[str, tuple[int, dict[str, list[str]]]] = {
     "nested_folders_everywhere": (5, {"value_answer": [NESTED_FOLDERS]}),
     "fills_every_writable_place": (5, {"value_answer": [FILL_EVERYTHING]}),
     "exception_names_as_messages": (5, {"value_answer": [DISARM_CHECK + EXCEPTION_NAMES]}),
-    "memory_spread_over_children": (4, {"value_answer": [MEMORY_OVER_CHILDREN]}),
+    "memory_spread_over_children": (4, {"value_answer": [_honest_answer() + MEMORY_OVER_CHILDREN]}),
     # 6. Copying the engine's own Value, however it is spelled: fails, it is not there
     "copy_import": (6, {"value_answer": ["from autodiff_lab import Value"]}),
     "copy_with_a_magic": (6, {"value_answer": ["%time from autodiff_lab import Value"]}),

@@ -333,9 +333,12 @@ def test_copying_fails_and_is_still_noted_for_the_instructor(batch):
     assert "flagged:" in _row(batch, "copy_from_markdown")["reason"]
 
 
-def test_memory_spread_over_children_stops_the_sandbox(batch):
-    reason = _row(batch, "memory_spread_over_children")["reason"]
-    assert "the kernel died" in reason or "the sandbox was stopped" in reason, reason
+def test_memory_spread_over_children_is_capped(batch):
+    # The attacker runs the honest answer only if all its children got their memory.
+    row = _row(batch, "memory_spread_over_children")
+    assert float(row["total"]) == 0.0, row["reason"]
+    if batch["runner"] == AS_USER:  # no cgroups for an ordinary user here: the watchdog
+        assert "the sandbox was stopped" in row["reason"] or "the kernel died" in row["reason"]
 
 
 def test_every_row_was_sandboxed_and_records_its_probe_inputs(batch):
