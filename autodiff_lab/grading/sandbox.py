@@ -122,8 +122,9 @@ def readable_roots() -> list[str]:
 
 
 def other_engines(roots: list[str]) -> list[str]:
-    """bwrap options that hide other autodiff libraries found inside ``roots``: an empty
-    folder over a package, an empty file over a one-file module."""
+    """bwrap options that hide other autodiff libraries found inside ``roots``: a package
+    becomes a folder whose ``__init__.py`` raises ModuleNotFoundError, and so does a module."""
+    stand_in = str(Path(__file__).resolve().parent / "hidden_package.py")
     options = []
     for name in OTHER_ENGINES:
         try:
@@ -140,8 +141,9 @@ def other_engines(roots: list[str]) -> list[str]:
                 continue
             if location in folders:
                 options += ["--perms", "0755", "--tmpfs", path]
+                options += ["--ro-bind", stand_in, f"{path}/__init__.py"]
             else:
-                options += ["--ro-bind", "/dev/null", path]
+                options += ["--ro-bind", stand_in, path]
     return options
 
 

@@ -581,9 +581,16 @@ _NAMES = {
 
 
 def _wrapped(wrap: str, prelude: str = "") -> dict[str, str]:
-    """The engine's answers, each passed through ``wrap`` (code using ``_answer(...)``)."""
+    """The right answers (the source's), each passed through ``wrap`` (code using ``_answer``)."""
+    solutions = {
+        c.metadata["nbgrader"]["grade_id"]: "\n".join(
+            line for line in c.source.splitlines() if "###" not in line
+        )
+        for c in builders.source(ARRAY_EXERCISE).cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") in _NAMES
+    }
     cells = {}
-    for grade_id, code in ENGINE_ANSWERS.items():
+    for grade_id, code in solutions.items():
         name, args = _NAMES[grade_id]
         inner = code.replace(f"def {name}(", f"def _{name}(", 1)
         body = wrap.format(call=f"_{name}({args})")

@@ -256,11 +256,12 @@ ENGINE_MODULES = sorted(
     for path in (builders.ROOT / "autodiff_lab").glob("*.py")
     if path.stem not in ("__init__", "cli")
 )
-# A module of each other engine installed here (its package folder shows empty in a sandbox).
+# Other engines installed here, and a module of each.
 OTHER_ENGINES = [
-    module
+    name
     for package, module in (("micrograd", "micrograd.engine"), ("autograd", "autograd.core"))
     if find_spec(package)
+    for name in (package, module)
 ]
 
 
