@@ -558,22 +558,23 @@ def _ask(process: subprocess.Popen, address: str, timeout: float = 60.0) -> byte
     return b""
 
 
-def namespaces_disabled() -> str:
+def namespaces_disabled(as_root: bool | None = None, sysctl: Path = Path("/proc/sys")) -> str:
     """Why this machine refuses user namespaces to us, or ""."""
-    if running_as_root():
+    if running_as_root() if as_root is None else as_root:
         return ""
     checks = [
-        ("/proc/sys/kernel/unprivileged_userns_clone", "0", "kernel.unprivileged_userns_clone=1"),
-        ("/proc/sys/user/max_user_namespaces", "0", "user.max_user_namespaces=10000"),
+        ("kernel/unprivileged_userns_clone", "0", "kernel.unprivileged_userns_clone=1"),
+        ("user/max_user_namespaces", "0", "user.max_user_namespaces=10000"),
         (
-            "/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
+            "kernel/apparmor_restrict_unprivileged_userns",
             "1",
             "kernel.apparmor_restrict_unprivileged_userns=0",
         ),
     ]
-    for path, disabled, setting in checks:
+    for name, disabled, setting in checks:
+        path = sysctl / name
         try:
-            value = Path(path).read_text().strip()
+            value = path.read_text().strip()
         except OSError:
             continue
         if value == disabled:

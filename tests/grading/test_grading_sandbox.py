@@ -308,3 +308,46 @@ def test_nothing_in_an_exercises_sandbox_implements_what_it_asks(exercise, tmp_p
 def test_the_view_of_an_exercise_that_builds_on_value_exports_it():
     text = sandbox.package_init_text({"Value": "reverse"})
     assert "from .reverse import Value" in text and "Dual" not in text
+
+
+# -- where there is no sandbox, the true reason --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "setting, value, advice",
+    [
+        ("kernel/unprivileged_userns_clone", "0", "kernel.unprivileged_userns_clone=1"),
+        ("user/max_user_namespaces", "0", "user.max_user_namespaces=10000"),
+        ("kernel/apparmor_restrict_unprivileged_userns", "1", "apparmor_restrict_unprivileged"),
+    ],
+)
+def test_a_machine_without_user_namespaces_is_named_as_the_reason(tmp_path, setting, value, advice):
+    (tmp_path / setting).parent.mkdir(parents=True)
+    (tmp_path / setting).write_text(value + "\n")
+    reason = sandbox.namespaces_disabled(as_root=False, sysctl=tmp_path)
+    assert "does not let ordinary users create user namespaces" in reason and advice in reason
+    assert sandbox.namespaces_disabled(as_root=True, sysctl=tmp_path) == ""
+    (tmp_path / setting).write_text("1\n" if value == "0" else "0\n")
+    assert sandbox.namespaces_disabled(as_root=False, sysctl=tmp_path) == ""
+
+
+def test_bwraps_own_words_become_a_reason_a_person_can_act_on():
+    reason = sandbox.explain_failure("bwrap: setting up uid map: Permission denied")
+    assert "user namespaces may be disabled" in reason and "setting up uid map" in reason
+
+
+def test_a_delegated_cgroup_v2_subtree_is_used_only_when_it_is_ours(tmp_path):
+    root = tmp_path / "cgroup"
+    own = root / "user.slice" / "user-1001.slice" / "session-3.scope"
+    own.mkdir(parents=True)
+    (root / "cgroup.controllers").write_text("memory pids\n")
+    parent = own.parent
+    (parent / "cgroup.subtree_control").write_text("memory pids\n")
+    (parent / "cgroup.procs").write_text("")
+    membership = "0::/user.slice/user-1001.slice/session-3.scope\n"
+    uid = parent.stat().st_uid
+    assert sandbox.delegated_cgroup(root, membership, uid) == parent
+    assert sandbox.delegated_cgroup(root, membership, uid + 1) is None  # someone else's
+    (parent / "cgroup.subtree_control").write_text("cpu\n")
+    assert sandbox.delegated_cgroup(root, membership, uid) is None  # no memory controller
+    assert sandbox.delegated_cgroup(root, "1:name=systemd:/\n", uid) is None  # cgroup v1
