@@ -3,7 +3,7 @@
     autodiff-lab release [SOURCE ...] [--release-dir DIR] [--check]
     autodiff-lab grade --source SOURCE SUBMISSION ... --out grades.csv [--json grades.json]
                        [--jobs N] [--timeout SECONDS] [--memory-mb MB] [--deadline SECONDS]
-                       [--shard K/N] [--unsafe-no-sandbox]
+                       [--shard K/N] [--uid-offset N] [--unsafe-no-sandbox]
     autodiff-lab merge PIECE.csv ... --out grades.csv [--json PIECE.json ... --json-out grades.json]
 
 Exit status: 0 on success, 1 when ``release --check`` finds a stale file,

@@ -1,11 +1,14 @@
 """The three scorers agree: the student's check, our grader and nbgrader's autograde.
 
-The wrong-answer corpus of every exercise's definition (`builders.mistakes`),
-packed a few mistakes to a notebook where their parts do not overlap, goes
-through all three: ``run_checks`` in this process, ``autodiff-lab grade`` (with
-its sandbox and probes) and a real ``nbgrader autograde`` of the same files.
-Every part of every notebook gets the same verdict from all three, and that
-verdict is the corpus's: failed exactly where a mistake is.
+Every mistake of the wrong-answer corpus (`builders.mistakes`) gets the same
+verdict, part by part, from the fixed cases (the student's check), the hidden
+cases (nbgrader's hidden tests) and the grader's probes, in this process
+(`test_grading_check.py` and the first test here). Then the whole way: each
+exercise's solution and its corpus, packed several mistakes to a notebook
+where their parts do not overlap (the fullest notebooks, which fail and pass
+every part between them), go through ``run_checks``, ``autodiff-lab grade``
+(sandbox, hidden tests and probes) and a real ``nbgrader autograde`` of the
+same files, and every part gets the same verdict from all three.
 """
 
 from __future__ import annotations
@@ -60,6 +63,22 @@ def packed() -> list[tuple[str, str, list[str], set[str]]]:
     ]
 
 
+def chosen() -> list[tuple[str, str, list[str], set[str], dict]]:
+    """Each exercise's solution, and the fewest packed notebooks that fail every part."""
+    picked = []
+    for exercise in EXERCISES:
+        picked.append(("solution", exercise, [], set(), {}))
+        own = sorted(
+            (entry for entry in packed() if entry[1] == exercise), key=lambda entry: -len(entry[3])
+        )
+        left = {part.name for part in parts(exercise)}
+        for entry in own:
+            if entry[3] & left:
+                picked.append(entry)
+                left -= entry[3]
+    return [(f"s{index:02d}", *entry[1:]) for index, entry in enumerate(picked)]
+
+
 def _combine(exercise: str, answers: dict, mistake: Mistake) -> dict | None:
     """``answers`` with ``mistake``'s edits applied too, or None if they clash."""
     combined = dict(answers)
@@ -87,7 +106,7 @@ def _combine(exercise: str, answers: dict, mistake: Mistake) -> dict | None:
 def corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("agreement")
     notebooks = {}
-    for student, exercise, names, fails, answers in packed():
+    for student, exercise, names, fails, answers in chosen():
         notebook = builders.submission(exercise, answers, base=builders.solved(exercise))
         notebooks[student] = (exercise, names, fails, notebook)
     return root, notebooks
@@ -178,11 +197,30 @@ def run_nbgrader(course: Path, *args: str) -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
-def test_the_corpus_is_packed_without_losing_a_mistake(corpus):
-    _, notebooks = corpus
-    names = [name for _, names, _, _ in notebooks.values() for name in names]
+@pytest.mark.parametrize(
+    "exercise, name, mistake",
+    builders.mistakes(),
+    ids=[f"{e}: {n}" for e, n, _ in builders.mistakes()],
+)
+def test_fixed_and_hidden_cases_give_each_mistake_the_same_verdict(exercise, name, mistake):
+    from autodiff_lab.grading import referee
+
+    namespace = builders.run_in_process(builders.mistaken(exercise, mistake), tests=False)
+    for part in parts(exercise):
+        hidden = referee.hidden_cases(exercise, part.grade_id)
+        visible = run_checks(part.name, namespace).passed
+        assert run_checks(part.name, namespace, hidden).passed == visible, part.name
+        assert visible == (part.name not in mistake.fails), part.name
+
+
+def test_the_packing_loses_no_mistake_and_every_part_fails_and_passes_somewhere(corpus):
+    names = [name for _, _, names, _, _ in packed() for name in names]
     assert sorted(names) == sorted(name for _, name, _ in builders.mistakes())
-    assert len(notebooks) < len(names)  # several mistakes share a notebook
+    _, notebooks = corpus
+    for exercise in EXERCISES:
+        failing = [fails for found, _, fails, _ in notebooks.values() if found == exercise]
+        assert set().union(*failing) == {part.name for part in parts(exercise)}
+        assert set() in failing  # the solution
 
 
 def test_check_grader_and_nbgrader_give_every_part_the_same_verdict(corpus):

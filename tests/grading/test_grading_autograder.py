@@ -92,6 +92,15 @@ def _kernel_submissions() -> dict[str, nbformat.NotebookNode]:
             "open(os.path.join('..', '..', 'escape.txt'), 'w').write('up')",
         ),
         "other_exercise": builders.submission("softmax_jacobian"),
+        "wrong_division": builders.submission(
+            EXERCISE,
+            {
+                "value_answer": solved.cells[3].source.replace(
+                    "-self.data / other", "self.data / other"
+                )
+            },
+            base=solved,
+        ),
     }
 
 
@@ -203,6 +212,20 @@ def test_the_released_stub_gets_zero_with_feedback(batch):
     assert feedback == "not written yet (NotImplementedError)"  # the grader's words only
 
 
+def test_a_failed_part_names_its_case_expected_against_got_in_the_graders_words(batch):
+    assert scores(batch, "wrong_division") == {
+        "exp_tests": 1,
+        "tanh_tests": 2,
+        "division_tests": 0,
+        "backward_tests": 3,
+    }
+    (division,) = [t for t in batch["json"]["wrong_division"]["tests"] if t["status"] == "failed"]
+    feedback = division["feedback"]
+    assert feedback.startswith("its check failed (CheckFailed); on the grader's inputs, ")
+    assert "d/db was" in feedback and ", expected " in feedback and "minus sign" in feedback
+    assert "division_tests (its check failed" in row(batch, "wrong_division")["reason"]
+
+
 def test_a_students_own_helper_cell_is_kept(batch):
     assert row(batch, "helper_cell")["total"] == "8"
 
@@ -291,22 +314,6 @@ def test_a_notebook_for_another_exercise_is_refused_before_running(batch):
 def test_files_that_are_not_notebooks_get_a_readable_reason(batch, name, phrase):
     assert row(batch, name)["total"] == "0"
     assert phrase in row(batch, name)["reason"]
-
-
-# -- the other exercises -----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "exercise", ["softmax_jacobian", "xor_mlp", "dual_numbers", "wengert_list", "array_vjps"]
-)
-def test_each_exercise_grades_its_solution_full_and_its_stub_zero(exercise, tmp_path):
-    solved = builders.save(builders.solved(exercise), tmp_path / "solved.ipynb")
-    stub = builders.save(builders.submission(exercise), tmp_path / "stub.ipynb")
-    options = GradeOptions(jobs=2, cell_timeout=30, memory_mb=768)
-    full, empty = grade(builders.SOURCES / f"{exercise}.ipynb", [solved, stub], options)
-    assert full.total == full.max_total > 0 and full.reason == ""
-    assert empty.total == 0 and empty.reason.startswith("failed: ")
-    assert all(test.status == "failed" for test in empty.tests)
 
 
 # -- the hard deadline -------------------------------------------------------------------------

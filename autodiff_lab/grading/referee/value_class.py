@@ -76,7 +76,11 @@ def sample(grade_id: str, rng) -> list:
     if grade_id == "exp_tests":
         return [("exp", [_number(rng)]) for _ in range(3)]
     if grade_id == "tanh_tests":
-        return [("tanh", [_number(rng)]) for _ in range(2)] + [("tanh", [_large(rng)])]
+        large = abs(_large(rng))  # both signs: exp(2x) overflows for large positive x only
+        return [("tanh", [_number(rng)]) for _ in range(2)] + [
+            ("tanh", [large]),
+            ("tanh", [-large]),
+        ]
     if grade_id == "division_tests":
         return [
             ("divide", [_number(rng), _number(rng, away=0.5)]),
