@@ -131,3 +131,24 @@ def mistaken(exercise: str, mistake) -> nbformat.NotebookNode:
 
     answers = mistaken_answers(source(exercise), mistake)
     return submission(exercise, answers, base=solved(exercise))
+
+
+def run_nbgrader(course: Path, *args: str, timeout: float = 1200):
+    """``nbgrader ARGS`` in ``course``, as an instructor runs it (never as a graded kernel)."""
+    import os
+    import subprocess
+    import sys
+
+    bin_dir = Path(sys.executable).parent
+    # nbgrader calls `alembic` through PATH, so the environment's bin/ must be on it.
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    for name in ("NBGRADER_EXECUTION", "AUTODIFF_LAB_GRADING"):
+        env.pop(name, None)
+    return subprocess.run(
+        [str(bin_dir / "nbgrader"), *args],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -14,10 +14,7 @@ same files, and every part gets the same verdict from all three.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import builders
@@ -181,19 +178,7 @@ def nbgrader_verdicts(root: Path, notebooks) -> dict:
 
 
 def run_nbgrader(course: Path, *args: str) -> None:
-    bin_dir = Path(sys.executable).parent
-    # nbgrader calls `alembic` through PATH, so the environment's bin/ must be on it.
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
-    for name in ("NBGRADER_EXECUTION", "AUTODIFF_LAB_GRADING"):
-        env.pop(name, None)
-    done = subprocess.run(
-        [str(bin_dir / "nbgrader"), *args],
-        cwd=course,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
+    done = builders.run_nbgrader(course, *args)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
