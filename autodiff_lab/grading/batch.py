@@ -188,6 +188,8 @@ class Batch:
         except SubmissionError as error:
             seconds = time.monotonic() - started
             return refused(name, self.tests, f"not graded: {error}", seconds, sandboxed)
+        except sandbox.SandboxUnavailable:
+            raise  # the machine's problem, not the file's
         except Exception as error:  # noqa: BLE001 - whatever a file does, the batch goes on
             reason = f"not graded: the grader could not read this file ({type(error).__name__})"
             return refused(name, self.tests, reason, time.monotonic() - started, sandboxed)

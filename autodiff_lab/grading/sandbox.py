@@ -513,7 +513,18 @@ connection.sendall(b"ok")
 
 def check_available() -> None:
     """Start Python in a sandbox once and talk to it as the grader will; raise
-    `SandboxUnavailable` with the reason when that fails."""
+    `SandboxUnavailable` with the reason when that fails. Once it has worked, a process
+    does not ask again (its user and its machine do not change)."""
+    if _AVAILABLE_FOR.get(os.geteuid()):
+        return
+    _check_available()
+    _AVAILABLE_FOR[os.geteuid()] = True
+
+
+_AVAILABLE_FOR: dict[int, bool] = {}
+
+
+def _check_available() -> None:
     if sys.platform != "linux":
         raise SandboxUnavailable(f"bubblewrap needs Linux; this is {sys.platform}")
     reason = namespaces_disabled()
