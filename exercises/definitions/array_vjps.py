@@ -317,6 +317,15 @@ MISTAKES = {
         ("cross_entropy",),
         ("one per example",),
     ),
+    "cross-entropy: np.max without keepdims": Mistake(
+        {
+            "cross_entropy_answer": [
+                ("np.max(logits, axis=1, keepdims=True)", "np.max(logits, axis=1)")
+            ]
+        },
+        ("cross_entropy",),
+        ("keep it with np.max(logits, axis=1, keepdims=True)",),
+    ),
     "cross-entropy VJP: no division by N": Mistake(
         {"cross_entropy_vjp_answer": [(_RESULT, "return probabilities - one_hot")]},
         ("cross_entropy_vjp",),

@@ -227,7 +227,7 @@ MISTAKES = {
     "sin: forgot the incoming tangent": Mistake(
         {"dual_functions": [("x.tangent * math.cos(x.primal)", "math.cos(x.primal)")]},
         ("dual_functions",),
-        ("multiply by the incoming tangent",),
+        ("by the incoming tangent",),
     ),
     "sin: a plain number not let through": Mistake(
         {

@@ -202,6 +202,11 @@ MISTAKES = {
         ("mlp", "xor"),
         (".sigmoid() on the output unit",),
     ),
+    "network: tanh on the output": Mistake(
+        {"mlp_answer": [("return total.sigmoid()", "return total.tanh()")]},
+        ("mlp", "xor"),
+        (".sigmoid() on the output unit", "fix that first"),
+    ),
     "network: relu for tanh": Mistake(
         {"mlp_answer": [("+ b).tanh()", "+ b).relu()")]},
         ("mlp", "xor"),

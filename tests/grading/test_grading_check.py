@@ -344,3 +344,19 @@ def test_probe_inputs_depend_on_the_seed_only():
     assert first == referee.choose_inputs("value_class", "abc", ["exp_tests"])
     assert first != referee.choose_inputs("value_class", "abd", ["exp_tests"])
     assert random.Random(1).random() == random.Random(1).random()
+
+
+def test_hints_name_the_right_cause():
+    """Issue 16's hints that named the wrong cause."""
+    from autodiff_lab.grading.catalogue.array_vjps import _add_shape_hint
+
+    # g (4, 2, 3) from a (4, 1, 3) + b (2, 1): b's size-1 axis is g's axis 2, not 1.
+    hint = _add_shape_hint((2, 3), (2, 1), (4, 2, 3))
+    assert "sum g over its axis 2 (axis 1 of this input" in hint
+    for exercise, name, mistake in MISTAKES:
+        if exercise == "array_vjps" and mistake.fails == ("cross_entropy",):
+            namespace = builders.run_in_process(builders.mistaken(exercise, mistake), tests=False)
+            text = failures("cross_entropy", namespace)
+            assert "anp" not in text and "float(" not in text, name  # no engine to blame
+    chain = part_index()["dual_functions"][1].measures["functions"].hint([0.0], [0.0])
+    assert "cos a for sin, e^a for exp" in chain

@@ -198,12 +198,15 @@ def _add_shape_hint(got: tuple, want: tuple, g_shape: tuple) -> str:
     if len(got) < len(want) and tuple(size for size in want if size != 1) == got:
         return "you summed away a size-1 axis: keep it, np.sum(..., keepdims=True)."
     if len(got) == len(want):
-        trailing = g_shape[len(g_shape) - len(want) :]
+        added = len(g_shape) - len(want)
+        trailing = g_shape[added:]
         axes = [i for i, (w, s) in enumerate(zip(want, trailing)) if w == 1 and s != 1]
         if axes:
-            named = ", ".join(map(str, axes))
+            of_g = ", ".join(str(axis + added) for axis in axes)
+            of_input = ", ".join(map(str, axes))
             return (
-                f"sum g over exactly the axes where this input has size 1 and g does not: {named}."
+                f"sum g over its axis {of_g} (axis {of_input} of this input, where it has size "
+                "1 and g does not), keeping it: keepdims=True."
             )
         summed = [i for i, (size, w) in enumerate(zip(got, want)) if size == 1 and w != 1]
         if summed:
@@ -227,6 +230,10 @@ def _unstable_hint(actual, expected):
 _SHAPES = (
     "numpy could not multiply these shapes. gA = g @ B.T is (m × n)(n × p) = m × p, A's shape; "
     "gB = A.T @ g is (p × m)(m × n) = p × n, B's shape."
+)
+_KEEPDIMS = (
+    "np.max(logits, axis=1) drops that axis, so its N maxima cannot be subtracted from the "
+    "N rows: keep it with np.max(logits, axis=1, keepdims=True) (and the same for np.sum)."
 )
 _CHAIN = (
     "from the loss back: g_logits = softmax_cross_entropy_vjp(X @ W + b, labels); "
@@ -276,7 +283,11 @@ PARTS = [
                 lambda inputs: f"softmax_cross_entropy of {_logits_text(inputs)}",
                 lambda inputs: ("L",),
                 hint=_unstable_hint,
-                error_hints={OverflowError: _STABLE, FloatingPointError: _STABLE},
+                error_hints={
+                    OverflowError: _STABLE,
+                    FloatingPointError: _STABLE,
+                    ValueError: _KEEPDIMS,
+                },
             )
         },
     ),
@@ -291,7 +302,11 @@ PARTS = [
                 lambda inputs: f"softmax_cross_entropy_vjp of {_logits_text(inputs)}",
                 lambda inputs: _names("g", _shape(inputs["logits"])),
                 hint=_unstable_hint,
-                error_hints={OverflowError: _STABLE, FloatingPointError: _STABLE},
+                error_hints={
+                    OverflowError: _STABLE,
+                    FloatingPointError: _STABLE,
+                    ValueError: _KEEPDIMS,
+                },
             )
         },
     ),

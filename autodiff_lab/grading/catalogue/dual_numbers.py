@@ -106,7 +106,10 @@ def _product_hint(actual, expected):
 
 
 def _chain_hint(actual, expected):
-    return "sin(a + a'ε) = sin(a) + cos(a)·a' ε: multiply by the incoming tangent a'."
+    return (
+        "f(a + a'ε) = f(a) + f'(a)·a' ε: multiply the derivative (cos a for sin, e^a for exp) "
+        "by the incoming tangent a'."
+    )
 
 
 def _derivative_hint(actual, expected):

@@ -197,6 +197,13 @@ def _parameter_names(n: int) -> list[str]:
     return weights + [f"b_{k + 1}" for k in range(n)] + [f"v_{k + 1}" for k in range(n)] + ["c"]
 
 
+def _network_training_hint(actual, expected):
+    return (
+        'this part trains your network with your train: if check("mlp") or check("train") '
+        "fails, fix that first; every step must follow the engine's gradient of your network."
+    )
+
+
 def _train_hint(actual, expected):
     return (
         "each step: loss = mse_loss(model, inputs, targets), set every parameter's grad to 0, "
@@ -305,7 +312,7 @@ PARTS = [
                     *(f"{name} after" for name in _parameter_names(inputs["n_hidden"])),
                     *(f"loss {i + 1}" for i in range(inputs["steps"])),
                 ),
-                hint=_train_hint,
+                hint=_network_training_hint,
             ),
             "seeds": _SEEDS_MEASURE,
         },
