@@ -21,14 +21,16 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 # Jupyter refuses to run as root unless told; containers often run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-# The student's JupyterLab opens on START-HERE.ipynb, which lists every lesson and exercise.
+# The student's JupyterLab opens on START-HERE.ipynb, which lists every lesson and exercise;
+# the URL it prints (default_url) opens that page too, not the Launcher.
 # Its own config dir (jupyter-config/) switches off nbgrader's menus, sidebar and server
 # extensions, which `make test` installs into the same venv; check with
 # `JUPYTER_CONFIG_DIR=jupyter-config .venv/bin/jupyter labextension list` (and `server extension list`).
 # Its settings overrides (jupyter-config/lab-settings) also turn off JupyterLab's news prompt.
 lab: $(VENV)/.lab-installed
 	JUPYTER_CONFIG_DIR="$(CURDIR)/jupyter-config" $(BIN)/jupyter lab $(ALLOW_ROOT) \
-		--LabApp.app_settings_dir="$(CURDIR)/jupyter-config/lab-settings" START-HERE.ipynb
+		--LabApp.app_settings_dir="$(CURDIR)/jupyter-config/lab-settings" \
+		--LabApp.default_url=/lab/tree/START-HERE.ipynb START-HERE.ipynb
 
 test: $(VENV)/.test-installed
 	$(BIN)/ruff check .

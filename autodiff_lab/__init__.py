@@ -8,8 +8,10 @@ from .display.duality import duality_view
 from .display.graph import draw_graph, mimebundle
 from .display.matmul_paths import matmul_paths
 from .display.paths import draw_path, paths
-from .forward import Dual, derivative
+from .extend import defjvp, defvjp, primitive
+from .forward import Dual
 from .functional import (
+    derivative,
     elementwise_grad,
     grad,
     hessian,
@@ -34,6 +36,8 @@ __all__ = [
     "Value",
     "check_grad",
     "compare_methods",
+    "defjvp",
+    "defvjp",
     "derivative",
     "detect_anomaly",
     "draw_array_graph",
@@ -53,6 +57,7 @@ __all__ = [
     "numerical_derivative",
     "ops",
     "paths",
+    "primitive",
     "rules",
     "symbolic",
     "trace",

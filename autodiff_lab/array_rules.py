@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import rules
-from .arrays import TRACED, ArrayPrimitive, is_traced, level_of, numbers
+from .arrays import ArrayPrimitive, is_traced, level_of, numbers
 from .rules import (
     ABS,
     ARCTAN2,
@@ -167,8 +167,16 @@ def _mod_partials(a, b, out):
         return (1.0, -np.floor_divide(numbers(a), numbers(b)))
 
 
+def _abs_partials(a, out):
+    if not np.iscomplexobj(numbers(a)):
+        return (_sign(numbers(a)),)
+    # |z| of a complex z: ∂|z|/∂x - i·∂|z|/∂y = conj(z)/|z|, taken as 0 at z = 0 (autograd's)
+    zero = numbers(out) == 0
+    return (WHERE(zero, 0.0, CONJ(a) / WHERE(zero, 1.0, out)),)
+
+
 _ARRAY_PARTIALS = {
-    ABS: lambda a, out: (_sign(numbers(a)),),
+    ABS: _abs_partials,
     RELU: lambda a, out: (np.where(numbers(a) <= 0, 0.0, 1.0),),
     MAXIMUM: _max_partials,
     MINIMUM: _min_partials,
@@ -200,11 +208,15 @@ def _elementwise(primitive: Primitive, raw=None) -> ArrayPrimitive:
         for p, tangent in zip(positions, tangents):
             term = _scaled(tangent, local[p])
             total = term if total is None else total + term
+        if np.iscomplexobj(numbers(total)) and not np.iscomplexobj(numbers(ans)):
+            total = REAL(total)  # a real function of a complex input (abs): its real part
         return _to_shape(total, shape_of(ans))
 
     differentiable = (0,) if primitive is POWC else None
     raw = raw or _raw(primitive)
-    return ArrayPrimitive(primitive.name, raw, vjp, primitive.formula, differentiable, jvp)
+    return ArrayPrimitive(
+        primitive.name, raw, vjp, primitive.formula, differentiable, jvp, scalar=primitive
+    )
 
 
 def _to_shape(tangent, shape: tuple):
@@ -222,20 +234,17 @@ LOG_ARRAY = ELEMENTWISE[rules.LOG]
 EXP_ARRAY = ELEMENTWISE[rules.EXP]
 
 
-def apply_rule(primitive: Primitive, *args):
-    """The rule table's call on arrays (see `rules.register_array_engine`).
-
-    A primitive made outside the table gets the same treatment: its float value
-    applied to each element, its partials evaluated on the arrays.
-    """
+def elementwise_form(primitive: Primitive) -> ArrayPrimitive:
+    """The array form of a scalar primitive; one made outside the table gets the same
+    treatment: its float value applied to each element, its partials on the arrays."""
     function = ELEMENTWISE.get(primitive)
     if function is None:
         raw = np.vectorize(primitive.float_value, otypes=[np.float64])
         function = ELEMENTWISE[primitive] = _elementwise(primitive, raw)
-    return function(*args)
+    return function
 
 
-rules.register_array_engine(apply_rule, TRACED)
+rules.register_array_forms(elementwise_form)
 
 
 # ---------------------------------------------------------------------------
@@ -562,7 +571,19 @@ def _logsumexp_jvp(tangent, ans, x, axis=None, keepdims=False):
     return SUM(tangent * EXP_ARRAY(x - kept), axis=axis, keepdims=keepdims)
 
 
+def _match_complex(x, g):
+    """g as the gradient of x: complex if x is (a real g as g + 0i), else real."""
+    return g if np.iscomplexobj(numbers(x)) else REAL(g)
+
+
+def _imag_vjp(g, ans, x):
+    return _match_complex(x, g * -1j)
+
+
 # fmt: off
+REAL         = ArrayPrimitive("real",         np.real,       _each(lambda g, ans, x: _match_complex(x, g)), "ḡ, as a complex number if x is one", None, jvp=_one_tangent(lambda t, ans, x: REAL(t)))  # noqa: E501
+IMAG         = ArrayPrimitive("imag",         np.imag,       _each(_imag_vjp), "-i·ḡ", None, jvp=_one_tangent(lambda t, ans, x: IMAG(t)))  # noqa: E501
+CONJ         = ArrayPrimitive("conj",         np.conj,       _each(lambda g, ans, x: CONJ(g)), "conj(ḡ)", None, jvp=_one_tangent(lambda t, ans, x: CONJ(t)))  # noqa: E501
 SUM          = ArrayPrimitive("sum",          _sum,          _each(lambda g, ans, x, axis=None, keepdims=False: _spread(g, shape_of(x), axis, keepdims)), "ḡ broadcast back over the summed axes", None, jvp=_linear("sum"))  # noqa: E501
 MEAN         = ArrayPrimitive("mean",         _mean,         _each(lambda g, ans, x, axis=None, keepdims=False: _spread(g, shape_of(x), axis, keepdims) / _count(shape_of(x), axis)), "ḡ / n broadcast back", None, jvp=_linear("mean"))  # noqa: E501
 MAX          = ArrayPrimitive("max",          _max,          _each(_extreme_vjp), "ḡ to the maxima, ties share it", None, jvp=_one_tangent(_extreme_jvp))  # noqa: E501
@@ -606,6 +627,9 @@ STRUCTURAL: dict[str, ArrayPrimitive] = {
         LOGSUMEXP,
         SOFTMAX,
         LOG_SOFTMAX,
+        REAL,
+        IMAG,
+        CONJ,
     )
 }
 """Every structural primitive by name."""

@@ -19,37 +19,21 @@ import numpy as np
 from . import numpy as anp
 from . import rules
 from .array_rules import ELEMENTWISE, MATMUL
-from .arrays import ArrayNode, backward, is_traced, numbers
-from .display.graph import format_number
+from .arrays import ArrayNode, is_traced, numbers
+from .reverse import backpropagate
+from .text import array_text as _array_text
+from .text import shape_text
 
 if TYPE_CHECKING:
     from .array_trace import ArrayGraph
-
-SMALL = 6  # arrays with at most this many entries are shown with their numbers
 
 
 _ELEMENTWISE = frozenset(id(primitive) for primitive in ELEMENTWISE.values())
 
 
-def shape_text(shape: tuple) -> str:
-    """``(100, 64)`` as ``100×64``; a 0-d array is a ``scalar``."""
-    return "×".join(str(n) for n in shape) if shape else "scalar"
-
-
 def array_text(array) -> str:
     """An array's numbers (4 significant digits) if it is small, else its shape."""
-    array = np.asarray(numbers(array))
-    if array.size > SMALL:
-        return shape_text(array.shape)
-    if array.ndim == 0:
-        return format_number(array.item())
-
-    def nested(part) -> str:
-        if part.ndim == 0:
-            return format_number(part.item())
-        return "[" + ", ".join(nested(row) for row in part) + "]"
-
-    return nested(array)
+    return _array_text(numbers(array))
 
 
 def is_operand(node: ArrayNode, position: int) -> bool:
@@ -118,17 +102,16 @@ def array_backward_steps(graph: ArrayGraph, seed=None) -> list[ArrayBackwardStep
     one node, in the order `autodiff_lab.arrays.backward` processes them, whose VJP
     sends a share of ḡ to each parent.
     """
-    from .array_trace import ArrayGraph  # which needs this module to be loaded first
-
-    if not isinstance(graph, ArrayGraph):
+    if type(graph).__name__ != "ArrayGraph":  # array_trace imports this module, not back
         raise TypeError(
             f"array_backward_steps needs an ArrayGraph from trace_arrays, got "
             f"{type(graph).__name__}"
         )
     g0 = _seed(graph, seed)
     processed: list[tuple] = []
-    leaves = list(graph.inputs.values())
-    backward(graph.output, g0, leaves, anp.add, on_node=lambda *seen: processed.append(seen))
+    for leaf in graph.inputs.values():
+        leaf.grad = None  # each call starts afresh
+    backpropagate([graph.output], [g0], on_node=lambda *seen: processed.append(seen))
     output_name = graph.name(graph.output)
     if int(np.prod(graph.output.shape)) == 1 and seed is None:
         caption = f"Start at the output {output_name} (one number): ḡ = ∂L/∂{output_name} = 1"
@@ -143,7 +126,7 @@ def array_backward_steps(graph: ArrayGraph, seed=None) -> list[ArrayBackwardStep
     totals: dict[int, np.ndarray] = {id(graph.output): g0}
     for node, g, values in processed:
         shares = []
-        for (position, parent), share in zip(node.parents, values):
+        for position, parent, share in zip(node.positions, node.parents, values):
             before = totals.get(id(parent))
             share = numbers(share)
             total = share if before is None else numbers(anp.add(before, share))
@@ -159,7 +142,7 @@ def array_backward_steps(graph: ArrayGraph, seed=None) -> list[ArrayBackwardStep
 
 
 def _argument_text(graph: ArrayGraph, node: ArrayNode, position: int) -> str | None:
-    for parent_position, parent in node.parents:
+    for parent_position, parent in zip(node.positions, node.parents):
         if parent_position == position:
             return graph.name(parent)
     if is_operand(node, position):

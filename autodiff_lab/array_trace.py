@@ -14,10 +14,12 @@ import inspect
 
 import numpy as np
 
-from . import rules
-from .array_functional import _output
-from .array_steps import ArrayBackwardStep, array_backward_steps, gradients_after, shape_text
-from .arrays import ArrayNode, is_traced, numbers, topological_order
+from . import core
+from .array_steps import ArrayBackwardStep, array_backward_steps, gradients_after
+from .arrays import ArrayNode, is_traced, numbers
+from .core import topological_order
+from .functional import _root_at
+from .text import shape_text
 
 _ACTIVE: list[_Recording] = []  # the traces under way, innermost last
 
@@ -113,7 +115,7 @@ def trace_arrays(f, /, *args, **inputs) -> ArrayGraph:
                 f"trace_arrays calls f({', '.join(f'{n}=…' for n in arrays)}), which f{signature} "
                 f"does not accept ({error}); name the inputs as f's parameters"
             ) from None
-    level = rules.new_level()
+    level = core.new_level()
     leaves = {name: ArrayNode(value, level) for name, value in arrays.items()}
     recording = _Recording(level, leaves)
     _ACTIVE.append(recording)
@@ -121,8 +123,8 @@ def trace_arrays(f, /, *args, **inputs) -> ArrayGraph:
         result = f(**leaves)
     finally:
         _ACTIVE.remove(recording)
-    node, _ = _output(result, level, "trace_arrays")
-    if node is None:
+    node = _root_at(result, level, "trace_arrays")
+    if type(node) is not ArrayNode:
         raise ValueError(
             "trace_arrays: f's result does not depend on any of its inputs, so there is no "
             "graph to draw; compute it from the arrays f receives"
@@ -143,7 +145,7 @@ class ArrayGraph:
         self.output = output
         self.inputs = dict(inputs)
         leaves = {id(leaf) for leaf in inputs.values()}
-        rest = [node for node in topological_order(output) if id(node) not in leaves]
+        rest = [node for node in topological_order([output]) if id(node) not in leaves]
         self.nodes: tuple[ArrayNode, ...] = (*inputs.values(), *rest)
         taken = set(labels.values())
         self._names: dict[int, str] = {}

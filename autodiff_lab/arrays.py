@@ -10,7 +10,7 @@ formed: for an elementwise function of a million numbers it would have 10¹²
 entries, while its VJP is one multiply.
 
 Levels, as in `autodiff_lab.reverse`: every derivative pass draws a fresh level
-from `rules.new_level`, and the newest level is the outer layer. A node's
+from `core.new_level`, and the newest level is the outer layer. A node's
 value is a plain array or a node of an older level, so an operation on a node
 of level L records at L and computes its value by the same rules one layer
 down. VJPs are written with the primitives themselves, so a backward pass
@@ -22,9 +22,12 @@ tangent, and a primitive applied to one computes the output's tangent from
 the primitive's JVP rule. The outermost (newest) of the nodes and duals
 among the arguments decides which happens.
 
-The primitives live in `autodiff_lab.array_rules`; this module only knows
-how to record one (`ArrayPrimitive`), push a tangent through one, and walk
-the graph backwards.
+Array nodes and duals are kinds of the core (`autodiff_lab.core`), which
+dispatches every operation and runs the backward pass; a scalar `Value` or
+`Dual` that meets arrays becomes a 0-d node of its own level (`lift`), so
+the scalar and array engines combine. The primitives live in
+`autodiff_lab.array_rules`; this module only knows how to record one
+(`ArrayPrimitive`) and push a tangent through one.
 """
 
 from __future__ import annotations
@@ -33,21 +36,29 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import rules
+from . import core, rules
+from .forward import Dual
 from .reverse import MODES, AnomalyError
+
+_SCALAR_REVERSE = frozenset(kind for kind, entry in core.KINDS.items() if entry.family == "reverse")
 
 
 class ArrayPrimitive:
-    """One differentiable array operation: numpy's function and its VJP.
+    """One differentiable array operation: numpy's function, its VJP and its JVP.
 
     ``vjp(argnums, g, ans, args, kwargs)`` gives, for each position in
     ``argnums``, that argument's share of the output gradient ``g``;
     ``jvp(argnums, tangents, ans, args, kwargs)`` gives the output's tangent
     from the tangents of the arguments at ``argnums``.
     ``differentiable`` lists the positions a gradient may flow into (None: all).
+    ``scalar`` is the entry of the scalar rule table an elementwise primitive
+    applies to each element (None for an operation on whole arrays, such as a
+    sum): the core knows from it which primitives act elementwise.
     """
 
-    __slots__ = ("name", "raw", "vjp", "jvp", "formula", "differentiable")
+    __slots__ = ("name", "raw", "vjp", "jvp", "formula", "differentiable", "scalar")
+
+    is_array = True
 
     def __init__(
         self,
@@ -57,6 +68,7 @@ class ArrayPrimitive:
         formula: str,
         differentiable: tuple[int, ...] | None = None,
         jvp: Callable | None = None,
+        scalar: rules.Primitive | None = None,
     ) -> None:
         self.name = name
         self.raw = raw
@@ -64,33 +76,38 @@ class ArrayPrimitive:
         self.jvp = jvp
         self.formula = formula
         self.differentiable = differentiable
+        self.scalar = scalar
 
     def __call__(self, *args, **kwargs):
-        level = -1
-        top = None
         for arg in args:
-            kind = type(arg)
-            if (kind is ArrayNode or kind is ArrayDual) and arg.level > level:
-                level, top = arg.level, kind
-        if level < 0:
-            with np.errstate(all="ignore"):  # IEEE answers (inf, nan), as the rule table gives
-                return self.raw(*args, **kwargs)
-        if top is ArrayDual:
-            return _push(self, level, args, kwargs)
-        return _record(self, level, args, kwargs)
+            if type(arg) in core.KINDS:
+                return core.dispatch(self, args, kwargs)
+        with np.errstate(all="ignore"):  # IEEE answers (inf, nan), as the rule table gives
+            return self.raw(*args, **kwargs)
+
+    def evaluate(self, args: tuple, kwargs: dict | None = None):
+        """numpy's function on plain arrays."""
+        with np.errstate(all="ignore"):
+            return self.raw(*args, **(kwargs or {}))
 
     def __repr__(self) -> str:
         return f"<array primitive {self.name}: {self.formula}>"
 
 
 def _record(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) -> ArrayNode:
+    """The core's call when an array node of ``level`` is the outer layer."""
+    primitive = _array_form(primitive)
     _check_operands(primitive, args)
     values = []
     parents = []
+    positions = []
     for position, arg in enumerate(args):
+        if type(arg) in _SCALAR_REVERSE or (type(arg) is np.ndarray and arg.dtype == object):
+            arg = lift(arg)  # Values meet arrays: an array node of their own level
         if type(arg) is ArrayNode and arg.level == level:
             values.append(arg.value)
-            parents.append((position, arg))
+            parents.append(arg)
+            positions.append(position)
         else:
             values.append(arg)
     values = tuple(values)
@@ -106,42 +123,48 @@ def _record(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) ->
     node.inputs = values
     node.kwargs = kwargs
     node.parents = tuple(parents)
+    node.positions = tuple(positions)
+    node.grad = None
     return node
+
+
+def _array_form(primitive):
+    """An array primitive as it is; a scalar one as its elementwise form."""
+    return primitive if primitive.is_array else primitive.array_form
 
 
 def _one_layer_down(primitive: ArrayPrimitive, values: tuple, kwargs: dict):
     """The primitive on the values under the outer layer: numpy's function when they
     are plain (the common case, one call), else the primitive again (an older level)."""
     for value in values:
-        kind = type(value)
-        if kind is ArrayNode or kind is ArrayDual:
-            return primitive(*values, **kwargs)
+        if type(value) in core.KINDS:
+            return core.dispatch(primitive, values, kwargs)
     with np.errstate(all="ignore"):
         return primitive.raw(*values, **kwargs)
 
 
 def _check_operands(primitive: ArrayPrimitive, args: tuple) -> None:
+    allowed = primitive.differentiable
+    if allowed is None:
+        return
     for position, arg in enumerate(args):
-        if type(arg) in rules._CARRIER_RANK:
-            raise TypeError(
-                f"{primitive.name}: cannot combine an array with a {type(arg).__name__}; "
-                "the array engine and the scalar engines do not combine (use one or the other)"
-            )
-        allowed = primitive.differentiable
-        if allowed is not None and position not in allowed and is_traced(arg):
+        if position not in allowed and core.is_node(arg):
             raise TypeError(
                 f"{primitive.name}: argument {position} cannot be differentiated "
-                "(it must be a constant, not a traced array)"
+                "(it must be a constant, not a traced number or array)"
             )
 
 
 def _push(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) -> ArrayDual:
     """Forward mode: the primal one layer down, the tangent from the JVP rule."""
+    primitive = _array_form(primitive)
     _check_operands(primitive, args)
     primals = []
     positions = []
     tangents = []
     for position, arg in enumerate(args):
+        if type(arg) is Dual or (type(arg) is np.ndarray and arg.dtype == object):
+            arg = lift(arg)  # Duals meet arrays: an array dual of their own level
         if type(arg) is ArrayDual and arg.level == level:
             primals.append(arg.value)
             positions.append(position)
@@ -197,6 +220,14 @@ class Traced:
     def dtype(self):
         return np.result_type(numbers(self))
 
+    def item(self):
+        """The one number inside, as a plain Python number (no derivative flows through it)."""
+        return np.asarray(numbers(self)).item()
+
+    def astype(self, dtype):
+        """Itself for a float type; plain numbers for a bool or integer type (slope 0)."""
+        return core.as_type(self, dtype, numbers(self))
+
     def __len__(self) -> int:
         if not self.shape:
             raise TypeError("len() of a 0-d array")
@@ -246,10 +277,12 @@ class Traced:
 class ArrayNode(Traced):
     """An array that remembers how it was computed (made by the reverse-mode functions).
 
-    Arithmetic, indexing and the methods of numpy record operations.
+    Arithmetic, indexing and the methods of numpy record operations. ``parents``
+    are the inputs of this pass that ``op`` was applied to, at argument
+    ``positions``; ``grad`` is the gradient a backward pass gives it.
     """
 
-    __slots__ = ("value", "level", "op", "inputs", "kwargs", "parents")
+    __slots__ = ("value", "level", "op", "inputs", "kwargs", "parents", "positions", "grad")
 
     def __init__(self, value, level: int) -> None:
         self.value = value
@@ -258,6 +291,26 @@ class ArrayNode(Traced):
         self.inputs = ()
         self.kwargs = {}
         self.parents = ()
+        self.positions = ()
+        self.grad = None
+
+    def pull(self, g) -> tuple:
+        """The share of ``g`` (this node's gradient) that goes to each parent: op's VJP.
+
+        A real parent gets the real part of a complex share (HIPS autograd's
+        convention: a real input has a real gradient).
+        """
+        shares = self.op.vjp(self.positions, g, self.value, self.inputs, self.kwargs)
+        if _is_complex(g):  # a real g gives real shares: only a complex one needs a look
+            shares = list(shares)
+            for index, (parent, share) in enumerate(zip(self.parents, shares)):
+                if type(parent) is ArrayNode and _is_complex(share):
+                    if not _is_complex(parent.value):
+                        shares[index] = share.real
+        if MODES.detect_anomaly:
+            for share in shares:
+                _check_finite(share, f"backward pass: the VJP of {self.op.name}")
+        return tuple(shares)
 
     def __repr__(self) -> str:
         return f"ArrayNode(shape={self.shape}, level={self.level}, op={self.op and self.op.name})"
@@ -287,10 +340,24 @@ def is_traced(x) -> bool:
 
 
 def numbers(x):
-    """The plain numbers inside ``x``: its value with every level stripped."""
-    while type(x) is ArrayNode or type(x) is ArrayDual:
-        x = x.value
-    return x
+    """The plain numbers inside ``x``: its value with every level, of any kind, stripped."""
+    while True:
+        kind = type(x)
+        if kind is ArrayNode or kind is ArrayDual:
+            x = x.value
+        elif kind is Dual:
+            x = x.primal
+        elif kind in _SCALAR_REVERSE:
+            x = x._data
+        else:
+            return x
+
+
+def _is_complex(x) -> bool:
+    numbers_inside = numbers(x)
+    if isinstance(numbers_inside, np.ndarray):
+        return numbers_inside.dtype.kind == "c"
+    return isinstance(numbers_inside, (complex, np.complexfloating))
 
 
 def level_of(x) -> int:
@@ -299,59 +366,110 @@ def level_of(x) -> int:
 
 
 # ---------------------------------------------------------------------------
-# The backward pass
+# Scalar nodes meeting arrays
 
 
-def topological_order(root: ArrayNode) -> list[ArrayNode]:
-    """Nodes of root's level that root depends on, every node after its parents."""
-    order: list[ArrayNode] = []
-    seen: set[int] = set()
-    stack: list = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        for _, parent in node.parents:
-            if id(parent) not in seen:
-                stack.append((parent, False))
-    return order
+def _lift_vjp(positions, g, ans, args, kwargs):
+    """Each scalar parent's entry of the gradient, as the number a Value's gradient is
+    (or a 0-d node of an outer pass)."""
+    shape = np.shape(ans) if not is_traced(ans) else ans.shape
+    shares = []
+    for position in positions:
+        share = g[np.unravel_index(position, shape)] if shape else g
+        shares.append(share if core.is_node(share) else float(np.real(share)))  # a Value is real
+    return shares
 
 
-def backward(
-    root: ArrayNode,
-    seed,
-    leaves: list[ArrayNode],
-    add: Callable,
-    on_node: Callable | None = None,
-) -> list:
-    """``seed · ∂root/∂leaf`` for each leaf (None where root does not depend on it).
+LIFT = ArrayPrimitive(
+    "lift",
+    lambda *items: np.array(items),
+    _lift_vjp,
+    "ḡ's entries passed back to the scalars",
+)
 
-    ``add`` sums two gradients (a primitive, so sums of nodes of an outer level
-    are recorded). Gradients are kept in a dict for this pass only.
-    ``on_node(node, g, shares)``, if given, sees each node as it is processed:
-    its complete gradient and the share the VJP sends to each of ``node.parents``
-    (the steppers show the pass with it; it changes nothing).
+
+def lift(x):
+    """Scalar nodes as their array counterpart of the same level; numbers as arrays.
+
+    A `Value` (or an array of objects holding Values) becomes an `ArrayNode` whose
+    parents are those Values, so a backward pass sends each entry of the node's
+    gradient back into its Value; a `Dual` becomes an `ArrayDual` with the same
+    primals and tangents. Array nodes and numeric arrays stay as they are.
     """
-    grads: dict[int, object] = {id(root): seed}
-    for node in reversed(topological_order(root)):
-        g = grads.pop(id(node), None) if node.parents else grads.get(id(node))
-        if g is None or not node.parents:
-            continue
-        positions = tuple(position for position, _ in node.parents)
-        with np.errstate(all="ignore"):
-            shares = node.op.vjp(positions, g, node.value, node.inputs, node.kwargs)
-        if MODES.detect_anomaly:
-            for share in shares:
-                _check_finite(share, f"backward pass: the VJP of {node.op.name}")
-        if on_node is not None:
-            on_node(node, g, tuple(shares))
-        for (_, parent), share in zip(node.parents, shares):
-            key = id(parent)
-            old = grads.get(key)
-            grads[key] = share if old is None else add(old, share)
-    return [grads.get(id(leaf)) for leaf in leaves]
+    kind = type(x)
+    if kind is ArrayNode or kind is ArrayDual:
+        return x
+    if kind is np.ndarray:
+        return _lift_objects(x) if x.dtype == object else x
+    if kind in core.KINDS:
+        items = np.empty((), dtype=object)
+        items[()] = x
+        return _lift_objects(items)
+    return np.asarray(x, dtype=np.float64) if rules.is_number(x) else x
+
+
+def _lift_objects(items: np.ndarray):
+    """An array of numbers and scalar nodes as one array node (or dual) of the newest level
+    among them; older nodes stay inside its value, lifted in their turn."""
+    top = None
+    for item in items.flat:
+        kind = core.KINDS.get(type(item))
+        if kind is not None:
+            if kind.holds_arrays or kind.family == "symbolic":
+                raise TypeError(f"a {type(item).__name__} cannot be an entry of an array")
+            key = (kind.level_of(item), kind.rank)
+            if top is None or key > top[0]:
+                top = (key, kind)
+    if top is None:
+        return np.array(items.tolist(), dtype=np.result_type(*items.flat, np.float64))
+    (level, _), kind = top
+    flat = list(items.flat)
+    if kind.family == "forward":
+        primals = [
+            item.primal if type(item) is Dual and item.tag == level else item for item in flat
+        ]
+        tangents = [
+            item.tangent if type(item) is Dual and item.tag == level else 0.0 for item in flat
+        ]
+        return ArrayDual(
+            lift(_objects(primals, items.shape)), lift(_objects(tangents, items.shape)), level
+        )
+    mine = [index for index, item in enumerate(flat) if core.level_of(item) == level]
+    inner = [item._data if core.level_of(item) == level else item for item in flat]
+    node = ArrayNode(lift(_objects(inner, items.shape)), level)
+    if MODES.recording:
+        node.op = LIFT
+        node.inputs = tuple(inner)
+        node.parents = tuple(flat[index] for index in mine)
+        node.positions = tuple(mine)
+    return node
+
+
+def _objects(items: list, shape: tuple) -> np.ndarray:
+    array = np.empty(len(items), dtype=object)
+    array[:] = items
+    return array.reshape(shape)
+
+
+def array_leaf(value, level: int) -> ArrayNode:
+    """A new array node of ``level`` holding ``value`` (an array, or an array node or dual
+    of an older pass, or a scalar node of an older pass, which becomes its 0-d form)."""
+    return ArrayNode(lift(value) if core.is_node(value) else value, level)
+
+
+core.register_kind(
+    ArrayNode,
+    rank=35,
+    family="reverse",
+    level_of=lambda node: node.level,
+    apply=_record,
+    holds_arrays=True,
+)
+core.register_kind(
+    ArrayDual,
+    rank=25,
+    family="forward",
+    level_of=lambda dual: dual.level,
+    apply=_push,
+    holds_arrays=True,
+)

@@ -18,7 +18,7 @@ from numbers import Real
 
 import numpy as np
 
-from . import rules
+from . import core, rules
 from .reverse import MODES, AnomalyError, _is_finite, _short
 from .rules import (
     ABS,
@@ -46,10 +46,10 @@ from .rules import (
 def new_tag() -> int:
     """A tag no other derivative uses; later tags are outer layers.
 
-    Tags and the levels of reverse mode come from one counter (`rules.new_level`),
+    Tags and the levels of reverse mode come from one counter (`core.new_level`),
     so a Dual and a Value of different derivative passes always know which is outer.
     """
-    return rules.new_level()
+    return core.new_level()
 
 
 def _operator(primitive: Primitive, reflected: bool = False):
@@ -117,6 +117,18 @@ class Dual:
     def __repr__(self) -> str:
         tag = f", tag={self.tag}" if self.tag else ""
         return f"Dual({_short(self.primal)}, {_short(self.tangent)}{tag})"
+
+    dtype = np.dtype(np.float64)
+    shape = ()
+    ndim = 0
+
+    def item(self) -> float:
+        """The number inside, as a plain float (no derivative flows through it)."""
+        return rules._number_in(self)
+
+    def astype(self, dtype):
+        """Itself for a float type; plain numbers for a bool or integer type (slope 0)."""
+        return core.as_type(self, dtype, self.item())
 
     def __str__(self) -> str:
         return f"{_short(self.primal)} + {_short(self.tangent)}ε"
@@ -203,40 +215,54 @@ class Dual:
 
     __hash__ = object.__hash__
 
+    def __bool__(self) -> bool:
+        """The truth of the primal, so ``if x:`` branches on the number."""
+        return bool(self.primal)
+
     @staticmethod
     def _apply_primitive(primitive: Primitive, *args):
         """Value from the primal parts, tangent = Σ local partial × input tangent."""
-        tag = max(arg.tag for arg in args if type(arg) is Dual)
-        primals = []
-        tangents = []
-        for arg in args:
-            if type(arg) is Dual and arg.tag == tag:
-                primals.append(arg.primal)
-                tangents.append(arg.tangent)
-            else:  # a constant at this layer (maybe a dual or Value of an older pass)
-                primals.append(as_float(arg) if rules.is_number(arg) else arg)
-                tangents.append(0.0)
-        out = primitive(*primals)
-        partials = primitive.partials(*primals, out)
-        tangent = 0.0
-        for partial, input_tangent in zip(partials, tangents):
-            # Skip exact zeros so a constant input never turns 0 · inf into nan.
-            if not (type(input_tangent) is float and input_tangent == 0.0):
-                tangent = tangent + partial * input_tangent
-        if MODES.detect_anomaly and not (_is_finite(out) and _is_finite(tangent)):
-            shown = ", ".join(_short(arg) for arg in args)
-            raise AnomalyError(
-                f"forward mode: {primitive.name}({shown}) gave {_short(out)} "
-                f"with tangent {_short(tangent)}"
-            )
-        result = Dual.__new__(Dual)
-        result.primal = out
-        result.tangent = tangent
-        result.tag = tag
-        return result
+        return _push(primitive, max(arg.tag for arg in args if type(arg) is Dual), args)
 
 
-rules.register_carrier(Dual, rank=20, level=lambda dual: dual.tag)
+def _push(primitive: Primitive, tag: int, args: tuple) -> Dual:
+    """A primitive on Duals of ``tag``: the primal one layer down, the tangent from the table."""
+    primals = []
+    tangents = []
+    for arg in args:
+        kind = type(arg)
+        if kind is Dual and arg.tag == tag:
+            primals.append(arg.primal)
+            tangents.append(arg.tangent)
+        else:  # a constant at this layer (maybe a dual or Value of an older pass)
+            primals.append(arg if kind is float or not rules.is_number(arg) else as_float(arg))
+            tangents.append(0.0)
+    out = primitive(*primals)
+    partials = primitive.partials(*primals, out)
+    tangent = 0.0
+    for partial, input_tangent in zip(partials, tangents):
+        # Skip exact zeros so a constant input never turns 0 · inf into nan.
+        if not (type(input_tangent) is float and input_tangent == 0.0):
+            tangent = tangent + partial * input_tangent
+    if MODES.detect_anomaly and not (_is_finite(out) and _is_finite(tangent)):
+        shown = ", ".join(_short(arg) for arg in args)
+        raise AnomalyError(
+            f"forward mode: {primitive.name}({shown}) gave {_short(out)} "
+            f"with tangent {_short(tangent)}"
+        )
+    result = Dual.__new__(Dual)
+    result.primal = out
+    result.tangent = tangent
+    result.tag = tag
+    return result
+
+
+def _apply(primitive, level: int, args: tuple, kwargs: dict) -> Dual:
+    """The core's call when a Dual is the outer layer of an operation on numbers."""
+    return _push(primitive.scalar, level, args)
+
+
+core.register_kind(Dual, rank=20, family="forward", level_of=lambda dual: dual.tag, apply=_apply)
 rules.install_methods(Dual)
 
 
@@ -250,7 +276,7 @@ def _as_component(part, name: str):
         return part
     if rules.is_number(part):
         return as_float(part)
-    if kind in rules._CARRIER_RANK and rules._CARRIER_RANK[kind] < rules._CARRIER_RANK[Dual]:
+    if kind in core.KINDS and core.KINDS[kind].family == "symbolic":
         return part  # a symbolic expression
     raise TypeError(f"Dual() needs a real number as its {name}, got {kind.__name__} ({part!r:.40})")
 
@@ -280,13 +306,19 @@ def _apply_or_defer(primitive: Primitive, a, b):
         kind = type(operand)
         if kind is Dual or kind is float or kind is int:
             continue
-        if kind in rules._CARRIER_RANK:
+        if kind in core.KINDS:
             only_duals_and_numbers = False
+        elif isinstance(operand, (complex, np.complexfloating)):
+            only_duals_and_numbers = False  # a complex constant: the array engine takes it
         elif not rules.is_number(operand):
             return NotImplemented  # an array broadcasts; anything else gets its say
     if only_duals_and_numbers:  # no other layer to ask
         return Dual._apply_primitive(primitive, a, b)
-    return primitive(a, b)
+    return primitive(*(_complex_as_array(operand) for operand in (a, b)))
+
+
+def _complex_as_array(operand):
+    return np.asarray(operand) if isinstance(operand, (complex, np.complexfloating)) else operand
 
 
 def tangent_of(result, tag: int):
@@ -312,12 +344,11 @@ def primal_of(result, tag: int):
 
 
 def _refuse_newer_value(result, tag: int) -> None:
-    level = getattr(getattr(result, "_origin", None), "level", 0)
-    if level > tag:
+    if core.level_of(result) > tag:
         raise ValueError(
-            "forward mode: f returned a Value recorded by a reverse pass that started inside "
-            "this derivative and has finished; its graph cannot carry this tangent. Return "
-            "numbers (or the gradient itself) from the inner derivative instead."
+            f"forward mode: f returned a {type(result).__name__} of a derivative pass that "
+            "started inside this derivative and has finished; it cannot carry this tangent. "
+            "Return numbers (or the inner derivative itself) from the inner derivative instead."
         )
 
 
@@ -342,7 +373,7 @@ def to_output_array(result, convert: Callable, who: str):
         raise TypeError(f"{who}: f returned {type(result).__name__}, not numbers") from None
     # A forgotten `return` gives None: say so rather than report a derivative of 0.
     for item in items.flat:
-        if not (rules.is_number(item) or type(item) in rules._CARRIER_RANK):
+        if not (rules.is_number(item) or core.is_node(item)):
             raise TypeError(
                 f"{who}: f returned {type(item).__name__} ({item!r:.40}), not a number; "
                 "check that f returns its result"
@@ -354,19 +385,3 @@ def array_of(numbers: list, shape: tuple) -> np.ndarray:
     """A float array, or an object array where some entries are still Values or Duals."""
     dtype = float if all(isinstance(n, float) for n in numbers) else object
     return np.array(numbers, dtype=dtype).reshape(shape)
-
-
-def derivative(f: Callable, x):
-    """f'(x) by forward mode: one evaluation of f on a dual number.
-
-    ``f`` maps a number to a number (or to a list or array of numbers, giving
-    an array of derivatives). ``x`` may itself be a Value or Dual of an outer
-    derivative, so derivatives nest.
-    """
-    if not (rules.is_number(x) or type(x) in rules._CARRIER_RANK):
-        raise TypeError(f"derivative: x should be a number, got {type(x).__name__} ({x!r:.40})")
-    tag = new_tag()
-    result = f(dual(x, 1.0, tag))
-    if rules.is_number(result) or type(result) in rules._CARRIER_RANK:
-        return tangent_of(result, tag)
-    return to_output_array(result, lambda item: tangent_of(item, tag), "derivative")

@@ -1,43 +1,54 @@
-"""The functional API: derivatives of Python functions of floats, lists and arrays.
+"""The functional API: derivatives of Python functions, written once for every kind of node.
 
 ``grad`` and ``value_and_grad`` return functions, as in HIPS autograd and JAX;
-``jvp``, ``vjp``, ``jacobian``, ``hessian`` and ``hvp`` take a point. Inputs may
-be numbers, lists or numpy arrays; array-like inputs give numpy arrays back.
-For numbers and lists ``f`` receives a `Value` or `Dual`, or a numpy array of
-them that numpy's elementwise operations (``x * x``, ``np.sum``, ``np.tanh``)
-work on. A numpy array of numbers (at least 1-d) goes to the array engine
-instead (`autodiff_lab.array_functional`): ``f`` receives one array node.
+``vjp``, ``jvp``, ``jacobian``, ``hessian`` and ``hvp`` take a point. A point (and
+each argument of the function ``grad`` returns) may be a number, a numpy array,
+or a nested list, tuple or dict of them; results keep its structure and shapes,
+so a list stays a list. Inside, ``f`` receives a node of the derivative pass in
+place of each number or array:
 
-Every call starts a derivative pass of its own level (`rules.new_level`; see
-`autodiff_lab.reverse` for the rule), and every one of them accepts as its point
-the Values or Duals of an outer pass, so they nest in any order and to any
-depth: ``grad(grad(f))``, ``jacobian(grad(f), x, mode="forward")``,
-``grad(lambda x: x * derivative(lambda y: x * y, 2.0))``. A function whose
-output does not depend on its input has derivative 0 (reverse mode warns, as
-HIPS autograd does).
+* a float (or int) becomes a `Value` (reverse) or `Dual` (forward);
+* a numpy array of real numbers becomes one `ArrayNode` or `ArrayDual`, and a
+  complex number or array a complex one (see "Complex numbers" below);
+* a numpy array of ``dtype=object`` becomes an array of Values or Duals, one per
+  number (the scalar engine, whose every operation can be drawn);
+* a Value, Dual or array node of an outer derivative pass is kept inside the
+  new node, and that is how derivatives nest: ``grad(grad(f))``,
+  ``jacobian(grad(f), x, mode="forward")``, ``grad(lambda x: x * derivative(...))``.
+
+Every operator is built on two, as HIPS autograd builds its operators on
+``make_vjp``: `_Recording` runs f once at a fresh level (`core.new_level`)
+and pulls cotangents back with the core's one backward pass, and `_push`
+runs f once on dual numbers of a fresh level. A function whose output does
+not depend on its input has derivative 0 (with autograd's warning).
+
+``has_aux=True`` (``grad``, ``value_and_grad``, ``vjp``, ``jvp``, ``jacobian``,
+``hessian``) lets f return ``(output, aux)``: aux is passed back as numbers,
+undifferentiated, with JAX's conventions. Keyword arguments of ``grad``'s
+function go to f unchanged.
+
+Complex numbers follow HIPS autograd's convention: for a holomorphic f the
+gradient is the complex derivative f'(z); for a real-valued f of a complex z
+it is ∂f/∂x − i·∂f/∂y (step along its conjugate to descend); an input that is
+real gets a real gradient (the real part). Complex numbers go to the array
+engine (a complex scalar is a 0-d array node); a scalar `Value` or `Dual`
+refuses them rather than drop an imaginary part.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from numbers import Real
+from numbers import Complex, Real
 
 import numpy as np
 
-from . import array_functional, rules
-from .array_functional import is_array_input
-from .forward import (
-    Dual,
-    array_of,
-    derivative,
-    dual,
-    new_tag,
-    primal_of,
-    tangent_of,
-    to_output_array,
-)
-from .reverse import Value, backpropagate, leaf, running
+from . import core, rules
+from . import numpy as anp
+from .arrays import ArrayDual, ArrayNode, array_leaf, is_traced, numbers
+from .containers import Structure, flatten, flatten_like, unflatten
+from .forward import Dual, array_of, dual, primal_of, tangent_of
+from .reverse import backpropagate, leaf, running
 
 __all__ = [
     "as_point",
@@ -58,14 +69,18 @@ __all__ = [
 HESSIAN_MODES = ("forward-over-reverse", "reverse-over-reverse", "forward-over-forward")
 
 
+# ---------------------------------------------------------------------------
+# Points: what a derivative is taken at
+
+
 def as_point(x, name: str = "x", who: str | None = None):
     """A float for a number, a float64 array for anything array-like.
 
-    The check every function here (and the display tools) makes on a point:
-    a clear TypeError, naming ``who`` and ``name``, for anything else.
+    The check the display tools make on a point: a clear TypeError, naming
+    ``who`` and ``name``, for anything else.
     """
     prefix = f"{who}: " if who else ""
-    if isinstance(x, (Value, Dual)):
+    if core.is_node(x):
         raise TypeError(
             f"{prefix}{name} should be a plain number or array; got a {type(x).__name__} "
             "(this function makes its own Values and Duals)"
@@ -82,90 +97,266 @@ def as_point(x, name: str = "x", who: str | None = None):
     return array
 
 
-def basis_vector(shape: tuple, index: int):
+def basis_vector(shape: tuple, index: int, dtype=float):
     """The direction e_index: 1.0 for a scalar, else an array of zeros with one 1."""
     if shape == ():
-        return 1.0
-    direction = np.zeros(shape)
+        return dtype(1.0)
+    direction = np.zeros(shape, dtype=dtype)
     direction.flat[index] = 1.0
     return direction
 
 
-def _is_carrier(x) -> bool:
-    return type(x) in rules._CARRIER_RANK
-
-
-def _point(x, name: str = "x", who: str | None = None):
-    """`as_point`, except that Values and Duals of an outer derivative pass (or
-    arrays of them), and array nodes, are kept: that is how derivatives nest."""
-    if _is_carrier(x) or is_array_input(x):
+def _leaf_point(x, where: str, who: str):
+    """One leaf of a point, checked: a float, a float64 or complex128 array, an object
+    array holding nodes of an outer pass, or such a node itself."""
+    kind = type(x)
+    if kind is float:
         return x
-    if isinstance(x, (list, tuple, np.ndarray)):
-        try:
-            items = np.asarray(x, dtype=object)
-        except (TypeError, ValueError):
-            items = None
-        if items is not None and any(_is_carrier(item) for item in items.flat):
-            point = np.empty(items.shape, dtype=object)
-            for index, item in np.ndenumerate(items):
-                if not (_is_carrier(item) or rules.is_number(item)):
-                    as_point(item, name, who)  # raises the usual message
-                point[index] = item if _is_carrier(item) else float(item)
-            return point
-    return as_point(x, name, who)
-
-
-def _wrap(point, make: Callable):
-    """Apply ``make`` to a scalar point, or elementwise into an object array."""
-    if not isinstance(point, np.ndarray):
-        return make(point)
-    wrapped = np.empty(point.shape, dtype=object)
-    for index, number in np.ndenumerate(point):
-        wrapped[index] = make(number)
-    return wrapped
-
-
-def _leaves(wrapped) -> list:
-    return [wrapped] if not isinstance(wrapped, np.ndarray) else list(wrapped.flat)
-
-
-def _shaped_like(point, numbers: list):
-    if not isinstance(point, np.ndarray):
-        return numbers[0]
-    return array_of(numbers, point.shape)
-
-
-def _at_level(item, level: int, who: str):
-    """The output ``item`` as a node of ``level``, or None if it is a constant there.
-
-    A constant is a number, a bool, or a Value or Dual of an older pass: the
-    output does not depend on this pass's inputs. A node of a newer level
-    escaped from a finished inner pass; no number would be right, so refuse.
-    """
-    if isinstance(item, np.ndarray) and item.ndim == 0:
-        item = item.item()
-    item_level = rules._CARRIER_LEVEL[type(item)](item) if _is_carrier(item) else -1
-    if item_level > level:
-        raise ValueError(
-            f"{who}: f returned a {type(item).__name__} of a derivative pass that started "
-            "inside f and has finished (level "
-            f"{item_level}, this pass is level {level}); its graph cannot be differentiated "
-            "from here. Return the inner derivative's result (numbers) instead."
-        )
-    if isinstance(item, Value) and item_level == level:
-        return item
-    if rules.is_number(item) or _is_carrier(item):
-        return None
+    if kind in core.KINDS:  # a node of an outer pass, or a symbolic expression
+        return x
+    if isinstance(x, (bool, np.bool_)):
+        raise TypeError(f"{who}: {where} is a bool ({x}), not a number to differentiate")
+    if isinstance(x, Real):
+        return rules.as_float(x)
+    if isinstance(x, Complex):
+        return np.array(x, dtype=np.complex128)
+    if isinstance(x, np.ndarray):
+        if x.dtype.kind in "biuf":
+            return float(x) if x.ndim == 0 else np.array(x, dtype=np.float64)
+        if x.dtype.kind == "c":
+            return np.array(x, dtype=np.complex128)
+        if x.dtype == object:
+            return _object_point(x, where, who)
     raise TypeError(
-        f"{who} needs f to return a number, got {type(item).__name__} ({item!r:.40}); "
-        "check that f returns its result"
+        f"{who}: {where} should be a number, a numpy array, or a list, tuple or dict of "
+        f"them; got {kind.__name__} ({x!r:.40})"
     )
 
 
+def _object_point(x: np.ndarray, where: str, who: str):
+    """An array of objects asks for the scalar engine, one Value or Dual per number: its
+    items are numbers, or scalar nodes of an outer pass."""
+    point = np.empty(x.shape, dtype=object)
+    for index, item in np.ndenumerate(x):
+        if core.is_node(item):
+            if core.KINDS[type(item)].holds_arrays:
+                raise TypeError(f"{who}: {where} is an array holding array nodes; stack them")
+            point[index] = item
+        elif rules.is_number(item):
+            point[index] = rules.as_float(item)
+        else:
+            raise TypeError(f"{who}: {where} holds {type(item).__name__} ({item!r:.40})")
+    return point
+
+
+def _point(x, what: str, who: str) -> tuple[list, Structure]:
+    """A point as its checked leaves and structure."""
+    leaves, structure = flatten(x)
+    if structure.is_leaf:
+        return [_leaf_point(x, what, who)], structure
+    return [_leaf_point(item, f"a leaf of {what}", who) for item in leaves], structure
+
+
+def _shape(point) -> tuple:
+    return point.shape if isinstance(point, np.ndarray) or is_traced(point) else ()
+
+
+def _is_complex(point) -> bool:
+    return np.iscomplexobj(numbers(point)) if not isinstance(point, float) else False
+
+
+def _uses_arrays(point) -> bool:
+    """True when a point leaf goes to the array engine: a numeric or complex numpy array
+    (a complex scalar included), or an array node of an outer pass."""
+    if is_traced(point):
+        return True
+    return isinstance(point, np.ndarray) and point.dtype != object
+
+
+# ---------------------------------------------------------------------------
+# Reverse mode: record once, pull back any cotangent
+
+
+def _reverse_leaf(point, level: int):
+    if isinstance(point, np.ndarray) and point.dtype == object:
+        leaves = np.empty(point.shape, dtype=object)
+        for index, number in np.ndenumerate(point):
+            leaves[index] = leaf(number, level)
+        return leaves
+    if _uses_arrays(point):
+        return array_leaf(point, level)
+    return leaf(point, level)
+
+
+def _fresh(node) -> None:
+    """Clear an input leaf's gradient before a pass (each pullback starts afresh)."""
+    if isinstance(node, np.ndarray):
+        for item in node.flat:
+            item.grad = 0.0
+    else:
+        node.grad = None if type(node) is ArrayNode else 0.0
+
+
+def _gradient(node, point):
+    """What a backward pass left in the input leaf ``node``, shaped like its ``point``."""
+    if isinstance(node, np.ndarray):  # one Value per number
+        return _assembled([item.grad for item in node.flat], node.shape)
+    g = node.grad
+    if type(node) is ArrayNode:
+        shape = node.shape
+        if g is None:
+            g = np.zeros(shape, dtype=np.result_type(numbers(node.value)))
+        elif core.is_node(g):
+            return g
+        g = np.asarray(g)
+        if not isinstance(point, np.ndarray) or point.shape != shape:
+            return g
+        if not np.iscomplexobj(point):
+            g = np.real(g)
+        if shape == () and np.iscomplexobj(point) and not is_traced(point):
+            return complex(g)
+        return np.array(g, dtype=np.result_type(g, np.float64))
+    if isinstance(g, np.ndarray) and g.ndim == 0 and g.dtype != object:
+        return float(np.real(g))
+    return g
+
+
+def _assembled(items: list, shape: tuple):
+    """Numbers, or nodes of an outer pass, as one array of ``shape``."""
+    if any(is_traced(item) for item in items):
+        return anp.reshape(anp.stack([anp.reshape(item, ()) for item in items]), shape)
+    return array_of([rules.as_float(i) if rules.is_number(i) else i for i in items], shape)
+
+
+class _Output:
+    """One leaf of f's output in a reverse pass: its value and the nodes a cotangent seeds."""
+
+    __slots__ = ("value", "roots", "shape", "elementwise")
+
+    def __init__(self, item, level: int, who: str) -> None:
+        self.roots: list = []
+        self.elementwise = False
+        if isinstance(item, np.ndarray) and item.dtype == object:
+            self.elementwise = True
+            self.shape = item.shape
+            values = []
+            for element in item.flat:
+                root = _root_at(element, level, who)
+                self.roots.append(root)
+                values.append(_primal(element) if root is None else root._data)
+            self.value = array_of(values, item.shape)
+            return
+        root = _root_at(item, level, who)
+        self.shape = _shape(item)
+        if root is None:
+            self.value = _constant_value(item)
+        else:
+            self.roots.append(root)
+            self.value = root._data if type(root) is not ArrayNode else _array_value(root.value)
+
+    @property
+    def depends(self) -> bool:
+        return any(root is not None for root in self.roots)
+
+    def seed(self, u, roots: list, seeds: list, who: str) -> None:
+        """Add this output's nodes and their seeds from the cotangent ``u``."""
+        if not self.depends:
+            return
+        u = _cotangent(u, self.shape, who)
+        if self.elementwise:
+            scalar = _shape(u) == ()
+            for index, root in zip(np.ndindex(*self.shape), self.roots):
+                if root is not None:
+                    part = u if scalar else u[index]
+                    roots.append(root)
+                    seeds.append(_scalar_seed(part))
+            return
+        root = self.roots[0]
+        roots.append(root)
+        seeds.append(_scalar_seed(u) if type(root) is not ArrayNode else u)
+
+
+def _cotangent(u, shape: tuple, who: str):
+    """A cotangent leaf checked against its output's shape (a scalar broadcasts)."""
+    u = _as_leaf(u)
+    if not (core.is_node(u) or rules.is_number(u) or isinstance(u, (np.ndarray, Complex))):
+        raise TypeError(f"{who}: a cotangent must be numbers, got {type(u).__name__} ({u!r:.40})")
+    if isinstance(u, (np.ndarray, Complex)) and not isinstance(u, Real):
+        u = np.asarray(u)
+        if u.dtype.kind not in "biufc":
+            raise TypeError(f"{who}: a cotangent must be numbers, got an array of {u.dtype}")
+        u = u.astype(np.result_type(u, np.float64))
+    u_shape = _shape(u)
+    if u_shape != shape:
+        try:
+            np.broadcast_shapes(u_shape, shape)
+            if len(u_shape) > len(shape) or np.broadcast_shapes(u_shape, shape) != shape:
+                raise ValueError
+        except ValueError:
+            raise ValueError(
+                f"{who}: the cotangent has shape {u_shape} but f's output has shape {shape}"
+            ) from None
+        u = anp.broadcast_to(u, shape) if is_traced(u) else np.broadcast_to(u, shape)
+    return u
+
+
+def _scalar_seed(u):
+    if isinstance(u, np.ndarray):
+        return u.item() if u.dtype != object else u.reshape(()).item()
+    if type(u) is ArrayNode or type(u) is ArrayDual:
+        return u if u.shape == () else anp.reshape(u, ())
+    return rules.as_float(u) if rules.is_number(u) else u
+
+
+def _root_at(item, level: int, who: str):
+    """``item`` as a node of ``level`` to seed, or None if it is a constant there.
+
+    A constant is a number, or a node of an older pass: the output does not
+    depend on this pass's inputs. A node of a newer level escaped from a
+    finished inner pass; no number would be right, so refuse.
+    """
+    kind = core.KINDS.get(type(item))
+    if kind is None:
+        if rules.is_number(item) or isinstance(item, Complex):
+            return None
+        if isinstance(item, np.ndarray) and item.dtype.kind in "biufc":
+            return None
+        raise TypeError(
+            f"{who} needs f to return numbers, got {type(item).__name__} ({item!r:.40}); "
+            "check that f returns its result"
+        )
+    item_level = kind.level_of(item)
+    if item_level > level:
+        raise ValueError(
+            f"{who}: f returned a {type(item).__name__} of a derivative pass that started "
+            f"inside f and has finished (level {item_level}, this pass is level {level}); "
+            "its graph cannot be differentiated from here. Return the inner derivative's "
+            "result (numbers) instead."
+        )
+    if item_level == level and kind.family == "reverse":
+        return item
+    return None
+
+
+def _primal(item):
+    return rules.as_float(item) if rules.is_number(item) and type(item) is not bool else item
+
+
 def _constant_value(item):
-    if isinstance(item, np.ndarray) and item.ndim == 0:
-        item = item.item()
-    return as_point(item) if type(item) is not bool and rules.is_number(item) else item
+    """An output that does not depend on the input, as f gave it (a 0-d array as a number)."""
+    if isinstance(item, np.ndarray) and item.ndim == 0 and item.dtype.kind in "biuf":
+        return item[()]
+    return item
+
+
+def _array_value(value):
+    """An array node's value for the caller: a 0-d real array as a float."""
+    if isinstance(value, (np.ndarray, np.generic)) and value.shape == ():
+        if value.dtype.kind in "biuf":
+            return float(value)
+        if value.dtype.kind == "c":
+            return complex(value)
+    return value
 
 
 _WARNED: dict = {}  # the warnings registry of this module: each message shows once
@@ -184,181 +375,463 @@ def _warn_independent(who: str) -> None:
     )
 
 
-# ---------------------------------------------------------------------------
-# Reverse mode
-
-
-def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
-    """Return a function giving ``(f(*args), ∂f/∂args[argnums])`` by reverse mode."""
-    single = isinstance(argnums, int)
-    positions = (argnums,) if single else tuple(argnums)
-
-    def value_and_gradient(*args):
-        if not args:
-            raise TypeError("the function returned by grad() needs at least one argument")
-        for position in positions:
-            if position >= len(args):
-                raise IndexError(f"argnums={argnums} but only {len(args)} argument(s) were given")
-        if any(is_array_input(args[position]) for position in positions):
-            value, grads = array_functional.value_and_grad(f, args, positions)
-            return value, grads[0] if single else grads
-        level = rules.new_level()
-        call_args = list(args)
-        points = {
-            position: _point(args[position], f"argument {position}") for position in positions
-        }
-        with running(level):
-            for position in positions:
-                call_args[position] = _wrap(points[position], lambda number: leaf(number, level))
-            result = f(*call_args)
-        if isinstance(result, np.ndarray) and result.size == 1:
-            result = result.reshape(()).item()
-        if isinstance(result, (list, tuple, np.ndarray)):
-            raise TypeError(
-                f"grad needs f to return one number, got a {type(result).__name__} of "
-                f"{len(result)}; use jacobian() or vjp() for functions with several outputs"
-            )
-        output = _at_level(result, level, "grad")
-        if output is None:
-            _warn_independent("grad")
-            value = _constant_value(result)
-        else:
-            backpropagate([output], [1.0])
-            value = output._data
-        grads = tuple(
-            _shaped_like(
-                points[p],
-                [0.0 if output is None else node.grad for node in _leaves(call_args[p])],
-            )
-            for p in positions
+def _split_aux(result, has_aux: bool, who: str):
+    if not has_aux:
+        return result, None
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
+        raise TypeError(
+            f"{who}(has_aux=True) needs f to return a two-element tuple (output, aux), got "
+            f"{type(result).__name__}"
         )
-        return value, grads[0] if single else grads
+    return result[0], result[1]
+
+
+def _aux_numbers(aux, level: int):
+    """aux with this pass's nodes replaced by their numbers (aux is not differentiated)."""
+
+    def strip(item):
+        if isinstance(item, np.ndarray) and item.dtype == object:
+            return array_of([strip(element) for element in item.flat], item.shape)
+        kind = core.KINDS.get(type(item))
+        if kind is None or kind.level_of(item) < level:
+            return item
+        if kind.family == "reverse":
+            return _array_value(item.value) if kind.holds_arrays else item._data
+        if kind.holds_arrays:
+            return _array_value(item.value)
+        return primal_of(item, level)
+
+    leaves, structure = flatten(aux)
+    return unflatten(structure, [strip(item) for item in leaves])
+
+
+class _Recording:
+    """One reverse pass of f: its inputs, its outputs and a pullback for any cotangent."""
+
+    def __init__(
+        self,
+        f: Callable,
+        args: tuple,
+        kwargs: dict,
+        positions: tuple[int, ...],
+        who: str,
+        has_aux: bool = False,
+        one_value_per_number: bool = False,
+    ) -> None:
+        self.who = who
+        self.level = core.new_level()
+        self.points: list[list] = []
+        self.structures: list[Structure] = []
+        for position in positions:
+            points, structure = _point(args[position], f"argument {position}", who)
+            if one_value_per_number:
+                points = [_numbers_as_objects(point) for point in points]
+            self.points.append(points)
+            self.structures.append(structure)
+        call_args = list(args)
+        self.leaves: list[list] = []
+        with running(self.level):
+            for position, points, structure in zip(positions, self.points, self.structures):
+                leaves = [_reverse_leaf(point, self.level) for point in points]
+                self.leaves.append(leaves)
+                call_args[position] = unflatten(structure, leaves)
+            result = f(*call_args, **kwargs)
+        output, aux = _split_aux(result, has_aux, who)
+        self.aux = _aux_numbers(aux, self.level) if has_aux else None
+        items, self.out_structure = flatten(output)
+        self.outputs = [_Output(item, self.level, who) for item in items]
+        if not any(out.depends for out in self.outputs):
+            _warn_independent(who)
+
+    @property
+    def value(self):
+        return unflatten(self.out_structure, [out.value for out in self.outputs])
+
+    def pull(self, cotangent) -> list:
+        """``uᵀJ`` for cotangent u (shaped like f's output): one gradient per argument."""
+        if self.out_structure.is_leaf:
+            us = [cotangent]
+        else:
+            us = flatten_like(cotangent, self.out_structure, "the cotangent")
+        roots: list = []
+        seeds: list = []
+        for out, u in zip(self.outputs, us):
+            out.seed(u, roots, seeds, self.who)
+        for leaves in self.leaves:
+            for node in leaves:
+                _fresh(node)
+        if roots:
+            backpropagate(roots, seeds, free_interior=True)
+        return [
+            unflatten(structure, [_gradient(node, p) for node, p in zip(leaves, points)])
+            for structure, leaves, points in zip(self.structures, self.leaves, self.points)
+        ]
+
+
+def _numbers_as_objects(point):
+    """A point for the scalar engine only: an array becomes one Value per number."""
+    if isinstance(point, np.ndarray) and point.dtype != object:
+        if np.iscomplexobj(point):
+            raise TypeError("the scalar engine takes real numbers only")
+        return point.astype(object)
+    return point
+
+
+def _positions(argnums, count: int, who: str) -> tuple[tuple[int, ...], bool]:
+    single = isinstance(argnums, (int, np.integer))
+    positions = (int(argnums),) if single else tuple(int(p) for p in argnums)
+    needed = max(p + 1 if p >= 0 else -p for p in positions)
+    if count < needed:  # JAX's words; a keyword argument cannot be differentiated
+        raise TypeError(
+            f"{who}: differentiating with respect to argnums={argnums} requires at least "
+            f"{needed} positional arguments to be passed by the caller, but got only {count} "
+            "positional arguments."
+        )
+    return tuple(p % count for p in positions), single
+
+
+def _scalar_output(recording: _Recording, who: str):
+    """The one root of a scalar f, or None for a constant output; refuses several outputs."""
+    if not recording.out_structure.is_leaf:
+        raise TypeError(
+            "Gradient only defined for scalar-output functions. "
+            f"{who} needs f to return one number, got a "
+            f"{recording.out_structure.kind.__name__}; use jacobian() or vjp() for functions "
+            "with several outputs"
+        )
+    out = recording.outputs[0]
+    size = int(np.prod(out.shape))
+    if size != 1:
+        raise TypeError(
+            "Gradient only defined for scalar-output functions. "
+            f"{who} needs f to return one number, got an array of shape {out.shape}; use "
+            "jacobian(), vjp() or elementwise_grad() for functions with several outputs"
+        )
+    return out
+
+
+def value_and_grad(
+    f: Callable,
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    allow_int: bool = False,
+) -> Callable:
+    """Return a function giving ``(f(*args), ∂f/∂args[argnums])`` by reverse mode.
+
+    With ``has_aux`` f returns ``(value, aux)`` and this gives ``((value, aux), gradient)``.
+    An int is differentiated as the float it equals; with ``allow_int`` (JAX's flag) an
+    integer argument is a constant instead, and its gradient is zeros of its shape.
+
+    >>> value_and_grad(lambda x, y: x * y)(2.0, 3.0)
+    (6.0, 3.0)
+    """
+
+    def value_and_gradient(*args, **kwargs):
+        positions, single = _positions(argnums, len(args), "grad")
+        integers = [p for p in positions if allow_int and _is_integer(args[p])]
+        traced = tuple(p for p in positions if p not in integers)
+        recording = _Recording(f, args, kwargs, traced, "grad", has_aux)
+        out = _scalar_output(recording, "grad")
+        pulled = dict(zip(traced, recording.pull(np.ones(out.shape) if out.shape else 1.0)))
+        grads = [pulled[p] if p in pulled else np.zeros(np.shape(args[p])) for p in positions]
+        value = out.value
+        if isinstance(value, np.ndarray) and value.size == 1:
+            value = _array_value(value.reshape(()))
+        if has_aux:
+            value = (value, recording.aux)
+        return value, grads[0] if single else tuple(grads)
 
     value_and_gradient.__name__ = f"value_and_grad_of_{getattr(f, '__name__', 'f')}"
     return value_and_gradient
 
 
-def grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+def _is_integer(x) -> bool:
+    if isinstance(x, (bool, np.bool_)):
+        return False
+    return isinstance(x, (int, np.integer)) or (isinstance(x, np.ndarray) and x.dtype.kind in "iu")
+
+
+def grad(
+    f: Callable,
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    allow_int: bool = False,
+) -> Callable:
     """Return a function giving ∂f/∂args[argnums] by reverse mode.
+
+    With ``has_aux`` f returns ``(value, aux)`` and this gives ``(gradient, aux)``;
+    ``allow_int`` as in `value_and_grad`.
 
     >>> grad(lambda x, y: x * y + x * x)(2.0, 3.0)
     7.0
     """
-    both = value_and_grad(f, argnums)
+    both = value_and_grad(f, argnums, has_aux, allow_int)
 
-    def gradient(*args):
-        return both(*args)[1]
+    def gradient(*args, **kwargs):
+        value, gradients = both(*args, **kwargs)
+        return (gradients, value[1]) if has_aux else gradients
 
     gradient.__name__ = f"grad_of_{getattr(f, '__name__', 'f')}"
     return gradient
 
 
-def vjp(f: Callable, x):
-    """``(f(x), vjp_fn)`` where ``vjp_fn(u)`` is uᵀJ, one backward pass per call."""
-    if is_array_input(x):
-        return array_functional.vjp(f, x)
-    return vjp_values(f, _point(x))
+def vjp(f: Callable, *primals, has_aux: bool = False):
+    """``(f(*primals), vjp_fn)`` where ``vjp_fn(u)`` is uᵀJ, one backward pass per call.
+
+    ``vjp_fn`` gives the cotangent of the one primal, or a tuple of them for
+    several; with ``has_aux`` this returns ``(value, vjp_fn, aux)``.
+    """
+    if not primals:
+        raise TypeError("vjp needs f and at least one point")
+    recording = _Recording(f, primals, {}, tuple(range(len(primals))), "vjp", has_aux)
+
+    def vjp_fn(*cotangents):
+        if len(cotangents) != 1:
+            raise TypeError(
+                f"The function returned by vjp applied to {getattr(f, '__name__', 'f')} takes "
+                f"one cotangent, shaped like f's output, but got {len(cotangents)} arguments"
+            )
+        grads = recording.pull(cotangents[0])
+        return grads[0] if len(grads) == 1 else tuple(grads)
+
+    if has_aux:
+        return recording.value, vjp_fn, recording.aux
+    return recording.value, vjp_fn
 
 
 def vjp_values(f: Callable, point):
     """`vjp` on the scalar engine, whatever the point: f gets a Value or an object array
     of them (the display tools use it to show and count scalar passes)."""
-    level = rules.new_level()
-    with running(level):
-        inputs = _wrap(point, lambda number: leaf(number, level))
-        result = f(inputs)
-    scalar = not isinstance(result, (list, tuple, np.ndarray))
-    items = [result] if scalar else list(np.asarray(result, dtype=object).flat)
-    out_shape = () if scalar else np.asarray(result, dtype=object).shape
-    outputs = [_at_level(item, level, "vjp") for item in items]
-    values = [
-        _constant_value(item) if node is None else node._data for item, node in zip(items, outputs)
-    ]
-    value = values[0] if scalar else array_of(values, out_shape)
-    if all(node is None for node in outputs):
-        _warn_independent("vjp")
-    leaves = _leaves(inputs)
-
-    def vjp_fn(u):
-        seeds = _point(u, "u", "vjp")
-        if np.shape(seeds) != out_shape:
-            if isinstance(seeds, np.ndarray) and seeds.shape != ():
-                seeds = np.broadcast_to(seeds, out_shape)
-        seeds = [seeds] * len(items) if not isinstance(seeds, np.ndarray) else list(seeds.flat)
-        for node in leaves:
-            node.grad = 0.0
-        active = [(node, seed) for node, seed in zip(outputs, seeds) if node is not None]
-        if active:
-            backpropagate([node for node, _ in active], [seed for _, seed in active])
-        return _shaped_like(point, [node.grad for node in leaves])
-
-    return value, vjp_fn
+    recording = _Recording(f, (point,), {}, (0,), "vjp", one_value_per_number=True)
+    return recording.value, lambda u: recording.pull(u)[0]
 
 
 # ---------------------------------------------------------------------------
-# Forward mode
+# Forward mode: push tangents through one evaluation
 
 
-def jvp(f: Callable, x, v):
-    """``(f(x), J·v)``: one forward pass with tangent ``v`` (same shape as x)."""
-    if is_array_input(x):
-        return array_functional.jvp(f, x, _point(v, "v"))
-    return jvp_values(f, _point(x), _point(v, "v"))
+def _forward_leaf(point, tangent, tag: int):
+    if isinstance(point, np.ndarray) and point.dtype == object:
+        inputs = np.empty(point.shape, dtype=object)
+        for index, number in np.ndenumerate(point):
+            inputs[index] = dual(number, tangent[index], tag)
+        return inputs
+    if _uses_arrays(point):
+        return ArrayDual(point, tangent, tag)
+    return dual(point, tangent, tag)
+
+
+def _as_leaf(x):
+    """A list or tuple where one array is expected, as that array."""
+    return anp.array(x) if isinstance(x, (list, tuple)) else x
+
+
+def _tangent_leaf(v, point, who: str):
+    """A tangent leaf checked against its point's shape (and complex only for a complex point)."""
+    tangent = _leaf_point(_as_leaf(v), "the tangent v", who)
+    if _shape(tangent) != _shape(point):
+        raise ValueError(f"v has shape {_shape(tangent)} but x has shape {_shape(point)}")
+    if _is_complex(tangent) and not _is_complex(point):
+        raise TypeError(f"{who}: a complex tangent needs a complex point")
+    if _uses_arrays(point) and not is_traced(tangent):
+        if isinstance(tangent, np.ndarray) and tangent.dtype == object:
+            raise TypeError(f"{who}: the tangent of an array must be an array of numbers")
+        tangent = np.asarray(tangent, dtype=np.result_type(tangent, numbers(point), np.float64))
+    elif isinstance(point, np.ndarray) and point.dtype == object:
+        tangent = np.asarray(tangent, dtype=object)
+    return tangent
+
+
+def _split_forward(item, tag: int, who: str) -> tuple:
+    """``(value, tangent)`` of one output leaf of a forward pass."""
+    if isinstance(item, np.ndarray) and item.dtype == object:
+        items = list(item.flat)
+        for element in items:
+            if not (rules.is_number(element) or core.is_node(element)):
+                raise TypeError(
+                    f"{who}: f returned {type(element).__name__} ({element!r:.40}), not a "
+                    "number; check that f returns its result"
+                )
+        return (
+            _assembled([primal_of(element, tag) for element in items], item.shape),
+            _assembled([tangent_of(element, tag) for element in items], item.shape),
+        )
+    kind = type(item)
+    if kind is ArrayDual or kind is ArrayNode:
+        if item.level > tag:
+            raise ValueError(
+                f"{who}: f returned an array node of a derivative pass that started inside f "
+                "and has finished; return the inner derivative's result (numbers) instead"
+            )
+        if kind is ArrayDual and item.level == tag:
+            return _array_value(item.value), _plain_tangent(item.tangent, item.shape)
+        return item, np.zeros(item.shape)
+    if kind is Dual or kind in core.KINDS:
+        return primal_of(item, tag), tangent_of(item, tag)
+    if rules.is_number(item) or isinstance(item, Complex):
+        return _constant_value(item), 0.0
+    if isinstance(item, np.ndarray) and item.dtype.kind in "biufc":
+        return _constant_value(item), np.zeros(item.shape)
+    raise TypeError(
+        f"{who}: f returned {kind.__name__} ({item!r:.40}), not a number; check that f "
+        "returns its result"
+    )
+
+
+def _plain_tangent(tangent, shape: tuple):
+    if is_traced(tangent):
+        return tangent
+    tangent = np.asarray(tangent)
+    if tangent.shape != shape:
+        tangent = np.broadcast_to(tangent, shape)
+    if shape == ():
+        return _array_value(tangent)
+    return np.array(tangent, dtype=np.result_type(tangent, np.float64))
+
+
+def _push(f: Callable, x, v, who: str, has_aux: bool = False, one_value_per_number=False):
+    """One forward pass: ``(value, tangent, aux)``, each shaped like f's output."""
+    points, structure = _point(x, "x", who)
+    if one_value_per_number:
+        points = [_numbers_as_objects(point) for point in points]
+    if structure.is_leaf:
+        vs = [v]
+    else:
+        vs = flatten_like(v, structure, "the tangent v")
+    tangents = [_tangent_leaf(t, point, who) for t, point in zip(vs, points)]
+    tag = core.new_level()
+    inputs = [_forward_leaf(point, t, tag) for point, t in zip(points, tangents)]
+    result = f(unflatten(structure, inputs))
+    output, aux = _split_aux(result, has_aux, who)
+    items, out_structure = flatten(output)
+    pairs = [_split_forward(item, tag, who) for item in items]
+    value = unflatten(out_structure, [pair[0] for pair in pairs])
+    tangent = unflatten(out_structure, [pair[1] for pair in pairs])
+    return value, tangent, (_aux_numbers(aux, tag) if has_aux else None)
+
+
+def jvp(f: Callable, x, v, has_aux: bool = False):
+    """``(f(x), J·v)``: one forward pass with tangent ``v`` (shaped like x).
+
+    With ``has_aux`` f returns ``(output, aux)`` and this gives ``(f(x), J·v, aux)``.
+    """
+    value, tangent, aux = _push(f, x, v, "jvp", has_aux)
+    return (value, tangent, aux) if has_aux else (value, tangent)
+
+
+def derivative(f: Callable, x):
+    """f'(x) by forward mode: one evaluation of f on a dual number (``jvp`` with v = 1).
+
+    ``f`` maps a number to a number (or to a list or array of numbers, giving
+    the derivative of each). ``x`` may itself be a Value or Dual of an outer
+    derivative, so derivatives nest.
+
+    >>> derivative(lambda x: x * x + 1.0, 3.0)
+    6.0
+    """
+    if not (rules.is_number(x) or isinstance(x, Complex) or core.is_node(x)) or _shape(x) != ():
+        raise TypeError(f"derivative: x should be a number, got {type(x).__name__} ({x!r:.40})")
+    return _push(f, x, 1.0, "derivative")[1]
 
 
 def jvp_values(f: Callable, point, direction):
     """`jvp` on the scalar engine, whatever the point: f gets a Dual or an object array of them."""
-    if np.shape(direction) != np.shape(point):
-        raise ValueError(f"v has shape {np.shape(direction)} but x has shape {np.shape(point)}")
-    tag = new_tag()
-    if not isinstance(point, np.ndarray):
-        inputs = dual(point, direction, tag)
-    else:
-        inputs = np.empty(point.shape, dtype=object)
-        for index, number in np.ndenumerate(point):
-            inputs[index] = dual(number, direction[index], tag)
-    result = f(inputs)
-    if not isinstance(result, (list, tuple, np.ndarray)):
-        if not (rules.is_number(result) or _is_carrier(result)):
-            raise TypeError(
-                f"jvp: f returned {type(result).__name__} ({result!r:.40}), not a number; "
-                "check that f returns its result"
-            )
-        return primal_of(result, tag), tangent_of(result, tag)
-    return (
-        to_output_array(result, lambda item: primal_of(item, tag), "jvp"),
-        to_output_array(result, lambda item: tangent_of(item, tag), "jvp"),
-    )
+    value, tangent, _ = _push(f, point, direction, "jvp", one_value_per_number=True)
+    return value, tangent
 
 
-def _stacked(parts: list, axis: int, shape: tuple) -> np.ndarray:
-    """Stack rows or columns (floats, or Values/Duals of an outer pass) into ``shape``."""
+# ---------------------------------------------------------------------------
+# Jacobians, Hessians and the rest, built on the two passes
+
+
+def _basis(structure: Structure, shapes: list, dtypes: list, leaf_index: int, element: int):
+    """A point shaped like ``structure`` that is 0 everywhere but 1 at one element."""
+    parts = []
+    for index, (shape, dtype) in enumerate(zip(shapes, dtypes)):
+        if index == leaf_index:
+            parts.append(basis_vector(shape, element, dtype))
+        else:
+            parts.append(np.zeros(shape, dtype=dtype) if shape else dtype(0.0))
+    return unflatten(structure, parts)
+
+
+def _leaf_dtype(point):
+    return complex if _is_complex(point) else float
+
+
+def _stacked(parts: list, axis: int, shape: tuple):
+    """Stack rows (axis 0) or columns (axis -1) into one array of ``shape`` (a number
+    for a scalar output and input)."""
+    if shape == () and len(parts) == 1:
+        (part,) = parts
+        return _array_value(part) if isinstance(part, np.ndarray) else part
+    if any(is_traced(part) for part in parts):
+        return anp.reshape(anp.stack(parts, axis=axis), shape)
+    if not any(core.is_node(part) or _holds_nodes(part) for part in parts):
+        return np.reshape(np.stack([np.asarray(part) for part in parts], axis=axis), shape)
     stacked = np.stack([np.asarray(part, dtype=object) for part in parts], axis=axis)
     return array_of(list(stacked.reshape(shape).flat), shape)
 
 
-def jacobian(f: Callable, x, mode: str = "reverse") -> np.ndarray:
+def _holds_nodes(part) -> bool:
+    return isinstance(part, np.ndarray) and part.dtype == object
+
+
+def jacobian(f: Callable, x, mode: str = "reverse", has_aux: bool = False):
     """The Jacobian ∂f_i/∂x_j, of shape ``f(x).shape + x.shape``.
 
     ``mode="forward"`` builds it column by column (one jvp per input);
-    ``mode="reverse"`` row by row (one backward pass per output).
+    ``mode="reverse"`` row by row (one backward pass per output). For containers
+    the result nests as JAX's does: f's output structure outside, x's inside.
     """
     if mode not in ("forward", "reverse"):
         raise ValueError(f'mode must be "forward" or "reverse", got {mode!r}')
-    point = _point(x)
-    if is_array_input(x):
-        return array_functional.jacobian(f, point, mode)
+    points, in_structure = _point(x, "x", "jacobian")
+    in_shapes = [_shape(point) for point in points]
+    in_dtypes = [_leaf_dtype(point) for point in points]
+    blocks: list[list] = []  # blocks[i][j]: ∂ output leaf i / ∂ input leaf j
+    aux = None
     if mode == "forward":
-        columns = [
-            jvp_values(f, point, basis_vector(np.shape(point), j))[1]
-            for j in range(max(np.size(point), 1))
-        ]
-        out_shape = np.shape(columns[0])
-        return _stacked(columns, -1, out_shape + np.shape(point))
-    value, vjp_fn = vjp_values(f, point)
-    out_shape = np.shape(value)
-    rows = [vjp_fn(basis_vector(out_shape, i)) for i in range(max(int(np.prod(out_shape)), 1))]
-    return _stacked(rows, 0, out_shape + np.shape(point))
+        columns: list[list] = []  # per input leaf: the output leaves' tangents, per element
+        out_structure = None
+        for j, shape in enumerate(in_shapes):
+            per_element = []
+            for element in range(max(int(np.prod(shape)), 1)):
+                direction = _basis(in_structure, in_shapes, in_dtypes, j, element)
+                value, tangent, aux = _push(f, x, direction, "jacobian", has_aux)
+                tangents, out_structure = flatten(tangent)
+                per_element.append(tangents)
+            columns.append(per_element)
+        out_values = flatten(value)[0]
+        for i, out_value in enumerate(out_values):
+            out_shape = _shape(out_value)
+            blocks.append(
+                [
+                    _stacked([column[i] for column in columns[j]], -1, out_shape + in_shapes[j])
+                    for j in range(len(points))
+                ]
+            )
+    else:
+        recording = _Recording(f, (x,), {}, (0,), "jacobian", has_aux)
+        aux = recording.aux
+        out_structure = recording.out_structure
+        out_values = [out.value for out in recording.outputs]
+        out_shapes = [out.shape for out in recording.outputs]
+        out_dtypes = [_leaf_dtype(value) for value in out_values]
+        for i, out_shape in enumerate(out_shapes):
+            rows = []
+            for element in range(max(int(np.prod(out_shape)), 1)):
+                cotangent = _basis(out_structure, out_shapes, out_dtypes, i, element)
+                (gradient,) = recording.pull(cotangent)
+                rows.append(flatten(gradient)[0])
+            blocks.append(
+                [
+                    _stacked([row[j] for row in rows], 0, out_shape + in_shapes[j])
+                    for j in range(len(points))
+                ]
+            )
+    result = unflatten(out_structure, [unflatten(in_structure, row) for row in blocks])
+    return (result, aux) if has_aux else result
 
 
 def hvp(f: Callable, x, v):
@@ -370,15 +843,9 @@ def hvp(f: Callable, x, v):
     return jvp(grad(f), x, v)[1]
 
 
-def _forward_gradient(f: Callable) -> Callable:
-    def gradient(x):
-        return jacobian(f, x, mode="forward")
-
-    return gradient
-
-
-def hessian(f: Callable, x, mode: str = "forward-over-reverse"):
-    """The matrix of second derivatives of a scalar f, as the Jacobian of its gradient.
+def hessian(f: Callable, x, mode: str = "forward-over-reverse", has_aux: bool = False):
+    """The matrix of second derivatives of f, as the Jacobian of its gradient (for an f
+    with several outputs, one Hessian per output, as JAX gives).
 
     ``mode`` names the two passes, outer over inner: ``"forward-over-reverse"``
     (one jvp of ``grad(f)`` per column, the default), ``"reverse-over-reverse"``
@@ -387,29 +854,79 @@ def hessian(f: Callable, x, mode: str = "forward-over-reverse"):
     """
     if mode not in HESSIAN_MODES:
         raise ValueError(f"mode must be one of {', '.join(HESSIAN_MODES)}; got {mode!r}")
-    point = _point(x)
     outer, inner = mode.split("-over-")
-    gradient = grad(f) if inner == "reverse" else _forward_gradient(f)
-    matrix = jacobian(gradient, x, mode=outer)
-    if isinstance(point, np.ndarray) or is_array_input(point):
-        return matrix
-    return matrix.reshape(()).item()
+
+    def gradient(point):  # the Jacobian of f, so f may have several outputs, as in JAX
+        return jacobian(f, point, mode=inner, has_aux=has_aux)
+
+    matrix = jacobian(gradient, x, mode=outer, has_aux=has_aux)
+    if has_aux:
+        matrix, aux = matrix
+    if isinstance(matrix, np.ndarray) and matrix.shape == () and not _uses_arrays(x):
+        matrix = matrix.item()
+    return (matrix, aux) if has_aux else matrix
 
 
 def elementwise_grad(f: Callable) -> Callable:
-    """Return a function giving the sum over outputs of ∂f_i/∂x, that is uᵀJ with u all
-    ones: the derivative of each element when f acts elementwise (HIPS autograd's name).
+    """Return a function giving ∂f_i/∂x_i for an f that acts elementwise: the vjp with a
+    cotangent of ones (HIPS autograd's name).
+
+    It refuses an f whose output element i depends on any input element but the
+    i-th (its Jacobian is not diagonal), where the sum autograd gives would be
+    mistaken for a derivative: ``cumsum`` is the classic case.
 
     >>> elementwise_grad(lambda x: x * x)(np.array([1.0, 2.0])).tolist()
     [2.0, 4.0]
     """
 
     def gradient(x):
-        point = _point(x)
-        if is_array_input(x):
-            return array_functional.elementwise_grad(f, point)
-        value, vjp_fn = vjp_values(f, point)
-        return vjp_fn(np.ones(np.shape(value)) if np.shape(value) else 1.0)
+        recording = _Recording(f, (x,), {}, (0,), "elementwise_grad")
+        if not recording.out_structure.is_leaf or not recording.structures[0].is_leaf:
+            raise TypeError("elementwise_grad takes one array (or number) and returns one")
+        _refuse_off_diagonal(recording)
+        out = recording.outputs[0]
+        ones = np.ones(out.shape) if out.shape else 1.0
+        if _is_complex(out.value):
+            ones = ones + 0j
+        return recording.pull(ones)[0]
 
     gradient.__name__ = f"elementwise_grad_of_{getattr(f, '__name__', 'f')}"
     return gradient
+
+
+def _refuse_off_diagonal(recording: _Recording) -> None:
+    """Raise unless every output element depends on its own input element only."""
+    (leaves,) = recording.leaves
+    (input_leaf,) = leaves
+    out = recording.outputs[0]
+    in_shape = _shape(recording.points[0][0])
+    if out.depends and out.shape != in_shape:
+        raise ValueError(
+            f"elementwise_grad: f maps an input of shape {in_shape} to an output of shape "
+            f"{out.shape}, so its Jacobian is not diagonal; use jacobian() or vjp()"
+        )
+    if out.elementwise:  # one Value per number: output i may reach input leaf i only
+        own = {id(node): index for index, node in enumerate(input_leaf.flat)}
+        for index, root in enumerate(out.roots):
+            if root is None:
+                continue
+            for node in core.topological_order([root]):
+                if id(node) in own and own[id(node)] != index:
+                    raise ValueError(
+                        f"elementwise_grad: output {index} depends on input {own[id(node)]}, "
+                        "so f's Jacobian is not diagonal; use jacobian() or vjp()"
+                    )
+        return
+    for root in out.roots:
+        if type(root) is not ArrayNode:
+            continue
+        for node in core.topological_order([root]):
+            op = getattr(node, "op", None)
+            if op is None or not node.parents:
+                continue
+            if op.scalar is None or node.shape != in_shape:
+                raise ValueError(
+                    f"elementwise_grad: f applies {op.name}, which mixes the elements of its "
+                    "input, so f's Jacobian is not diagonal and the sum over outputs that "
+                    "elementwise_grad would give is not a derivative; use jacobian() or vjp()"
+                )

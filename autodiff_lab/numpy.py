@@ -21,21 +21,25 @@ from numbers import Real
 
 import numpy as _np
 
+from . import core as _core
 from . import rules as _rules
 from .array_rules import (
     BROADCAST_TO,
     CLIP,
     CONCATENATE,
+    CONJ,
     CUMSUM,
     EINSUM,
     ELEMENTWISE,
     GETITEM,
+    IMAG,
     LOG_SOFTMAX,
     LOGSUMEXP,
     MATMUL,
     MAX,
     MEAN,
     MIN,
+    REAL,
     RESHAPE,
     SOFTMAX,
     STACK,
@@ -507,6 +511,56 @@ def outer(a, b):
     return multiply(reshape(a, (-1, 1)), reshape(b, (1, -1)))
 
 
+# Complex numbers (HIPS autograd's convention: see autodiff_lab.functional)
+
+
+def real(x):
+    """The real part; its gradient is ḡ itself (complex if x is)."""
+    return REAL(x)
+
+
+def imag(x):
+    """The imaginary part; its gradient is -i·ḡ for a complex x, 0 for a real one."""
+    return IMAG(x)
+
+
+def conj(x):
+    """The complex conjugate; its gradient is conj(ḡ)."""
+    return CONJ(x)
+
+
+conjugate = conj
+
+
+def angle(x):
+    """The argument of a complex number, arctan2(imag, real), in radians."""
+    return arctan2(imag(x), real(x))
+
+
+class _Linalg:
+    """numpy.linalg, with ``norm`` differentiable; every other name is numpy's own."""
+
+    def __getattr__(self, name: str):
+        return getattr(_np.linalg, name)
+
+    @staticmethod
+    def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 (numpy's name)
+        """The 2-norm of a vector (or the Frobenius norm): sqrt(Σ |x|²)."""
+        if not _holds_node(x):
+            return _np.linalg.norm(x, ord, axis, keepdims)
+        matrix = axis is None and len(shape_of(x)) == 2 or isinstance(axis, tuple)
+        if not (ord is None or ord == "fro" or (ord == 2 and not matrix)):
+            raise NotImplementedError(
+                f"linalg.norm with ord={ord!r} is not differentiable by the array engine; "
+                "only the 2-norm of vectors and the Frobenius norm are"
+            )
+        squares = real(multiply(x, conj(x)))
+        return sqrt(sum(squares, axis=axis, keepdims=keepdims))
+
+
+linalg = _Linalg()
+
+
 # Beyond numpy (autograd has them in autograd.scipy.special)
 
 
@@ -554,6 +608,7 @@ _UFUNCS = {
     _np.square: square,
     _np.reciprocal: reciprocal,
     _np.matmul: matmul,
+    _np.conjugate: conj,
     **{getattr(_np, name): function for name, function in _E.items() if hasattr(_np, name)},
 }
 _COMPARISONS = {
@@ -586,6 +641,8 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
 
 def _array_function(self, func, types, args, kwargs):
     name = func.__name__
+    if func is _np.linalg.norm:
+        return linalg.norm(*args, **kwargs)
     if func is _np.shape:
         return shape_of(args[0])
     if func is _np.ndim:
@@ -624,6 +681,9 @@ def _install(node: type) -> None:
     node.__abs__ = lambda self: absolute(self)
     node.__getitem__ = lambda self, index: GETITEM(self, _plain_index(index))
     node.T = property(lambda self: transpose(self))
+    node.real = property(lambda self: real(self))
+    node.imag = property(lambda self: imag(self))
+    node.conj = node.conjugate = conj
     node.sum = sum
     node.mean = mean
     node.max = max
@@ -643,10 +703,19 @@ def _install(node: type) -> None:
 
 
 def _plain_index(index):
-    """An index as numbers: an index is a position, never differentiated."""
+    """An index as numbers: an index is a position, never differentiated (its cotangent is 0)."""
     if isinstance(index, tuple):
-        return tuple(numbers(part) for part in index)
-    return numbers(index)
+        return tuple(_index_part(part) for part in index)
+    return _index_part(index)
+
+
+def _index_part(part):
+    if not _core.is_node(part):
+        return part
+    position = _np.asarray(numbers(part))
+    if position.dtype.kind == "f" and _np.all(position == _np.round(position)):
+        position = position.astype(_np.intp)  # a traced whole number, such as a vjp's point 1
+    return position.item() if position.ndim == 0 else position
 
 
 for _kind in TRACED:

@@ -13,14 +13,15 @@ Levels (the rule for derivatives of derivatives)
 ------------------------------------------------
 Every derivative operator of `autodiff_lab.functional` (``grad``, ``vjp``,
 ``jacobian``, ``jvp``, ...) works at a fresh *level*, drawn from the one counter
-that also tags dual numbers (`rules.new_level`); a `Value` you make yourself is
+that also tags dual numbers (`core.new_level`); a `Value` you make yourself is
 at level 0. When operands of different levels meet, the newest level is the
-outer layer: it records the operation, and every operand of an older level,
-or a dual of an older tag, is a constant to it and becomes part of the node's
-data. So a node's parents are always of its own level, ``backward()`` walks
-one level only and never adds into another level's leaves, and the
-gradients it computes are numbers, or nodes of older levels when the pass is
-nested inside another derivative: exactly what the outer pass differentiates.
+outer layer (the dispatch rule of `autodiff_lab.core`): it records the
+operation, and every operand of an older level, or a dual of an older tag, is
+a constant to it and becomes part of the node's data. So a node's parents are
+always of its own level, ``backward()`` walks one level only and never adds
+into another level's leaves, and the gradients it computes are numbers, or
+nodes of older levels when the pass is nested inside another derivative:
+exactly what the outer pass differentiates.
 
 What the engine cannot do it refuses, instead of giving a number: a
 derivative whose function returns a node of a newer level (escaped from a
@@ -34,13 +35,14 @@ case, level 0, costs no check at all.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from numbers import Real
 
 import numpy as np
 
-from . import rules
+from . import core, rules
+from .core import topological_order
 from .rules import (
     ABS,
     ADD,
@@ -333,6 +335,19 @@ class Value:
     def __format__(self, spec: str) -> str:
         return format(self._data, spec) if spec else repr(self)
 
+    # -- numpy's look, for code written for arrays -----------------------------
+    dtype = np.dtype(np.float64)
+    shape = ()
+    ndim = 0
+
+    def item(self) -> float:
+        """The number inside, as a plain float (no derivative flows through it)."""
+        return rules._number_in(self)
+
+    def astype(self, dtype):
+        """Itself for a float type; plain numbers for a bool or integer type (slope 0)."""
+        return core.as_type(self, dtype, self.item())
+
     # -- arithmetic: every operator reads the rule table ---------------------
     def __add__(self, other):
         return _binary(ADD, self, other)
@@ -431,6 +446,10 @@ class Value:
 
     __hash__ = object.__hash__  # nodes are identities, whatever their data
 
+    def __bool__(self) -> bool:
+        """The truth of the number, as in PyTorch: ``if x:`` branches on x's data."""
+        return bool(self._data)
+
     # -- gradients -----------------------------------------------------------
     def backward(self, create_graph: bool = False) -> None:
         """Add ∂self/∂leaf into every leaf's ``.grad``; self must be a scalar output.
@@ -453,10 +472,6 @@ class Value:
             return Value(self._data, label=self.label)
         return leaf(self._data, self._origin.level)
 
-    @classmethod
-    def _apply_primitive(cls, primitive: Primitive, *args):
-        return _record(primitive, args)
-
 
 def _short(number) -> str:
     """A number for people: 6 significant digits, always recognisably a float."""
@@ -476,7 +491,7 @@ def _as_data(data, where: str):
         return data
     if rules.is_number(data):
         return as_float(data)
-    if kind in rules._CARRIER_RANK and not isinstance(data, Value):
+    if kind in core.KINDS and not isinstance(data, Value) and not core.KINDS[kind].holds_arrays:
         return data  # a Dual, for higher derivatives
     if isinstance(data, Value):
         raise TypeError(f"{where} needs a number, got a Value; use value.data or value.detach()")
@@ -495,8 +510,15 @@ class _LevelValue(Value):
     __slots__ = ()
 
 
-rules.register_carrier(Value, rank=30, level=lambda value: value._origin.level)
-rules.register_carrier(_LevelValue, rank=30, level=lambda value: value._origin.level)
+def _apply(primitive, level: int, args: tuple, kwargs: dict) -> Value:
+    """The core's call when a Value is the outer layer of an operation on numbers."""
+    return _record(primitive.scalar, args, level)
+
+
+for _kind in (Value, _LevelValue):
+    core.register_kind(
+        _kind, rank=30, family="reverse", level_of=lambda value: value._origin.level, apply=_apply
+    )
 
 
 def leaf(data, level: int) -> Value:
@@ -509,12 +531,14 @@ def leaf(data, level: int) -> Value:
 def _operand(operand, primitive: Primitive):
     """An operand of an operator as the rule table takes it, or None for an array."""
     kind = type(operand)
-    if kind is float or kind in rules._CARRIER_RANK:
+    if kind is float or kind in core.KINDS:
         return operand
     if rules.is_number(operand):
         return as_float(operand)
     if isinstance(operand, np.ndarray):
         return None  # let numpy broadcast the operation elementwise
+    if isinstance(operand, (complex, np.complexfloating)):
+        return np.asarray(operand)  # a complex constant: the array engine takes it
     raise TypeError(
         f"{primitive.name} ({primitive.symbol}): cannot combine a Value with "
         f"{kind.__name__} ({operand!r:.40}); use a number or a Value"
@@ -586,7 +610,7 @@ def _mixed(op: Primitive, a, b):
 
 def _unary(op: Primitive, a: Value) -> Value:
     if type(a) is not Value:
-        return _record(op, (a,))
+        return _record(op, (a,), a._origin.level)
     x = a._data
     out = op.float_value(x) if type(x) is float else op(x)
     if MODES.detect_anomaly and not _is_finite(out):
@@ -597,15 +621,14 @@ def _unary(op: Primitive, a: Value) -> Value:
     return _new_node(out, op, a, None, partial_a, None)
 
 
-def _record(op: Primitive, args: tuple) -> Value:
-    """Apply ``op`` at the newest level among the Values in ``args``.
+def _record(op: Primitive, args: tuple, level: int) -> Value:
+    """Apply ``op`` at ``level``, the newest level among the Values in ``args``.
 
-    The rule table's dispatch calls this only when no operand is of a newer
-    layer. Operands of that level are the node's parents; every other operand
-    (a number, a Value of an older level, a Dual) is a constant here and becomes
+    The core's dispatch calls this only when no operand is of a newer layer.
+    Operands of that level are the node's parents; every other operand (a
+    number, a Value of an older level, a Dual) is a constant here and becomes
     a leaf of this level, so the graph and its drawing show it.
     """
-    level = max(arg._origin.level for arg in args if isinstance(arg, Value))
     nodes = [
         arg if isinstance(arg, Value) and arg._origin.level == level else leaf(arg, level)
         for arg in args
@@ -658,40 +681,6 @@ def walk(root: Value) -> Iterator[Value]:
                 stack.append(parent)
 
 
-_PARENTS_DONE = object()  # stack marker: the node below it has all its parents in order
-
-
-def topological_order(roots: Iterable[Value]) -> list[Value]:
-    """Nodes reachable from ``roots``, every node after all of its parents.
-
-    A depth-first search with an explicit stack. A node is marked seen when it
-    is expanded, not when it is pushed: a node still waiting lower on the stack
-    must not be skipped by a child that reaches it first. The stack holds the
-    nodes themselves and a shared marker, so it allocates nothing per node.
-    """
-    order: list[Value] = []
-    seen: set[Value] = set()
-    for root in roots:
-        stack = [root]
-        while stack:
-            node = stack.pop()
-            if node is _PARENTS_DONE:
-                order.append(stack.pop())
-                continue
-            if node in seen:
-                continue
-            seen.add(node)
-            stack.append(node)
-            stack.append(_PARENTS_DONE)
-            b = node._b
-            if b is not None and b not in seen:
-                stack.append(b)
-            a = node._a
-            if a is not None and a not in seen:
-                stack.append(a)
-    return order
-
-
 def _raise_if_changed(node: Value) -> None:
     for parent in (node._a, node._b):
         if parent is not None and parent._origin.epoch > node._origin.epoch:
@@ -702,75 +691,70 @@ def _raise_if_changed(node: Value) -> None:
             )
 
 
-def backpropagate(roots: list[Value], seeds: list, create_graph: bool = False) -> None:
+def backpropagate(
+    roots: list,
+    seeds: list,
+    create_graph: bool = False,
+    on_node=None,
+    free_interior: bool = False,
+) -> None:
     """Add ``seed · ∂root/∂leaf`` into every leaf's grad, for all roots at once.
 
+    Roots may be Values or array nodes (the core's one backward pass walks both).
     With ``create_graph`` the adjoints are Values of the roots' level, computed
     from partials recomputed on the nodes themselves, so they can be differentiated.
+    ``on_node`` and ``free_interior`` are the core's (see `core.backward`).
     """
     for root in roots:
         if type(root) is not Value:
-            if not isinstance(root, Value):
+            kind = core.KINDS.get(type(root))
+            if kind is None or kind.family != "reverse":
                 raise TypeError(f"backward() needs a Value output, got {type(root).__name__}")
-            _refuse_running(root)
+            if not kind.holds_arrays:
+                _refuse_running(root)
     order = topological_order(roots)
-    # Check the whole graph before touching any gradient, so a refused pass
-    # changes nothing; interior nodes then start this pass from zero.
+    # Check the whole graph before touching any gradient, so a refused pass changes nothing.
     for node in order:
-        a = node._a
+        try:
+            a = node._a
+        except AttributeError:  # an array node: no .data to change
+            continue
         if a is not None:
             epoch = node._origin.epoch
             b = node._b
             if a._origin.epoch > epoch or (b is not None and b._origin.epoch > epoch):
                 _raise_if_changed(node)
-    for node in order:
-        if node._a is not None:
-            node.grad = 0.0
-    for root, seed in zip(roots, seeds):
-        root.grad = root.grad + seed
+    if create_graph and any(not hasattr(node, "_a") for node in order):
+        raise NotImplementedError(
+            "backward(create_graph=True) records scalar graphs only; for a derivative of a "
+            "derivative through array operations, nest grad() or jacobian() instead"
+        )
+    core.backward(
+        roots,
+        seeds,
+        order=order,
+        on_node=on_node,
+        recorded_partials=_recorded_partials if create_graph else None,
+        check=_check_share if MODES.detect_anomaly else None,
+        free_interior=free_interior,
+    )
     if create_graph:
-        _backpropagate_recording(order)
-        return
-    check = MODES.detect_anomaly
-    for node in reversed(order):
-        a = node._a
-        if a is None:
-            continue
-        upstream = node.grad
-        contribution = upstream * node._partial_a
-        if check and not _is_finite(contribution):
-            _raise_backward_anomaly(node, a, upstream, node._partial_a, contribution)
-        a.grad += contribution
-        b = node._b
-        if b is not None:
-            contribution = upstream * node._partial_b
-            if check and not _is_finite(contribution):
-                _raise_backward_anomaly(node, b, upstream, node._partial_b, contribution)
-            b.grad += contribution
+        for node in order:  # a gradient that came out a constant is still a Value
+            if node._a is None and not isinstance(node.grad, Value):
+                node.grad = leaf(node.grad, node._origin.level)
 
 
-def _backpropagate_recording(order: list[Value]) -> None:
-    """The backward pass of ``backward(create_graph=True)``: every step is recorded."""
-    check = MODES.detect_anomaly
-    for node in reversed(order):
-        a = node._a
-        if a is None:
-            continue
-        op = node._origin.op
-        upstream = node.grad
-        b = node._b
-        parents = (a,) if b is None else (a, b)
-        # The table's partials on the nodes themselves (not their numbers), so
-        # each partial is a node that depends on the inputs.
-        for parent, local in zip(parents, op.partials(*parents, node)):
-            contribution = upstream * local
-            if check and not _is_finite(contribution):
-                _raise_backward_anomaly(node, parent, upstream, local, contribution)
-            old = parent.grad
-            parent.grad = contribution if type(old) is float and old == 0.0 else old + contribution
-    for node in order:  # a gradient that came out a constant is still a Value
-        if node._a is None and not isinstance(node.grad, Value):
-            node.grad = leaf(node.grad, node._origin.level)
+def _recorded_partials(node: Value) -> tuple:
+    """The table's partials on the nodes themselves (not their numbers), so each
+    partial is a node that depends on the inputs (``backward(create_graph=True)``)."""
+    a, b = node._a, node._b
+    partials = node._origin.op.partials(*((a,) if b is None else (a, b)), node)
+    return (partials[0], None) if b is None else partials
+
+
+def _check_share(node, parent, upstream, local, share) -> None:
+    if not _is_finite(share):
+        _raise_backward_anomaly(node, parent, upstream, local, share)
 
 
 def _raise_backward_anomaly(node, parent, upstream, local, contribution) -> None:

@@ -13,18 +13,19 @@ Each entry has
     (for nested and higher derivatives) and on symbolic expressions alike.
 
 Calling a primitive, ``EXP(x)``, evaluates it on whatever ``x`` is: a number
-gives a float, and a `Value`, `Dual` or symbolic expression records the
-operation in its own way (see `register_carrier`).
+gives a float, and a `Value`, `Dual`, array node or symbolic expression records
+the operation in its own way (the dispatch rule of `autodiff_lab.core`).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable
 from numbers import Real
 
 import numpy as np
+
+from . import core
 
 INF = math.inf
 NAN = math.nan
@@ -33,7 +34,18 @@ NAN = math.nan
 class Primitive:
     """One differentiable operation: a name, a float value and local partials."""
 
-    __slots__ = ("name", "symbol", "arity", "float_value", "partials", "formula")
+    __slots__ = (
+        "name",
+        "symbol",
+        "arity",
+        "float_value",
+        "partials",
+        "formula",
+        "scalar",
+        "_array_form",
+    )
+
+    is_array = False  # an operation on numbers; `array_form` is the same one on whole arrays
 
     def __init__(
         self,
@@ -50,91 +62,60 @@ class Primitive:
         self.float_value = float_value
         self.partials = partials
         self.formula = formula
+        self.scalar = self  # the entry of the scalar table this is (array forms point here)
+        self._array_form = None
+
+    @property
+    def array_form(self):
+        """The same primitive on whole arrays, elementwise (made by `autodiff_lab.array_rules`)."""
+        if self._array_form is None and _ARRAY_FORMS:
+            self._array_form = _ARRAY_FORMS[0](self)
+        return self._array_form
 
     def __call__(self, *args):
-        """Apply the primitive to numbers, Values, Duals or expressions."""
+        """Apply the primitive to numbers, arrays, Values, Duals, array nodes or expressions."""
         if len(args) != self.arity:
             raise TypeError(f"{self.name}() takes {self.arity} argument(s), got {len(args)}")
-        carrier = outermost = None
-        array = False
         for arg in args:
             kind = type(arg)
-            if kind is float or kind is int:
+            if kind is not float and kind is not int:
+                return core.dispatch(self, args)
+        return self.float_value(*(as_float(arg) for arg in args))
+
+    def evaluate(self, args: tuple, kwargs: dict | None = None):
+        """The primitive on plain numbers (or, elementwise, on numpy arrays of numbers)."""
+        for arg in args:
+            if is_number(arg):
                 continue
-            rank = _CARRIER_RANK.get(kind)
-            if rank is None:
-                if is_number(arg):
-                    continue
-                if _ARRAY_ENGINE and _is_array(arg):
-                    array = True
-                    continue
-                raise TypeError(
-                    f"{self.name}() needs a number, a Value or a Dual, "
-                    f"got {kind.__name__} ({arg!r:.40})"
-                )
-            layer = (_CARRIER_LEVEL[kind](arg), rank)
-            if outermost is None or layer > outermost:
-                carrier, outermost = kind, layer
-        if array:
-            if carrier is not None:
-                raise TypeError(
-                    f"{self.name}(): cannot mix an array with a {carrier.__name__}; the array "
-                    "engine and the scalar engines do not combine (use one or the other)"
-                )
-            return _ARRAY_ENGINE[0](self, *args)
-        if carrier is None:
-            return self.float_value(*(as_float(arg) for arg in args))
-        return carrier._apply_primitive(self, *args)
+            if _is_array_like(arg) and self.array_form is not None:
+                return self.array_form.evaluate(args, kwargs)
+            raise TypeError(
+                f"{self.name}() needs a number, a Value or a Dual, "
+                f"got {type(arg).__name__} ({arg!r:.40})"
+            )
+        return self.float_value(*(as_float(arg) for arg in args))
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}: {self.formula}>"
 
 
-# Types that know how to apply a primitive to themselves. When a call mixes
-# them, the outermost layer records the operation and the others are constants
-# to it: the newest level first (each derivative pass draws one from
-# `new_level`: a Value's level, a Dual's tag), then, at equal levels, the
-# highest rank (a Value holding Duals outranks a Dual, and a Dual holding
-# expressions outranks an expression).
-_CARRIER_RANK: dict[type, int] = {}
-_CARRIER_LEVEL: dict[type, Callable] = {}
-_levels = itertools.count(1)
-
-
-def register_carrier(kind: type, rank: int, level: Callable | None = None) -> None:
-    """Let ``kind._apply_primitive(primitive, *args)`` handle calls that involve it.
-
-    ``level(obj)`` is the derivative pass an object belongs to (0 if not given).
-    """
-    _CARRIER_RANK[kind] = rank
-    _CARRIER_LEVEL[kind] = level or _level_zero
-
-
-# The array engine (`autodiff_lab.arrays`): its node types, and the function that
-# applies a primitive elementwise when any argument is an array of numbers or a node.
-_ARRAY_ENGINE: list = []
-_ARRAY_TYPES: set[type] = set()
-
-
-def register_array_engine(apply: Callable, node_types: tuple[type, ...]) -> None:
-    """Let ``apply(primitive, *args)`` evaluate the table on numpy arrays and array nodes."""
-    _ARRAY_ENGINE[:] = [apply]
-    _ARRAY_TYPES.update(node_types)
-
-
-def _is_array(x) -> bool:
-    if type(x) in _ARRAY_TYPES:
-        return True
-    return isinstance(x, np.ndarray) and x.dtype.kind in "biuf"
-
-
-def _level_zero(obj) -> int:
-    return 0
+def _is_array_like(x) -> bool:
+    """A numpy array, or a complex number (which the array forms compute with)."""
+    return isinstance(x, (np.ndarray, complex, np.complexfloating))
 
 
 def new_level() -> int:
-    """A level no other derivative pass uses; a newer level is an outer layer."""
-    return next(_levels)
+    """A level no other derivative pass uses (see `autodiff_lab.core`)."""
+    return core.new_level()
+
+
+_ARRAY_FORMS: list = []  # the one function that makes a primitive's array form
+
+
+def register_array_forms(make: Callable) -> None:
+    """Let ``make(primitive)`` give each primitive its elementwise form on arrays (the
+    array engine registers it, so this module needs to know nothing about arrays)."""
+    _ARRAY_FORMS[:] = [make]
 
 
 def is_number(x) -> bool:
@@ -262,8 +243,8 @@ def _number_in(x) -> float:
         inner = getattr(x, "primal", None)
         if inner is None:
             inner = getattr(x, "_data", None)
-        if inner is None and type(x) in _ARRAY_TYPES:
-            inner = x.value  # a 0-d array node; a bigger one fails just below
+        if inner is None and core.is_node(x):
+            inner = getattr(x, "value", None)  # a 0-d array node; a bigger one fails just below
         if inner is None:
             raise NeedsANumber(f"a piecewise-constant partial needs a number, got {x!r:.40}")
         x = inner

@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from numbers import Real
 
-from . import rules
+from . import core, rules
 from .rules import (
     ABS,
     ADD,
@@ -200,9 +200,9 @@ class Expr:
     def cos(self):
         return COS(self)
 
-    @classmethod
-    def _apply_primitive(cls, primitive: Primitive, *args):
-        return _build(primitive, args)
+    @staticmethod
+    def _apply(primitive, level: int, args: tuple, kwargs: dict):
+        return _build(primitive.scalar, args)
 
     # -- equality is structural: same tree, same expression ------------------
     def __eq__(self, other):
@@ -284,11 +284,11 @@ class Apply(Expr):
         )
 
 
-# Calling any primitive on an expression builds an expression. The table looks
-# carriers up by exact type, so each kind of node is registered. Rank 10: a
+# Calling any primitive on an expression builds an expression. The core looks
+# kinds up by exact type, so each kind of node is registered. Rank 10: a
 # Dual (20) or Value (30) holding expressions records the operation itself.
 for _kind in (Expr, Symbol, Constant, Apply):
-    rules.register_carrier(_kind, rank=10)
+    core.register_kind(_kind, rank=10, family="symbolic", apply=Expr._apply)
 rules.install_methods(Expr)
 
 

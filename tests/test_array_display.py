@@ -124,7 +124,7 @@ def test_drawings_render_with_every_backend_and_the_mimebundle_never_raises():
     svg, used = render_svg_with_backend(graph.draw(), backend="builtin")
     assert used == "builtin" and "X (100×64)" in html.unescape(svg)
     bundle = graph._repr_mimebundle_()
-    assert set(bundle) == {"image/svg+xml", "text/plain"}
+    assert set(bundle) == {"text/html", "image/svg+xml", "text/plain"}
     assert bundle["text/plain"].startswith("<array graph of v7 (scalar): 12 nodes")
     assert "0x" not in bundle["text/plain"]
 

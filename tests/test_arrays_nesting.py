@@ -24,7 +24,7 @@ from autodiff_lab import (
     value_and_grad,
     vjp,
 )
-from autodiff_lab.arrays import ArrayNode
+from autodiff_lab.arrays import ArrayNode, numbers
 
 torch = pytest.importorskip("torch")
 from torch.func import hessian as torch_hessian  # noqa: E402
@@ -149,16 +149,18 @@ def test_grad_of_a_function_that_takes_a_gradient_inside():
     onp.testing.assert_allclose(grad(outer)(x), 6 * x**2 * y, rtol=1e-14)
 
 
-def test_scalar_arguments_and_lists_keep_the_value_engine():
+def test_arrays_of_objects_and_lists_keep_the_value_engine():
     seen = []
 
     def f(x):
         seen.append(isinstance(x[0], Value) if isinstance(x, onp.ndarray) else type(x))
         return np.sum(x * x)
 
-    assert grad(f)([1.0, 2.0]).tolist() == [2.0, 4.0]
+    assert grad(f)(onp.array([1.0, 2.0], dtype=object)).tolist() == [2.0, 4.0]
     assert grad(f)(onp.array([1.0, 2.0])).tolist() == [2.0, 4.0]
     assert seen == [True, ArrayNode]
+    # A list stays a list: one Value per number, and a list of gradients back.
+    assert grad(lambda x: x[0] * x[0] + x[1] * x[1])([1.0, 2.0]) == [2.0, 4.0]
 
 
 # ---------------------------------------------------------------------------
@@ -172,7 +174,7 @@ def test_numpy_cannot_silently_turn_a_node_into_numbers():
 
 @pytest.mark.parametrize(
     "function",
-    [onp.cumprod, onp.diff, onp.median, onp.ptp, onp.linalg.norm],
+    [onp.cumprod, onp.diff, onp.median, onp.ptp, onp.linalg.det],
 )
 def test_a_numpy_function_without_a_rule_is_refused_by_name(function):
     with pytest.raises(TypeError, match=rf"numpy\.{function.__name__} has no rule"):
@@ -186,11 +188,23 @@ def test_a_ufunc_without_a_rule_is_refused_by_name():
         grad(lambda x: onp.add.reduce(x))(onp.ones(3))
 
 
-def test_array_nodes_and_values_do_not_mix():
-    with pytest.raises(TypeError, match="cannot combine an array with a Value"):
-        grad(lambda x: np.sum(x * Value(2.0)))(onp.ones(2))
-    with pytest.raises(TypeError, match="do not combine"):
-        grad(lambda x: np.sum(x) * grad(lambda y: y * y)(3.0) * Value(1.0))(onp.ones(2))
+def test_array_nodes_and_values_combine_by_level():
+    # A Value of your own (level 0) is a constant to the array pass and gets no gradient;
+    # the gradient depends on it, so it is a node of level 0, as a closure over a Value gives.
+    two = Value(2.0)
+    gradient = grad(lambda x: np.sum(x * two))(onp.ones(2))
+    assert isinstance(gradient, ArrayNode) and gradient.level == 0
+    assert numbers(gradient).tolist() == [2.0, 2.0]
+    assert two.grad == 0.0
+    inner = grad(lambda y: y * y)  # a scalar pass inside an array pass
+    gradient = grad(lambda x: np.sum(x) * inner(3.0) * Value(1.0))(onp.ones(2))
+    assert numbers(gradient).tolist() == [6.0, 6.0]
+    # An array pass inside a scalar one: d/dw Σ (w·x)² = 2w·Σ x² at w = 3.
+    x = onp.array([1.0, 2.0])
+    assert grad(lambda w: np.sum((x * w) ** 2))(3.0) == 2 * 3.0 * 5.0
+    # The inner gradient with respect to an array, differentiated in a scalar outside it.
+    gradient = grad(lambda w: np.sum(grad(lambda v: np.sum(v * v * w))(x)))(3.0)
+    assert gradient == 2 * (1.0 + 2.0)
 
 
 def test_a_node_escaped_from_a_finished_inner_pass_is_refused():
@@ -230,7 +244,7 @@ def test_vjp_checks_the_cotangent_shape_and_does_not_accumulate():
     value, vjp_fn = vjp(lambda x: x[:2] * 3.0, onp.ones(3))
     assert vjp_fn(onp.ones(2)).tolist() == [3.0, 3.0, 0.0]
     assert vjp_fn(onp.ones(2)).tolist() == [3.0, 3.0, 0.0]
-    with pytest.raises(ValueError, match="u has shape"):
+    with pytest.raises(ValueError, match="the cotangent has shape"):
         vjp_fn(onp.ones(5))
 
 
@@ -255,7 +269,7 @@ def test_no_grad_stops_the_gradient_as_on_the_value_engine():
         return np.sum(frozen * x)
 
     assert grad(f)(onp.array([2.0, 3.0])).tolist() == [4.0, 9.0]
-    assert grad(f)([2.0, 3.0]).tolist() == [4.0, 9.0]
+    assert grad(f)(onp.array([2.0, 3.0], dtype=object)).tolist() == [4.0, 9.0]
 
 
 def test_the_wrapped_functions_give_numpys_answers_on_plain_arrays():

@@ -1,5 +1,6 @@
 """The computation-graph drawing, its three SVG backends and the Jupyter MIME bundle."""
 
+import base64
 import re
 import shutil
 import stat
@@ -258,13 +259,32 @@ def test_builtin_backend_reads_general_dot():
 # -- the MIME bundle of a Value -------------------------------------------------
 
 
+BUNDLE_KEYS = {"text/html", "image/svg+xml", "text/plain"}
+
+
+def image_in_html(page: str) -> str:
+    """The SVG that a bundle's HTML shows as an <img> data URL."""
+    (data,) = re.findall(r'<img [^>]*src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', page)
+    return base64.b64decode(data).decode("utf-8")
+
+
+def test_the_html_shows_the_same_svg_as_an_image_that_needs_no_trust():
+    *_, d = example()
+    bundle = mimebundle(d)
+    # Untrusted JupyterLab strips inline <svg> and scripts from HTML but keeps an <img>.
+    assert "<svg" not in bundle["text/html"] and "<script" not in bundle["text/html"]
+    assert image_in_html(bundle["text/html"]) == bundle["image/svg+xml"]
+    assert 'style="max-width:none"' in bundle["text/html"]  # never shrunk: it scrolls
+    assert draw_graph(d)._repr_mimebundle_()["text/html"].count("<img ") == 1
+
+
 @pytest.mark.parametrize("backend", ["dot", "pure", "builtin"])
 def test_mimebundle_has_the_same_keys_for_every_backend(monkeypatch, backend):
     backend_or_skip(backend)
     monkeypatch.setenv(render.ENVIRONMENT_VARIABLE, backend)
     *_, d = example()
     bundle = mimebundle(d)
-    assert set(bundle) == {"image/svg+xml", "text/plain"}
+    assert set(bundle) == BUNDLE_KEYS
     assert bundle["text/plain"] == repr(d)
     assert "data 14" in bundle["image/svg+xml"]
     assert d._repr_mimebundle_() == bundle
@@ -276,7 +296,7 @@ def test_mimebundle_of_a_5000_node_graph_stays_small(monkeypatch, backend):
     monkeypatch.setenv(render.ENVIRONMENT_VARIABLE, backend)
     y = chain(2500)  # 5,001 values
     bundle = mimebundle(y)
-    assert set(bundle) == {"image/svg+xml", "text/plain"}
+    assert set(bundle) == BUNDLE_KEYS
     svg = bundle["image/svg+xml"]
     assert len(svg.encode()) < 1_000_000
     assert "4,801 more values" in svg
@@ -295,6 +315,6 @@ def test_mimebundle_never_raises(monkeypatch):
 
     monkeypatch.setattr(graph_module, "draw_graph", broken)
     bundle = mimebundle(Value(4.0, label="x"))
-    assert set(bundle) == {"image/svg+xml", "text/plain"}
+    assert set(bundle) == BUNDLE_KEYS
     assert bundle["image/svg+xml"].startswith("<svg")
     assert "label=&#x27;x&#x27;" in bundle["image/svg+xml"]

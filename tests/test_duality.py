@@ -1,6 +1,7 @@
 """Forward and reverse mode on one graph: tangents, adjoints and ⟨u, J v⟩ = ⟨Jᵀu, v⟩."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -103,10 +104,11 @@ def test_views_read_well_and_carry_no_addresses():
     text = repr(view)
     assert "⟨u, J v⟩" in text and "⟨Jᵀu, v⟩" in text and "difference" in text
     page = view._repr_html_()
-    assert '<table style="white-space: nowrap">' in page and "<svg" in page
+    assert '<table style="white-space: nowrap">' in page
+    assert "<svg" not in page and 'src="data:image/svg+xml;base64,' in page  # needs no trust
     bundle = view._repr_mimebundle_()
     assert set(bundle) == {"text/html", "text/plain"}
-    assert "0x" not in text + page
+    assert "0x" not in text + re.sub(r"base64,[A-Za-z0-9+/=]+", "", page)
 
 
 def test_mistakes_are_explained():

@@ -11,17 +11,20 @@ PACKAGE = Path(__file__).resolve().parent.parent / "autodiff_lab"
 
 # Each engine module and the package modules it may import, lowest first.
 LAYERS = {
-    "rules": set(),
-    "reverse": {"rules"},
-    "forward": {"rules", "reverse"},
-    "functional": {"rules", "reverse", "forward", "array_functional"},
-    "arrays": {"rules", "reverse"},
+    "core": set(),
+    "containers": set(),
+    "text": set(),
+    "rules": {"core"},
+    "reverse": {"core", "rules"},
+    "forward": {"core", "rules", "reverse"},
+    "arrays": {"core", "rules", "reverse", "forward"},
     "array_rules": {"rules", "arrays"},
-    "numpy": {"rules", "arrays", "array_rules"},
-    "array_functional": {"rules", "arrays", "array_rules", "numpy"},
+    "numpy": {"core", "rules", "arrays", "array_rules"},
+    "functional": {"core", "rules", "reverse", "forward", "arrays", "numpy", "containers"},
     "math": {"rules"},
     "ops": {"rules"},
-    "symbolic": {"rules"},
+    "symbolic": {"core", "rules"},
+    "extend": {"arrays"},
 }
 
 

@@ -62,8 +62,8 @@ def test_issue_83_derivative_of_a_derivative(outer, inner):
 @pytest.mark.parametrize("outer, inner", PAIRS)
 def test_issue_83_gradient_of_a_derivative(outer, inner):
     g, D_inner = gradient(outer), D(inner)
-    assert g(lambda v: sum(v) * D_inner(lambda y: y * norm(v), 1), [1]) == g(
-        lambda v: sum(v) * norm(v), [1]
+    assert g(lambda v: sum(v) * D_inner(lambda y: y * norm(v), 1), np.array([1.0])) == g(
+        lambda v: sum(v) * norm(v), np.array([1.0])
     )
 
 

@@ -67,10 +67,17 @@ def test_grad_with_int_and_tuple_argnums():
 
 def test_grad_returns_floats_for_numbers_and_arrays_for_arrays():
     assert type(grad(lambda x: x * x)(3)) is float
-    for point in ([1.0, 2.0], (1.0, 2.0), np.array([1.0, 2.0])):
+    # An array of numbers goes to the array engine, an array of objects to one Value per
+    # number; both give a float array back.
+    for point in (np.array([1.0, 2.0]), np.array([1.0, 2.0], dtype=object)):
         gradient = grad(lambda x: np.sum(x * x))(point)
         assert isinstance(gradient, np.ndarray) and gradient.dtype == float
         assert gradient.tolist() == [2.0, 4.0]
+    # A list stays a list and a tuple a tuple, with a float per number.
+    for point in ([1.0, 2.0], (1.0, 2.0)):
+        gradient = grad(lambda x: x[0] * x[0] + x[1] * x[1])(point)
+        assert type(gradient) is type(point) and gradient == type(point)([2.0, 4.0])
+        assert all(type(g) is float for g in gradient)
     matrix = np.arange(6.0).reshape(2, 3)
     gradient = grad(lambda m: np.sum(m * m * m))(matrix)
     assert gradient.shape == (2, 3) and np.array_equal(gradient, 3 * matrix**2)
@@ -80,7 +87,9 @@ def test_value_and_grad_with_mixed_arguments():
     def weighted(x, w, scale):
         return scale * np.sum(x * w)
 
-    value, (dx, dw) = value_and_grad(weighted, (0, 1))([1.0, 2.0], np.array([3.0, 4.0]), 2.0)
+    value, (dx, dw) = value_and_grad(weighted, (0, 1))(
+        np.array([1.0, 2.0], dtype=object), np.array([3.0, 4.0]), 2.0
+    )
     assert value == 22.0 and dx.tolist() == [6.0, 8.0] and dw.tolist() == [2.0, 4.0]
     # An argument that is not differentiated is passed through untouched.
     assert grad(lambda x, label: x * len(label))(2.0, "abc") == 3.0
@@ -90,7 +99,8 @@ def test_grad_of_a_function_that_ignores_its_input_is_zero():
     with pytest.warns(UserWarning, match="output seems independent of input"):
         assert grad(lambda x: 5.0)(1.0) == 0.0
     assert grad(lambda x: x)(1.0) == 1.0
-    assert grad(lambda x: np.sum(x[:1]))([3.0, 4.0]).tolist() == [1.0, 0.0]
+    assert grad(lambda x: np.sum(x[:1]))(np.array([3.0, 4.0])).tolist() == [1.0, 0.0]
+    assert grad(lambda x: x[0])([3.0, 4.0]) == [1.0, 0.0]
 
 
 @settings(max_examples=40, deadline=None)
@@ -105,17 +115,25 @@ def test_grad_matches_the_analytic_gradient(point):
         (
             lambda: grad(lambda x: [x, x])(1.0),
             TypeError,
-            r"grad needs f to return one number, got a list of 2",
+            r"grad needs f to return one number, got a list; use jacobian\(\)",
         ),
-        (lambda: grad(lambda x: x * np.ones(3))(1.0), TypeError, r"got a ndarray of 3"),
+        (
+            lambda: grad(lambda x: x * np.ones(3))(1.0),
+            TypeError,
+            r"got an array of shape \(3,\)",
+        ),
         (
             lambda: grad(lambda x: None)(1.0),
             TypeError,
-            r"grad needs f to return a number, got NoneType",
+            r"grad needs f to return numbers, got NoneType",
         ),
         (lambda: grad(lambda x: "a")(1.0), TypeError, r"got str"),
-        (lambda: grad(lambda x: x)(), TypeError, r"needs at least one argument"),
-        (lambda: grad(lambda x, y: x, 1)(1.0), IndexError, r"argnums=1 but only 1 argument"),
+        (lambda: grad(lambda x: x)(), TypeError, r"requires at least 1 positional arguments"),
+        (
+            lambda: grad(lambda x, y: x, 1)(1.0),
+            TypeError,
+            r"argnums=1 requires at least 2 positional arguments .* got only 1",
+        ),
         (lambda: grad(lambda x: x)("a"), TypeError, r"argument 0 should be a number.*got str"),
     ],
 )
@@ -131,7 +149,7 @@ def test_grad_errors(call, error, message):
 def test_jvp_on_numbers_and_arrays():
     assert jvp(lambda x: x * x, 3.0, 1.0) == (9.0, 6.0)
     value, tangent = jvp(lambda x: [x[0] * x[1], x[0].sin()], [1.0, 2.0], [1.0, 0.5])
-    assert value.tolist() == [2.0, math.sin(1.0)]
+    assert value == [2.0, math.sin(1.0)]
     assert tangent == pytest.approx([2.0 * 1.0 + 1.0 * 0.5, math.cos(1.0)])
     value, tangent = jvp(mixed, POINT, [0.0, 1.0, 0.0])
     assert tangent == pytest.approx(mixed_gradient(POINT)[1], rel=1e-12)
@@ -157,7 +175,7 @@ def test_vjp_of_a_scalar_function_and_of_repeated_outputs():
     assert value == mixed([Value(number) for number in POINT]).data
     assert vjp_fn(2.0) == pytest.approx(2 * mixed_gradient(POINT), rel=1e-12)
     _, vjp_fn = vjp(lambda x: [x[0], x[0] * 2.0, 7.0], [1.0, 2.0])
-    assert vjp_fn([3.0, 4.0, 5.0]).tolist() == [3.0 + 8.0, 0.0]
+    assert vjp_fn([3.0, 4.0, 5.0]) == [3.0 + 8.0, 0.0]
 
 
 # ---------------------------------------------------------------------------
@@ -170,21 +188,25 @@ def softmax_jacobian(x):
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.floats(-3, 3), min_size=1, max_size=5))
-def test_jacobian_forward_equals_reverse_equals_the_formula(point):
+@given(st.lists(st.floats(-3, 3), min_size=1, max_size=5), st.sampled_from([float, object]))
+def test_jacobian_forward_equals_reverse_equals_the_formula(point, dtype):
+    point = np.array(point, dtype=dtype)  # the array engine, or one Value per number
     forward = jacobian(softmax, point, mode="forward")
     reverse = jacobian(softmax, point, mode="reverse")
     assert forward.shape == reverse.shape == (len(point), len(point))
     np.testing.assert_allclose(forward, reverse, rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(forward, softmax_jacobian(np.array(point)), atol=1e-14)
+    np.testing.assert_allclose(forward, softmax_jacobian(point.astype(float)), atol=1e-14)
 
 
 def test_jacobian_shapes():
     assert jacobian(lambda x: x * 2, 3.0, "forward") == 2.0
     assert jacobian(lambda x: x * 2, 3.0, "reverse") == 2.0
     for mode in ("forward", "reverse"):
-        assert jacobian(lambda x: np.sum(x * x), [1.0, 2.0], mode).tolist() == [2.0, 4.0]
-        assert jacobian(lambda x: [x * x, x], 2.0, mode).tolist() == [4.0, 1.0]
+        for dtype in (float, object):
+            point = np.array([1.0, 2.0], dtype=dtype)
+            assert jacobian(lambda x: np.sum(x * x), point, mode).tolist() == [2.0, 4.0]
+        assert jacobian(lambda x: [x * x, x], 2.0, mode) == [4.0, 1.0]
+        assert jacobian(lambda x: x[0] * x[1], [2.0, 3.0], mode) == [3.0, 2.0]
         square = jacobian(lambda m: m * m, np.ones((2, 3)), mode)
         assert square.shape == (2, 3, 2, 3)
         assert np.array_equal(square.reshape(6, 6), 2 * np.eye(6))
@@ -211,6 +233,7 @@ def test_hessian_of_rosenbrock_matches_the_formula():
     st.lists(st.floats(-2.0, 2.0), min_size=3, max_size=3),
 )
 def test_hessian_is_symmetric_and_hvp_is_hessian_times_v(point, v):
+    point = np.array(point)
     matrix = hessian(mixed, point)
     assert matrix.shape == (3, 3)
     np.testing.assert_allclose(matrix, matrix.T, rtol=1e-10, atol=1e-12)
@@ -231,7 +254,7 @@ def test_hessian_of_a_scalar_function_is_a_number():
     assert hessian(lambda x: x.sin(), 0.5) == pytest.approx(-math.sin(0.5), rel=1e-15)
     with pytest.warns(UserWarning, match="output seems independent of input"):
         assert hessian(lambda x: 3.0, 1.0) == 0.0
-    assert hessian(lambda x: x[0] * 2.0, [1.0, 2.0]).tolist() == [[0.0, 0.0], [0.0, 0.0]]
+    assert hessian(lambda x: x[0] * 2.0, [1.0, 2.0]) == [[0.0, 0.0], [0.0, 0.0]]
 
 
 def test_hvp_checks_the_direction_shape():
@@ -246,6 +269,6 @@ def test_hvp_runs_reverse_mode_on_dual_numbers():
         seen.append(x)
         return np.sum(x * x * x)
 
-    assert hvp(spy, [1.0, 2.0], [1.0, 0.0]).tolist() == [6.0, 0.0]
+    assert hvp(spy, np.array([1.0, 2.0], dtype=object), [1.0, 0.0]).tolist() == [6.0, 0.0]
     (inputs,) = seen
     assert all(isinstance(v, Value) and isinstance(v.data, Dual) for v in inputs)

@@ -51,7 +51,14 @@ def test_the_start_page_lists_every_lesson_and_exercise_in_lesson_order():
     text = nbformat.read(ROOT / "START-HERE.ipynb", as_version=4).cells[0].source
     numbers = [int(n) for n in re.findall(r"\[Exercise (\d+):", text)]
     assert numbers == list(range(1, len(exercises) + 1))  # numbered in the order listed
-    after = {"dual_numbers": "04", "wengert_list": "05", "value_class": "07"}
+    after = {
+        "dual_numbers": "04",
+        "wengert_list": "05",
+        "value_class": "08",
+        "softmax_jacobian": "10",
+        "xor_mlp": "13",  # after the lesson that builds such a network, not before it
+        "array_vjps": "16",
+    }
     for exercise, lesson in after.items():  # each right under the lesson it practises
         index = links.index(f"exercises/release/{exercise}.ipynb")
         assert links[index - 1].startswith(f"notebooks/{lesson}_"), exercise
@@ -76,6 +83,7 @@ def test_lessons_link_the_exercises_that_practise_them():
         ("04_forward_mode", "dual_numbers"),
         ("05_reverse_mode", "wengert_list"),
         ("03_graphs_and_traces", "wengert_list"),
+        ("13_xor_every_gradient", "xor_mlp"),
     ]:
         links = markdown_links(ROOT / "notebooks" / f"{lesson}.ipynb")
         assert f"../exercises/release/{exercise}.ipynb" in links, lesson
@@ -87,6 +95,8 @@ def test_make_lab_opens_the_start_page_with_its_own_config_dir():
     assert 'JUPYTER_CONFIG_DIR="$(CURDIR)/jupyter-config" $(BIN)/jupyter lab' in recipe
     assert '--LabApp.app_settings_dir="$(CURDIR)/jupyter-config/lab-settings"' in recipe
     assert recipe.rstrip().endswith("START-HERE.ipynb")
+    # The URL jupyter prints (and / redirects to) opens the page, not the Launcher.
+    assert "--LabApp.default_url=/lab/tree/START-HERE.ipynb" in recipe
     overrides = json.loads((CONFIG / "lab-settings" / "overrides.json").read_text())
     assert overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
 

@@ -65,8 +65,8 @@ def test_a_numpy_array_goes_to_the_array_engine_and_a_list_to_values(lesson):
     _, printed = lesson
     (out,) = [out for code, out in printed if "def f(x)" in code]
     lines = out.splitlines()
-    assert lines[0] == "f receives ArrayNode (3,); x[0] is a Value: False"
-    assert lines[2] == "f receives ndarray (3,); x[0] is a Value: True"
+    assert lines[0] == "f receives ArrayNode of 3; x[0] is a Value: False"
+    assert lines[2] == "f receives list of 3; x[0] is a Value: True"
     assert lines[1] == lines[3]  # the same gradient from both engines
 
 

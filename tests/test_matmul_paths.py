@@ -7,7 +7,9 @@ tiny shapes; the pictures highlight exactly the paths; bad input is refused.
 
 from __future__ import annotations
 
+import base64
 import html
+import re
 
 import numpy as onp
 import pytest
@@ -95,10 +97,18 @@ def test_the_array_picture_shows_shapes_numbers_and_gradients():
     assert view.array_graph.names == ["A", "B", "C"]
 
 
-def test_html_puts_two_svgs_side_by_side_and_the_text_form_is_short():
+def test_html_shows_both_drawings_full_size_as_images_and_the_text_form_is_short():
     view = matmul_paths(A, B, G, entry=(0, 1))
     page = view._repr_html_()
-    assert page.count("<svg") == 2 and "display:flex" in page
+    # Images (an untrusted notebook strips inline <svg>), never shrunk to fit: the
+    # scalar graph was once squeezed to 3 px text beside the array graph.
+    images = re.findall(
+        r'<img [^>]*style="max-width:none" src="data:image/svg\+xml;base64,([^"]+)"', page
+    )
+    assert len(images) == 2 and "<svg" not in page
+    scalar = base64.b64decode(images[1]).decode()
+    assert "A[0,1]" in html.unescape(scalar) and "C[0,0]" in html.unescape(scalar)
+    assert page.count("overflow-x:auto") == 2  # each scrolls sideways in its own box
     assert html.escape(view.equation) in page
     text = repr(view)
     assert text.splitlines()[0] == "C = A @ B with A 2×3, B 3×2, loss L = Σ ḡ⊙C"

@@ -132,11 +132,15 @@ def test_hvp_and_jacobian_nest_with_arrays():
         return v[0] ** 2 * v[1] + v[1] ** 3
 
     # ∂/∂x of the Hessian-vector product along e0, ∑ over outputs
-    outer = grad(lambda v: np.sum(hvp(f, v, np.array([1.0, 0.0]))))([1.0, 2.0])
-    # H·e0 = (2v1, 2v0): its sum's gradient is (2, 2)
-    assert outer.tolist() == [2.0, 2.0]
+    for point in (np.array([1.0, 2.0], dtype=object), np.array([1.0, 2.0])):
+        outer = grad(lambda v: np.sum(hvp(f, v, np.array([1.0, 0.0]))))(point)
+        # H·e0 = (2v1, 2v0): its sum's gradient is (2, 2)
+        assert outer.tolist() == [2.0, 2.0]
+        j = jacobian(lambda v: jacobian(f, v, mode="reverse"), point, mode="forward")
+        assert j.tolist() == [[4.0, 2.0], [2.0, 12.0]]
+    # A list stays a list, at every level.
     j = jacobian(lambda v: jacobian(f, v, mode="reverse"), [1.0, 2.0], mode="forward")
-    assert j.tolist() == [[4.0, 2.0], [2.0, 12.0]]
+    assert j == [[4.0, 2.0], [2.0, 12.0]]
 
 
 def test_gradient_of_a_closure_over_your_own_value_is_a_value():
@@ -249,7 +253,7 @@ def test_a_node_escaped_from_a_finished_inner_pass_is_refused():
 
     with pytest.raises(ValueError, match="derivative pass that started inside f and has finished"):
         grad(f)(2.0)
-    with pytest.raises(ValueError, match="reverse pass that started inside this derivative"):
+    with pytest.raises(ValueError, match="started inside this derivative and has finished"):
         derivative(f, 2.0)
 
 
@@ -264,7 +268,7 @@ def test_a_constant_output_has_derivative_zero_with_a_warning():
         assert grad(lambda x, y: x < y)(1.0, 2.0) == 0.0
     with pytest.warns(UserWarning, match="independent"):
         value, g = value_and_grad(lambda x: np.float32(2.0))([1.0, 2.0])
-    assert value == 2.0 and g.tolist() == [0.0, 0.0]
+    assert value == 2.0 and g == [0.0, 0.0]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert derivative(lambda x: x > 0, 1.0) == 0.0  # forward mode: no pass to warn about

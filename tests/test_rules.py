@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from primitive_calls import apply_binary, apply_unary
 
-from autodiff_lab import Dual, Value, rules
+from autodiff_lab import Dual, Value, core, rules
 from autodiff_lab import math as adl_math
 from autodiff_lab.rules import (
     ABS,
@@ -542,23 +542,22 @@ def test_the_highest_ranked_carrier_records_the_operation():
     assert isinstance(Dual(3.0, 1.0) * Value(2.0), Value)
 
 
-def test_a_registered_carrier_receives_the_call():
+def test_a_registered_kind_receives_the_call():
     class Recorder:
         calls: list = []
 
-        @classmethod
-        def _apply_primitive(cls, primitive, *args):
-            cls.calls.append((primitive.name, args))
-            return "recorded"
+    def apply(primitive, level, args, kwargs):
+        Recorder.calls.append((primitive.name, level, args))
+        return "recorded"
 
-    rules.register_carrier(Recorder, rank=5)
+    core.register_kind(Recorder, rank=5, family="recorder", apply=apply)
     try:
         carrier = Recorder()
         assert EXP(carrier) == "recorded"
         assert ADD(1.0, carrier) == "recorded"
-        assert Recorder.calls == [("exp", (carrier,)), ("add", (1.0, carrier))]
+        assert Recorder.calls == [("exp", 0, (carrier,)), ("add", 0, (1.0, carrier))]
     finally:
-        del rules._CARRIER_RANK[Recorder]
+        del core.KINDS[Recorder]
 
 
 # Points inside every primitive's domain, for the readings of the table below.

@@ -51,10 +51,10 @@ def test_captions_carry_the_textbook_numbers():
     stepper.go(4)  # the output row, end of the forward sweep
     # f = 30 and ∂f/∂x1 = x2·(2·x1 + x2) = 21 at (2, 3)
     assert stepper.caption == "v3 = v1 * v2 = 30.0;  tangent 21.0"
-    assert "Forward sweep: step 4 of 9" in stepper.caption_html.value
+    assert "Forward sweep: step 4 of 9" in stepper.picture_html.caption
     stepper.next()
     assert stepper.caption.startswith("adjoint of v3 = ∂v3/∂v3 = 1.0")
-    assert "Reverse sweep: step 5 of 9" in stepper.caption_html.value
+    assert "Reverse sweep: step 5 of 9" in stepper.picture_html.caption
     stepper.go(7)
     assert stepper.caption == "adjoint of v1 = ∂v3/∂v1 = 6.0, from v3, the only row that uses it"
     stepper.go(8)  # ∂f/∂x2 = x1·(x1 + 2·x2) = 16

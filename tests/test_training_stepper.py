@@ -105,7 +105,10 @@ def test_the_widget_steps_through_the_snapshots():
     stepper = TrainingStepper(Scale(0.5), POINTS, TARGETS, steps=4, every=2, learning_rate=0.1)
     assert len(stepper.state) == 3
     first = stepper.picture_html.value
-    assert first.startswith('<img alt="training snapshot" src="data:image/png;base64,')
+    assert first.startswith(
+        '<img alt="training snapshot at iteration 0" style="max-width:100%; height:auto" '
+        'src="data:image/png;base64,'
+    )  # shrinks to the output's width: the fourth panel was once cut off
     stepper.next_button.click()
     assert stepper.state.index == 1 and stepper.caption.startswith("iteration 2: ")
     assert stepper.picture_html.value != first
@@ -113,3 +116,30 @@ def test_the_widget_steps_through_the_snapshots():
     assert (
         stepper.state.at_end and repr(stepper) == "<TrainingStepper of 4 iterations: step 2 of 2>"
     )
+
+
+def test_caption_and_picture_always_name_the_same_iteration():
+    """The caption once ran seconds ahead of its picture; now they change together."""
+    import re
+
+    from autodiff_lab.widgets import TrainingStepper
+
+    stepper = TrainingStepper(Scale(0.5), POINTS, TARGETS, steps=6, every=2, learning_rate=0.1)
+    for index in [1, 3, 2, 0, 3, 3, 1]:
+        stepper.play.value = index  # as Play does, through the linked slider
+        caption = re.search(r"iteration (\d+):", stepper.picture_html.caption).group(1)
+        picture = re.search(
+            r'alt="training snapshot at iteration (\d+)"', stepper.picture_html.value
+        )
+        assert picture.group(1) == caption == str(stepper.run.snapshots[index].iteration)
+
+
+def test_the_saved_form_shows_caption_and_picture_without_a_kernel():
+    from autodiff_lab.widgets import TrainingStepper
+
+    stepper = TrainingStepper(Scale(0.5), POINTS, TARGETS, steps=4, every=2, learning_rate=0.1)
+    bundle = stepper._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    still = bundle["text/html"]
+    assert "iteration 0: loss" in still and 'alt="training snapshot at iteration 0"' in still
+    assert "<svg" not in still and "<script" not in still

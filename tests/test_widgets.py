@@ -74,8 +74,8 @@ def test_clicking_next_and_previous_moves_state_slider_and_caption():
     assert stepper.state.index == 1 and stepper.slider.value == 1
     assert stepper.caption != first_caption
     assert "1.0 · -1.7" in stepper.caption
-    assert "1.0 · -1.7" in stepper.caption_html.value
-    assert "step 1 of 2" in stepper.caption_html.value
+    assert "1.0 · -1.7" in stepper.picture_html.caption
+    assert "step 1 of 2" in stepper.picture_html.caption
 
     stepper.next_button.click()
     stepper.next_button.click()  # at the end: stays
@@ -149,6 +149,65 @@ def test_prefetched_pictures_are_the_ones_drawn_on_demand():
         forward_eager.go(index)
         forward_lazy.go(index)
         assert forward_eager.svg == forward_lazy.svg
+
+
+@pytest.mark.parametrize("how", ["emscripten", "thread fails to start"])
+def test_without_threads_every_picture_is_drawn_on_demand(monkeypatch, how):
+    """Pyodide (JupyterLite) has no threads: BackwardStepper(d) once raised there."""
+
+    class NoThreads:
+        def submit(self, work):
+            raise RuntimeError("can't start new thread")
+
+    if how == "emscripten":
+        monkeypatch.setattr(steppers_module, "_threads_unavailable", True)
+    else:
+        monkeypatch.setattr(steppers_module, "_threads_unavailable", False)
+        monkeypatch.setattr(steppers_module, "_renderer", NoThreads())
+    *_, d = article_graph()
+    stepper = BackwardStepper(d)
+    assert not stepper._pending and steppers_module._threads_unavailable
+    reference = BackwardStepper(d, prefetch=False)
+    for index in (1, 2, 0):
+        stepper.go(index)
+        reference.go(index)
+        assert stepper.svg == reference.svg and not stepper._pending
+
+
+def test_the_picture_keeps_the_current_node_in_view():
+    """The picture scrolls on its own to the Graphviz names of the current node and its edges."""
+    *_, d = article_graph()
+    position = {node: f"n{k}" for k, node in enumerate(topological_order([d]))}
+    stepper = BackwardStepper(d, prefetch=False)
+    assert stepper.picture_html.focus == [position[d], position[d] + "op"]
+    stepper.next()  # d sends its adjoint to a and to e = b + c
+    e = d.parents[1]
+    assert stepper.picture_html.focus[:2] == [position[d], position[d] + "op"]
+    assert {position[d.parents[0]], position[e]} <= set(stepper.picture_html.focus)
+    assert stepper.picture_html.value == steppers_module.svg_html(stepper.svg)
+
+
+def test_the_caption_reserves_the_height_of_the_longest_one():
+    """A caption growing from 1 to 3 lines pushed the graph down 56 px."""
+    *_, d = article_graph()
+    stepper = BackwardStepper(d, prefetch=False)
+    lines = max(len(step.caption.splitlines()) for step in stepper.state.steps)
+    assert lines > 1
+    for index in range(len(stepper.state)):
+        stepper.go(index)
+        assert f"min-height:{1.35 * lines:.2f}em" in stepper.picture_html.caption
+        assert "white-space:pre;" in stepper.picture_html.caption  # no wrapping adds a line
+
+
+def test_the_saved_form_needs_no_trust():
+    *_, d = article_graph()
+    stepper = BackwardStepper(d, prefetch=False)
+    bundle = stepper._repr_mimebundle_()
+    still = bundle["text/html"]
+    assert "<svg" not in still and "<script" not in still
+    assert 'src="data:image/svg+xml;base64,' in still and "∂L/∂d = 1.0" in still
+    assert "Run this cell to step through all 2 steps" in still
+    assert bundle["text/plain"] == "<BackwardStepper of d: step 0 of 2>"
 
 
 def test_stepping_does_not_touch_the_gradients():
@@ -241,3 +300,11 @@ def test_explorer_refuses_a_bad_range(spec):
 def test_explorer_needs_inputs():
     with pytest.raises(ValueError, match="at least one input"):
         Explorer(lambda: 1.0)
+
+
+def test_the_explorer_saved_form_needs_no_trust():
+    explorer = Explorer(lambda x: x * x, x=(-2, 2, 1.5))
+    still = explorer._repr_mimebundle_()["text/html"]
+    assert "<svg" not in still and "<script" not in still
+    assert "∂f/∂x = 3.0" in html.unescape(still)
+    assert still.count("<img ") == 2  # the graph and the tangent plot

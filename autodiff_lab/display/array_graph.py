@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ..array_steps import SMALL, array_text, is_operand, shape_text
+from ..array_steps import array_text, is_operand
 from ..array_trace import ArrayGraph
 from ..arrays import ArrayNode, numbers
+from ..text import SMALL, shape_text
 from . import render
 from .graph import (
     _CONSTANT_FILL,
@@ -58,7 +59,7 @@ def node_fields(graph: ArrayGraph, node: ArrayNode, show_data: bool, show_grad: 
 
 
 def _constants(node: ArrayNode) -> list[int]:
-    parents = {position for position, _ in node.parents}
+    parents = set(node.positions)
     return [p for p in range(len(node.inputs)) if p not in parents and is_operand(node, p)]
 
 
@@ -114,7 +115,10 @@ def draw_array_graph(
             op_name, **op_attributes(op_symbol(node), node.op.name, emphasised, sizes is not None)
         )
         drawing.edge(op_name, name, **edge_style(emphasised))
-        arguments = [(position, f"n{index[id(parent)]}") for position, parent in node.parents]
+        arguments = [
+            (position, f"n{index[id(parent)]}")
+            for position, parent in zip(node.positions, node.parents)
+        ]
         for position in _constants(node):
             constant = f"{name}c{position}"
             text = [_shorten(array_text(node.inputs[position]))]
@@ -133,7 +137,24 @@ def draw_array_graph(
             elif text is not None:
                 attributes["label"] = _plain_text(text)
             drawing.edge(tail, op_name, **attributes)
+    drawing.focus = _focus_names(highlight, index)
     return drawing
+
+
+def _focus_names(highlight: Sequence, index: dict) -> tuple[str, ...]:
+    """The Graphviz names of what ``highlight`` emphasises, in its order (see GraphDrawing)."""
+    names: list[str] = []
+    for item in highlight:
+        if isinstance(item, ArrayNode) and id(item) in index:
+            k = index[id(item)]
+            names.append(f"n{k}")
+            if item.op is not None:
+                names.append(f"n{k}op")
+        elif isinstance(item, tuple):
+            edge = _edge_id(item, index)
+            if edge is not None:
+                names.extend([edge[0], f"{edge[1]}op"])
+    return tuple(dict.fromkeys(names))
 
 
 def array_stable_sizes(

@@ -107,7 +107,7 @@ class DualityView:
             for name, value in rows
         )
         try:
-            picture = render.render_svg(self.graph)
+            picture = render.svg_image_html(render.render_svg(self.graph), "the graph")
         except Exception:  # a display hook must show the numbers even if drawing fails
             picture = ""
         return (

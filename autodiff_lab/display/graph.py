@@ -23,16 +23,15 @@ from __future__ import annotations
 
 import functools
 import html
-import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from numbers import Real
 
 import graphviz
 
 from ..reverse import Value, topological_order
+from ..text import format_number
 from . import render
 
 DEFAULT_MAX_NODES = 200
@@ -50,27 +49,6 @@ _FONT_SIZE = 11  # points, for boxes and edge labels alike: readable at notebook
 
 _ADDRESS = re.compile(r"\s*(?:at\s+)?0x[0-9a-fA-F]+")
 _RECORD_SPECIALS = re.compile(r'([\\{}|<>"])')
-
-
-def format_number(number) -> str:
-    """A number for a picture: 4 significant digits, dual numbers as ``a + bε``."""
-    if isinstance(number, bool):
-        return str(number)
-    if isinstance(number, Real):
-        number = float(number)
-        if number == 0:
-            return "0"  # also for -0.0, which would only distract
-        if math.isnan(number):
-            return "nan"
-        if math.isinf(number):
-            return "inf" if number > 0 else "-inf"
-        return f"{number:.4g}"
-    primal = getattr(number, "primal", None)
-    tangent = getattr(number, "tangent", None)
-    if primal is not None and tangent is not None:
-        return f"{format_number(primal)} + {format_number(tangent)}ε"
-    text = _ADDRESS.sub("", repr(number))
-    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def node_names(order: Iterable[Value]) -> dict[Value, str]:
@@ -113,13 +91,16 @@ class GraphDrawing(graphviz.Digraph):
 
     shown_values = 0
     total_values = 0
+    # Graphviz names of the highlighted nodes (and the ends of highlighted edges), in
+    # the order given: what a stepper's picture keeps in view.
+    focus: tuple[str, ...] = ()
 
     def svg(self, backend: str | None = None) -> str:
         """The drawing as SVG text (see `render.render_svg` for ``backend``)."""
         return render.render_svg(self, backend=backend)
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
-        return {"image/svg+xml": self.svg(), "text/plain": repr(self)}
+        return render.picture_bundle(self.svg(), repr(self))
 
     def __repr__(self) -> str:
         if self.shown_values < self.total_values:
@@ -229,6 +210,7 @@ def draw_graph(
                 attributes["label"] = _plain_text(text)
             drawing.edge(f"n{parent_index}", op_name, **attributes)
 
+    drawing.focus = _focus_names(highlight, position, hidden_count)
     if hidden_count:
         drawing.attr(
             label=(
@@ -335,6 +317,25 @@ def _split_highlight(highlight, position: dict) -> tuple[set, set]:
     return nodes, edges
 
 
+def _focus_names(highlight, position: dict, hidden_count: int) -> tuple[str, ...]:
+    """The Graphviz names of what ``highlight`` emphasises, in its order, drawn nodes only."""
+    items = [highlight] if isinstance(highlight, (Value, tuple)) else list(highlight or ())
+    names: list[str] = []
+    for item in items:
+        if isinstance(item, Value):
+            nodes, op = [item], item
+        elif isinstance(item, tuple) and _edge_key(item, position) is not None:
+            nodes, op = [item[0]], item[1]
+        else:
+            continue
+        for node in nodes:
+            if position.get(node, -1) >= hidden_count:
+                names.append(f"n{position[node]}")
+        if op.op is not None and position.get(op, -1) >= hidden_count:
+            names.append(f"n{position[op]}op")
+    return tuple(dict.fromkeys(names))
+
+
 def _edge_label_table(edge_labels, position: dict) -> dict:
     table = {}
     for key, text in (edge_labels or {}).items():
@@ -355,8 +356,16 @@ def _edge_key(item: tuple, position: dict):
 
 def new_drawing(rankdir: str) -> GraphDrawing:
     """An empty drawing in the house style (fonts, edge colour, direction)."""
+    # Top to bottom, the nodes of a rank stand side by side: closer together, so that a
+    # network's graph fits a laptop's width.
+    spacing = {"nodesep": "0.12"} if rankdir in ("TB", "BT") else {}
     return GraphDrawing(
-        graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": str(_FONT_SIZE)},
+        graph_attr={
+            "rankdir": rankdir,
+            "fontname": "Helvetica",
+            "fontsize": str(_FONT_SIZE),
+            **spacing,
+        },
         node_attr={"fontname": "Helvetica", "fontsize": str(_FONT_SIZE)},
         edge_attr={"fontname": "Helvetica", "fontsize": str(_FONT_SIZE), "color": "#555555"},
     )

@@ -21,7 +21,7 @@ from .array_graph import draw_array_graph
 from .graph import GraphDrawing, draw_graph, format_number
 from .paths import PathTable, paths
 
-MAX_PRODUCTS = 27  # n·m·p scalar multiplications: 3×3 by 3×3 at most, to stay readable
+MAX_PRODUCTS = 27  # m·p·n products for A (m×p) @ B (p×n): 3×3 by 3×3 at most, to stay readable
 
 
 def _matrix(x, name: str) -> np.ndarray:
@@ -55,30 +55,30 @@ class MatmulPaths:
 
     def __init__(self, A, B, g, entry=(0, 0)) -> None:
         A, B, g = _matrix(A, "A"), _matrix(B, "B"), _matrix(g, "g")
-        (n, m), (m2, p) = A.shape, B.shape
-        if m != m2:
+        (m, p), (p2, n) = A.shape, B.shape
+        if p != p2:
             raise ValueError(
-                f"matmul_paths: A is {n}×{m} and B is {m2}×{p}; A @ B needs A's columns "
+                f"matmul_paths: A is {m}×{p} and B is {p2}×{n}; A @ B needs A's columns "
                 "to match B's rows"
             )
-        if g.shape != (n, p):
+        if g.shape != (m, n):
             raise ValueError(
-                f"matmul_paths: g is ∂L/∂C, so it needs C's shape {n}×{p}; got "
+                f"matmul_paths: g is ∂L/∂C, so it needs C's shape {m}×{n}; got "
                 f"{'×'.join(map(str, g.shape))}"
             )
-        if n * m * p > MAX_PRODUCTS:
+        if m * p * n > MAX_PRODUCTS:
             raise ValueError(
-                f"matmul_paths draws every scalar multiplication ({n}·{m}·{p} = {n * m * p}); "
+                f"matmul_paths draws every scalar multiplication ({m}·{p}·{n} = {m * p * n}); "
                 f"keep it tiny (at most {MAX_PRODUCTS}, e.g. 2×3 by 3×2)"
             )
         if (
             not isinstance(entry, tuple)
             or len(entry) != 2
             or not all(isinstance(e, (int, np.integer)) for e in entry)
-            or not (0 <= entry[0] < n and 0 <= entry[1] < m)
+            or not (0 <= entry[0] < m and 0 <= entry[1] < p)
         ):
             raise ValueError(
-                f"matmul_paths: entry must be (i, k) with 0 ≤ i < {n} and 0 ≤ k < {m}, "
+                f"matmul_paths: entry must be (i, k) with 0 ≤ i < {m} and 0 ≤ k < {p}, "
                 f"an entry of A; got {entry!r}"
             )
         self.A, self.B, self.g = A, B, g
@@ -90,13 +90,13 @@ class MatmulPaths:
         self.by_array = float(self.array_graph.grads["A"][i, k])
 
         # The scalar engine: one Value per entry, one node per multiplication.
-        a = [[Value(A[r, c], label=f"A[{r},{c}]") for c in range(m)] for r in range(n)]
-        b = [[Value(B[r, c], label=f"B[{r},{c}]") for c in range(p)] for r in range(m)]
+        a = [[Value(A[r, c], label=f"A[{r},{c}]") for c in range(p)] for r in range(m)]
+        b = [[Value(B[r, c], label=f"B[{r},{c}]") for c in range(n)] for r in range(p)]
         loss = None
-        for r in range(n):
-            for c in range(p):
+        for r in range(m):
+            for c in range(n):
                 entry_value = a[r][0] * b[0][c]
-                for t in range(1, m):
+                for t in range(1, p):
                     entry_value = entry_value + a[r][t] * b[t][c]
                 entry_value.label = f"C[{r},{c}]"
                 term = float(g[r, c]) * entry_value
@@ -108,7 +108,7 @@ class MatmulPaths:
         self.by_scalar = float(self.leaf.grad)
         self.paths: PathTable = paths(loss, self.leaf)
         self.by_paths = float(self.paths.total)
-        self.terms = [(j, float(g[i, j]), float(B[k, j])) for j in range(p)]
+        self.terms = [(j, float(g[i, j]), float(B[k, j])) for j in range(n)]
         self.by_formula = float(sum(gj * bj for _, gj, bj in self.terms))
 
     # -- pictures ----------------------------------------------------------------------
@@ -151,9 +151,9 @@ class MatmulPaths:
         )
 
     def __repr__(self) -> str:
-        (n, m), p = self.A.shape, self.B.shape[1]
+        (m, p), n = self.A.shape, self.B.shape[1]
         return (
-            f"C = A @ B with A {n}×{m}, B {m}×{p}, loss L = Σ ḡ⊙C\n{self.equation}\n{self.engines}"
+            f"C = A @ B with A {m}×{p}, B {p}×{n}, loss L = Σ ḡ⊙C\n{self.equation}\n{self.engines}"
         )
 
     def _repr_html_(self) -> str:
@@ -161,17 +161,16 @@ class MatmulPaths:
             ("Array engine: one matmul node", self.array_drawing()),
             (f"Scalar engine: every product, paths to A{list(self.entry)}", self.scalar_drawing()),
         ]
-        # Side by side at their own size (never shrunk): the wide scalar graph scrolls.
-        styles = ["flex:0 0 auto", "flex:1 1 auto; min-width:0; overflow-x:auto"]
+        # One above the other, each at its own size (never shrunk, so its text stays
+        # readable): the wide scalar graph scrolls sideways in its own box. Images, so
+        # that an untrusted notebook shows them too.
         panels = "".join(
-            f'<div class="autodiff-panel" style="{style}"><div><b>{html.escape(title)}</b></div>'
-            f"{render.render_svg(drawing)}</div>"
-            for (title, drawing), style in zip(pictures, styles)
+            f'<div class="autodiff-panel"><div><b>{html.escape(title)}</b></div>'
+            f"{render.svg_image_html(render.render_svg(drawing), title)}</div>"
+            for title, drawing in pictures
         )
         return (
-            '<div class="autodiff-matmul-paths">'
-            '<div style="display:flex; gap:1.5em; align-items:flex-start">'
-            f"{panels}</div>"
+            f'<div class="autodiff-matmul-paths">{panels}'
             f'<div style="font-family:monospace">{html.escape(self.equation)}<br>'
             f"{html.escape(self.engines)}</div></div>"
         )

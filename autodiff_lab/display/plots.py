@@ -20,8 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from ..forward import derivative
-from ..functional import basis_vector, jvp, jvp_values, vjp_values
+from ..functional import basis_vector, derivative, jvp, jvp_values, vjp_values
 from ..numeric import numerical_derivative
 from ..reverse import Value, no_grad
 

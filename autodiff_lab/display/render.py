@@ -15,6 +15,7 @@ the next one down the list is used. `render_svg` never raises.
 
 from __future__ import annotations
 
+import base64
 import html
 import os
 import re
@@ -118,7 +119,7 @@ def _run_graphviz(program: str, source: str, timeout: float):
 
 
 def svg_bundle(draw, text: str) -> dict:
-    """A display hook's MIME bundle: the SVG of ``draw()``, and ``text``.
+    """A display hook's MIME bundle for the drawing ``draw()`` (see `picture_bundle`).
 
     It never raises: a drawing that fails becomes an SVG holding the text.
     """
@@ -126,7 +127,32 @@ def svg_bundle(draw, text: str) -> dict:
         svg = render_svg(draw())
     except Exception:  # a display hook must not fail, whatever the data holds
         svg = text_svg(text)
-    return {"image/svg+xml": svg, "text/plain": text}
+    return picture_bundle(svg, text)
+
+
+def picture_bundle(svg: str, text: str) -> dict:
+    """SVG as Jupyter should show it, whether or not the notebook is trusted.
+
+    JupyterLab shows a saved ``image/svg+xml`` output as plain text until the
+    notebook is trusted (an SVG may hold scripts), but renders sanitised HTML
+    holding an ``<img>`` either way; so the bundle carries both, and the SVG
+    itself for other tools.
+    """
+    return {"text/html": svg_image_html(svg, text), "image/svg+xml": svg, "text/plain": text}
+
+
+def svg_image_html(svg: str, alt: str = "drawing") -> str:
+    """``svg`` as an ``<img>`` (a data URL) at its own size, in a box that scrolls sideways.
+
+    An image cannot run scripts, so JupyterLab keeps it in untrusted notebooks
+    too; it is never shrunk to the output's width, so its text stays readable.
+    """
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return (
+        '<div class="autodiff-picture-box" style="overflow-x:auto; max-width:100%">'
+        f'<img alt="{html.escape(alt.splitlines()[0] if alt else "drawing")}" '
+        f'style="max-width:none" src="data:image/svg+xml;base64,{data}"/></div>'
+    )
 
 
 def text_svg(text: str) -> str:

@@ -8,6 +8,7 @@ its tangent line at the slider's position.
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import math
@@ -18,8 +19,9 @@ import ipywidgets as widgets
 from matplotlib.figure import Figure
 
 from ..display.graph import draw_graph
-from ..display.render import render_svg
+from ..display.render import render_svg, svg_image_html
 from ..reverse import Value, no_grad
+from .picture import Picture
 from .steppers import svg_html
 from .steps import format_number
 
@@ -91,7 +93,7 @@ class Explorer:
 
         self.caption_html = widgets.HTML()
         self.caption_html.add_class("autodiff-caption")
-        self.graph_html = widgets.HTML()
+        self.graph_html = Picture(layout=widgets.Layout(min_width="0", max_width="100%"))
         self.graph_html.add_class("autodiff-graph")
         pictures = [self.graph_html]
         self.plot_image = None
@@ -100,7 +102,12 @@ class Explorer:
             self.plot_image.add_class("autodiff-tangent-plot")
             pictures.append(self.plot_image)
         self.widget = widgets.VBox(
-            [*self.sliders.values(), self.caption_html, widgets.HBox(pictures)]
+            [
+                *self.sliders.values(),
+                self.caption_html,
+                widgets.HBox(pictures, layout=widgets.Layout(flex_flow="row wrap")),
+            ],
+            layout=widgets.Layout(min_width="0", max_width="100%"),
         )
         self.widget.add_class("autodiff-explorer")
         self.update()
@@ -180,7 +187,20 @@ class Explorer:
         names = ", ".join(self.ranges)
         return f"<Explorer of f({names})>"
 
+    def still_html(self) -> str:
+        """The caption, graph and tangent plot as plain HTML (images, no scripts): what a
+        saved notebook shows before a kernel runs the widget, trusted or not."""
+        parts = [f'<div style="font-family:monospace">{html.escape(self.caption)}</div>']
+        if self.svg:
+            parts.append(svg_image_html(self.svg, "the graph"))
+        if self.png:
+            data = base64.b64encode(self.png).decode("ascii")
+            parts.append(f'<img alt="tangent line" src="data:image/png;base64,{data}"/>')
+        parts.append("<div><i>Run this cell to move the sliders.</i></div>")
+        return f'<div class="autodiff-explorer-still">{"".join(parts)}</div>'
+
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
         bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/html"] = self.still_html()
         bundle["text/plain"] = repr(self)
         return bundle

@@ -4,7 +4,9 @@
 `training_steps.record_training`) and shows one snapshot at a time with the
 steppers' controls: bar charts of every parameter and of its gradient, the
 loss curve up to the current iteration and the decision boundary at it. Each
-picture is drawn once, as a PNG, and kept.
+picture is drawn once, as a PNG, and kept; the next one is drawn while this one
+is read. The caption changes together with its picture (the image's alt text
+names the same iteration), and the image shrinks to the notebook's width.
 """
 
 from __future__ import annotations
@@ -75,11 +77,14 @@ def training_figure(run: TrainingRun, index: int) -> Figure:
     return figure
 
 
-def _png_html(figure: Figure) -> str:
+def _png_html(figure: Figure, alt: str) -> str:
+    """The figure as an <img> that fits the output's width (and is safe untrusted)."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f'<img alt="training snapshot" src="data:image/png;base64,{data}"/>'
+    return (
+        f'<img alt="{alt}" style="max-width:100%; height:auto" src="data:image/png;base64,{data}"/>'
+    )
 
 
 class TrainingStepper(_StepperView):
@@ -106,13 +111,12 @@ class TrainingStepper(_StepperView):
         self.run = record_training(
             model, inputs, targets, steps, every, learning_rate, loss, resolution
         )
-        self._pictures: dict[int, str] = {}
         super().__init__(list(self.run.snapshots))
 
-    def _picture_html(self, index: int) -> str:
-        if index not in self._pictures:
-            self._pictures[index] = _png_html(training_figure(self.run, index))
-        return self._pictures[index]
+    def _draw(self, index: int) -> tuple[str, tuple[str, ...]]:
+        iteration = self.run.snapshots[index].iteration
+        alt = f"training snapshot at iteration {iteration}"
+        return _png_html(training_figure(self.run, index), alt), ()
 
     def _subject(self) -> str:
         last = self.run.snapshots[-1]

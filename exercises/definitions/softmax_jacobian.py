@@ -5,13 +5,13 @@ from autodiff_lab.grading.notebook_format import given, prompt, solution
 from autodiff_lab.grading.referee.softmax_jacobian import jacobian_case
 
 NAME = "softmax_jacobian"
-AFTER_LESSON = 9  # the lesson it practises; its number follows lesson order
+AFTER_LESSON = 10  # the lesson it practises; its number follows lesson order
 
 INTRO = r"""
 # Exercise 4: the Jacobian of softmax
 
-*After lesson 9,
-[Vector functions and their Jacobians](../../notebooks/09_vector_functions.ipynb).
+*After lesson 10,
+[Vector functions and their Jacobians](../../notebooks/10_vector_functions.ipynb).
 All lessons and exercises: [START-HERE](../../START-HERE.ipynb).*
 
 Softmax turns n numbers into n positive numbers that add up to 1:

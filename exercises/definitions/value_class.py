@@ -6,13 +6,13 @@ from autodiff_lab.grading.programs import chain
 from autodiff_lab.grading.referee.value_class import program_case
 
 NAME = "value_class"
-AFTER_LESSON = 7  # the lesson it practises; its number follows lesson order
+AFTER_LESSON = 8  # the lesson it practises; its number follows lesson order
 
 INTRO = """
 # Exercise 3: a Value class of your own
 
-*After lesson 7,
-[Building the engine](../../notebooks/07_building_the_engine.ipynb).
+*After lesson 8,
+[Building the engine](../../notebooks/08_building_the_engine.ipynb).
 All lessons and exercises: [START-HERE](../../START-HERE.ipynb).*
 
 A `Value` holds a number and remembers how it was made: its **parents** and,
@@ -286,14 +286,14 @@ MISTAKES = {
         ("backward",),
         ("without the local partial",),
     ),
-    "backward: lesson 07's, which resets every grad": Mistake(
+    "backward: lesson 08's, which resets every grad": Mistake(
         {
             "value_answer": [
                 (_RESET, _RESET_ALL),
             ]
         },
         ("backward",),
-        ("x.grad after two = 8", "as lesson 07's does"),
+        ("x.grad after two = 8", "as lesson 08's does"),
     ),
     "backward: micrograd's, which never resets interior nodes": Mistake(
         {"value_answer": [(_RESET, "        self.grad = 1.0")]},

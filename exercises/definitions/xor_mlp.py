@@ -11,13 +11,14 @@ from autodiff_lab.grading.referee.xor_mlp import (
 )
 
 NAME = "xor_mlp"
-AFTER_LESSON = 11  # the lesson it practises; its number follows lesson order
+AFTER_LESSON = 13  # the lesson it practises; its number follows lesson order
 
 INTRO = """
 # Exercise 5: a network that learns XOR
 
-*After lesson 11,
-[Training](../../notebooks/11_training.ipynb).
+*After lessons 12 and 13,
+[Training](../../notebooks/12_training.ipynb) and
+[XOR, watching every gradient](../../notebooks/13_xor_every_gradient.ipynb).
 All lessons and exercises: [START-HERE](../../START-HERE.ipynb).*
 
 XOR is 1 when exactly one of its two inputs is 1. No straight line separates

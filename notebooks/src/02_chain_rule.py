@@ -201,9 +201,12 @@ plots.plot_tangent(nested, x0, xlim=(0.2, 0.8))
 plt.show()
 
 # %% [markdown]
-# Notice what you did *not* have to do: write out $f'(x)$ as a formula. The engine only ever
-# multiplied numbers, layer by layer, exactly as you did by hand in the cell above. The next
-# lessons show how it keeps track of the layers.
+# Notice what you did *not* have to do: write out $f'(x)$ as a formula. The engine worked
+# with numbers only, as you did by hand in the cell above: it multiplied the local
+# derivatives layer by layer and, where $x$ enters twice (in $2x^2$ and in $+\,x$), added
+# the two contributions, $4x$ and $1$, as the $4x + 1$ of your table does. Lesson 5 shows
+# that this sum is the rule in general: one product per path, added up. The next lessons
+# show how the engine keeps track of the layers.
 #
 # ## Try it
 #

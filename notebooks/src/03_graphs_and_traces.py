@@ -156,11 +156,13 @@ print("d =", round(d.data, 4))
 draw_graph(d, rankdir="TB", show_grad=False)
 
 # %% [markdown]
-# ## Constants are inputs too
+# ## Constants are leaves, but not inputs
 #
 # When your code mixes plain numbers into the computation, the engine lifts each one into a
 # `Value` of its own, a leaf of the graph. In $g(x) = 3x^2 + 1$ the numbers 3, 2 and 1 each
-# get a grey box, the way every drawing shows a constant:
+# get a grey box, the way every drawing shows a constant. Unlike the input $x$, a constant
+# gets no gradient: as lesson 2 said, the engine does not differentiate with respect to a
+# plain number (make it a `Value` if you want that derivative).
 
 # %%
 x = Value(2.0, label="x")

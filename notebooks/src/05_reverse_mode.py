@@ -231,7 +231,8 @@ plt.show()
 
 # %% [markdown]
 # Same matrix as forward mode, built the other way: 3 passes (one per output) instead of 2
-# (one per input). For this $F$ forward mode is cheaper.
+# (one per input). For this $F$ forward mode is cheaper. Lesson 6 prices both ways, and
+# orders that are neither, as products of Jacobian matrices.
 #
 # ## Why training uses reverse mode
 #
@@ -261,10 +262,12 @@ for n in (1, 10, 100):
 #
 # ## The price: memory
 #
-# The last column above shows what reverse mode pays. The backward pass needs every
-# intermediate value and local partial, so the *whole* graph must be kept until `backward()`
-# has run. Forward mode forgets each value as soon as it is used. The graph grows with the
-# length of the computation, here a loop of $k$ steps:
+# The last column above shows what reverse mode pays. The backward pass needs every local
+# partial, so whatever they are computed from must be kept until `backward()` has run;
+# this engine simply keeps every node. (A smarter engine keeps less: tanh's partial
+# 1 − tanh² needs only tanh's output, and lesson 16 measures what an array engine keeps.)
+# Forward mode forgets each value as soon as it is used. The graph grows with the length
+# of the computation, here a loop of $k$ steps:
 
 
 # %%

@@ -4,7 +4,7 @@
 # %% [markdown]
 # # Lesson 13 · XOR, watching every gradient
 #
-# Lesson 11 trained a network from `autodiff_lab.nn`. Here you write the network
+# Lesson 12 trained a network from `autodiff_lab.nn`. Here you write the network
 # yourself, in about 25 lines, on top of nothing but `Value`; then you look at every
 # gradient of its loss after one `backward()`, and step through the training run while
 # the weights, their gradients, the loss and the decision boundary change together.
@@ -14,6 +14,7 @@ import random
 
 from autodiff_lab import Value
 from autodiff_lab.display.graph import draw_graph
+from autodiff_lab.reverse import topological_order
 from autodiff_lab.widgets import TrainingStepper
 
 # %% [markdown]
@@ -65,7 +66,7 @@ class MLP:
 
 
 # %% [markdown]
-# XOR needs a hidden layer (lesson 11 showed one neuron failing). Two hidden neurons
+# XOR needs a hidden layer (lesson 12 showed one neuron failing). Two hidden neurons
 # are enough: `MLP(2, [2, 1])` has 2·(2 + 1) + (2 + 1) = 9 parameters. Name them, so
 # that you can find them in the pictures below: `w` for weights, `b` for biases, then
 # the layer and the neuron.
@@ -83,10 +84,8 @@ print(len(model.parameters()), "parameters:", [p.label for p in model.parameters
 # ## The loss, and every gradient after one backward()
 #
 # The loss is the mean squared error over the four XOR points. One call of `backward()`
-# fills in the gradient of every node: in the picture below each box shows its `data`
-# and its `grad`. Find the green boxes, the nine parameters: their grads say which way
-# (and how hard) each one pulls the loss. The grey boxes are constants (the inputs 0
-# and 1, the targets, the 2 of the square), which are not differentiated.
+# fills in the gradient of every node; the nine parameters' grads say which way (and how
+# hard) each one pulls the loss.
 
 # %%
 xor_inputs = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
@@ -97,13 +96,38 @@ loss.backward()
 print(f"loss {loss.data:.4f}")
 for p in model.parameters():
     print(f"  ∂loss/∂{p.label:<8} = {p.grad:+.4f}")
-
-# %%
-draw_graph(loss, max_nodes=None)
+loss_grads = [p.grad for p in model.parameters()]
+print("values in the loss's graph:", len(topological_order([loss])))
 
 # %% [markdown]
-# Every parameter appears once per XOR point, four times in all, and its grad is the sum
-# of what comes back along all four copies: the chain rule's sum over paths (lesson 5).
+# That graph holds four copies of the network, one per XOR point: far too wide for a
+# screen. One copy fits. Here is the loss term of the point (1, 0) on its own, after its
+# own `backward()` (`zero_grad()` first, so that the boxes show this term's gradients
+# only). Each box shows its `data` and its `grad`. The green boxes are the nine
+# parameters; the grey boxes are constants (the inputs 1 and 0, the target, the 2 of the
+# square, the 4 of the mean), which are not differentiated.
+
+# %%
+term = (model([1.0, 0.0]) - 1.0) ** 2 / 4
+term.zero_grad()
+term.backward()
+draw_graph(term, rankdir="TB")
+
+# %% [markdown]
+# Every parameter appears once per XOR point, four times in all, and its grad in the
+# loss is the sum of what comes back along all four copies: the chain rule's sum over
+# paths (lesson 5). Add up the four terms' gradients, each from its own `backward()`:
+
+# %%
+shares = []
+for x, y in zip(xor_inputs, xor_targets):
+    term = (model(x) - y) ** 2 / 4
+    term.zero_grad()
+    term.backward()
+    shares.append([p.grad for p in model.parameters()])
+summed = [sum(column) for column in zip(*shares)]
+difference = max(abs(a - b) for a, b in zip(summed, loss_grads))
+print("the four terms' grads add up to the loss's:", difference < 1e-12)
 #
 # ## Step through the training
 #
@@ -135,6 +159,11 @@ print(last.caption)
 print("outputs after training:", [round(model(x).data, 2) for x in xor_inputs])
 
 # %% [markdown]
+# ## Your turn: [exercise 5](../exercises/release/xor_mlp.ipynb)
+#
+# `exercises/release/xor_mlp.ipynb` has you write such a network (with a sigmoid
+# output), its loss and its training loop, and checks each part.
+#
 # ## Try it
 #
 # * Change the seed in `random.Random(2)` (build the model again): some starts get stuck

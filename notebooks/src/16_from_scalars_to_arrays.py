@@ -39,17 +39,18 @@ rng = np.random.default_rng(0)
 # `autodiff_lab.numpy` is numpy, thinly wrapped (like HIPS autograd's `autograd.numpy`):
 # on plain arrays it gives numpy's answers, and inside `grad` it records. **Give `grad` a
 # numpy array and your function receives one array node**, handled by the array engine;
-# give it a list or a float and it keeps the scalar engine, one `Value` per number:
+# give it a list of floats and it keeps the scalar engine: a list of `Value`s, one per
+# number, and the gradient comes back as a list too:
 
 
 # %%
 def f(x):
-    print(f"f receives {type(x).__name__} {x.shape}; x[0] is a Value: {isinstance(x[0], Value)}")
+    print(f"f receives {type(x).__name__} of {len(x)}; x[0] is a Value: {isinstance(x[0], Value)}")
     return np.sum(np.tanh(x) * x)
 
 
-print(grad(f)(np.array([0.5, -1.0, 2.0])))
-print(grad(f)([0.5, -1.0, 2.0]))
+print(np.round(grad(f)(np.array([0.5, -1.0, 2.0])), 4))
+print(np.round(grad(f)([0.5, -1.0, 2.0]), 4))
 
 # %% [markdown]
 # Same gradient, two engines. The rest of the lesson opens up the array engine's rules.
@@ -101,8 +102,8 @@ print("array engine, B's share:\n", vjp_for_B(g_bar))
 print("same as the scalar engine:", np.array_equal(vjp_for_B(g_bar), B_grad))
 
 # %% [markdown]
-# The scalar computation above made 12 multiplications for 4 outputs; an n × k by k × m
-# product makes n·k·m of them. As one array node it is one `@` forward and two `@`
+# The scalar computation above made 12 multiplications for 4 outputs; A (m × p) times
+# B (p × n) makes m·p·n of them. As one array node it is one `@` forward and two `@`
 # backward, each done by numpy's compiled matrix product.
 
 # %% [markdown]
@@ -114,6 +115,42 @@ print("same as the scalar engine:", np.array_equal(vjp_for_B(g_bar), B_grad))
 
 # %%
 matmul_paths(A_numbers, B_numbers, g_bar, entry=(1, 0))
+
+# %% [markdown]
+# ## The same rule from differentials
+#
+# The paths give the rule one entry at a time. Lesson 6's linearise-then-transpose gives
+# it for the whole matrix in two lines. **Linearise**: nudge A and B by dA and dB; to
+# first order C = AB moves by
+#
+# $$dC = dA\,B + A\,dB.$$
+#
+# **Transpose**: the loss moves by $dL = \langle \bar g, dC\rangle$, where
+# $\langle X, Y\rangle = \sum_{ij} X_{ij} Y_{ij}$. Moving a matrix factor to the other
+# side of the product transposes it,
+# $\langle \bar g, dA\,B\rangle = \langle \bar g B^\top, dA\rangle$ and
+# $\langle \bar g, A\,dB\rangle = \langle A^\top \bar g, dB\rangle$ (each side is the same
+# sum of $\bar g_{ij}\, dA_{ik} B_{kj}$, or of $\bar g_{ij} A_{ik}\, dB_{kj}$), so
+#
+# $$dL = \langle \bar g B^\top, dA\rangle + \langle A^\top \bar g, dB\rangle,$$
+#
+# and whatever multiplies dA is A's gradient: $\bar A = \bar g B^\top$, $\bar B = A^\top \bar g$,
+# the rule the paths gave. Check the two moves on random nudges:
+
+# %%
+dA, dB = rng.normal(size=A_numbers.shape), rng.normal(size=B_numbers.shape)
+print(
+    "⟨ḡ, dA·B⟩ =",
+    round(np.sum(g_bar * (dA @ B_numbers)), 10),
+    "  ⟨ḡ·Bᵀ, dA⟩ =",
+    round(np.sum((g_bar @ B_numbers.T) * dA), 10),
+)
+print(
+    "⟨ḡ, A·dB⟩ =",
+    round(np.sum(g_bar * (A_numbers @ dB)), 10),
+    "  ⟨Aᵀ·ḡ, dB⟩ =",
+    round(np.sum((A_numbers.T @ g_bar) * dB), 10),
+)
 
 # %% [markdown]
 # ## Broadcasting's VJP: sum over the copies
@@ -147,9 +184,11 @@ _, column_vjp = vjp(lambda c: X + c, c)
 print(np.hstack([column_vjp(g_bar), g_bar.sum(axis=1, keepdims=True)]))
 
 # %% [markdown]
-# Broadcasting and `sum` are each other's VJP: summing an axis away sends ḡ back by
-# broadcasting it over that axis, and broadcasting sends it back by summing. The rule
-# table says so:
+# Broadcasting and `sum` are linear maps, and each is the other's **transpose**: for
+# b of shape (3,) copied over 4 rows and any ḡ of shape (4, 3),
+# ⟨ḡ, broadcast(b)⟩ = Σᵢⱼ ḡᵢⱼ bⱼ = ⟨sum over rows of ḡ, b⟩. The VJP of a linear map is
+# its transpose (lesson 6), so summing an axis away sends ḡ back by broadcasting it over
+# that axis, and broadcasting sends it back by summing. The rule table says so:
 
 # %%
 print("broadcast_to:", BROADCAST_TO.formula)
@@ -229,7 +268,7 @@ print("train", X_train.shape, " test", X_test.shape)
 
 # %% [markdown]
 # The network: 64 pixels → 32 tanh units → 10 scores, one per digit. The loss is the
-# softmax cross-entropy of lesson 9, the mean of −log(probability of the right digit);
+# softmax cross-entropy of lesson 10, the mean of −log(probability of the right digit);
 # `np.log_softmax` computes the log-probabilities stably (it subtracts the logsumexp).
 # All four parameter arrays get their gradient from one backward pass over a handful
 # of array nodes. At the start the network guesses about evenly, so the loss is near
@@ -312,8 +351,15 @@ graph.backward()
 graph
 
 # %% [markdown]
-# 1,347 × 64 inputs and a few thousand weights, yet the graph has 10 operations. Its
-# backward pass gives the gradients `value_and_grad` gave during training:
+# 1,347 × 64 inputs and a few thousand weights, yet the graph has 10 operations:
+
+# %%
+print(f"weights: {sum(p.size for p in params):,} = 64·32 + 32 + 32·10 + 10")
+operations = sum(node.op is not None for node in graph.nodes)
+print(f"graph nodes: {len(graph.nodes)}, of them operations: {operations}")
+
+# %% [markdown]
+# Its backward pass gives the gradients `value_and_grad` gave during training:
 
 # %%
 _, grads = loss_and_grads(*params)
@@ -330,6 +376,21 @@ print(
 
 # %%
 ArrayBackwardStepper(graph)
+
+# %% [markdown]
+# The last step sends a gradient to X, the data: ḡ·W1ᵀ, a 1,347 × 64 array that costs
+# as many multiply-adds as W1's own gradient, 1,347·32·64, and that nothing uses, since
+# training changes the weights, never the pixels. `trace_arrays` made X an input so that
+# the picture shows where the data enters. Frameworks skip that work: PyTorch computes
+# gradients only for tensors created with `requires_grad=True` (data is created without
+# it), JAX only for the `argnums` you ask for, and so did this engine during training:
+# `loss` reads `X_train` as a constant, and a constant gets no VJP at all. (A gradient
+# with respect to the input does have uses, such as saliency maps and adversarial
+# examples; then you ask for it.)
+
+# %%
+print("gradient shapes during training:", [g.shape for g in grads])
+print("X's gradient in the traced graph:", graph.grads["X"].shape, "(computed, unused)")
 
 # %% [markdown]
 # ## The same model in PyTorch

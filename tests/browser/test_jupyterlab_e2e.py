@@ -9,15 +9,25 @@ box, and that edge labels are at least the body font size and lie on no
 other edge or label. It does the same for the ForwardStepper of lesson 04,
 and opens an exercise. Outside JupyterLab, Chromium also lays out every step
 of larger steppers, lesson 16's ArrayBackwardStepper among them, with the same
-checks. Screenshots of each stage go to ``test-artifacts/``
-at the repository root.
+checks.
+
+On a laptop (1366×768, the file browser open) it serves a fresh clone as
+`make lab` does: the printed URL opens START-HERE; every lesson's saved
+outputs render before any cell runs, untrusted; after running, the current
+node stays in view at every step of lessons 05 and 16, no widget is wider than
+its output area, the picture never jumps, and TrainingStepper's caption and
+picture name the same iteration while it plays. The clone holds what is
+committed: commit before running this test. Screenshots of each stage go to
+``test-artifacts/`` at the repository root.
 
 ``python tests/browser/test_jupyterlab_e2e.py`` rewrites the demo notebook.
 """
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -121,19 +131,16 @@ def wait_for_server(url: str, process: subprocess.Popen, log: Path) -> None:
     pytest.fail(f"jupyter lab did not answer within {SERVER_START_S} s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture
-def lab(tmp_path):
-    """A JupyterLab server on a free port, everything it writes kept under tmp_path."""
+def start_lab(tmp_path: Path, root: Path, *extra: str):
+    """A JupyterLab server on a free port serving ``root``, everything else it writes
+    kept under tmp_path; yields (url builder, server log)."""
     jupyter = Path(sys.executable).parent / "jupyter"
     if not jupyter.exists():
         pytest.skip(f"no jupyter next to {sys.executable}; install the 'lab' extra")
-    root = tmp_path / "root"
     home = tmp_path / "home"
     config = tmp_path / "config"
     for folder in (root, home, config / "labconfig"):
-        folder.mkdir(parents=True)
-    for notebook in (NOTEBOOK, LESSON, EXERCISE):
-        shutil.copy(notebook, root / notebook.name)
+        folder.mkdir(parents=True, exist_ok=True)
     # No "news" prompt over the notebook.
     (config / "labconfig" / "page_config.json").write_text(
         '{"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": true}}'
@@ -146,7 +153,7 @@ def lab(tmp_path):
         **os.environ,
         "HOME": str(home),
         "JUPYTER_CONFIG_DIR": str(config),
-        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
+        "JUPYTER_DATA_DIR": str(tmp_path / "data"),  # a fresh one: no notebook is trusted
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
         "IPYTHONDIR": str(tmp_path / "ipython"),
         "MPLCONFIGDIR": str(tmp_path / "matplotlib"),
@@ -166,6 +173,7 @@ def lab(tmp_path):
         "--ServerApp.root_dir=" + str(root),
         "--LabApp.expose_app_in_browser=True",
         "--allow-root",
+        *extra,
     ]
     with open(log, "wb") as log_file:
         # Its own process group, so the kernels it starts go down with it.
@@ -180,9 +188,20 @@ def lab(tmp_path):
     try:
         base = f"http://127.0.0.1:{port}"
         wait_for_server(f"{base}/api/status?token={token}", server, log)
-        yield lambda name: f"{base}/lab/tree/{name}?token={token}"
+        yield (lambda name: f"{base}/lab/tree/{name}?token={token}"), log
     finally:
         _stop(server)
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """A JupyterLab server holding the demo notebook, lesson 04 and an exercise."""
+    root = tmp_path / "root"
+    root.mkdir()
+    for notebook in (NOTEBOOK, LESSON, EXERCISE):
+        shutil.copy(notebook, root / notebook.name)
+    for url, _log in start_lab(tmp_path, root):
+        yield url
 
 
 def _stop(server: subprocess.Popen) -> None:
@@ -248,12 +267,15 @@ def test_stepper_runs_and_steps_in_jupyterlab(playwright_api, lab):
             page.screenshot(path=ARTIFACTS / "e2e-1-opened.png")
 
             page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            # The graph of d: SVG in the output of the first code cell.
-            # JupyterLab shows SVG output as an <img> with a data: URL; check it drew.
-            graph = page.wait_for_selector(".jp-OutputArea-output.jp-RenderedSVG img")
+            # The graph of d: an <img> of its SVG (a data: URL) in the first code cell's
+            # output, the HTML a display of a Value carries; check it drew.
+            graph = page.wait_for_selector(
+                '.jp-OutputArea-output img[src^="data:image/svg+xml;base64,"]'
+            )
             page.wait_for_function("(image) => image.complete && image.naturalWidth > 0", arg=graph)
-            svg = urllib.parse.unquote(graph.get_attribute("src"))
-            assert svg.startswith("data:image/svg+xml,") and "<svg" in svg
+            source = graph.get_attribute("src").split(",", 1)[1]
+            svg = base64.b64decode(source).decode("utf-8")
+            assert svg.startswith("<svg")
             assert "data " in svg and "3.74" in svg  # d's data (dot writes − as &#45;)
             # The stepper: its buttons, caption and its own graph.
             page.wait_for_selector(".widget-button.autodiff-next")
@@ -439,6 +461,17 @@ def check_picture(geometry: dict, where: str) -> None:
             assert not _overlap(label["box"], node), f"{where}: {label['text']!r} covers {name}"
 
 
+def press_next(page, handle, next_button, caption) -> None:
+    """Press Next ▶ and wait until the stepper shows the next step's caption."""
+    before = caption.inner_text()
+    next_button.click()
+    page.wait_for_function(
+        "([element, old]) => element.querySelector('.autodiff-caption').innerText !== old",
+        arg=[handle, before],
+        timeout=WAIT_MS,
+    )
+
+
 def step_through(page, stepper, prefix: str) -> None:
     """Press Next ▶ to the last step; no node may move, and every picture must read well."""
     next_button = stepper.locator(".widget-button.autodiff-next")
@@ -448,13 +481,7 @@ def step_through(page, stepper, prefix: str) -> None:
     check_picture(first, f"{prefix} step 0")
     steps = 0
     while not next_button.is_disabled():
-        before = caption.inner_text()
-        next_button.click()
-        page.wait_for_function(
-            "([element, old]) => element.querySelector('.autodiff-caption').innerText !== old",
-            arg=[handle, before],
-            timeout=WAIT_MS,
-        )
+        press_next(page, handle, next_button, caption)
         steps += 1
         geometry = page.evaluate(GEOMETRY, handle)
         assert geometry["nodes"] == first["nodes"], f"{prefix}: a node moved at step {steps}"
@@ -474,7 +501,7 @@ if __name__ == "__main__":
 
 
 def _stepper_graphs():
-    """Graphs from the lessons: lesson 02's nested function, lesson 07's neuron, an MLP."""
+    """Graphs from the lessons: lesson 02's nested function, lesson 08's neuron, an MLP."""
     from autodiff_lab import Value
     from autodiff_lab import math as am
     from autodiff_lab.nn import MLP
@@ -542,3 +569,290 @@ def test_every_step_of_larger_steppers_reads_well_in_chromium(playwright_api):
                     check_picture(geometry, where)
         finally:
             browser.close()
+
+
+# ---------------------------------------------------------------------------
+# The course on a laptop: 1366×768, the file browser open, a fresh clone
+
+
+LAPTOP = {"width": 1366, "height": 768}
+HIGHLIGHT_FILL = "#ffe9a8"  # the loud colour of the node being processed
+MAKEFILE = REPOSITORY / "Makefile"
+
+
+@pytest.fixture
+def clone_lab(tmp_path):
+    """JupyterLab on a fresh clone of the repository, started as `make lab` starts it
+    (the same default URL), with a fresh data dir: no notebook is trusted."""
+    clone = tmp_path / "clone"
+    if (REPOSITORY / ".git").exists():
+        subprocess.run(
+            ["git", "clone", "--quiet", "--no-hardlinks", str(REPOSITORY), str(clone)],
+            check=True,
+            capture_output=True,
+        )
+    else:  # an unpacked source tree: its files are what a clone would hold
+        shutil.copytree(REPOSITORY, clone, ignore=shutil.ignore_patterns(".venv", "test-*"))
+    default_url = re.search(r"--LabApp\.default_url=(\S+)", MAKEFILE.read_text()).group(1)
+    for url, log in start_lab(tmp_path, clone, f"--LabApp.default_url={default_url}"):
+        yield url, log, clone
+
+
+# The saved outputs of the current notebook as JupyterLab shows them: which MIME type
+# each display picked, whether its images loaded, and whether it is wider than its area.
+SHOWN_OUTPUTS = """() => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    return [...panel.node.querySelectorAll('.jp-OutputArea-output')].map((output) => ({
+        mime: output.getAttribute('data-mime-type'),
+        text: output.innerText.slice(0, 3000),
+        images: [...output.querySelectorAll('img')].map((image) =>
+            image.complete && image.naturalWidth > 0),
+        overflow: output.scrollWidth - output.clientWidth,
+    }));
+}"""
+
+# Where the node being processed is, against what can be seen: the picture's box, the
+# notebook's scrolling area and the window. Also the picture's top, to see it never jumps.
+CURRENT_NODE = """([stepper, fill]) => {
+    const box = stepper.querySelector('.autodiff-picture-box');
+    const highlighted = [...box.querySelectorAll('g.node')].filter((group) =>
+        !group.querySelector('title').textContent.endsWith('op') &&
+        [...group.querySelectorAll('*')].some((e) =>
+            (e.getAttribute('fill') || '').toLowerCase() === fill));
+    const rect = (element) => {
+        const r = element.getBoundingClientRect();
+        return [r.left, r.top, r.right, r.bottom];
+    };
+    const scroller = stepper.closest('.jp-WindowedPanel-outer') ||
+        stepper.closest('.jp-Notebook');
+    const output = stepper.closest('.jp-OutputArea-output');
+    return {
+        nodes: highlighted.map(rect),
+        box: rect(box),
+        area: rect(scroller),
+        window: [0, 0, window.innerWidth, window.innerHeight],
+        top: box.getBoundingClientRect().top - stepper.getBoundingClientRect().top,
+        widget: stepper.getBoundingClientRect().width,
+        output: output.getBoundingClientRect().width,
+    };
+}"""
+
+SCROLL_TO_CELL = """(text) => {
+    const notebook = window.jupyterapp.shell.currentWidget.content;
+    const cell = notebook.widgets.find(
+        (widget) => widget.model.sharedModel.getSource().includes(text));
+    if (!cell) return false;
+    cell.node.scrollIntoView({block: 'start'});
+    return true;
+}"""
+
+
+CLOSE_AND_SHUT_DOWN = """async () => {
+    const widget = window.jupyterapp.shell.currentWidget;
+    await widget.sessionContext.shutdown();
+    widget.context.model.dirty = false;  // nothing to save: close without asking
+    widget.close();
+}"""
+
+
+def saved_display_outputs(notebook: Path) -> list[set[str]]:
+    """The MIME types of each display output a notebook was saved with, in order."""
+    saved = nbformat.read(notebook, as_version=4)
+    return [
+        set(output.get("data", {}))
+        for cell in saved.cells
+        for output in cell.get("outputs", [])
+        if output.output_type in ("display_data", "execute_result")
+    ]
+
+
+def check_saved_outputs_render(page, clone: Path, lesson: str) -> None:
+    """Before any cell runs, every saved drawing and widget shows as a picture, never as
+    its text form (an untrusted notebook shows SVG and widgets as plain text)."""
+    open_notebook(page, lesson)
+    expected = saved_display_outputs(clone / lesson)
+    page.wait_for_function(
+        """(count) => {
+            const area = window.jupyterapp.shell.currentWidget.node;
+            const outputs = [...area.querySelectorAll('.jp-OutputArea-output')].filter(
+                (o) => !(o.getAttribute('data-mime-type') || '').startsWith(
+                    'application/vnd.jupyter.std'));
+            return outputs.length >= count &&
+                [...area.querySelectorAll('.jp-OutputArea-output img')].every((i) => i.complete);
+        }""",
+        arg=len(expected),
+        timeout=WAIT_MS,
+    )
+    streams = ("application/vnd.jupyter.stdout", "application/vnd.jupyter.stderr")
+    shown = [output for output in page.evaluate(SHOWN_OUTPUTS) if output["mime"] not in streams]
+    assert len(shown) == len(expected), f"{lesson}: {len(shown)} shown, {len(expected)} saved"
+    for number, (output, kinds) in enumerate(zip(shown, expected)):
+        where = f"{lesson}, display output {number}"
+        if {"text/html", "image/png"} & kinds:
+            assert output["mime"] in ("text/html", "image/png"), f"{where}: shown as {output}"
+            assert all(output["images"]), f"{where}: an image did not load"
+        if "image/svg+xml" in kinds:
+            assert output["images"], f"{where}: a drawing shows no picture"
+        if "application/vnd.jupyter.widget-view+json" in kinds:  # its still copy, not its repr
+            assert "Run this cell" in output["text"] or output["images"], where
+        assert "<svg" not in output["text"] and "%3" not in output["text"], where
+        assert output["overflow"] <= 1, f"{where}: {output['overflow']} px wider than its area"
+
+
+def _within(inner, outer, slack=1.0) -> bool:
+    """Box ``inner`` lies inside box ``outer`` (both [left, top, right, bottom])."""
+    return (
+        inner[0] >= outer[0] - slack
+        and inner[1] >= outer[1] - slack
+        and inner[2] <= outer[2] + slack
+        and inner[3] <= outer[3] + slack
+    )
+
+
+def check_stepper_keeps_node_in_view(page, stepper, where: str, prefix: str) -> int:
+    """Step through to the end; at every step the highlighted node must be inside the
+    picture's box and on screen, the widget no wider than its output, and the picture
+    must not move down or up. Returns the number of steps."""
+    stepper.evaluate("(element) => element.scrollIntoView({block: 'start'})")
+    handle = stepper.element_handle()
+    next_button = stepper.locator(".widget-button.autodiff-next")
+    caption = stepper.locator(".autodiff-caption")
+    first_top = None
+    step = 0
+    while True:
+        seen = page.evaluate(CURRENT_NODE, [handle, HIGHLIGHT_FILL])
+        label = f"{where} step {step}"
+        assert len(seen["nodes"]) == 1, f"{label}: {len(seen['nodes'])} highlighted nodes"
+        node = seen["nodes"][0]
+        assert _within(node, seen["box"]), f"{label}: the node {node} is outside the picture"
+        assert _within(node, seen["area"]) and _within(node, seen["window"]), (
+            f"{label}: the node {node} is off screen ({seen['area']})"
+        )
+        assert seen["widget"] <= seen["output"] + 1, f"{label}: the widget is wider than its area"
+        first_top = seen["top"] if first_top is None else first_top
+        assert abs(seen["top"] - first_top) <= 1, (
+            f"{label}: the picture moved by {seen['top'] - first_top} px"
+        )
+        if step in (0, 1, 6):
+            page.screenshot(path=ARTIFACTS / f"{prefix}-step{step}.png")
+        if next_button.is_disabled():
+            return step
+        press_next(page, handle, next_button, caption)
+        step += 1
+
+
+def run_all_and_find(page, source_text: str):
+    """Run the current notebook and return the stepper in the cell whose source holds the text."""
+    panel = page.evaluate("window.jupyterapp.shell.currentWidget.id")
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function(KERNEL_IDLE, timeout=5 * WAIT_MS)
+    page.wait_for_function(SCROLL_TO_CELL, arg=source_text, timeout=WAIT_MS)
+    cell = page.locator(f"[id='{panel}'] .jp-CodeCell").filter(has_text=source_text).first
+    stepper = cell.locator(".autodiff-stepper").first
+    stepper.wait_for(timeout=WAIT_MS)
+    return stepper
+
+
+ITERATIONS = """(stepper) => {
+    const caption = stepper.querySelector('.autodiff-caption').innerText;
+    const image = stepper.querySelector('.autodiff-picture-box img');
+    const shown = caption.match(/iteration (\\d+):/);
+    const drawn = image && image.alt.match(/iteration (\\d+)/);
+    return [shown && shown[1], drawn && drawn[1], image ? image.getBoundingClientRect().width : 0,
+            stepper.closest('.jp-OutputArea-output').getBoundingClientRect().width];
+}"""
+
+
+@pytest.mark.slow
+def test_the_course_on_a_laptop_before_and_after_running(playwright_api, clone_lab):
+    """1366×768 with the file browser open, on a fresh clone's saved outputs: every saved
+    output renders before anything runs; then the steppers of lessons 05 and 16 keep the
+    current node in view at every step, no widget is wider than its output area, and
+    TrainingStepper's caption and picture name the same iteration while it plays."""
+    url, log, clone = clone_lab
+    ARTIFACTS.mkdir(exist_ok=True)
+    for old in ARTIFACTS.glob("laptop-*.png"):
+        old.unlink()
+    with playwright_api.sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        page = browser.new_page(viewport=LAPTOP)
+        page.set_default_timeout(WAIT_MS)
+        try:
+            # The URL the server prints, as `make lab` starts it, opens START-HERE.
+            printed = printed_url(log)  # it hides a token it did not make as "token=..."
+            assert printed and printed.group(2) == "/lab/tree/START-HERE.ipynb", printed
+            token = urllib.parse.parse_qs(urllib.parse.urlsplit(url("x")).query)["token"][0]
+            page.goto(f"{printed.group(1)}{printed.group(2)}?token={token}", timeout=WAIT_MS)
+            page.wait_for_function(OPENED, arg="START-HERE.ipynb", timeout=WAIT_MS)
+            assert page.locator(".jp-FileBrowser").first.is_visible()  # the file browser is open
+            page.screenshot(path=ARTIFACTS / "laptop-0-start-here.png")
+
+            # Read first, run later: every lesson's saved outputs, untrusted, before running.
+            look_at = {"05": "BackwardStepper(d)", "13": "draw_graph(term", "16": "matmul_paths("}
+            for lesson in sorted(path.name for path in (clone / "notebooks").glob("*.ipynb")):
+                check_saved_outputs_render(page, clone, f"notebooks/{lesson}")
+                if lesson[:2] in look_at:
+                    page.evaluate(SCROLL_TO_CELL, look_at[lesson[:2]])
+                    page.screenshot(path=ARTIFACTS / f"laptop-1-saved-{lesson[:2]}.png")
+                page.evaluate(CLOSE_AND_SHUT_DOWN)  # one kernel at a time on a small machine
+
+            # Lesson 05, run: both backward steppers, every step.
+            open_notebook(page, "notebooks/05_reverse_mode.ipynb")
+            for source, name in (("BackwardStepper(d)", "d"), ("BackwardStepper(g)", "g")):
+                stepper = (
+                    run_all_and_find(page, source) if name == "d" else find_stepper(page, source)
+                )
+                steps = check_stepper_keeps_node_in_view(
+                    page, stepper, f"lesson 05 {source}", f"laptop-2-lesson05-{name}"
+                )
+                assert steps >= 2
+
+            # Lesson 16, run: the array stepper, about 3,600 px of graph in a laptop's width.
+            open_notebook(page, "notebooks/16_from_scalars_to_arrays.ipynb")
+            stepper = run_all_and_find(page, "ArrayBackwardStepper(graph)")
+            steps = check_stepper_keeps_node_in_view(
+                page, stepper, "lesson 16 ArrayBackwardStepper", "laptop-3-lesson16"
+            )
+            assert steps == 10
+
+            # Lesson 13, run: TrainingStepper plays; caption and picture agree throughout.
+            open_notebook(page, "notebooks/13_xor_every_gradient.ipynb")
+            stepper = run_all_and_find(page, "TrainingStepper(model")
+            stepper.evaluate("(element) => element.scrollIntoView({block: 'start'})")
+            handle = stepper.element_handle()
+            stepper.locator(".widget-play button").first.click()  # Play
+            seen = set()
+            for _ in range(16):
+                shown, drawn, width, area = page.evaluate(ITERATIONS, handle)
+                assert shown == drawn, f"caption says iteration {shown}, picture shows {drawn}"
+                assert 0 < width <= area + 1, f"the training picture is {width} px in {area} px"
+                seen.add(shown)
+                page.wait_for_timeout(400)
+            page.screenshot(path=ARTIFACTS / "laptop-4-lesson13-training.png")
+            assert len(seen) >= 3, f"Play showed only iterations {sorted(seen)}"
+        except Exception:
+            page.screenshot(path=ARTIFACTS / "laptop-failed.png", full_page=True)
+            raise
+        finally:
+            browser.close()
+
+
+def printed_url(log: Path):
+    """The URL the server printed for the user (it prints it once it is ready)."""
+    deadline = time.monotonic() + SERVER_START_S
+    while time.monotonic() < deadline:
+        found = re.search(r"(http://127\.0\.0\.1:\d+)(/\S*)\?token=", log.read_text())
+        if found:
+            return found
+        time.sleep(0.25)
+    return None
+
+
+def find_stepper(page, source_text: str):
+    """The stepper of an already run cell whose source holds the text, scrolled into view."""
+    panel = page.evaluate("window.jupyterapp.shell.currentWidget.id")
+    page.wait_for_function(SCROLL_TO_CELL, arg=source_text, timeout=WAIT_MS)
+    cell = page.locator(f"[id='{panel}'] .jp-CodeCell").filter(has_text=source_text).first
+    return cell.locator(".autodiff-stepper").first

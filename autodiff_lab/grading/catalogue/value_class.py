@@ -188,7 +188,7 @@ _ASSIGNED = (
 )
 _RESETS_LEAVES = (
     "the second backward() gave the same x.grad instead of adding to it: your backward() "
-    "sets every grad to 0 first, as lesson 07's does. Reset only interior nodes (those with "
+    "sets every grad to 0 first, as lesson 08's does. Reset only interior nodes (those with "
     "parents); leaves keep adding up until zero_grad(), as in PyTorch."
 )
 _KEEPS_INTERIOR = (

@@ -1,8 +1,8 @@
 # ruff: noqa: E402, B018
-# Lesson 06 source (percent format); build with: python tools/build_notebooks.py 06
+# Lesson 07 source (percent format); build with: python tools/build_notebooks.py 07
 
 # %% [markdown]
-# # Lesson 6 · Operations as objects
+# # Lesson 7 · Operations as objects
 #
 # So far you have watched the engine from outside: build a `Value`, call `backward()`, read
 # the `.grad`s. In the next lesson you build the engine yourself. This lesson is the step in

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Lesson 10 · Differentiating programs
+# # Lesson 11 · Differentiating programs
 #
 # A symbolic differentiator needs a formula. Automatic differentiation needs much less:
 # a program that runs. It records the arithmetic that actually happens, one primitive

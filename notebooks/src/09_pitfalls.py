@@ -1,10 +1,10 @@
 # %% [markdown]
-# # Lesson 8 · Pitfalls
+# # Lesson 9 · Pitfalls
 #
 # An engine can be perfectly correct and still hand you a wrong number, because it
 # does exactly what you asked, and what you asked was not what you meant. This lesson
-# collects the four surprises that catch nearly everyone, in `autodiff_lab` and in
-# PyTorch alike:
+# collects the four surprises that catch nearly everyone, in `autodiff_lab` and, with
+# the differences noted below, in PyTorch:
 #
 # 1. gradients **add up** until you reset them;
 # 2. **detaching** a value (or computing under `no_grad`) cuts the gradient's path;
@@ -35,10 +35,15 @@ print("after two backward():  x.grad =", x.grad)
 
 # %% [markdown]
 # Nothing is broken. `backward()` *adds* ∂y/∂x into `x.grad` rather than overwriting
-# it. That is deliberate: when one parameter feeds several losses, or a batch is split
-# into pieces that you run one after another, adding is exactly what you want. Here
-# the two losses x² and 3x are run separately, and the total is the slope of their sum,
-# 2x + 3 = 7:
+# it. (PyTorch adds too, but it would refuse this second call on the same graph: it
+# frees the values a graph saved once its backward pass is done, so a second
+# `y.backward()` raises "Trying to backward through the graph a second time" unless the
+# first call said `retain_graph=True`; with that, `x.grad` is 8 there as well.)
+#
+# Adding is deliberate: when one parameter feeds several losses, or a batch is split
+# into pieces that you run one after another, it is exactly what you want. Here the two
+# losses x² and 3x, two separate graphs, are run one after the other (in PyTorch too),
+# and the total is the slope of their sum, 2x + 3 = 7:
 
 # %%
 x = Value(2.0, label="x")
@@ -162,9 +167,14 @@ except RuntimeError as error:
 # %% [markdown]
 # The fix is to recompute the forward pass after the change. That is why a training
 # loop always goes: compute the loss, zero the gradients, `backward()`, update `.data`,
-# and only then compute the *next* loss from the updated numbers. (PyTorch has the same
-# guard: "one of the variables needed for gradient computation has been modified by an
-# inplace operation".)
+# and only then compute the *next* loss from the updated numbers.
+#
+# PyTorch guards only its real in-place operations: `a.mul_(2)` on a tensor the graph
+# saved makes `backward()` raise "one of the variables needed for gradient computation
+# has been modified by an inplace operation". Writing through `.data` goes around that
+# check, and the same three lines, `y = x * x; x.data.fill_(3.0); y.backward()`, give
+# `x.grad` = 6 without a word: the slope at the new x, for a y of 4 computed at the old
+# one.
 
 # %%
 y = x * x

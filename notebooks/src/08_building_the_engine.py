@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Lesson 7 · Building the engine
+# # Lesson 8 · Building the engine
 #
 # So far you have run reverse mode by hand and watched `autodiff_lab` do it. In this
 # lesson you write the machine yourself: a class of about thirty lines that holds a
@@ -140,10 +140,10 @@ print("∂e/∂b =", b.grad, "  by hand: 2·(ab + a)·a       =", 2 * (2 * 3 + 2
 #   about 1,000 levels: a chain of a few thousand operations would crash it.
 #   `autodiff_lab` sorts with a loop and a stack of its own instead.
 # * It resets every gradient to 0 first. `autodiff_lab` (like PyTorch) *adds* to the
-#   gradients of the inputs instead, which is handy and a classic trap: lesson 8.
+#   gradients of the inputs instead, which is handy and a classic trap: lesson 9.
 #
-# One more check, the first example of the source articles: for c = a·b at a = 1,
-# b = 0, ∂c/∂a is b = 0 and ∂c/∂b is a = 1.
+# One more check, the product at a zero that lesson 5 did by hand: for c = a·b at
+# a = 1, b = 0, ∂c/∂a is b = 0 and ∂c/∂b is a = 1.
 
 # %%
 a, b = Scalar(1.0), Scalar(0.0)
@@ -209,8 +209,11 @@ draw_graph(out, show_partials=True, highlight=[out, (pre_activation, out)])
 # %% [markdown]
 # Gradient descent moves each weight by `−learning rate × gradient`. With every
 # gradient 0, nothing moves, and for this input the neuron stays silent: a **dead
-# ReLU**. If it is dead for every input in the data set, it never recovers. (A
-# "leaky" ReLU, with a small slope below zero, is one common remedy.)
+# ReLU**. If it is dead for every input in the data set and it reads the data itself (a
+# unit of the first layer), it never recovers: its weights get no gradient, and its
+# inputs never change. A unit in a later layer can come back, because the layers before
+# it keep learning and change what it reads. (A "leaky" ReLU, with a small slope below
+# zero, is one common remedy.)
 #
 # Step through the backward pass and watch the zero spread: press **Next ▶**.
 

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Lesson 9 · Vector functions and their Jacobians
+# # Lesson 10 · Vector functions and their Jacobians
 #
 # Until now every function had one output. Many have several: a layer of a network
 # maps a vector to a vector, and so does **softmax**, which turns a classifier's raw
@@ -60,11 +60,12 @@ print("s =", s, "  sum =", round(s.sum(), 4))
 #
 # ## Its Jacobian, by autodiff
 #
-# `jacobian(f, x, mode=...)` builds the whole matrix. Compare two of its entries with
-# the formula:
+# `jacobian(f, x, mode=...)` builds the whole matrix. Our softmax returns a list, so
+# `jacobian` returns a list too, one row per output; `np.array` stacks the rows into the
+# matrix. Compare two of its entries with the formula:
 
 # %%
-J = jacobian(softmax, x, mode="forward")
+J = np.array(jacobian(softmax, x, mode="forward"))
 print(J)
 print("J[0, 0] =", round(J[0, 0], 4), "  s0·(1 − s0) =", round(s[0] * (1 - s[0]), 4))
 print("J[0, 1] =", round(J[0, 1], 4), "  −s0·s1      =", round(-s[0] * s[1], 4))
@@ -110,7 +111,7 @@ def squared_deviation(x):
 
 
 for function in (softmax, share, squared_deviation):
-    jac = jacobian(function, x)
+    jac = np.array(jacobian(function, x))
     rows, columns = np.round(jac.sum(axis=1), 12) + 0.0, np.round(jac.sum(axis=0), 12) + 0.0
     print(f"{function.__name__:>17}:  row sums {rows}   column sums {columns}")
 
@@ -138,7 +139,7 @@ plt.show()
 # Both modes give the same matrix, to rounding:
 
 # %%
-J_reverse = jacobian(softmax, x, mode="reverse")
+J_reverse = np.array(jacobian(softmax, x, mode="reverse"))
 print("forward and reverse agree to 1e-15:", bool(np.abs(J - J_reverse).max() < 1e-15))
 
 # %% [markdown]
@@ -148,12 +149,12 @@ print("forward and reverse agree to 1e-15:", bool(np.abs(J - J_reverse).max() < 
 
 # %%
 v = np.array([1.0, 0.0, -1.0])
-_, Jv = jvp(softmax, x, v)
-print("jvp:  J·v  =", Jv, "  from the matrix:", J @ v)
+_, Jv = jvp(softmax, x, v)  # a list, as softmax returns
+print("jvp:  J·v  =", np.array(Jv), "  from the matrix:", J @ v)
 
-u = np.array([0.0, 0.0, 1.0])
+u = [0.0, 0.0, 1.0]  # shaped like softmax's output: a list
 _, pull_back = vjp(softmax, x)
-print("vjp:  uᵀJ  =", pull_back(u), "  from the matrix:", u @ J)
+print("vjp:  uᵀJ  =", pull_back(u), "  from the matrix:", np.array(u) @ J)
 
 # %% [markdown]
 # ## Why training uses reverse mode
@@ -218,7 +219,7 @@ print(softmax([1000.0, 1001.0, 1002.0]))
 
 # %%
 saturated = np.array([0.0, 0.0, 8.0])
-J_saturated = jacobian(softmax, saturated)
+J_saturated = np.array(jacobian(softmax, saturated))
 plot_jacobian(J_saturated, title="softmax Jacobian at x = (0, 0, 8)", decimals=4)
 plt.show()
 print("largest entry:", round(float(np.abs(J_saturated).max()), 4))

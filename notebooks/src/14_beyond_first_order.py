@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Lesson 12 · Beyond first order
+# # Lesson 14 · Beyond first order
 #
 # *For the curious.* A gradient says which way is downhill. A second derivative says
 # how the slope itself changes: whether the ground curves up like a bowl or down like
@@ -52,18 +52,18 @@ plt.show()
 # %% [markdown]
 # ## Forward over reverse
 #
-# Give a `Value` a dual number as its data: x = 2 + 1·ε. The forward pass computes
+# Give a `Value` a dual number as its data: x = 3 + 1·ε. The forward pass computes
 # with duals, so every recorded local partial is a dual too, and so is every gradient
-# that the backward pass adds up. The real part of x.grad is f′(2); its ε-part is how
-# f′ changes as x moves, f″(2). For f(x) = x³ that is 3·2² = 12 and 6·2 = 12, and the
+# that the backward pass adds up. The real part of x.grad is f′(3); its ε-part is how
+# f′ changes as x moves, f″(3). For f(x) = x³ that is 3·3² = 27 and 6·3 = 18, and the
 # graph shows both in the `grad` box of x:
 
 # %%
-x = Value(Dual(2.0, 1.0), label="x")
+x = Value(Dual(3.0, 1.0), label="x")
 cube = x**3
 cube.label = "x³"
 cube.backward()
-print("x.grad =", x.grad, "  f′(2) =", x.grad.primal, "  f″(2) =", x.grad.tangent)
+print("x.grad =", x.grad, "  f′(3) =", x.grad.primal, "  f″(3) =", x.grad.tangent)
 draw_graph(cube)
 
 # %% [markdown]
@@ -328,8 +328,11 @@ print("\n".join(table))
 # ## Try it
 #
 # Pick your own function of two inputs and a direction v. Check that one `hvp` equals
-# the full Hessian times v, then try a few directions: which v makes H·v largest?
-# (For a symmetric H, that is its top eigenvector.)
+# the full Hessian times v, then try a few directions of length 1: which one makes
+# ‖H·v‖ largest? (Without fixing the length the question has no answer: doubling v
+# doubles H·v. For a symmetric H the answer is the eigenvector whose eigenvalue is
+# largest in *absolute value*; at (1, −2) below, the eigenvalues are −4 and −12, and the
+# eigenvector of the larger one, −4, is the wrong guess.)
 
 
 # %%
@@ -338,7 +341,11 @@ def my_function(p):
     return x**2 * y + y**3 - 2 * x * y
 
 
-at = np.array([1.0, 2.0])
-v = np.array([1.0, 1.0])
-print("hvp:         ", hvp(my_function, at, v))
-print("hessian @ v: ", hessian(my_function, at) @ v)
+at = np.array([1.0, -2.0])
+v = np.array([1.0, 1.0]) / np.sqrt(2)  # length 1
+print("hvp:         ", np.round(hvp(my_function, at, v), 4))
+print("hessian @ v: ", np.round(hessian(my_function, at) @ v, 4))
+eigenvalues, eigenvectors = np.linalg.eigh(hessian(my_function, at))
+for value, vector in zip(eigenvalues, eigenvectors.T):
+    size = np.linalg.norm(hvp(my_function, at, vector))
+    print(f"eigenvalue {value:g}: ‖H·v‖ = {size:g} along v = {np.abs(vector).round(3)}")

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Lesson 11 · Training
+# # Lesson 12 · Training
 #
 # Everything so far pays off here. A neural network is a function built from many
 # small operations with many adjustable numbers (its **parameters**). Training means:
@@ -193,8 +193,9 @@ plt.show()
 # %% [markdown]
 # The boundary is no longer a line. It bends around the four points so that (0, 1) and
 # (1, 0) sit in red regions and (0, 0) and (1, 1) in blue ones, which no single
-# straight cut can do. In [exercise 5](../exercises/release/xor_mlp.ipynb) you build
-# this network and its training loop yourself, from `Value` alone.
+# straight cut can do. Lesson 13 builds this network from `Value` alone, and after it
+# [exercise 5](../exercises/release/xor_mlp.ipynb) has you write one and its training
+# loop yourself.
 #
 # ## The same gradients from PyTorch
 #
