@@ -27,6 +27,7 @@ once before a batch and raises `SandboxUnavailable` with the true reason.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import importlib.util
 import json
@@ -147,12 +148,38 @@ def other_engines(roots: list[str]) -> list[str]:
     return options
 
 
+def module_closure(modules: tuple[str, ...] | list[str]) -> list[str]:
+    """``modules`` of the package and every package module they import at their top level
+    (``from . import core``, ``from .rules import X``), found by reading them, so a view
+    follows the engine's own layout."""
+    package = package_folder()
+    found: list[str] = []
+    stack = list(modules)
+    while stack:
+        name = stack.pop()
+        if name in found:
+            continue
+        found.append(name)
+        try:
+            tree = ast.parse((package / f"{name}.py").read_text(encoding="utf-8"))
+        except (OSError, SyntaxError):
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                if node.module:
+                    stack.append(node.module.split(".")[0])
+                else:
+                    stack.extend(alias.name for alias in node.names)
+    return sorted(name for name in found if (package / f"{name}.py").is_file())
+
+
 def package_view(engine: tuple[str, ...] | None, package_init: str) -> list[str]:
     """bwrap options that show the package as the exercise's kernel may see it.
 
     The grading package is shown without `referee`; of the engine, only the
-    modules named in ``engine`` (each ``name.py``), under an ``__init__.py``
-    of the grader's (``package_init``). ``engine=None`` shows the whole package.
+    modules named in ``engine`` and the modules they import (`module_closure`),
+    under an ``__init__.py`` of the grader's (``package_init``). ``engine=None``
+    shows the whole package.
     """
     package = package_folder()
     grading = package / "grading"
@@ -168,7 +195,7 @@ def package_view(engine: tuple[str, ...] | None, package_init: str) -> list[str]
         return hiding
     options = ["--perms", "0755", "--tmpfs", str(package)]
     options += ["--ro-bind", str(grading), str(grading), *hiding]
-    for module in engine:
+    for module in module_closure(engine):
         path = package / f"{module}.py"
         options += ["--ro-bind", str(path), str(path)]
     if package_init:
