@@ -18,17 +18,18 @@ All lessons and exercises: [START-HERE](../../START-HERE.ipynb).*
 Automatic differentiation sees a program as a list of primitive steps, one
 operation per line: a **Wengert list**. For
 
-$$f(x_1, x_2) = (x_1 + x_2)\,(x_1 x_2)$$
+$$f(x_1, x_2) = (x_1 x_2 + x_2)\,x_1$$
 
 the list is
 
 | line | primal |
 |---|---|
-| v1 | x1 + x2 |
-| v2 | x1 · x2 |
-| v3 | v1 · v2 (= f) |
+| v1 | x1 · x2 |
+| v2 | v1 + x2 |
+| v3 | v2 · x1 (= f) |
 
-At (x1, x2) = (2, 3) that gives f = 30, ∂f/∂x1 = 21 and ∂f/∂x2 = 16. You
+Each input is read on two lines: x1 by v1 and v3, x2 by v1 and v2. At
+(x1, x2) = (3, −2) that gives f = −24, ∂f/∂x1 = −14 and ∂f/∂x2 = 12. You
 will write three traces as plain Python, one line per row, no autodiff
 library: the primal trace, the tangent trace (forward mode: each line's
 derivative along a chosen input direction) and the adjoint trace (reverse
@@ -43,9 +44,9 @@ PRIMAL_ANSWER = '''
 def primal_trace(x1, x2):
     """The Wengert list of f, one primitive per line; returns [v1, v2, v3]."""
     ### BEGIN SOLUTION
-    v1 = x1 + x2
-    v2 = x1 * x2
-    v3 = v1 * v2
+    v1 = x1 * x2
+    v2 = v1 + x2
+    v3 = v2 * x1
     ### END SOLUTION
     return [v1, v2, v3]
 '''
@@ -64,9 +65,9 @@ def tangent_trace(x1, x2, dx1, dx2):
     """Forward mode by hand: returns [dv1, dv2, dv3] for input tangents (dx1, dx2)."""
     v1, v2, v3 = primal_trace(x1, x2)
     ### BEGIN SOLUTION
-    dv1 = dx1 + dx2
-    dv2 = dx1 * x2 + x1 * dx2
-    dv3 = dv1 * v2 + v1 * dv2
+    dv1 = dx1 * x2 + x1 * dx2
+    dv2 = dv1 + dx2
+    dv3 = dv2 * x1 + v2 * dx1
     ### END SOLUTION
     return [dv1, dv2, dv3]
 '''
@@ -76,8 +77,8 @@ ADJOINT_PROMPT = """
 ## The adjoint trace
 
 Walk the list backwards. Start with v3_bar = ∂f/∂v3 = 1; each line passes
-`its adjoint × local partial` to the lines it reads. An input used on two
-lines (x1 appears in v1 and in v2) collects both contributions. Return a dict
+`its adjoint × local partial` to the lines it reads. An input read on two
+lines (x1 by v1 and v3, x2 by v1 and v2) collects both contributions. Return a dict
 with the keys `"v3"`, `"v2"`, `"v1"`, `"x1"`, `"x2"`.
 """
 
@@ -87,10 +88,10 @@ def adjoint_trace(x1, x2):
     v1, v2, v3 = primal_trace(x1, x2)
     ### BEGIN SOLUTION
     v3_bar = 1.0
-    v1_bar = v3_bar * v2
-    v2_bar = v3_bar * v1
-    x1_bar = v1_bar * 1.0 + v2_bar * x2
-    x2_bar = v1_bar * 1.0 + v2_bar * x1
+    v2_bar = v3_bar * x1
+    v1_bar = v2_bar * 1.0
+    x1_bar = v3_bar * v2 + v1_bar * x2
+    x2_bar = v2_bar * 1.0 + v1_bar * x1
     ### END SOLUTION
     return {"v3": v3_bar, "v2": v2_bar, "v1": v1_bar, "x1": x1_bar, "x2": x2_bar}
 '''
@@ -98,44 +99,46 @@ def adjoint_trace(x1, x2):
 
 # The fixed cases of each part (the check shows them); the grader draws more of its own.
 CASES = {
-    "primal_trace": [primal_case(2.0, 3.0), primal_case(-1.0, 0.5), primal_case(0.0, 9.0)],
+    "primal_trace": [primal_case(3.0, -2.0), primal_case(-1.0, 0.5), primal_case(0.0, 9.0)],
     "tangent_trace": [
-        tangent_case(2.0, 3.0, 1.0, 0.0),
-        tangent_case(2.0, 3.0, 0.0, 1.0),
+        tangent_case(3.0, -2.0, 1.0, 0.0),
+        tangent_case(3.0, -2.0, 0.0, 1.0),
         tangent_case(-1.5, 2.5, 0.6, -0.8),
     ],
-    "adjoint_trace": [adjoint_case(2.0, 3.0), adjoint_case(0.25, -3.0)],
+    "adjoint_trace": [adjoint_case(3.0, -2.0), adjoint_case(0.25, -3.0)],
 }
-
 
 # Wrong answers the cases must catch: the parts each gets wrong, and what the check says.
 MISTAKES = {
     "primal: a sum for the product": Mistake(
-        {"primal_answer": [("v3 = v1 * v2", "v3 = v1 + v2")]},
+        {"primal_answer": [("v3 = v2 * x1", "v3 = v2 + x1")]},
         ("primal_trace",),
-        ("v3 = 30",),
+        ("v3 = -24",),
     ),
     "tangent: no product rule": Mistake(
-        {"tangent_answer": [("dv2 = dx1 * x2 + x1 * dx2", "dv2 = dx1 * dx2")]},
+        {"tangent_answer": [("dv1 = dx1 * x2 + x1 * dx2", "dv1 = dx1 * dx2")]},
         ("tangent_trace",),
         ("the product rule",),
     ),
-    "adjoint: one path of x1 missed": Mistake(
-        {"adjoint_answer": [("x1_bar = v1_bar * 1.0 + v2_bar * x2", "x1_bar = v2_bar * x2")]},
-        ("adjoint_trace",),
-        ("x1_bar = 21", "sums two paths"),
+    "tangent: v3's product rule half done": Mistake(
+        {"tangent_answer": [("dv3 = dv2 * x1 + v2 * dx1", "dv3 = dv2 * x1")]},
+        ("tangent_trace",),
+        ("dv3 = dv2 · x1 + v2 · dx1",),
     ),
-    "adjoint: v1_bar and v2_bar swapped": Mistake(
-        {
-            "adjoint_answer": [
-                (
-                    "v1_bar = v3_bar * v2\n    v2_bar = v3_bar * v1",
-                    "v1_bar = v3_bar * v1\n    v2_bar = v3_bar * v2",
-                )
-            ]
-        },
+    "adjoint: one path of x1 missed": Mistake(
+        {"adjoint_answer": [("x1_bar = v3_bar * v2 + v1_bar * x2", "x1_bar = v1_bar * x2")]},
         ("adjoint_trace",),
-        ("each gets the other",),
+        ("x1_bar = -14", "sums two paths"),
+    ),
+    "adjoint: one path of x2 missed": Mistake(
+        {"adjoint_answer": [("x2_bar = v2_bar * 1.0 + v1_bar * x1", "x2_bar = v1_bar * x1")]},
+        ("adjoint_trace",),
+        ("x2 is read by v1 and v2",),
+    ),
+    "adjoint: v2_bar from the wrong factor": Mistake(
+        {"adjoint_answer": [("v2_bar = v3_bar * x1", "v2_bar = v3_bar * v2")]},
+        ("adjoint_trace",),
+        ("v2_bar = v3_bar · x1",),
     ),
 }
 

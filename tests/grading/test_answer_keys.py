@@ -143,9 +143,9 @@ def test_the_dual_numbers_key_agrees_with_both_engine_modes(keys, x):
 def test_the_wengert_list_key_agrees_with_the_engine_node_by_node(keys, x1, x2, dx1, dx2):
     ns = keys["wengert_list"]
     a, b = Value(x1), Value(x2)
-    v1 = a + b
-    v2 = a * b
-    v3 = v1 * v2
+    v1 = a * b
+    v2 = v1 + b
+    v3 = v2 * a
     v3.backward()  # interior nodes keep this pass's adjoints: v1.grad is v1_bar
     assert np.allclose(ns["primal_trace"](x1, x2), [v1.data, v2.data, v3.data], rtol=1e-12)
     adjoints = ns["adjoint_trace"](x1, x2)
@@ -154,7 +154,7 @@ def test_the_wengert_list_key_agrees_with_the_engine_node_by_node(keys, x1, x2, 
         assert math.isclose(adjoints[name], value, rel_tol=1e-12, abs_tol=1e-12), name
 
     def f(p):
-        return (p[0] + p[1]) * (p[0] * p[1])
+        return (p[0] * p[1] + p[1]) * p[0]
 
     _, tangent = jvp(f, np.array([x1, x2]), np.array([dx1, dx2]))
     assert math.isclose(ns["tangent_trace"](x1, x2, dx1, dx2)[2], tangent, rel_tol=1e-12)
@@ -341,7 +341,8 @@ def test_the_softmax_and_wengert_references_agree_with_torch_and_the_engine():
     ).numpy()
     assert np.allclose(softmax_jacobian.jacobian(x), theirs, rtol=1e-9, atol=1e-14)
     a, b = Value(1.5), Value(-0.5)
-    v1, v2 = a + b, a * b
-    v3 = v1 * v2
+    v1 = a * b
+    v2 = v1 + b
+    v3 = v2 * a
     v3.backward()
     assert np.allclose(wengert_list.adjoints(1.5, -0.5), [1.0, v2.grad, v1.grad, a.grad, b.grad])

@@ -1,7 +1,7 @@
 """Measures for `wengert_list`: the primal, tangent and adjoint traces of one function.
 
-The function is f(x1, x2) = (x1 + x2) · (x1 · x2), written one primitive a line:
-v1 = x1 + x2, v2 = x1 · x2, v3 = v1 · v2. The tangent and adjoint traces call
+The function is f(x1, x2) = (x1 · x2 + x2) · x1, written one primitive a line:
+v1 = x1 · x2, v2 = v1 + x2, v3 = v2 · x1. The tangent and adjoint traces call
 the student's ``primal_trace``; their measures replace it with the grader's
 numbers for that point, so a mistake in the primal trace costs points once.
 """
@@ -55,25 +55,14 @@ def _adjoint(namespace, inputs):
 
 
 def _tangent_hint(actual, expected):
-    if abs(actual[1] - expected[1]) > 1e-9:
-        return "v2 = x1 · x2, so dv2 = dx1 · x2 + x1 · dx2 (the product rule)."
     if abs(actual[0] - expected[0]) > 1e-9:
-        return "v1 = x1 + x2, so dv1 = dx1 + dx2 (the sum rule)."
-    return "v3 = v1 · v2, so dv3 = dv1 · v2 + v1 · dv2."
+        return "v1 = x1 · x2, so dv1 = dx1 · x2 + x1 · dx2 (the product rule)."
+    if abs(actual[1] - expected[1]) > 1e-9:
+        return "v2 = v1 + x2, so dv2 = dv1 + dx2 (the sum rule)."
+    return "v3 = v2 · x1, so dv3 = dv2 · x1 + v2 · dx1 (the product rule again)."
 
 
 def _adjoint_hint(actual, expected):
-    v2_bar, v1_bar, x1_bar = expected[1], expected[2], expected[3]
-    swapped = abs(actual[1] - v1_bar) < 1e-9 and abs(actual[2] - v2_bar) < 1e-9
-    if swapped and abs(v1_bar - v2_bar) > 1e-9:
-        return "v3 = v1 · v2: v1_bar = v3_bar · v2 and v2_bar = v3_bar · v1 (each gets the other)."
-    if any(abs(actual[3] - part) < 1e-9 for part in (v1_bar, x1_bar - v1_bar)):
-        return (
-            "x1 feeds both v1 and v2, so its adjoint sums two paths: "
-            "x1_bar = v1_bar · 1 + v2_bar · x2."
-        )
-    if abs(actual[1] - actual[2]) < 1e-9 and abs(v1_bar - v2_bar) > 1e-9:
-        return "v3 = v1 · v2: v1_bar = v3_bar · v2 and v2_bar = v3_bar · v1 (each gets the other)."
     return "start from v3_bar = 1 and walk the list backwards, one line at a time."
 
 
