@@ -1,8 +1,8 @@
 """autodiff-lab: watch automatic differentiation happen."""
 
-from . import math, ops, reverse, rules, symbolic
+from . import core, math, ops, rules, symbolic
 from .array_trace import ArrayGraph, label_array, trace_arrays
-from .display.array_graph import draw_array_graph
+from .display.array_graph import array_mimebundle, draw_array_graph
 from .display.compare import compare_methods
 from .display.duality import duality_view
 from .display.graph import draw_graph, mimebundle
@@ -25,7 +25,9 @@ from .numeric import check_grad, numerical_derivative
 from .reverse import AnomalyError, Value, detect_anomaly, no_grad
 from .trace import Trace, TraceRow, trace
 
-reverse.register_display(mimebundle)  # the engine draws nothing itself
+# The engine draws nothing itself: the drawing code registers how each kind is shown.
+core.register_view(Value, mimebundle=mimebundle)
+core.register_view(ArrayGraph, draw=draw_array_graph, mimebundle=array_mimebundle)
 
 __all__ = [
     "AnomalyError",

@@ -1,9 +1,9 @@
 """The backward pass over an `ArrayGraph` as steps, with captions a learner can read.
 
-`array_backward_steps` runs the engine's own backward pass
-(`autodiff_lab.arrays.backward`, through its ``on_node`` hook) and keeps, for
-each node it processes, the complete gradient ḡ and the share its VJP sends to
-each parent. Each caption names the primitive, its VJP formula and the shapes
+`array_backward_steps` reads the engine's own backward pass, watched by
+`steps.watch_backward` as the scalar steps are: for each node it processes, the
+complete gradient ḡ and the share its VJP sends to each parent, as the same
+`BackwardStep` and `Share` objects. Each caption names the primitive, its VJP formula and the shapes
 going in and coming out, e.g. ``matmul: ā = ḡ·Bᵀ  (100×32)·(32×64) → 100×64``.
 """
 
@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import numpy as anp
 from . import rules
 from .array_rules import ELEMENTWISE, MATMUL
 from .arrays import ArrayNode, is_traced, numbers
-from .reverse import backpropagate
+from .steps import BackwardStep, Share, running_totals, watch_backward
 from .text import array_text as _array_text
 from .text import shape_text
 
@@ -46,32 +44,6 @@ def is_operand(node: ArrayNode, position: int) -> bool:
     return rules.is_number(value) or (isinstance(value, np.ndarray) and value.dtype.kind in "biuf")
 
 
-@dataclass(frozen=True, eq=False)
-class ArrayShare:
-    """What one VJP sends to one parent: the share, and the parent's gradient after it."""
-
-    parent: ArrayNode
-    position: int  # the argument of the child's primitive the parent is
-    share: np.ndarray
-    total: np.ndarray  # the parent's gradient once this share has been added
-    caption: str
-
-
-@dataclass(frozen=True, eq=False)
-class ArrayBackwardStep:
-    """Step 0 seeds the output; each later step runs one node's VJP."""
-
-    index: int
-    node: ArrayNode
-    upstream: np.ndarray  # ḡ, the node's complete gradient
-    shares: tuple[ArrayShare, ...]  # empty for the seed step
-    caption: str
-
-    @property
-    def is_seed(self) -> bool:
-        return self.index == 0
-
-
 def _seed(graph: ArrayGraph, seed) -> np.ndarray:
     shape = graph.output.shape
     if seed is None:
@@ -95,12 +67,12 @@ def _seed(graph: ArrayGraph, seed) -> np.ndarray:
     return seed
 
 
-def array_backward_steps(graph: ArrayGraph, seed=None) -> list[ArrayBackwardStep]:
+def array_backward_steps(graph: ArrayGraph, seed=None) -> list[BackwardStep]:
     """The engine's backward pass over ``graph`` as steps, changing nothing in the graph.
 
     Step 0 seeds ḡ at the output (1 for a scalar, else ``seed``); each later step is
-    one node, in the order `autodiff_lab.arrays.backward` processes them, whose VJP
-    sends a share of ḡ to each parent.
+    one node, in the order the engine processes them, whose VJP sends a share of ḡ
+    to each parent.
     """
     if type(graph).__name__ != "ArrayGraph":  # array_trace imports this module, not back
         raise TypeError(
@@ -108,10 +80,6 @@ def array_backward_steps(graph: ArrayGraph, seed=None) -> list[ArrayBackwardStep
             f"{type(graph).__name__}"
         )
     g0 = _seed(graph, seed)
-    processed: list[tuple] = []
-    for leaf in graph.inputs.values():
-        leaf.grad = None  # each call starts afresh
-    backpropagate([graph.output], [g0], on_node=lambda *seen: processed.append(seen))
     output_name = graph.name(graph.output)
     if int(np.prod(graph.output.shape)) == 1 and seed is None:
         caption = f"Start at the output {output_name} (one number): ḡ = ∂L/∂{output_name} = 1"
@@ -122,22 +90,24 @@ def array_backward_steps(graph: ArrayGraph, seed=None) -> list[ArrayBackwardStep
             f"Start at the output {output_name} ({shape_text(g0.shape)}): ḡ = the seed "
             f"{array_text(g0)}"
         )
-    steps = [ArrayBackwardStep(0, graph.output, g0, (), caption)]
-    totals: dict[int, np.ndarray] = {id(graph.output): g0}
-    for node, g, values in processed:
+    steps = [BackwardStep(0, graph.output, g0, (), caption)]
+    known: dict = {graph.output: g0}
+    for node, g, sent, totals in watch_backward([graph.output], [g0]):
+        parents = node.parents
         shares = []
-        for position, parent, share in zip(node.positions, node.parents, values):
-            before = totals.get(id(parent))
+        for position, parent, share, (before, after) in zip(
+            node.positions, parents, sent, running_totals(parents, sent, totals, known, None)
+        ):
             share = numbers(share)
-            total = share if before is None else numbers(anp.add(before, share))
-            totals[id(parent)] = total
             line = share_caption(graph, node, position, g, share)
             line += f", to {graph.name(parent)}"
             if before is not None:
                 line += " (added to what it got earlier)"
-            shares.append(ArrayShare(parent, position, share, total, line))
+            shares.append(
+                Share(parent, node, position, numbers(g), None, share, before, numbers(after), line)
+            )
         caption = "\n".join([step_header(graph, node, g)] + [share.caption for share in shares])
-        steps.append(ArrayBackwardStep(len(steps), node, numbers(g), tuple(shares), caption))
+        steps.append(BackwardStep(len(steps), node, numbers(g), tuple(shares), caption))
     return steps
 
 
@@ -215,22 +185,4 @@ def share_caption(graph: ArrayGraph, node: ArrayNode, position: int, g, share) -
     return f"{op.name}: {op.formula}  ({shape_text(g_shape)}) → {out}"
 
 
-def gradients_after(steps, index: int) -> dict[int, np.ndarray]:
-    """``{id(node): gradient}`` for the nodes that hold one after step ``index``."""
-    known: dict[int, np.ndarray] = {}
-    for step in steps[: index + 1]:
-        known.setdefault(id(step.node), step.upstream)
-        for share in step.shares:
-            known[id(share.parent)] = share.total
-    return known
-
-
-__all__ = [
-    "ArrayBackwardStep",
-    "ArrayShare",
-    "array_backward_steps",
-    "array_text",
-    "gradients_after",
-    "is_operand",
-    "shape_text",
-]
+__all__ = ["array_backward_steps", "array_text", "is_operand"]

@@ -15,10 +15,11 @@ import inspect
 import numpy as np
 
 from . import core
-from .array_steps import ArrayBackwardStep, array_backward_steps, gradients_after
+from .array_steps import array_backward_steps
 from .arrays import ArrayNode, is_traced, numbers
 from .core import topological_order
 from .functional import _root_at
+from .steps import BackwardStep, gradients_after
 from .text import shape_text
 
 _ACTIVE: list[_Recording] = []  # the traces under way, innermost last
@@ -159,7 +160,7 @@ class ArrayGraph:
                 name = f"v{count}"
             self._names[id(node)] = name
         self.grads: dict[str, np.ndarray] = {}
-        self.steps: tuple[ArrayBackwardStep, ...] = ()
+        self.steps: tuple[BackwardStep, ...] = ()
 
     # -- looking things up ----------------------------------------------------------
     def name(self, node: ArrayNode) -> str:
@@ -197,7 +198,7 @@ class ArrayGraph:
         """
         self.steps = tuple(array_backward_steps(self, seed))
         known = gradients_after(self.steps, len(self.steps) - 1)
-        grads = {self._names[key]: gradient for key, gradient in known.items()}
+        grads = {self._names[id(node)]: gradient for node, gradient in known.items()}
         for name, leaf in self.inputs.items():
             grads.setdefault(name, np.zeros(leaf.shape))
         self.grads = grads
@@ -209,14 +210,14 @@ class ArrayGraph:
     # -- showing it --------------------------------------------------------------------
     def draw(self, **options):
         """The graph as a `GraphDrawing` (options: see `draw_array_graph`)."""
-        from .display.array_graph import draw_array_graph
-
-        return draw_array_graph(self, **options)
+        draw = core.view(ArrayGraph, "draw")
+        if draw is None:
+            raise RuntimeError("no drawing code is registered; import autodiff_lab to draw")
+        return draw(self, **options)
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
-        from .display.array_graph import array_mimebundle
-
-        return array_mimebundle(self)
+        mimebundle = core.view(ArrayGraph, "mimebundle")
+        return {"text/plain": repr(self)} if mimebundle is None else mimebundle(self)
 
     def __repr__(self) -> str:
         inputs = ", ".join(f"{name} ({shape_text(n.shape)})" for name, n in self.inputs.items())

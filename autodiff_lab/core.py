@@ -160,6 +160,21 @@ def dispatch(primitive, args: tuple, kwargs: dict | None = None):
     return outer.apply(primitive, outer_level, args, kwargs or {})
 
 
+_VIEWS: dict[type, dict] = {}
+
+
+def register_view(kind: type, **functions: Callable) -> None:
+    """Let the drawing code above the engine show ``kind``: ``mimebundle(obj) -> dict``
+    answers Jupyter, ``draw(obj, **options)`` makes a drawing. The engine imports
+    nothing above it; `autodiff_lab/__init__.py` registers `autodiff_lab.display` here."""
+    _VIEWS.setdefault(kind, {}).update(functions)
+
+
+def view(kind: type, name: str) -> Callable | None:
+    """The registered ``name`` function for ``kind``, or None before any is registered."""
+    return _VIEWS.get(kind, {}).get(name)
+
+
 def as_type(node, dtype, plain):
     """``node.astype(dtype)`` for every kind: a float type keeps the node (and its
     derivative); a bool or integer type gives plain numbers (a step has slope 0)."""

@@ -99,7 +99,7 @@ def _operator(primitive: Primitive, reflected: bool = False):
     return operator
 
 
-class Dual:
+class Dual(rules.NumberLook):
     """A dual number ``primal + tangent·ε``.
 
     >>> x = Dual(3.0, 1.0)
@@ -117,18 +117,6 @@ class Dual:
     def __repr__(self) -> str:
         tag = f", tag={self.tag}" if self.tag else ""
         return f"Dual({_short(self.primal)}, {_short(self.tangent)}{tag})"
-
-    dtype = np.dtype(np.float64)
-    shape = ()
-    ndim = 0
-
-    def item(self) -> float:
-        """The number inside, as a plain float (no derivative flows through it)."""
-        return rules._number_in(self)
-
-    def astype(self, dtype):
-        """Itself for a float type; plain numbers for a bool or integer type (slope 0)."""
-        return core.as_type(self, dtype, self.item())
 
     def __str__(self) -> str:
         return f"{_short(self.primal)} + {_short(self.tangent)}ε"

@@ -85,27 +85,6 @@ class _Modes:
 MODES = _Modes()
 
 
-class _Display:
-    """How Jupyter shows a Value; the drawing code above this module registers it."""
-
-    __slots__ = ("mimebundle",)
-
-    def __init__(self) -> None:
-        self.mimebundle = None
-
-
-_DISPLAY = _Display()
-
-
-def register_display(mimebundle) -> None:
-    """Let ``mimebundle(value) -> dict`` answer Jupyter for every Value.
-
-    The engine imports nothing above it; `autodiff_lab/__init__.py` registers
-    the graph drawing of `autodiff_lab.display.graph` here.
-    """
-    _DISPLAY.mimebundle = mimebundle
-
-
 class _Origin:
     """Where a node came from: the primitive that made it (None for a leaf), the
     epoch it was made in (or its .data last set in), and its label.
@@ -239,7 +218,7 @@ def _is_finite(number) -> bool:
     return math.isfinite(number)
 
 
-class Value:
+class Value(rules.NumberLook):
     """A scalar that remembers how it was computed, so it can be differentiated.
 
     >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
@@ -327,26 +306,14 @@ class Value:
         return f"Value(data={_short(self._data)}, grad={_short(self.grad)}{label})"
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        """In Jupyter a Value shows its computation graph (see `register_display`)."""
-        if _DISPLAY.mimebundle is None:
+        """In Jupyter a Value shows its computation graph (see `core.register_view`)."""
+        mimebundle = core.view(Value, "mimebundle")
+        if mimebundle is None:
             return {"text/plain": repr(self)}
-        return _DISPLAY.mimebundle(self)
+        return mimebundle(self)
 
     def __format__(self, spec: str) -> str:
         return format(self._data, spec) if spec else repr(self)
-
-    # -- numpy's look, for code written for arrays -----------------------------
-    dtype = np.dtype(np.float64)
-    shape = ()
-    ndim = 0
-
-    def item(self) -> float:
-        """The number inside, as a plain float (no derivative flows through it)."""
-        return rules._number_in(self)
-
-    def astype(self, dtype):
-        """Itself for a float type; plain numbers for a bool or integer type (slope 0)."""
-        return core.as_type(self, dtype, self.item())
 
     # -- arithmetic: every operator reads the rule table ---------------------
     def __add__(self, other):

@@ -402,6 +402,23 @@ FUNCTIONS: dict[str, Primitive] = {
 """The primitives written as functions (``exp(x)``, ``arctan2(y, x)``), not operators."""
 
 
+class NumberLook:
+    """What numpy-minded code asks of a scalar node (Value, Dual): a float64 of shape ()."""
+
+    __slots__ = ()
+    dtype = np.dtype(np.float64)
+    shape = ()
+    ndim = 0
+
+    def item(self) -> float:
+        """The number inside, as a plain float (no derivative flows through it)."""
+        return _number_in(self)
+
+    def astype(self, dtype):
+        """Itself for a float type; plain numbers for a bool or integer type (slope 0)."""
+        return core.as_type(self, dtype, self.item())
+
+
 def install_methods(kind: type) -> None:
     """Give a carrier class a method for every function of the table it lacks:
     ``x.tan()``, ``y.arctan2(x)``; numpy's ufuncs on object arrays call these."""

@@ -25,9 +25,9 @@ from numbers import Real
 
 import numpy as np
 
-from .display.graph import format_number  # the same four significant digits as the drawings
 from .forward import Dual, new_tag, primal_of, tangent_of
 from .reverse import Value, topological_order
+from .text import format_number  # the same four significant digits as the drawings
 
 __all__ = ["Trace", "TraceRow", "trace"]
 

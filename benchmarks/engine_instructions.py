@@ -71,7 +71,10 @@ n = {n}
 
 
 def instructions(code: str) -> int:
-    environment = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    # A fixed hash seed: set and dict orders, and so the counts, repeat from run to run.
+    environment = dict(
+        os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", PYTHONHASHSEED="0"
+    )
     result = subprocess.run(
         [
             "valgrind",

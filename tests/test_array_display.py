@@ -21,8 +21,9 @@ from autodiff_lab import (
     label_array,
     trace_arrays,
 )
-from autodiff_lab.array_steps import array_text, shape_text
+from autodiff_lab.array_steps import array_text
 from autodiff_lab.display.render import render_svg_with_backend
+from autodiff_lab.text import shape_text
 
 RNG = onp.random.default_rng(10)
 X = RNG.normal(size=(100, 64))

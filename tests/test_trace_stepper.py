@@ -5,9 +5,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from autodiff_lab import Value
+from autodiff_lab.steps import caption_number as format_number
 from autodiff_lab.trace import trace
 from autodiff_lab.widgets import BackwardStepper, TraceStepper, trace_steps
-from autodiff_lab.widgets.steps import format_number
 
 
 def f(x1, x2):

@@ -12,7 +12,7 @@ import pytest
 
 from autodiff_lab import Value
 from autodiff_lab.nn import MLP
-from autodiff_lab.widgets.training_steps import record_training
+from autodiff_lab.training_steps import record_training
 
 
 class Scale:

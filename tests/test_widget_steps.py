@@ -12,17 +12,16 @@ from autodiff_lab import Value, derivative
 from autodiff_lab import math as am
 from autodiff_lab.display.paths import paths
 from autodiff_lab.reverse import topological_order
-from autodiff_lab.widgets.steps import (
+from autodiff_lab.steps import (
     Stepper,
-    adjoints_after,
     backward_steps,
-    format_number,
     forward_steps,
-    node_names,
     processed_nodes,
     running_adjoint,
-    tangent_name,
 )
+from autodiff_lab.steps import caption_number as format_number
+from autodiff_lab.steps import gradients_after as adjoints_after
+from autodiff_lab.text import node_names, tangent_name
 
 
 def article_graph():
@@ -47,11 +46,11 @@ def test_backward_steps_are_seed_then_one_per_operation_in_reverse_order():
     steps = backward_steps(d)
     assert len(steps) == 3
     assert [step.index for step in steps] == [0, 1, 2]
-    assert steps[0].is_seed and steps[0].node is d and steps[0].edges == ()
+    assert steps[0].is_seed and steps[0].node is d and steps[0].shares == ()
     assert steps[1].node is d
     assert steps[2].node is d.parents[1]  # b + c, named v1
-    assert [edge.parent for edge in steps[1].edges] == [a, d.parents[1]]
-    assert [edge.parent for edge in steps[2].edges] == [b, c]
+    assert [edge.parent for edge in steps[1].shares] == [a, d.parents[1]]
+    assert [edge.parent for edge in steps[2].shares] == [b, c]
     assert processed_nodes(steps, 2) == [d, d.parents[1]]
 
 
@@ -59,11 +58,11 @@ def test_backward_step_numbers_and_captions():
     a, b, c, d = article_graph()
     steps = backward_steps(d)
     assert "∂L/∂d = 1.0" in steps[0].caption
-    to_a, to_sum = steps[1].edges
+    to_a, to_sum = steps[1].shares
     assert to_a.upstream == 1.0
     assert to_a.local == pytest.approx(-1.7)
-    assert to_a.contribution == pytest.approx(-1.7)
-    assert to_a.adjoint_after == pytest.approx(-1.7)
+    assert to_a.share == pytest.approx(-1.7)
+    assert to_a.after == pytest.approx(-1.7)
     assert to_sum.local == pytest.approx(2.2)
     assert to_a.caption == "∂L/∂a += ∂L/∂d · ∂d/∂a = 1.0 · -1.7 = -1.7"
     assert "∂L/∂v1 += ∂L/∂d · ∂d/∂v1 = 1.0 · 2.2 = 2.2" in steps[1].caption
@@ -123,9 +122,9 @@ def test_a_node_used_twice_gets_both_contributions():
     x = Value(3.0, label="x")
     y = x * x
     steps = backward_steps(y)
-    edges = steps[1].edges
+    edges = steps[1].shares
     assert [edge.parent for edge in edges] == [x, x]
-    assert [edge.adjoint_after for edge in edges] == [3.0, 6.0]
+    assert [edge.after for edge in edges] == [3.0, 6.0]
     assert "so ∂L/∂x = 3.0 + 3.0 = 6.0" in edges[1].caption
 
 
@@ -335,7 +334,7 @@ def test_stepper_needs_steps():
 
 def test_steps_module_does_not_import_ipywidgets():
     code = (
-        "import sys, autodiff_lab.widgets.steps, autodiff_lab.widgets; "
+        "import sys, autodiff_lab.steps, autodiff_lab.training_steps, autodiff_lab.widgets; "
         "assert 'ipywidgets' not in sys.modules, 'steps imported ipywidgets'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -25,13 +25,13 @@ import functools
 import html
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import graphviz
 
 from ..reverse import Value, topological_order
-from ..text import format_number
+from ..text import format_number, node_names
 from . import render
 
 DEFAULT_MAX_NODES = 200
@@ -49,27 +49,6 @@ _FONT_SIZE = 11  # points, for boxes and edge labels alike: readable at notebook
 
 _ADDRESS = re.compile(r"\s*(?:at\s+)?0x[0-9a-fA-F]+")
 _RECORD_SPECIALS = re.compile(r'([\\{}|<>"])')
-
-
-def node_names(order: Iterable[Value]) -> dict[Value, str]:
-    """Every node's name, as drawings, steppers and captions show it.
-
-    A node's label if it has one; a constant by its number; else x1, x2, … for
-    inputs and v1, v2, … for operations, counted in ``order`` (a topological
-    order, as `trace` numbers its operations).
-    """
-    names = {}
-    counts = {"x": 0, "v": 0}
-    for node in order:
-        if node.label is not None:
-            names[node] = node.label
-        elif node.is_constant:
-            names[node] = format_number(node.data)
-        else:
-            letter = "x" if node.is_leaf else "v"
-            counts[letter] += 1
-            names[node] = f"{letter}{counts[letter]}"
-    return names
 
 
 @dataclass(frozen=True)

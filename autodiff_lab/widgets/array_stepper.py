@@ -10,9 +10,10 @@ controls and the fixed layout are those of the scalar `BackwardStepper`.
 
 from __future__ import annotations
 
-from ..array_steps import array_backward_steps, array_text, gradients_after
+from ..array_steps import array_backward_steps, array_text
 from ..array_trace import ArrayGraph
 from ..display.array_graph import array_stable_sizes, draw_array_graph
+from ..steps import gradients_after
 from .steppers import _GraphStepperView
 
 
@@ -54,7 +55,7 @@ class ArrayBackwardStepper(_GraphStepperView):
         step = steps[index]
         known = gradients_after(steps, index)
         notes = {
-            node: "grad " + (array_text(known[id(node)]) if id(node) in known else "?")
+            node: "grad " + (array_text(known[node]) if node in known else "?")
             for node in self.graph.nodes
         }
         highlight: list = [step.node]

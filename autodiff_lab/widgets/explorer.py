@@ -21,9 +21,9 @@ from matplotlib.figure import Figure
 from ..display.graph import draw_graph
 from ..display.render import render_svg, svg_image_html
 from ..reverse import Value, no_grad
+from ..steps import caption_number
 from .picture import Picture
 from .steppers import svg_html
-from .steps import format_number
 
 SLIDER_POSITIONS = 200  # steps across each slider's range
 
@@ -154,11 +154,11 @@ class Explorer:
         """``f(x=1.5) = 2.25;  ∂f/∂x = 3.0`` for the current sliders."""
         if self.error is not None:
             return f"f failed: {self.error}"
-        inputs = ", ".join(f"{name}={format_number(value)}" for name, value in self.values.items())
+        inputs = ", ".join(f"{name}={caption_number(value)}" for name, value in self.values.items())
         slopes = ", ".join(
-            f"∂f/∂{name} = {format_number(grad)}" for name, grad in self.gradients.items()
+            f"∂f/∂{name} = {caption_number(grad)}" for name, grad in self.gradients.items()
         )
-        return f"f({inputs}) = {format_number(self.output)};  {slopes}"
+        return f"f({inputs}) = {caption_number(self.output)};  {slopes}"
 
     def _tangent_png(self) -> bytes:
         from ..display.plots import plot_tangent  # loads pyplot: only for one-input functions

@@ -1,7 +1,7 @@
 """Step through the passes over a graph, or the sweeps over a trace, one step at a time.
 
 `BackwardStepper(d)`, `ForwardStepper(d, seed=a)` and `TraceStepper(f, 2, 3)`
-are ipywidgets views over the state machines of `autodiff_lab.widgets.steps`:
+are ipywidgets views over the state machines of `autodiff_lab.steps`:
 ◀ Previous / Next ▶ buttons, a Play button linked to a slider, a caption with
 the numbers of the current step and a picture. For the graph steppers that is
 the graph with the current node highlighted; each step's picture is drawn
@@ -32,18 +32,17 @@ import ipywidgets as widgets
 from ..display.graph import draw_graph, stable_sizes
 from ..display.render import render_svg, svg_image_html
 from ..reverse import Value
-from ..trace import Trace, trace
-from .picture import Picture
-from .steps import (
+from ..steps import (
     Stepper,
-    adjoints_after,
     backward_steps,
-    format_number,
+    caption_number,
     forward_steps,
-    node_names,
-    tangent_name,
+    gradients_after,
     trace_steps,
 )
+from ..text import node_names, tangent_name
+from ..trace import Trace, trace
+from .picture import Picture
 
 PLAY_INTERVAL_MS = 1200  # long enough to read a caption before the next step
 
@@ -320,22 +319,22 @@ class BackwardStepper(_GraphStepperView):
 
     def _drawing_options(self, index: int) -> dict:
         step = self.state.steps[index]
-        adjoints = adjoints_after(self.state.steps, index)
+        adjoints = gradients_after(self.state.steps, index)
         notes = {}
         for node in self.names:
             if node.is_constant:
                 continue  # drawn with its number and no grad
             known = node in adjoints
-            shown = format_number(adjoints[node]) if known else "?"
+            shown = caption_number(adjoints[node]) if known else "?"
             notes[node] = f"grad {shown}"
         highlight: list = [step.node]
         edge_labels = {}
-        for slot, edge in enumerate(step.edges):
-            key = (edge.parent, edge.child, slot)
+        for share in step.shares:
+            key = (share.parent, share.child, share.position)
             highlight.append(key)
             edge_labels[key] = (
-                f"{format_number(edge.upstream)} × {format_number(edge.local)} = "
-                f"{format_number(edge.contribution)}"
+                f"{caption_number(share.upstream)} × {caption_number(share.local)} = "
+                f"{caption_number(share.share)}"
             )
         return {
             "show_grad": False,
@@ -366,9 +365,9 @@ class ForwardStepper(_GraphStepperView):
         notes = {step.node: f"{self.names[step.node]} = ?" for step in steps}
         for step in steps[: index + 1]:
             name = self.names[step.node]
-            note = f"{name} = {format_number(step.primal)}"
+            note = f"{name} = {caption_number(step.primal)}"
             if step.tangent is not None:
-                note += f", {tangent_name(name)} = {format_number(step.tangent)}"
+                note += f", {tangent_name(name)} = {caption_number(step.tangent)}"
             notes[step.node] = note
         highlight: list = [current.node]
         edge_labels = {}
@@ -379,8 +378,8 @@ class ForwardStepper(_GraphStepperView):
                 key = (parent, node, slot)
                 highlight.append(key)
                 if not parent.is_constant:  # a constant's tangent is 0: nothing to show
-                    tangent = format_number(tangents[parent])
-                    edge_labels[key] = f"{format_number(local)} × {tangent}"
+                    tangent = caption_number(tangents[parent])
+                    edge_labels[key] = f"{caption_number(local)} × {tangent}"
         else:
             highlight.extend(
                 (parent, current.node, slot) for slot, parent in enumerate(current.node.parents)

@@ -18,8 +18,8 @@ from collections.abc import Callable
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..training_steps import GRID_RESOLUTION, TrainingRun, record_training, squared_error
 from .steppers import _StepperView
-from .training_steps import GRID_RESOLUTION, TrainingRun, record_training, squared_error
 
 
 def _bar_panel(axes, names, heights, every_height, colour: str, title: str, log=False) -> None:

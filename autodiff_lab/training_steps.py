@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..reverse import Value, no_grad
+from .reverse import Value, no_grad
 
 GRID_RESOLUTION = 21
 

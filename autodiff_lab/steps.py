@@ -1,62 +1,30 @@
 """The backward and forward passes, and the sweeps of a trace, as lists of steps.
 
-Nothing here imports ipywidgets or changes the graph: adjoints and tangents
-are simulated in dicts keyed by node, from the public `parents` and
-`local_partials` of each `Value`, so a learner can step through a pass without
-touching any ``.grad``. Each step carries the numbers and a caption; a
-`Stepper` walks a list of steps back and forth.
+One step model for both kinds of node: `watch_backward` runs the engine's own
+backward pass (`core.backward`, through its ``on_node`` hook) and records, for
+each node it processes, the node's complete gradient, the share it sends each
+parent and the parent's gradient after it; then it puts every ``.grad`` back as
+it was, so stepping through a pass changes nothing a learner made. The scalar
+steps here and the array steps of `autodiff_lab.array_steps` are read off the
+same watched pass, as `BackwardStep` and `Share` objects with captions. Nothing
+here imports ipywidgets; a `Stepper` walks a list of steps back and forth.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..display.graph import node_names as _names
-from ..reverse import Value, topological_order
-from ..rules import POW, POWC
-from ..trace import Trace, TraceRow
-
-MINUS = "-"  # one minus sign everywhere, in numbers and formulas, as Python prints them
-DOT_ABOVE = "\u0307"  # combining dot: v̇ is the tangent of v
+from . import core
+from .reverse import Value, backpropagate, topological_order
+from .rules import POW, POWC
+from .text import MINUS, format_number, node_names, tangent_name
+from .trace import Trace, TraceRow
 
 
-def format_number(number, digits: int = 4) -> str:
-    """A short, deterministic, float-looking number: 1.0, -1.7, 21.0, 7.389, inf.
-
-    Negative numbers take the ASCII "-", as Python prints them and as the
-    drawings and trace tables show them.
-    """
-    if isinstance(number, bool) or not isinstance(number, (int, float)):
-        return str(number)  # a Dual or another carrier: let it speak for itself
-    number = float(number)
-    if math.isnan(number):
-        return "nan"
-    if math.isinf(number):
-        return "inf" if number > 0 else "-inf"
-    if number == 0:
-        number = 0.0  # no "−0.0" in a caption
-    text = f"{number:.{digits}g}"
-    if not any(mark in text for mark in ".e"):
-        text += ".0"
-    return text
-
-
-def node_names(output: Value) -> dict[Value, str]:
-    """Every node's name, as the drawings show it: its label if set, a constant
-    by its number, else v1, v2, … for operations in topological order (the
-    numbering `trace` uses) and x1, x2, … for inputs."""
-    _require_value(output, "node_names")
-    return _names(topological_order([output]))
-
-
-def tangent_name(name: str) -> str:
-    """The tangent of a named node: a dot over its letter (ȧ, ẋ1, v̇3)."""
-    if re.fullmatch(r"[A-Za-z][0-9_]*", name):
-        return name[0] + DOT_ABOVE + name[1:]
-    return f"({name}){DOT_ABOVE}"
+def caption_number(number) -> str:
+    """A number in a caption: 4 significant digits, written as a float (2.0, -1.7)."""
+    return format_number(number, point=True)
 
 
 def _require_value(output, who: str) -> None:
@@ -69,36 +37,105 @@ def _require_value(output, who: str) -> None:
 
 
 # ---------------------------------------------------------------------------
-# The backward pass, one node at a time.
+# The backward pass, one node at a time: the engine's own pass, watched.
+
+
+def _parents(node) -> tuple:
+    try:
+        a, b = node._a, node._b  # the scalar layout
+    except AttributeError:
+        return node.parents
+    return (a,) if b is None else (a, b)
+
+
+def watch_backward(roots: list, seeds: list) -> list[tuple]:
+    """Run the engine's backward pass from ``roots`` and record what it does.
+
+    Returns one ``(node, upstream, shares, totals)`` per node the pass processes,
+    in its order: the node's complete gradient, the share sent to each of its
+    parents and each parent's gradient after that share was added. Every
+    gradient starts from zero (inputs too, as for a fresh pass) and every
+    ``.grad`` of the graph is put back as it was afterwards.
+    """
+    order = core.topological_order(roots)
+    saved = [(node, node.grad) for node in order]
+    for node in order:
+        if not _parents(node):
+            node.grad = 0.0 if hasattr(node, "_a") else None
+    events: list[tuple] = []
+
+    def seen(node, upstream, shares) -> None:
+        events.append((node, upstream, shares, tuple(p.grad for p in _parents(node))))
+
+    try:
+        backpropagate(roots, seeds, on_node=seen)
+    finally:
+        for node, grad in saved:
+            node.grad = grad
+    return events
 
 
 @dataclass(frozen=True, eq=False)
-class EdgeStep:
-    """Gradient sent along one edge: ∂L/∂parent += ∂L/∂child · ∂child/∂parent."""
+class Share:
+    """What one node sends one parent in one step: ∂L/∂parent += its share of ∂L/∂node.
 
-    parent: Value
-    child: Value
-    upstream: float  # ∂L/∂child, complete when the child is processed
-    local: float  # ∂child/∂parent, recorded at forward time
-    contribution: float  # upstream · local
-    adjoint_before: float  # ∂L/∂parent before this edge adds its contribution
-    adjoint_after: float  # ∂L/∂parent after it
+    For a scalar node the share is ``upstream · local``, the local partial
+    recorded at forward time; for an array node it is its primitive's VJP.
+    """
+
+    parent: object
+    child: object
+    position: int  # which argument of the child's operation the parent is
+    upstream: object  # ∂L/∂child, complete when the child is processed
+    local: float | None  # ∂child/∂parent for a scalar node, None for an array node
+    share: object  # what the parent receives
+    before: object  # ∂L/∂parent before this share (0.0, or None for an array not reached yet)
+    after: object  # ∂L/∂parent once it is added
     caption: str
 
 
 @dataclass(frozen=True, eq=False)
 class BackwardStep:
-    """One step of the backward pass: seed the output, or process one node."""
+    """One step of the backward pass: seed the output (step 0), or process one node."""
 
     index: int
-    node: Value
-    upstream: float  # ∂L/∂node
-    edges: tuple[EdgeStep, ...]  # empty for the seed step
+    node: object
+    upstream: object  # ∂L/∂node
+    shares: tuple[Share, ...]  # empty for the seed step
     caption: str
 
     @property
     def is_seed(self) -> bool:
         return self.index == 0
+
+
+def running_totals(parents, shares, totals, known: dict, empty) -> list[tuple]:
+    """``(before, after)`` of each parent's gradient around each share of one node.
+
+    ``after`` is the engine's own total, read once the node's shares were added;
+    a parent reached twice by one node (``x * x``) holds its first share in
+    between, the sum the engine made, as the engine made it. ``known`` carries the
+    totals from one node to the next; ``empty`` is a gradient not reached yet.
+    """
+    result = []
+    for i, (parent, share, total) in enumerate(zip(parents, shares, totals)):
+        before = known.get(parent, empty)
+        if any(later is parent for later in parents[i + 1 :]):
+            total = share if before is None else before + share
+        known[parent] = total
+        result.append((before, total))
+    return result
+
+
+def gradients_after(steps: Sequence[BackwardStep], index: int) -> dict:
+    """∂L/∂node for every node that has received gradient by the end of step ``index``."""
+    if not steps:
+        return {}
+    known = {steps[0].node: steps[0].upstream}
+    for step in steps[1 : index + 1]:
+        for share in step.shares:
+            known[share.parent] = share.after
+    return known
 
 
 def _output_symbol(output: Value, names: dict[Value, str]) -> str:
@@ -122,20 +159,17 @@ def _expression(node: Value, names: dict[Value, str]) -> str:
 
 
 def backward_steps(output: Value) -> list[BackwardStep]:
-    """The backward pass from ``output`` as steps, without touching any ``.grad``.
+    """The engine's backward pass from ``output`` as steps, changing no ``.grad``.
 
-    Step 0 seeds ∂L/∂output = 1; each later step takes one operation node in
-    reverse topological order (its adjoint is complete by then) and sends
-    ``upstream · local`` along each edge to its parents. The adjoints after
-    the last step are what ``output.backward()`` puts into ``.grad``, except
-    that constants (plain numbers such as the 2 in ``x ** 2``) are left out:
-    nothing is differentiated with respect to them.
+    Step 0 seeds ∂L/∂output = 1; each later step is one operation node, in the
+    order the engine processes them (its adjoint is complete by then), sending
+    ``upstream · local`` along each edge to its parents. Edges to constants
+    (plain numbers such as the 2 in ``x ** 2``) are left out: nothing is
+    differentiated with respect to them.
     """
     _require_value(output, "backward_steps")
-    order = topological_order([output])
-    names = _names(order)
+    names = node_names(output)
     big_l = _output_symbol(output, names)
-    adjoints: dict[Value, float] = {output: 1.0}
     output_name = names[output]
     if output_name == big_l:
         seed_caption = f"Start at the output: ∂{big_l}/∂{big_l} = 1.0"
@@ -145,64 +179,51 @@ def backward_steps(output: Value) -> list[BackwardStep]:
             f"({big_l} is {output_name} itself)"
         )
     steps = [BackwardStep(0, output, 1.0, (), seed_caption)]
-    for node in reversed(order):
-        if node.op is None:
-            continue  # a leaf has nowhere to send its adjoint
-        upstream = adjoints.get(node, 0.0)
+    known = {output: 1.0}
+    for node, upstream, sent, totals in watch_backward([output], [1.0]):
         name = names[node]
-        edges = []
-        for parent, local in zip(node.parents, node.local_partials):
+        shares = []
+        parents = node.parents
+        running = running_totals(parents, sent, totals, known, 0.0)
+        for position, (parent, local, share, (before, after)) in enumerate(
+            zip(parents, node.local_partials, sent, running)
+        ):
             if parent.is_constant:
                 continue
-            before = adjoints.get(parent, 0.0)
-            contribution = upstream * local
-            after = before + contribution
-            adjoints[parent] = after
             parent_name = names[parent]
             caption = (
                 f"∂{big_l}/∂{parent_name} += ∂{big_l}/∂{name} · ∂{name}/∂{parent_name} = "
-                f"{format_number(upstream)} · {format_number(local)} = "
-                f"{format_number(contribution)}"
+                f"{caption_number(upstream)} · {caption_number(local)} = "
+                f"{caption_number(share)}"
             )
             if before != 0:
                 caption += (
-                    f", so ∂{big_l}/∂{parent_name} = {format_number(before)} + "
-                    f"{format_number(contribution)} = {format_number(after)}"
+                    f", so ∂{big_l}/∂{parent_name} = {caption_number(before)} + "
+                    f"{caption_number(share)} = {caption_number(after)}"
                 )
-            edges.append(
-                EdgeStep(parent, node, upstream, local, contribution, before, after, caption)
+            shares.append(
+                Share(parent, node, position, upstream, local, share, before, after, caption)
             )
         header = (
             f"{name} = {_expression(node, names)} sends ∂{big_l}/∂{name} = "
-            f"{format_number(upstream)} to its inputs:"
+            f"{caption_number(upstream)} to its inputs:"
         )
-        caption = "\n".join([header] + [edge.caption for edge in edges])
-        steps.append(BackwardStep(len(steps), node, upstream, tuple(edges), caption))
+        caption = "\n".join([header] + [share.caption for share in shares])
+        steps.append(BackwardStep(len(steps), node, upstream, tuple(shares), caption))
     return steps
 
 
-def adjoints_after(steps: Sequence[BackwardStep], index: int) -> dict[Value, float]:
-    """∂L/∂node for every node that has received gradient by the end of step ``index``."""
-    if not steps:
-        return {}
-    adjoints = {steps[0].node: 1.0}
-    for step in steps[1 : index + 1]:
-        for edge in step.edges:
-            adjoints[edge.parent] = edge.adjoint_after
-    return adjoints
-
-
-def processed_nodes(steps: Sequence[BackwardStep], index: int) -> list[Value]:
-    """The nodes that have already sent their adjoint on, up to step ``index``."""
+def processed_nodes(steps: Sequence[BackwardStep], index: int) -> list:
+    """The nodes that have already sent their gradient on, up to step ``index``."""
     return [step.node for step in steps[1 : index + 1]]
 
 
 @dataclass(frozen=True)
 class Landing:
-    """A contribution arriving at one node during the backward pass."""
+    """A share arriving at one node during the backward pass."""
 
     step_index: int
-    edge: EdgeStep
+    share: Share
     contribution: float
     total: float  # the node's adjoint once this contribution has landed
 
@@ -216,9 +237,9 @@ def running_adjoint(steps: Sequence[BackwardStep], node: Value) -> list[Landing]
     """
     landings = []
     for step in steps:
-        for edge in step.edges:
-            if edge.parent is node:
-                landings.append(Landing(step.index, edge, edge.contribution, edge.adjoint_after))
+        for share in step.shares:
+            if share.parent is node:
+                landings.append(Landing(step.index, share, share.share, share.after))
     return landings
 
 
@@ -287,7 +308,7 @@ def _fill_rule(node: Value, show, show_tangent, out: str, partials: list[str]) -
 
 def _operand(number) -> str:
     """A number inside a formula: negative ones in parentheses, 2.0·(−1.7)."""
-    text = format_number(number)
+    text = caption_number(number)
     return f"({text})" if text.startswith("-") else text
 
 
@@ -301,7 +322,7 @@ def forward_steps(output: Value, seed: Value | None = None) -> list[ForwardStep]
     """
     _require_value(output, "forward_steps")
     order = topological_order([output])
-    names = _names(order)
+    names = node_names(order)
     if seed is not None:
         if not isinstance(seed, Value) or seed not in names:
             raise ValueError(
@@ -322,14 +343,14 @@ def forward_steps(output: Value, seed: Value | None = None) -> list[ForwardStep]
         name = names[node]
         primal = node.data
         if node.op is None:
-            caption = f"{name} = {format_number(primal)} (input)"
+            caption = f"{name} = {caption_number(primal)} (input)"
             tangent = None
             if seed is not None:
                 tangent = 1.0 if node is seed else 0.0
                 why = "the seed" if node is seed else "not the seed"
-                caption += f";  {tangent_name(name)} = {format_number(tangent)} ({why})"
+                caption += f";  {tangent_name(name)} = {caption_number(tangent)} ({why})"
         else:
-            caption = f"{name} = {_expression(node, names)} = {format_number(primal)}"
+            caption = f"{name} = {_expression(node, names)} = {caption_number(primal)}"
             tangent = None
             if seed is not None:
                 tangent = 0.0
@@ -350,7 +371,7 @@ def forward_steps(output: Value, seed: Value | None = None) -> list[ForwardStep]
                     [_operand(local) for local in node.local_partials],
                 )
                 caption += (
-                    f";  {tangent_name(name)} = {symbols} = {numbers} = {format_number(tangent)}"
+                    f";  {tangent_name(name)} = {symbols} = {numbers} = {caption_number(tangent)}"
                 )
         if tangent is not None:
             tangents[node] = tangent
@@ -384,7 +405,7 @@ def trace_steps(wengert_list: Trace) -> list[TraceStep]:
     steps = []
     for position, row in enumerate(rows):
         caption = (
-            f"{row.equation} = {format_number(row.primal)};  tangent {format_number(row.tangent)}"
+            f"{row.equation} = {caption_number(row.primal)};  tangent {caption_number(row.tangent)}"
         )
         if row.operation == "input":
             caption += ", set by the seed"
@@ -392,7 +413,7 @@ def trace_steps(wengert_list: Trace) -> list[TraceStep]:
     output = wengert_list.output.name
     for position in reversed(range(len(rows))):
         row = rows[position]
-        caption = f"adjoint of {row.name} = ∂{output}/∂{row.name} = {format_number(row.adjoint)}"
+        caption = f"adjoint of {row.name} = ∂{output}/∂{row.name} = {caption_number(row.adjoint)}"
         users = list(dict.fromkeys(other.name for other in rows if row.name in other.arguments))
         if row is wengert_list.output:
             caption += " (the output: the reverse sweep starts here)"
