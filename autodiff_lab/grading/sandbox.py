@@ -279,8 +279,21 @@ def wrap(command: list[str], spec: SandboxSpec) -> list[str]:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailable("bubblewrap is not installed (Debian: apt-get install bubblewrap)")
-    if not running_as_root():
-        return [bwrap, *bwrap_arguments(spec, as_root=False), "--", *command]
+    if running_as_root():
+        sandboxed = _as_job_user(bwrap, command, spec)
+    else:
+        sandboxed = [bwrap, *bwrap_arguments(spec, as_root=False), "--", *command]
+    if not spec.cgroups:
+        return sandboxed
+    # Join the cgroups before anything else runs, so every later process is inside them.
+    joins = "; ".join(
+        f"echo $$ > {shlex.quote(group)}/cgroup.procs || exit 121" for group in spec.cgroups
+    )
+    return ["/bin/sh", "-c", f'{joins}; exec "$@"', "sh", *sandboxed]
+
+
+def _as_job_user(bwrap: str, command: list[str], spec: SandboxSpec) -> list[str]:
+    """As root: a first bwrap, then the job's own user, then a user namespace of its own."""
     setpriv = shutil.which("setpriv") or "/usr/bin/setpriv"
     drop = [
         setpriv,
@@ -296,14 +309,7 @@ def wrap(command: list[str], spec: SandboxSpec) -> list[str]:
     # it keeps the first one's mounts (its /dev, /proc and capped tmpfs folders).
     inner = [bwrap, "--unshare-user", "--disable-userns", "--die-with-parent"]
     inner += ["--bind", "/", "/", "--"]
-    sandboxed = [bwrap, *bwrap_arguments(spec, as_root=True), "--", *drop, *inner, *command]
-    if not spec.cgroups:
-        return sandboxed
-    # Join the cgroups before anything else runs, so every later process is inside them.
-    joins = "; ".join(
-        f"echo $$ > {shlex.quote(group)}/cgroup.procs || exit 121" for group in spec.cgroups
-    )
-    return ["/bin/sh", "-c", f'{joins}; exec "$@"', "sh", *sandboxed]
+    return [bwrap, *bwrap_arguments(spec, as_root=True), "--", *drop, *inner, *command]
 
 
 # ---------------------------------------------------------------------------

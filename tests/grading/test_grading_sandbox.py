@@ -61,11 +61,15 @@ def test_as_root_the_kernel_drops_to_its_own_user_and_a_user_namespace():
     assert command[inner - 1].endswith("bwrap") and "--disable-userns" in command[inner:]
 
 
-def test_cgroups_are_joined_before_the_sandbox_starts():
-    spec = sandbox.SandboxSpec(**{**SPEC.__dict__, "cgroups": ("/sys/fs/cgroup/pids/x",)})
+@pytest.mark.parametrize("as_root", [True, False])
+def test_cgroups_are_joined_before_the_sandbox_starts(monkeypatch, as_root):
+    monkeypatch.setattr(sandbox, "running_as_root", lambda: as_root)
+    spec = sandbox.SandboxSpec(**{**SPEC.__dict__, "cgroups": ("/sys/fs/cgroup/x",)})
     command = sandbox.wrap(["python"], spec)
     assert command[:2] == ["/bin/sh", "-c"]
-    assert "/sys/fs/cgroup/pids/x/cgroup.procs || exit 121" in command[2]
+    assert "/sys/fs/cgroup/x/cgroup.procs || exit 121" in command[2]
+    assert command[4].endswith("bwrap")
+    assert any(argument.startswith("--reuid=") for argument in command) == as_root
 
 
 def test_without_a_sandbox_grade_refuses_and_says_how_to_opt_out(tmp_path, monkeypatch, capsys):
