@@ -27,7 +27,7 @@ pytestmark = pytest.mark.skipif(
     shutil.which("bwrap") is None, reason="bubblewrap is not installed (apt-get install bubblewrap)"
 )
 
-OWN_TEST = 'assert primal_trace(1.0, 1.0)[0] == 2.0, "ONE-PLUS-ONE-BY-THE-INSTRUCTOR"'
+OWN_TEST = 'assert primal_trace(1.0, 2.0)[0] == 2.0, "ONE-TIMES-TWO-BY-THE-INSTRUCTOR"'
 
 
 def with_hidden(line: str, path) -> str:
@@ -54,10 +54,10 @@ def test_an_instructors_own_hidden_test_runs_and_counts_and_stays_hidden(tmp_pat
         for cell in builders.solved("wengert_list").cells
         if grade_id_of(cell) in ("primal_answer", "tangent_answer", "adjoint_answer")
     }
-    # Right everywhere but at (1, 1): only the instructor's own test looks there.
+    # Right everywhere but at (1, 2): only the instructor's own test looks there.
     answers["primal_answer"] += "\n\n_right = primal_trace\n\n\ndef primal_trace(x1, x2):\n"
     answers["primal_answer"] += (
-        "    return [0.0, 0.0, 0.0] if (x1, x2) == (1.0, 1.0) else _right(x1, x2)"
+        "    return [0.0, 0.0, 0.0] if (x1, x2) == (1.0, 2.0) else _right(x1, x2)"
     )
     sly = builders.save(builders.submission("wengert_list", answers), tmp_path / "sly.ipynb")
     out = tmp_path / "grades.csv"
@@ -67,7 +67,7 @@ def test_an_instructors_own_hidden_test_runs_and_counts_and_stays_hidden(tmp_pat
     assert rows["solved.ipynb"]["total"] == "5"
     assert (rows["sly.ipynb"]["primal_tests"], rows["sly.ipynb"]["total"]) == ("0", "4")
     for text in (out.read_text(), json_path.read_text()):
-        assert "ONE-PLUS-ONE" not in text
+        assert "ONE-TIMES-TWO" not in text
 
 
 def test_a_hidden_test_the_sandbox_cannot_run_is_refused_before_grading(tmp_path, capsys):
