@@ -336,8 +336,9 @@ def cells():
         prompt(
             "## Part 4: backward\n\nA node used twice must collect both contributions, and "
             "calling `backward()` twice without `zero_grad()` adds the leaves' gradients "
-            "again: for y = (3x)² at x = 2, x.grad is 36, then 72 (as in PyTorch), "
-            "never 108.",
+            "again: for y = (3x)² at x = 2, x.grad is 36, then 72, never 108 (PyTorch gives "
+            "the same, once the first call keeps its graph with `retain_graph=True`; without "
+            "it, PyTorch refuses a second `backward()`).",
             "backward_prompt",
         ),
         test_cell(NAME, "backward", points=3),
