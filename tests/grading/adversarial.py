@@ -89,7 +89,7 @@ def _fingerprints(submissions: Path) -> dict[str, str]:
     }
 
 
-def processes_of(uids: set[int], contains: bytes = b"", grace_seconds: float = 15.0) -> list[str]:
+def processes_of(uids: set[int], contains: bytes = b"", grace_seconds: float = 30.0) -> list[str]:
     """Processes still running as one of ``uids`` (this run's own), whose command line holds
     ``contains``, once the killed ones are gone.
 
