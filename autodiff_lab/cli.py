@@ -3,7 +3,7 @@
     autodiff-lab release [SOURCE ...] [--release-dir DIR] [--check]
     autodiff-lab grade --source SOURCE SUBMISSION ... --out grades.csv [--json grades.json]
                        [--jobs N] [--timeout SECONDS] [--memory-mb MB] [--deadline SECONDS]
-                       [--shard K/N] [--unsafe-no-sandbox]
+                       [--shard K/N] [--uid-offset N] [--unsafe-no-sandbox]
     autodiff-lab merge PIECE.csv ... --out grades.csv [--json PIECE.json ... --json-out grades.json]
 
 Exit status: 0 on success, 1 when ``release --check`` finds a stale file,
@@ -128,8 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--unsafe-no-sandbox",
         action="store_true",
-        help="grade without the bubblewrap sandbox, where none is possible (macOS); every row "
-        "then says that it was graded without isolation",
+        help="grade without any isolation, for notebooks you trust only: a submission can read "
+        "every file you can and forge its grade; every row then says so",
+    )
+    grade.add_argument(
+        "--uid-offset",
+        type=int,
+        help="as root, submission i runs as user 61000 + (offset + i) %% 2000 (default: random); "
+        "give batches that run side by side on one machine ranges of their own",
     )
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -226,6 +232,7 @@ def _grade(args) -> int:
         memory_mb=args.memory_mb,
         deadline=args.deadline,
         unsafe_no_sandbox=args.unsafe_no_sandbox,
+        uid_offset=args.uid_offset,
     )
     started = time.monotonic()
     from .grading.sandbox import SandboxUnavailable
@@ -234,11 +241,13 @@ def _grade(args) -> int:
         results = grade(
             args.source, submissions, options, progress=None if args.quiet else sys.stderr
         )
+    except SourceError as error:
+        raise UsageError(str(error)) from None
     except SandboxUnavailable as error:
         raise UsageError(
-            f"cannot sandbox the kernels here: {error}. Grade on Linux with bubblewrap, or pass "
-            "--unsafe-no-sandbox to grade without isolation (a submission could then forge "
-            "its grade or harm this machine)"
+            f"cannot sandbox the kernels here: {error}. (--unsafe-no-sandbox grades with no "
+            "isolation at all: a submission could then read every file you can, forge its "
+            "grade and leave processes running; use it only for notebooks you trust.)"
         ) from None
     write_reports(results, grade_ids, args.out, args.json, source=str(args.source))
     elapsed = time.monotonic() - started
@@ -252,7 +261,7 @@ def _grade(args) -> int:
 
 
 def _merge(args) -> int:
-    from .grading.release import write_atomically
+    from .grading.files import write_atomically
     from .grading.shards import ShardError, merge_csv, merge_json
 
     for path in [*args.pieces, *args.json]:
@@ -277,7 +286,7 @@ def _require_file(path: Path, what: str) -> None:
 
 
 def _expand(paths: list[Path]) -> list[Path]:
-    """Files as given; folders replaced by the notebooks in them, sorted."""
+    """Files as given; folders replaced by the notebooks in them, sorted; each file once."""
     expanded = []
     for path in paths:
         if path.is_dir() and not path.is_symlink():
@@ -286,7 +295,7 @@ def _expand(paths: list[Path]) -> list[Path]:
             expanded.append(path)  # a link becomes a row that says it was refused
         else:
             raise UsageError(f"submission {path} does not exist")
-    return expanded
+    return list(dict.fromkeys(expanded))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,13 @@
-"""Write the instructor notebooks in exercises/source/ from exercises/definitions/.
+"""Write the instructor notebooks and the stored fixed cases from exercises/definitions/.
 
-Each definition module names its exercise (``NAME``) and lists its cells
-(``cells()``) with the builders of `autodiff_lab.grading.notebook_format`, so
-the committed notebooks can be rebuilt byte for byte:
+Each definition module names its exercise (``NAME``), lists its cells
+(``cells()``, with the builders of `autodiff_lab.grading.notebook_format` and
+`autodiff_lab.grading.authoring`) and declares its fixed cases (``CASES``).
+From them come ``exercises/source/<name>.ipynb`` (test cells with their hidden
+tests) and ``autodiff_lab/grading/catalogue/<name>_cases.py`` (the fixed cases
+with their expected numbers, for the student's ``check``), byte for byte:
 
-    python exercises/build_sources.py          # write exercises/source/*.ipynb
+    python exercises/build_sources.py          # write both
     python exercises/build_sources.py --check  # exit 1 if a committed file differs
 """
 
@@ -15,21 +18,15 @@ import importlib.util
 import sys
 from pathlib import Path
 
+from autodiff_lab.grading.authoring import fixed_cases_text
+from autodiff_lab.grading.catalogue import EXERCISES as ORDER
+from autodiff_lab.grading.files import write_atomically
 from autodiff_lab.grading.notebook_format import dumps, exercise_notebook
-from autodiff_lab.grading.release import write_atomically
 
 HERE = Path(__file__).resolve().parent
 DEFINITIONS = HERE / "definitions"
 SOURCE_DIR = HERE / "source"
-# Lesson order, which is also how the exercises are numbered.
-ORDER = (
-    "dual_numbers",
-    "wengert_list",
-    "value_class",
-    "softmax_jacobian",
-    "xor_mlp",
-    "array_vjps",
-)
+CATALOGUE = HERE.parent / "autodiff_lab" / "grading" / "catalogue"
 
 
 def _load(name: str):
@@ -39,12 +36,13 @@ def _load(name: str):
     return module
 
 
-def source_texts() -> dict[str, str]:
-    """File name -> notebook text, for every exercise."""
+def source_texts() -> dict[Path, str]:
+    """Path -> text of every file built from the definitions."""
     texts = {}
     for name in ORDER:
         module = _load(name)
-        texts[f"{module.NAME}.ipynb"] = dumps(exercise_notebook(module.NAME, module.cells()))
+        texts[CATALOGUE / f"{name}_cases.py"] = fixed_cases_text(name, module.CASES)
+        texts[SOURCE_DIR / f"{name}.ipynb"] = dumps(exercise_notebook(name, module.cells()))
     return texts
 
 
@@ -53,8 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="compare only, write nothing")
     args = parser.parse_args(argv)
     stale = []
-    for file_name, text in source_texts().items():
-        path = SOURCE_DIR / file_name
+    for path, text in source_texts().items():
+        file_name = path.name
         current = path.read_text(encoding="utf-8") if path.exists() else None
         if current == text:
             continue

@@ -25,8 +25,8 @@ import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .cases import Case, Part, WrongAnswer, close, numbers, show
-from .catalogue import PARTS
+from .cases import Case, Measure, Part, WrongAnswer, compare, numbers, show
+from .catalogue import fixed_cases, part_index
 from .report import CaseResult, CheckFailed, CheckReport, failure_for
 
 # Set in the environment of a kernel whose test cells are being graded.
@@ -43,23 +43,25 @@ def _graded_at_start() -> bool:
 GRADED = _graded_at_start()
 
 
-def _parts() -> dict[str, Part]:
-    return PARTS
-
-
 def part_names() -> list[str]:
     """Every name ``check`` accepts."""
-    return sorted(_parts())
+    return sorted(part_index())
 
 
-def run_checks(name: str, namespace: Mapping[str, Any]) -> CheckReport:
-    """Run part ``name`` against the objects in ``namespace``; never raises for student errors."""
-    parts = _parts()
-    if name not in parts:
+def run_checks(
+    name: str, namespace: Mapping[str, Any], hidden: Sequence | None = None
+) -> CheckReport:
+    """Run part ``name`` against the objects in ``namespace``; never raises for student errors.
+
+    ``hidden`` replaces the part's fixed cases with others, each ``[measure, inputs,
+    expected]`` (an nbgrader hidden test).
+    """
+    index = part_index()
+    if name not in index:
         raise KeyError(
-            f"there is no check called {name!r}; the checks are: {', '.join(sorted(parts))}"
+            f"there is no check called {name!r}; the checks are: {', '.join(sorted(index))}"
         )
-    part = parts[name]
+    exercise, part = index[name]
     missing = [needed for needed in part.needs if needed not in namespace]
     if missing:
         names = " and ".join(f"`{needed}`" for needed in missing)
@@ -70,22 +72,33 @@ def run_checks(name: str, namespace: Mapping[str, Any]) -> CheckReport:
         )
         result = CaseResult(part.summary, False, got=got, hint=hint)
         return CheckReport(name, part.summary, [result])
-    return CheckReport(name, part.summary, [_run_case(case, namespace) for case in part.cases()])
+    if hidden is None:
+        cases = fixed_cases(exercise).get(name, [])
+    else:
+        cases = [Case.from_json(part, case) for case in hidden]
+    return CheckReport(name, part.summary, [run_case(part, case, namespace) for case in cases])
 
 
-def check(name: str, namespace: Mapping[str, Any] | None = None, *, strict: bool = False) -> None:
+def check(
+    name: str,
+    namespace: Mapping[str, Any] | None = None,
+    *,
+    strict: bool = False,
+    hidden: Sequence | None = None,
+) -> None:
     """Check part ``name`` of an exercise and show the report.
 
     The student's objects are looked up in ``namespace``, by default the
     namespace of the code that called ``check`` (the notebook). With
     ``strict=True`` (test cells) a failed case also raises when graded or
-    outside IPython, so graders mark the cell as failed.
+    outside IPython, so graders mark the cell as failed. ``hidden`` holds
+    other cases to run instead of the fixed ones (see `run_checks`).
     """
     if namespace is None:
         namespace = inspect.currentframe().f_back.f_globals
     stops = strict and (GRADED or _shell() is None)
     try:
-        report = run_checks(name, namespace)
+        report = run_checks(name, namespace, hidden)
     except KeyError as error:
         print(error.args[0])
         if strict:  # a typo in a test cell is the author's mistake: always say so loudly
@@ -117,85 +130,74 @@ def _show(report: CheckReport) -> None:
 # Running one case
 
 
-def _run_case(case: Case, namespace: Mapping[str, Any]) -> CaseResult:
+def run_case(part: Part, case: Case, namespace: Mapping[str, Any]) -> CaseResult:
+    measure = part.measures[case.measure]
+    expected_text = _pairs(_labels(case), case.expected, range(len(case.expected)))
     try:
-        actual = case.run(namespace)
+        actual = measure.run(namespace, case.inputs)
     except WrongAnswer as error:
-        return CaseResult(
-            case.description, False, _expected_text(case), error.message, hint=error.hint
-        )
+        return CaseResult(case.description, False, expected_text, error.message, hint=error.hint)
     except (Exception, SystemExit) as error:  # the student's code: explain, never re-raise
-        got, note, hint = explain_exception(error, case.error_hints)
+        got, note, hint = explain_exception(error, measure.error_hints)
         return CaseResult(
-            case.description, False, _expected_text(case), got, note, hint, type(error).__name__
+            case.description, False, expected_text, got, note, hint, type(error).__name__
         )
-    expected = _expected_of(case)
-    if expected is None:  # a case that only needs the student's code to run without complaint
-        return CaseResult(case.description, True, got="ran without complaint")
     try:
         actual_numbers = numbers(actual, "your result")
     except WrongAnswer as error:
-        return CaseResult(case.description, False, _listed(case, expected), str(error))
-    expected_numbers = numbers(expected, "expected")
-    labels = _labels(case, len(expected_numbers))
-    if len(actual_numbers) != len(expected_numbers):
-        got = f"{len(actual_numbers)} numbers, not {len(expected_numbers)}"
-        return CaseResult(case.description, False, f"{len(expected_numbers)} numbers", got)
-    wrong = [
-        i
-        for i, (a, e) in enumerate(zip(actual_numbers, expected_numbers))
-        if not close(a, e, case.tolerance)
-    ]
+        return CaseResult(case.description, False, expected_text, str(error), hint=error.hint)
+    if len(actual_numbers) != len(case.expected):
+        got = f"{len(actual_numbers)} numbers, not {len(case.expected)}"
+        return CaseResult(case.description, False, f"{len(case.expected)} numbers", got)
+    wrong = compare(actual_numbers, case.expected, measure.tolerance)
     if not wrong:
-        expected_text = _pairs(labels, expected_numbers, range(len(expected_numbers)))
         return CaseResult(case.description, True, expected_text, SAME)
-    hint = _diagnosis(case, namespace)
-    if hint is None and case.hint:
-        hint = case.hint(actual_numbers, expected_numbers)
-    if hint is None and any(math.isnan(a) for a in actual_numbers):
-        hint = "nan means 'not a number': look for inf - inf, inf / inf or 0 / 0 in your code."
+    labels = _labels(case)
     return CaseResult(
         case.description,
         False,
-        _pairs(labels, expected_numbers, wrong),
+        _pairs(labels, case.expected, wrong),
         _pairs(labels, actual_numbers, wrong),
-        hint=hint or "",
+        hint=advice(measure, case, actual_numbers, namespace) or "",
     )
 
 
-def _diagnosis(case: Case, namespace) -> str | None:
-    if case.diagnose is None:
-        return None
-    try:
-        return case.diagnose(namespace)
-    except Exception:  # the experiment itself tripped on the student's code: no diagnosis
-        return None
+def advice(
+    measure: Measure, case: Case, actual: list[float], namespace: Mapping[str, Any] | None
+) -> str | None:
+    """Why the answer may be wrong: a known mistake it matches, an experiment, a hint."""
+    for hint, values in case.mistakes:
+        if not compare(actual, values, measure.tolerance):
+            return hint
+    if namespace is not None and measure.diagnose is not None:
+        try:
+            found = measure.diagnose(namespace)
+        except Exception:  # the experiment itself tripped on the student's code: no diagnosis
+            found = None
+        if found:
+            return found
+    if measure.hint is not None:
+        try:
+            found = measure.hint(actual, case.expected)
+        except Exception:
+            found = None
+        if found:
+            return found
+    if any(math.isnan(a) for a in actual):
+        return "nan means 'not a number': look for inf - inf, inf / inf or 0 / 0 in your code."
+    return None
 
 
-def _expected_of(case: Case):
-    return case.expected() if callable(case.expected) else case.expected
-
-
-def _labels(case: Case, count: int) -> list[str]:
-    return list(case.labels) or ([""] if count == 1 else [f"#{i + 1}" for i in range(count)])
-
-
-def _expected_text(case: Case) -> str:
-    try:
-        expected = _expected_of(case)
-    except Exception:
-        return ""
-    return "" if expected is None else _listed(case, expected)
-
-
-def _listed(case: Case, expected) -> str:
-    values = numbers(expected, "expected")
-    return _pairs(_labels(case, len(values)), values, range(len(values)))
+def _labels(case: Case) -> list[str]:
+    count = len(case.expected)
+    if len(case.labels) == count:
+        return list(case.labels)
+    return [""] if count == 1 else [f"#{i + 1}" for i in range(count)]
 
 
 def _pairs(labels: Sequence[str], values: Sequence[float], indices) -> str:
     """'d/da = 0.5, d/db = -0.75', at most a few, then how many more."""
-    indices = list(indices)
+    indices = [i for i in indices if i < len(values) and i < len(labels)]
     shown = [
         f"{labels[i]} = {show(values[i])}" if labels[i] else show(values[i])
         for i in indices[:_SHOWN_NUMBERS]

@@ -1,25 +1,26 @@
-"""Spotting answers that use the library's own implementation of what the student must write.
+"""A note for the instructor: answers that reach for the library's version of the exercise.
 
-Some exercises ask for something `autodiff_lab` already provides (a Value
-class, dual numbers, traces, VJPs). An answer that imports the library's
-version passes every numeric check, so the grader reads the student's own
-cells (as text, never running them) and flags such imports for the
-instructor. Imports it cannot follow (``__import__``, ``importlib``,
-``exec``, ``eval``) are flagged too, since they could hide one.
-``autodiff_lab.grading``, where ``check`` lives, is allowed, and so is
-``autodiff_lab.numpy`` for ``array_vjps``, whose answers may compute with it.
+Copying cannot earn points: each exercise's sandbox shows no module that
+implements what it asks for (see `sandbox.package_view`), so an answer that
+imports one fails there, however it is spelled. This static flag stays as a
+note: it reads every cell the student wrote, of any kind (never running
+them), IPython's magics and shell escapes included, and flags
 
-In ``array_vjps`` the notebook itself imports the engine (its tests compare
-with it), so there an answer is also flagged for *using* a name that
-computes a derivative or the asked-for function (``grad``, ``vjp``,
-``numerical_derivative``, ``.backward``, ``softmax``, ...) unless the
-student's own cells define that name, and for importing another engine
-(PyTorch, JAX, HIPS autograd, TensorFlow).
+* imports of ``autodiff_lab`` beyond ``autodiff_lab.grading`` (where ``check``
+  lives), and of other autodiff engines (PyTorch, JAX, HIPS autograd, ...);
+* code it cannot follow that could hide one: ``__import__``, ``importlib``,
+  ``exec``, ``eval``, ``compile``, ``get_ipython().ex/ev/run_cell``,
+  ``sys.modules``, a string that spells ``autodiff_lab``, reading a notebook
+  file back (where a markdown cell could hold the code);
+* a markdown or raw cell holding an import of ``autodiff_lab``;
+* in ``array_vjps``, using a name that does the work (``grad``, ``vjp``,
+  ``.backward``, ``softmax``, ...) that the student's own cells do not define.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 
 # Exercises whose subject the library implements, and what it is.
 SELF_BUILT = {
@@ -29,7 +30,7 @@ SELF_BUILT = {
     "array_vjps": "its own VJPs",
 }
 ALLOWED_MODULES = ("autodiff_lab.grading",)
-ALSO_ALLOWED = {"array_vjps": ("autodiff_lab.numpy",)}
+ALSO_ALLOWED: dict[str, tuple[str, ...]] = {}
 # Names that do an exercise's work: derivatives computed for the student, or the function asked for.
 DONE_FOR_YOU = {
     "array_vjps": frozenset(
@@ -51,21 +52,30 @@ DONE_FOR_YOU = {
         }
     ),
 }
-OTHER_ENGINES = ("torch", "jax", "autograd", "tensorflow")
+OTHER_ENGINES = ("torch", "jax", "autograd", "tensorflow", "micrograd", "tinygrad", "mygrad")
 OPAQUE_CALLS = {"__import__", "exec", "eval", "compile", "import_module"}
+SHELL_RUNNERS = {"ex", "ev", "run_cell", "run_code", "run_line_magic", "run_cell_magic"}
 MAX_SOURCE_CHARS = 200_000
+MAX_DEPTH = 5  # magics inside magics: deeper than this is read as text only
+IMPORT_TEXT = re.compile(r"\b(?:from\s+autodiff_lab\b|import\s+autodiff_lab\b)")
 
 
 def library_use(exercise: str | None, sources: list[str]) -> list[str]:
-    """Reasons to flag the student's cells ``sources``; [] if nothing was found."""
+    """Reasons to flag the student's cells ``sources`` (code, markdown or raw); [] if none."""
     if exercise not in SELF_BUILT:
         return []
-    trees = [_parse(source[:MAX_SOURCE_CHARS]) for source in sources]
-    trees = [tree for tree in trees if tree is not None]
+    trees = []
+    found: list[str] = []
+    for source in sources:
+        source = source[:MAX_SOURCE_CHARS]
+        cell_trees = _parse_all(source)
+        if cell_trees:
+            trees += cell_trees
+        elif IMPORT_TEXT.search(source):  # text (markdown) that holds an import
+            found.append("holds an import of autodiff_lab in a cell that is not code")
     allowed = ALLOWED_MODULES + ALSO_ALLOWED.get(exercise, ())
     names = DONE_FOR_YOU.get(exercise, frozenset())
     own = set().union(*(_bound_names(tree) for tree in trees))
-    found: list[str] = []
     for tree in trees:
         for reason in _findings(tree, allowed, names, own):
             if reason not in found:
@@ -75,11 +85,73 @@ def library_use(exercise: str | None, sources: list[str]) -> list[str]:
     ]
 
 
+def _parse_all(source: str, depth: int = 0) -> list[ast.AST]:
+    """The cell as Python (magics turned into the calls IPython makes), and the code that
+    any magic, shell call or exec-like call runs from a string, parsed as well."""
+    tree = _parse(_as_python(source))
+    if tree is None:
+        return []
+    trees = [tree]
+    if depth < MAX_DEPTH:
+        for text in _strings_run(tree):
+            trees += _parse_all(text, depth + 1)
+    return trees
+
+
+def _as_python(source: str) -> str:
+    """IPython's syntax (``%time x``, ``%%capture``, ``!ls``) as the Python it runs."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        return TransformerManager().transform_cell(source)
+    except Exception:  # IPython missing, or a cell it cannot read: drop its special lines
+        return "\n".join(
+            "" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()
+        )
+
+
 def _parse(source: str) -> ast.AST | None:
     try:
-        return ast.parse(_without_magics(source))
+        return ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+
+
+def _strings_run(tree: ast.AST) -> list[str]:
+    """String arguments of calls that run code: magics, exec, eval, get_ipython().ex(...)."""
+    texts = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name in SHELL_RUNNERS or name in OPAQUE_CALLS:
+                texts += [text for text in map(_folded, node.args) if text]
+    return texts
+
+
+def _folded(node: ast.AST) -> str | None:
+    """The string an expression of constants spells ("autodiff" + "_lab", f"...", "".join)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _folded(node.left), _folded(node.right)
+        return left + right if left is not None and right is not None else None
+    if isinstance(node, ast.JoinedStr):
+        parts = [_folded(value) for value in node.values]
+        return "".join(part or "" for part in parts)
+    if isinstance(node, ast.FormattedValue):
+        return _folded(node.value)
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "join"
+        and node.args
+        and isinstance(node.args[0], (ast.List, ast.Tuple))
+    ):
+        separator = _folded(node.func.value)
+        parts = [_folded(item) for item in node.args[0].elts]
+        if separator is not None and all(part is not None for part in parts):
+            return separator.join(parts)
+    return None
 
 
 def _findings(tree: ast.AST, allowed: tuple, names: frozenset, own: set) -> list[str]:
@@ -98,16 +170,35 @@ def _findings(tree: ast.AST, allowed: tuple, names: frozenset, own: set) -> list
                 findings.append("uses importlib")
             findings += [f"imports {alias.name}" for alias in node.names if alias.name in names]
         elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+            if node.attr == "modules" and getattr(node.value, "id", None) == "sys":
+                findings.append("reaches into sys.modules, which could hide an import")
             if node.attr in names:  # anp.softmax, torch's .backward: never the student's own
                 findings.append(f"uses .{node.attr}")
         elif isinstance(node, ast.Call):
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
             if name in OPAQUE_CALLS:
                 findings.append(f"calls {name}(), which could hide an import")
+            elif name in ("ex", "ev", "run_cell", "run_code"):
+                findings.append(f"runs code from a string with get_ipython().{name}()")
+            elif name == "open" and any(
+                (_folded(arg) or "").endswith(".ipynb") for arg in node.args[:1]
+            ):
+                findings.append("reads a notebook file, where other cells' text could hide code")
+
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             if node.id in names and node.id not in own:
                 findings.append(f"uses {node.id}")
+        if isinstance(node, (ast.BinOp, ast.JoinedStr, ast.Call)) and not isinstance(
+            node, ast.Constant
+        ):
+            text = _folded(node)
+            if text and "autodiff_lab" in text and not _allowed_text(text, allowed):
+                findings.append("builds the name autodiff_lab from pieces of text")
     return findings
+
+
+def _allowed_text(text: str, allowed: tuple) -> bool:
+    return any(name in text for name in allowed)
 
 
 def _bound_names(tree: ast.AST) -> set[str]:
@@ -131,10 +222,3 @@ def _is_library(module: str, allowed: tuple = ALLOWED_MODULES) -> bool:
 
 def _is_engine(module: str) -> bool:
     return module.split(".")[0] in OTHER_ENGINES
-
-
-def _without_magics(source: str) -> str:
-    """IPython's ``%`` and ``!`` lines are not Python; drop them before parsing."""
-    return "\n".join(
-        "" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()
-    )

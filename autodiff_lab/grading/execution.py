@@ -27,7 +27,10 @@ import json
 import os
 import re
 import resource
+import signal
 import sys
+import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -42,15 +45,30 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_code_cell
 
+from .feedback import exception_name
+from .files import remove_tree
 from .notebook_format import grade_id_of
-from .probes import exception_name, judge, probe_cell_source
-from .sandbox import HOME, SandboxSpec, remove_cgroups, running_as_root, wrap
+from .probes import probe_cell_source
+from .referee import judge
+from .sandbox import (
+    HOME,
+    KERNEL_IPC,
+    SandboxSpec,
+    Watchdog,
+    descendants,
+    remove_cgroups,
+    running_as_root,
+    sandbox_root_async,
+    wrap,
+)
 
 KERNEL_NAME = "autodiff-lab-grader"
 TIMEOUT_ERROR_NAME = "CellTimeout"
 MAX_MESSAGE_BYTES = 16 * 2**20  # ZeroMQ disconnects a peer that sends more in one message
 STUCK_GRACE_SECONDS = 5
 WORKER_MEMORY_MB = 3072  # the worker's own address space: a flood of messages stops here
+PR_SET_CHILD_SUBREAPER = 36
+SHORT_TMP = "/tmp"  # where an unsandboxed kernel's sockets go (see _in_kernel)
 
 
 @dataclass(frozen=True)
@@ -82,6 +100,10 @@ def kernel_pid_file(private_dir: str | os.PathLike) -> Path:
     return Path(private_dir) / "kernel" / "kernel.pid"
 
 
+def connection_file(private_dir: str | os.PathLike) -> str:
+    return str(Path(private_dir) / "kernel" / "connection.json")
+
+
 def work_dir(private_dir: str | os.PathLike) -> Path:
     """Where the student's code runs: a few levels down inside the private folder."""
     return Path(private_dir) / "home" / "student" / "work"
@@ -101,14 +123,29 @@ class _CappedClient(AsyncKernelClient):
 
 
 class _SandboxKernelManager(AsyncKernelManager):
-    """A kernel manager whose connection file the sandboxed kernel's own user can read."""
+    """A kernel manager for a sandboxed kernel: the kernel's own user can read its connection
+    file, the grader reaches its sockets through the sandbox's root, and a watchdog holds its
+    processes to their limits where no cgroup does."""
 
-    sandbox_uid: int | None = None
+    sandbox: SandboxSpec | None = None
+    watchdog: Watchdog | None = None
 
     def write_connection_file(self, **kwargs) -> None:
         super().write_connection_file(**kwargs)
-        if self.sandbox_uid is not None and running_as_root():
-            os.chown(self.connection_file, self.sandbox_uid, self.sandbox_uid)
+        if self.sandbox is not None and running_as_root():
+            os.chown(self.connection_file, self.sandbox.uid, self.sandbox.uid)
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw) -> None:
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        if self.sandbox is None:
+            return
+        pid = self.provisioner.process.pid
+        # The kernel binds its sockets on a tmpfs inside the sandbox (the connection file
+        # says KERNEL_IPC); the grader connects to them through the sandbox's /proc root.
+        self.ip = await sandbox_root_async(pid) + f"{KERNEL_IPC}/k"
+        if not self.sandbox.cgroups:
+            self.watchdog = Watchdog(pid, self.sandbox.memory_mb, self.sandbox.processes)
+            self._watching = asyncio.ensure_future(self.watchdog.run())
 
 
 class _GradingClient(NotebookClient):
@@ -158,8 +195,7 @@ def _write_kernel_spec(private_dir: Path, limits: Limits, sandbox: SandboxSpec |
         str(limits.output_chars),
         "--processes",
         str(sandbox.processes if sandbox else 0),
-        "--pid-file",
-        str(kernel_pid_file(private_dir)) if sandbox is None else "",
+        *(["--in-sandbox"] if sandbox else ["--pid-file", str(kernel_pid_file(private_dir))]),
         "--",
         "-f",
         "{connection_file}",
@@ -249,6 +285,7 @@ def run_job(job: Job, stream) -> None:
     finally:
         if job.sandbox is not None:
             remove_cgroups(job.sandbox.cgroups)
+        end_leftovers()
     reporter.send("done", None)
 
 
@@ -258,9 +295,41 @@ def serve() -> None:
     sys.stdout = sys.stderr  # anything else printed must not mix with the reports
     limit = WORKER_MEMORY_MB * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    become_subreaper()
     for line in sys.stdin:
         if line.strip():
             run_job(job_from_line(line), stream)
+
+
+def become_subreaper() -> None:
+    """Orphans of a job's processes (a daemon that forked twice and left its session)
+    become this worker's children instead of init's, so `end_leftovers` can end them."""
+    if sys.platform != "linux":
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def end_leftovers() -> None:
+    """SIGKILL every process still below this worker once a job is over, and reap it."""
+    for pid in descendants(os.getpid())[1:]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    for _ in range(200):
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            if not descendants(os.getpid())[1:]:
+                return
+            time.sleep(0.01)
 
 
 async def _run(job: Job, reporter: Reporter) -> None:
@@ -298,17 +367,19 @@ async def _in_kernel(job: Job, notebook, reporter: Reporter, report: bool) -> in
     spec_root = _write_kernel_spec(private_dir, job.limits, job.sandbox)
     log_path = private_dir / "kernel" / "kernel.log"
     context = zmq.asyncio.Context()  # ours, so it is closed when this run ends
-    ipc_dir = Path(job.sandbox.ipc_dir) if job.sandbox else private_dir / "kernel"
+    # Outside a sandbox the sockets go in a short folder of their own: a Unix socket's
+    # path must stay under about 100 bytes, whatever TMPDIR is.
+    socket_dir = None if job.sandbox else tempfile.mkdtemp(prefix="adl-", dir=SHORT_TMP)
     manager = _SandboxKernelManager(
         context=context,
         kernel_name=KERNEL_NAME,
         kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec_root)]),
         transport="ipc",
-        ip=str(ipc_dir / "ipc"),
-        connection_file=str(ipc_dir / "connection.json"),
+        ip=f"{KERNEL_IPC}/k" if job.sandbox else f"{socket_dir}/k",
+        connection_file=connection_file(private_dir),
         client_class="autodiff_lab.grading.execution._CappedClient",
     )
-    manager.sandbox_uid = job.sandbox.uid if job.sandbox else None
+    manager.sandbox = job.sandbox
     client = _GradingClient(
         notebook,
         km=manager,
@@ -342,6 +413,13 @@ async def _in_kernel(job: Job, notebook, reporter: Reporter, report: bool) -> in
             quiet.send("note", "the kernel did not start" + _log_hint(log_path))
         finally:
             context.destroy(linger=0)
+            if manager.watchdog is not None:
+                manager.watchdog.closed = True
+                if manager.watchdog.stopped_because:
+                    reason = manager.watchdog.stopped_because
+                    quiet.send("note", f"the sandbox was stopped: {reason}")
+            if socket_dir is not None:
+                remove_tree(socket_dir)
     return None
 
 
@@ -418,11 +496,13 @@ def _outcome(reply: dict, cell, timeout: float) -> tuple[str, str]:
     """
     if reply.get("status") == "ok":
         return "passed", ""
-    name = exception_name(reply.get("ename", ""))
-    if name == TIMEOUT_ERROR_NAME:
+    if reply.get("ename") == TIMEOUT_ERROR_NAME:
         return "timeout", f"ran longer than the {timeout:g} s limit and was interrupted"
+    name = exception_name(reply.get("ename", ""))
     if name in ("AssertionError", "CheckFailed"):
-        return "failed", f"the notebook's check of this part failed ({name})"
+        return "failed", f"its check failed ({name})"
+    if name == "NotImplementedError":
+        return "failed", "not written yet (NotImplementedError)"
     return "failed", f"the test cell raised {name}"
 
 

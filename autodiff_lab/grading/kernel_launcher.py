@@ -31,8 +31,8 @@ TRUNCATION_NOTE = "\n[output truncated by the grader after {limit} characters]\n
 def set_limits(memory_mb: int, cpu_seconds: int, file_mb: int, processes: int = 0) -> None:
     """Apply the limits with soft = hard, so they cannot be raised again.
 
-    ``processes`` (RLIMIT_NPROC, which counts every process of this user) is set
-    only when positive: in the sandbox each job runs as a user of its own.
+    ``processes`` (RLIMIT_NPROC) is set only when positive: in the sandbox, whose user
+    namespace counts only its own processes.
     """
     limits = {
         resource.RLIMIT_AS: memory_mb * MIB,
@@ -84,12 +84,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output-chars", type=int, default=100_000)
     parser.add_argument("--processes", type=int, default=0)
     parser.add_argument("--pid-file", default="", help="where to write the pid (outside a sandbox)")
+    parser.add_argument("--in-sandbox", action="store_true", help="the kernel runs in a sandbox")
     parser.add_argument("kernel_args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     if args.pid_file:
         with open(args.pid_file, "w", encoding="ascii") as stream:
             stream.write(str(os.getpid()))
     set_limits(args.memory_mb, args.cpu_seconds, args.file_mb, args.processes)
+    if args.in_sandbox:
+        # ipykernel watches its parent and exits when that is process 1, as bwrap's init is
+        # in the sandbox's PID namespace; the sandbox dies with the grader anyway.
+        os.environ.pop("JPY_PARENT_PID", None)
 
     from ipykernel.kernelapp import IPKernelApp  # imported under the limits, as students run
 

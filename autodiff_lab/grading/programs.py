@@ -10,7 +10,7 @@ it has never seen, which is the exercise itself.
 A program is a list of JSON-friendly instructions, each making one node
 from earlier ones (operands are node indices, constants are numbers)::
 
-    ["leaf", 0.7]        ["add", 0, 1]    ["mulc", 2, -1.5]   ["rdiv", 2.0, 3]
+    ["leaf", 0.7]        ["add", 0, 1]    ["mulc", 2, -1.5]   ["rdiv", 2.0, 3] (2 / node 3)
     ["exp", 4]           ["chain", 5, 1.0001, 0.01, 3000]   # y = y*a + b, n times
 """
 
@@ -35,6 +35,8 @@ _FLOAT_RULES: dict[str, Callable[..., float]] = {
     "divc": lambda a, c: a / c,
     "rsub": lambda c, a: c - a,
     "rdiv": lambda c, a: c / a,
+    "radd": lambda c, a: c + a,
+    "rmul": lambda c, a: c * a,
     "pow": lambda a, k: a**k,
     "neg": lambda a: -a,
     "exp": math.exp,
@@ -43,7 +45,7 @@ _FLOAT_RULES: dict[str, Callable[..., float]] = {
 }
 _NODE_NODE = {"add", "sub", "mul", "div"}
 _NODE_CONSTANT = {"addc", "mulc", "divc", "pow"}
-_CONSTANT_NODE = {"rsub", "rdiv"}
+_CONSTANT_NODE = {"rsub", "rdiv", "radd", "rmul"}
 _FUNCTIONS = {"exp", "tanh", "sin"}  # the node type's own, from ``ops``
 MAX_DRAWS = 20_000
 
@@ -187,3 +189,54 @@ def _apply(name: str, arguments: list, nodes: list, leaf, ops: Operations):
 
 def leaf_indices(program: Sequence[Instruction]) -> list[int]:
     return [index for index, instruction in enumerate(program) if instruction[0] == "leaf"]
+
+
+_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+
+
+def leaf_names(program: Sequence[Instruction], names: Sequence[str] | None = None) -> list[str]:
+    count = len(leaf_indices(program))
+    given = list(names or [])[:count]
+    return given + [f"x{i + 1}" for i in range(len(given), count)]
+
+
+def leaves_text(program: Sequence[Instruction], names: Sequence[str] | None = None) -> str:
+    """'x = 2, y = 3': the program's leaves and their values."""
+    pairs = zip(leaf_names(program, names), leaf_indices(program))
+    return ", ".join(f"{name} = {program[i][1]:g}" for name, i in pairs)
+
+
+def program_text(program: Sequence[Instruction], names: Sequence[str] | None = None) -> str:
+    """A short description of ``program``: its expression when small, else its size."""
+    leaves = leaf_indices(program)
+    names = leaf_names(program, names)
+    where = leaves_text(program, names)
+    operations = len(program) - len(leaves)
+    if operations > 4 or any(instruction[0] == "chain" for instruction in program):
+        deepest = max((ins[4] for ins in program if ins[0] == "chain"), default=0)
+        size = (
+            f"{deepest * 2 + operations - 1} operations" if deepest else f"{operations} operations"
+        )
+        return f"a program of {size} at {where}"
+    text: list[str] = []
+    for index, (name, *arguments) in enumerate(program):
+        if name == "leaf":
+            text.append(names[leaves.index(index)])
+        elif name in _SYMBOLS:
+            text.append(f"({text[arguments[0]]} {_SYMBOLS[name]} {text[arguments[1]]})")
+        elif name in ("addc", "mulc", "divc"):
+            symbol = {"addc": "+", "mulc": "*", "divc": "/"}[name]
+            text.append(f"({text[arguments[0]]} {symbol} {arguments[1]:g})")
+        elif name in ("rsub", "rdiv", "radd", "rmul"):
+            symbol = {"rsub": "-", "rdiv": "/", "radd": "+", "rmul": "*"}[name]
+            text.append(f"({arguments[0]:g} {symbol} {text[arguments[1]]})")
+        elif name == "pow":
+            text.append(f"{text[arguments[0]]} ** {arguments[1]:g}")
+        elif name == "neg":
+            text.append(f"-{text[arguments[0]]}")
+        else:
+            text.append(f"{name}({text[arguments[0]]})")
+    expression = text[-1]
+    if expression.startswith("(") and expression.endswith(")"):
+        expression = expression[1:-1]
+    return f"{expression} at {where}"

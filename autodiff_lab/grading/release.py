@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import copy
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
 
+from .files import write_atomically
 from .notebook_format import (
     ANSWER,
     CODE_STUB,
@@ -36,20 +36,27 @@ DEFAULT_SOURCE_DIR = Path("exercises/source")
 DEFAULT_RELEASE_DIR = Path("exercises/release")
 
 
-def release_notebook(source: NotebookNode) -> NotebookNode:
-    """The student version of an instructor notebook (the source is not changed)."""
+def release_notebook(
+    source: NotebookNode, *, keep_hidden_tests: bool = False, keep_solutions: bool = False
+) -> NotebookNode:
+    """The student version of an instructor notebook (the source is not changed).
+
+    The grader builds its runs from ``keep_hidden_tests=True`` (the hidden tests run
+    and count, the solutions do not enter); ``keep_solutions=True`` too gives the
+    source itself, outputs cleared and cells locked.
+    """
     problems = format_problems(source)
     if problems:
         raise ExerciseFormatError("; ".join(problems))
     student = copy.deepcopy(source)
     for cell in student.cells:
         role = role_of(cell)
-        if role in (ANSWER, MANUAL):
+        if role in (ANSWER, MANUAL) and not keep_solutions:
             cleared = clear_solution_regions(cell.source)
             if cleared == cell.source:  # no region: nbgrader replaces the whole cell
                 cleared = CODE_STUB if cell.cell_type == "code" else "YOUR ANSWER HERE"
             cell.source = cleared
-        elif role == TEST:
+        elif role == TEST and not keep_hidden_tests:
             cell.source = remove_hidden_tests(cell.source)
         _lock(cell, role)
         if cell.cell_type == "code":
@@ -71,32 +78,6 @@ def release_text(source_path: str | os.PathLike) -> str:
     """The student version of one source file, as the text to save."""
     source = nbformat.read(os.fspath(source_path), as_version=nbformat.NO_CONVERT)
     return dumps(release_notebook(source))
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, _file_mode(path))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _file_mode(path: Path) -> int:
-    """Keep an existing file's permissions; a new file gets the usual ones (mkstemp's are 0600)."""
-    try:
-        return path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 @dataclass(frozen=True)

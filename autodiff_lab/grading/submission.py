@@ -4,9 +4,9 @@
 link, not empty, not too big, JSON, not nested too deeply, an object, a
 notebook with not too many cells, valid) and raises `SubmissionError` with a
 reason a person can act on. `assemble` rebuilds the notebook to run: every
-locked and test cell comes from the *released* version of the instructor's
-source, the answers and any extra cells come from the student, matched by
-grade_id. Neither the solutions nor the hidden tests ever enter the
+locked and test cell comes from the instructor's source (the test cells with
+their hidden tests, which run and count), the answers and any extra cells come
+from the student, matched by grade_id. The solutions never enter the
 student's run, so no trick in the kernel can read them.
 """
 
@@ -70,8 +70,10 @@ def read_submission(
 
 
 def display_name(path: str | os.PathLike) -> str:
-    """A file name that can always be printed and written as UTF-8 (odd bytes escaped)."""
-    return os.fsdecode(path).encode("utf-8", "backslashreplace").decode("utf-8")
+    """A file name that can always be printed and written as UTF-8: odd bytes escaped, and
+    a backslash doubled first, so two different names never print the same."""
+    text = os.fsdecode(path).replace("\\", "\\\\")
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def parse_submission(raw: bytes) -> NotebookNode:
@@ -162,10 +164,17 @@ def check_same_exercise(source: NotebookNode, submission: NotebookNode) -> None:
         )
 
 
+def graded_skeleton(source: NotebookNode, keep_solutions: bool = False) -> NotebookNode:
+    """The source as the grader runs it: no solutions (unless asked), hidden tests kept."""
+    return release_notebook(source, keep_hidden_tests=True, keep_solutions=keep_solutions)
+
+
 def assemble(source: NotebookNode, submission: NotebookNode) -> Assembly:
-    """Rebuild ``submission`` on the released skeleton of ``source``, by grade_id."""
+    """Rebuild ``submission`` on the graded skeleton of ``source``, by grade_id: locked and
+    test cells (hidden tests included) from the source, answers and extra cells from the
+    student. The solutions never enter."""
     check_same_exercise(source, submission)
-    source = release_notebook(source)  # no solutions, no hidden tests
+    source = graded_skeleton(source)
     stubs = {grade_id_of(cell): cell for cell in source.cells}
     source_ids = {grade_id_of(cell) for cell in source.cells} - {None}
     answers = set(answer_ids(source))

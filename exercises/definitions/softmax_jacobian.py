@@ -1,6 +1,8 @@
 """Exercise 4: softmax, its Jacobian by hand, and both autodiff modes agreeing with it."""
 
-from autodiff_lab.grading.notebook_format import given, prompt, solution, test
+from autodiff_lab.grading.authoring import Mistake, test_cell
+from autodiff_lab.grading.notebook_format import given, prompt, solution
+from autodiff_lab.grading.referee.softmax_jacobian import jacobian_case
 
 NAME = "softmax_jacobian"
 AFTER_LESSON = 10  # the lesson it practises; its number follows lesson order
@@ -26,14 +28,13 @@ where $\delta_{ij}$ is 1 when i = j and 0 otherwise: $s_i(1 - s_i)$ on the
 diagonal and $-s_i s_j$ off it.
 
 You will write `softmax`, then `softmax_jacobian` from the formula, and then
-let `autodiff_lab.jacobian` differentiate your `softmax` in forward mode
-(column by column) and in reverse mode (row by row): all three must agree.
+let forward mode (column by column) and reverse mode (row by row)
+differentiate your `softmax`: all three must agree.
 """
 
 GIVEN = """
 import numpy as np
 
-from autodiff_lab import jacobian
 from autodiff_lab import math as admath
 from autodiff_lab.grading import check
 """
@@ -63,16 +64,6 @@ def softmax(x):
     ### END SOLUTION
 '''
 
-SOFTMAX_TESTS = """
-check("softmax", strict=True)
-### BEGIN HIDDEN TESTS
-assert np.allclose(softmax([-1000.0, -1000.0]), [0.5, 0.5]), "softmax([-1000, -1000])"
-point = np.array([0.3, -2.0, 1.1, 4.0, -0.5])
-expected = np.exp(point) / np.exp(point).sum()
-assert np.allclose(softmax(point), expected), "softmax of a numpy array of 5 numbers"
-assert np.allclose(softmax(point + 50.0), expected), "shifting every input changes nothing"
-### END HIDDEN TESTS
-"""
 
 JACOBIAN_PROMPT = """
 ## Part 2: the Jacobian, from the formula
@@ -91,48 +82,100 @@ def softmax_jacobian(x):
     ### END SOLUTION
 '''
 
-JACOBIAN_TESTS = """
-check("softmax_jacobian", strict=True)
-### BEGIN HIDDEN TESTS
-point = [0.2, -1.3, 2.4, 0.0]
-s = np.exp(point) / np.exp(point).sum()
-J = np.asarray(softmax_jacobian(point), dtype=float)
-assert np.allclose(J, np.diag(s) - np.outer(s, s)), "softmax_jacobian at a 4-vector"
-assert np.allclose(J, J.T), "the softmax Jacobian is symmetric"
-assert np.allclose(J.sum(axis=0), 0.0), "each column adds up to 0 (the outputs sum to 1)"
-assert np.allclose(J.sum(axis=1), 0.0), "rows add up to 0 (shifting all inputs changes nothing)"
-big = np.asarray(softmax_jacobian([1000.0, 999.0]), dtype=float)
-assert np.all(np.isfinite(big)), "softmax_jacobian at [1000, 999] must be finite"
-assert np.allclose(softmax_jacobian([7.5]), [[0.0]]), "one input: the Jacobian is [[0]]"
-### END HIDDEN TESTS
-"""
 
 AUTODIFF_PROMPT = """
-## Part 3: let autodiff check your algebra
+## Part 3: let autodiff see through your softmax
 
-`jacobian(softmax, x, mode="forward")` pushes one dual number per input
-through your `softmax` (a column of J each time); `mode="reverse"` runs one
-backward pass per output (a row each time). The check compares both with the
-exact Jacobian s_i(δ_ij − s_j); the graded test also compares them with your
-`softmax_jacobian` from Part 2.
+Forward mode pushes one dual number per input through your `softmax` (a
+column of J each time); reverse mode runs one backward pass per output (a row
+each time). The check below does both with the engine's `Dual` and `Value` and
+compares them with finite differences of your own `softmax`: they agree only if
+every step of it is an operation on its inputs (`admath.exp`, `+`, `-`, `/`),
+never `math.exp`, `float(...)` or `.data`.
+
+To see it yourself, try `autodiff_lab.jacobian(softmax, x, mode="forward")` and
+`mode="reverse"` in a cell of your own and compare with your `softmax_jacobian`.
+(The grader's sandbox has no `jacobian`, so keep that cell an experiment.)
 """
 
-AUTODIFF_TESTS = """
-check("softmax_autodiff", strict=True)
-### BEGIN HIDDEN TESTS
-point = np.array([1.0, -0.5, 0.25])
-by_formula = softmax_jacobian(point)
-assert np.allclose(jacobian(softmax, point, mode="forward"), by_formula), "forward mode"
-assert np.allclose(jacobian(softmax, point, mode="reverse"), by_formula), "reverse mode"
-point = np.array([3.0, 0.1, -2.2, 1.7])
-forward = jacobian(softmax, point, mode="forward")
-reverse = jacobian(softmax, point, mode="reverse")
-assert np.allclose(forward, reverse), "forward and reverse mode disagree on a 4-vector"
-assert np.allclose(forward, softmax_jacobian(point)), "autodiff and formula disagree"
-large = jacobian(softmax, np.array([1000.0, 1001.0]), mode="reverse")
-assert np.all(np.isfinite(large)), "reverse mode through softmax at [1000, 1001]"
-### END HIDDEN TESTS
-"""
+
+# The fixed cases of each part (the check shows them); the grader draws more of its own.
+CASES = {
+    "softmax": [
+        ("softmax", [1.0, 2.0, 3.0]),
+        ("softmax", [1000.0, 1001.0, 1002.0]),
+        ("softmax", [0.0, 1000.0]),
+        ("softmax", [0.5]),
+        ("softmax_of_values", [0.1, -0.4]),
+    ],
+    "softmax_jacobian": [
+        jacobian_case([1.0, 2.0, 3.0]),
+        jacobian_case([0.0, 0.0]),
+        jacobian_case([1000.0, 999.0]),
+    ],
+    "softmax_autodiff": [("autodiff", [0.5, -1.0, 2.0])],
+}
+
+
+# Wrong answers the cases must catch: the parts each gets wrong, and what the check says.
+MISTAKES = {
+    "softmax: no shift": Mistake(
+        {"softmax_answer": [("shift = max(x)", "shift = 0.0")]},
+        ("softmax",),
+        ("softmax([1000, 1001, 1002])", "subtract the largest input"),
+    ),
+    "softmax: the smallest input subtracted": Mistake(
+        {"softmax_answer": [("shift = max(x)", "shift = min(x)")]},
+        ("softmax",),
+        ("softmax([0, 1000])", "Subtracting the smallest input is not enough"),
+    ),
+    "softmax: math.exp": Mistake(
+        {
+            "softmax_answer": [
+                ("def softmax(x):", "import math\n\n\ndef softmax(x):"),
+                ("admath.exp(xi - shift)", "math.exp(xi - shift)"),
+            ]
+        },
+        ("softmax", "softmax_autodiff"),
+        ("admath.exp",),
+    ),
+    "softmax: numbers taken out of the Values": Mistake(
+        {
+            "softmax_answer": [
+                ("admath.exp(xi - shift)", "admath.exp(getattr(xi - shift, 'data', xi - shift))")
+            ]
+        },
+        ("softmax_autodiff",),
+        ("never float(...) or .data",),
+    ),
+    "jacobian: the off-diagonal sign": Mistake(
+        {
+            "jacobian_answer": [
+                ("np.diag(s) - np.outer(s, s)", "np.diag(s) + np.outer(s, s) - 2 * np.diag(s * s)")
+            ]
+        },
+        ("softmax_jacobian",),
+        ("off-diagonal entries have the wrong sign",),
+    ),
+    "jacobian: the product on the diagonal only": Mistake(
+        {"jacobian_answer": [("np.diag(s) - np.outer(s, s)", "np.diag(s - s * s)")]},
+        ("softmax_jacobian",),
+        ("the off-diagonal entries are -s_i s_j",),
+    ),
+    "jacobian: autodiff instead of the formula": Mistake(
+        {
+            "jacobian_answer": [
+                (
+                    "s = np.array(softmax(x), dtype=float)\n    return np.diag(s) - np.outer(s, s)",
+                    "from autodiff_lab import jacobian\n\n"
+                    "    return jacobian(softmax, np.array(x, dtype=float))",
+                )
+            ]
+        },
+        ("softmax_jacobian",),
+        ("replaced your softmax by its own numbers",),
+    ),
+}
 
 
 def cells():
@@ -141,10 +184,10 @@ def cells():
         given(GIVEN, "imports"),
         prompt(SOFTMAX_PROMPT, "softmax_prompt"),
         solution(SOFTMAX_ANSWER, "softmax_answer"),
-        test(SOFTMAX_TESTS, "softmax_tests", points=2),
+        test_cell(NAME, "softmax", points=2),
         prompt(JACOBIAN_PROMPT, "jacobian_prompt"),
         solution(JACOBIAN_ANSWER, "jacobian_answer"),
-        test(JACOBIAN_TESTS, "jacobian_tests", points=2),
+        test_cell(NAME, "softmax_jacobian", points=2),
         prompt(AUTODIFF_PROMPT, "autodiff_prompt"),
-        test(AUTODIFF_TESTS, "autodiff_tests", points=2),
+        test_cell(NAME, "softmax_autodiff", points=2),
     ]

@@ -1,6 +1,9 @@
 """Exercise 3: finish a small reverse-mode Value class (exp, tanh, division, backward)."""
 
-from autodiff_lab.grading.notebook_format import given, prompt, solution, test
+from autodiff_lab.grading.authoring import Mistake, test_cell
+from autodiff_lab.grading.notebook_format import given, prompt, solution
+from autodiff_lab.grading.programs import chain
+from autodiff_lab.grading.referee.value_class import program_case
 
 NAME = "value_class"
 AFTER_LESSON = 8  # the lesson it practises; its number follows lesson order
@@ -27,6 +30,9 @@ things in the same style:
 2. `tanh()`: the same for tanh, and it must work for large inputs such as
    x = 1000 (a ratio of exponentials overflows there);
 3. division, `a / b`, also with a plain number on either side (`a / 4`, `2 / b`);
+
+   each of these makes **one** new node whose parents are its operands, as
+   `__mul__` does;
 4. `backward()`: for each node, from the output back to the leaves, add
    `local partial × node.grad` into each parent's `grad`. Use
    `self.topological_order()` (parents come before children). The leaves' grads
@@ -162,102 +168,144 @@ class Value(ValueBase):
         ### END SOLUTION
 '''
 
-EXP_TESTS = """
-check("exp", strict=True)
-### BEGIN HIDDEN TESTS
-x = Value(0.75)
-y = (x * 2).exp()
-y.backward()
-assert math.isclose(y.data, math.exp(1.5)), "exp of 2x: wrong value"
-assert math.isclose(x.grad, 2 * math.exp(1.5)), "d/dx exp(2x) should be 2 exp(2x)"
-x = Value(-0.4)
-y = x.exp() * x.exp()
-y.backward()
-assert math.isclose(x.grad, 2 * math.exp(-0.8)), "exp(x) used twice: both paths count"
-### END HIDDEN TESTS
-"""
 
-TANH_TESTS = """
-check("tanh", strict=True)
-### BEGIN HIDDEN TESTS
-for big in (1000.0, -1000.0, 710.0):
-    x = Value(big)
-    y = x.tanh()
-    y.backward()
-    assert y.data == math.copysign(1.0, big), f"tanh({big}) should be {math.copysign(1, big)}"
-    assert abs(x.grad) < 1e-12, f"the slope of tanh at {big} is 0"
-x = Value(0.7)
-y = x.tanh() * x
-y.backward()
-expected = math.tanh(0.7) + 0.7 * (1 - math.tanh(0.7) ** 2)
-assert math.isclose(x.grad, expected), "x is used twice in tanh(x) * x"
-x = Value(-0.3)
-y = x.tanh()
-y.backward()
-assert math.isclose(x.grad, 1 - math.tanh(-0.3) ** 2), "slope of tanh at -0.3"
-### END HIDDEN TESTS
-"""
+# The fixed cases of each part (the check shows them); the grader draws more of its own.
+CASES = {
+    "exp": [("exp", [1.0]), ("exp", [-2.0]), ("exp", [0.0])],
+    "tanh": [("tanh", [0.5]), ("tanh", [-2.0]), ("tanh", [0.0]), ("tanh", [1000.0])],
+    "division": [
+        ("divide", [3.0, 2.0]),
+        ("divide_by_number", [3.0, 4.0]),
+        ("number_divided_by", [2.0, 4.0]),
+    ],
+    "backward": [
+        program_case([["leaf", 1.0], ["leaf", 0.0], ["mul", 0, 1]], names="ab", text="a * b"),
+        program_case(
+            [["leaf", 2.2], ["leaf", -1.8], ["leaf", 0.1], ["add", 1, 2], ["mul", 0, 3]],
+            names="abc",
+            text="a * (b + c)",
+        ),
+        program_case(
+            [["leaf", 2.0], ["leaf", 3.0], ["mul", 0, 1], ["pow", 0, 2], ["add", 2, 3]],
+            names="xy",
+            text="x * y + x ** 2 (x is used twice)",
+        ),
+        program_case([["leaf", 2.0], ["rsub", 5.0, 0]], names="x", text="5 - x"),
+        program_case([["leaf", 2.0], ["pow", 0, 2]], names="x", text="x ** 2", calls=2),
+        program_case(
+            [["leaf", 2.0], ["mulc", 0, 3.0], ["pow", 1, 2]],
+            names="xt",
+            text="(3 * x) ** 2 with t = 3 * x an interior node",
+            calls=2,
+            watch=[0, 1],
+        ),
+        program_case([["leaf", 4.0]], names="x", text="backward() on a leaf x", calls=2),
+        program_case(
+            [["leaf", 0.5], chain(0, 1.0, 0.0, 3000)],
+            names="x",
+            text="a chain of 6000 operations (deeper than Python's recursion limit)",
+        ),
+    ],
+}
 
-DIVISION_TESTS = """
-check("division", strict=True)
-### BEGIN HIDDEN TESTS
-x = Value(1.7)
-y = x / x
-y.backward()
-assert math.isclose(y.data, 1.0) and abs(x.grad) < 1e-12, "x / x is 1, with slope 0"
-a, b = Value(-1.5), Value(-0.5)
-y = (a / b) / b
-y.backward()
-assert math.isclose(y.data, -6.0), "(a / b) / b at a = -1.5, b = -0.5"
-assert math.isclose(a.grad, 4.0) and math.isclose(b.grad, -24.0), "(a / b) / b: wrong grads"
-x = Value(3.0)
-y = (x + 1) / (x - 1)
-y.backward()
-assert math.isclose(x.grad, -0.5), "d/dx (x + 1)/(x - 1) at 3 is -2/(x - 1)**2"
-### END HIDDEN TESTS
-"""
 
-BACKWARD_TESTS = """
-check("backward", strict=True)
-### BEGIN HIDDEN TESTS
-a, b = Value(2.0), Value(3.0)
-e = (a * b + a) ** 2
-e.backward()
-assert (e.data, a.grad, b.grad) == (64.0, 64.0, 32.0), "e = (a*b + a)**2 at a=2, b=3"
-x = Value(0.5)
-y = x
-for _ in range(3000):
-    y = y * 1.0 + 0.0
-y.backward()
-assert math.isclose(x.grad, 1.0), "a chain of 6000 nodes"
-x = Value(1.5)
-top, bottom = x * 2.0, x * 3.0
-d = (top * bottom).relu()
-d.backward()
-assert math.isclose(x.grad, 12 * 1.5), "a diamond: two paths from x to d"
-d.zero_grad()
-d.backward()
-assert math.isclose(x.grad, 18.0), "after zero_grad(), backward() gives the same grads again"
-x = Value(2.0)
-t = x * 3.0
-y = t**2
-for calls in (1, 2, 3):
-    y.backward()
-    assert math.isclose(x.grad, 36.0 * calls), f"(3x)**2 at x = 2 after {calls} backward()"
-    assert math.isclose(t.grad, 12.0), "the interior node 3x holds this pass's grad only"
-a, b = Value(1.5), Value(-2.0)
-h = a * b
-e = (h + a) * h
-e.backward()
-e.backward()
-# de/dh = 2h + a = -4.5, so de/da = -4.5 b + h = 6 and de/db = -4.5 a = -6.75, twice over
-assert math.isclose(a.grad, 12.0) and math.isclose(b.grad, -13.5), "(h + a) * h twice"
-leaf = Value(4.0)
-leaf.backward()
-leaf.backward()
-assert leaf.grad == 2.0, "backward() on a leaf adds 1 to its grad each time"
-### END HIDDEN TESTS
-"""
+_RESET = """        for node in order:
+            if node.parents:  # interior: this pass only, or an earlier pass counts twice
+                node.grad = 0.0
+        self.grad += 1.0"""
+_RESET_ALL = """        for node in order:
+            node.grad = 0.0
+        self.grad = 1.0"""
+_RECURSIVE_ORDER = """        order, seen = [], set()
+
+        def visit(node):
+            if node not in seen:
+                seen.add(node)
+                for parent in node.parents:
+                    visit(parent)
+                order.append(node)
+
+        visit(self)"""
+
+# Wrong answers the cases must catch: the parts each gets wrong, and what the check says.
+MISTAKES = {
+    "exp: local partial 1": Mistake(
+        {"value_answer": [('(out,), "exp"', '(1.0,), "exp"')]},
+        ("exp",),
+        ("the local partial of e^x is e^x itself",),
+    ),
+    "tanh: a ratio of exponentials": Mistake(
+        {
+            "value_answer": [
+                (
+                    "out = math.tanh(self.data)",
+                    "e = math.exp(2 * self.data)\n        out = (e - 1) / (e + 1)",
+                )
+            ]
+        },
+        ("tanh",),
+        ("OverflowError", "math.tanh", "line"),
+    ),
+    "tanh: partial not squared": Mistake(
+        {"value_answer": [("(1.0 - out * out,)", "(1.0 - out,)")]},
+        ("tanh",),
+        ("the tanh is squared",),
+    ),
+    "division: the sign of d/db": Mistake(
+        {"value_answer": [("-self.data / other.data**2", "self.data / other.data**2")]},
+        ("division",),
+        ("d/db = -0.75", "d/db = 0.75", "minus sign in __truediv__"),
+    ),
+    "division: 2 / b computed as b / 2": Mistake(
+        {"value_answer": [("return self._lift(other) / self", "return self / self._lift(other)")]},
+        ("division",),
+        ("2 / b came out as b / 2",),
+    ),
+    "backward: = instead of +=": Mistake(
+        {"value_answer": [("parent.grad += local", "parent.grad = local")]},
+        ("backward",),
+        ("never parent.grad = ...",),
+    ),
+    "backward: forward order": Mistake(
+        {"value_answer": [("for node in reversed(order):", "for node in order:")]},
+        ("backward",),
+        ("reversed(self.topological_order())",),
+    ),
+    "backward: no seed": Mistake(
+        {"value_answer": [("self.grad += 1.0", "pass")]},
+        ("backward",),
+        ("every grad is 0",),
+    ),
+    "backward: the output's grad set to 1": Mistake(
+        {"value_answer": [("self.grad += 1.0", "self.grad = 1.0")]},
+        ("backward",),
+        ("backward() on a leaf x", "instead of adding 1"),
+    ),
+    "backward: forgot the local partial": Mistake(
+        {"value_answer": [("parent.grad += local * node.grad", "parent.grad += node.grad")]},
+        ("backward",),
+        ("without the local partial",),
+    ),
+    "backward: lesson 08's, which resets every grad": Mistake(
+        {
+            "value_answer": [
+                (_RESET, _RESET_ALL),
+            ]
+        },
+        ("backward",),
+        ("x.grad after two = 8", "as lesson 08's does"),
+    ),
+    "backward: micrograd's, which never resets interior nodes": Mistake(
+        {"value_answer": [(_RESET, "        self.grad = 1.0")]},
+        ("backward",),
+        ("micrograd",),
+    ),
+    "backward: a recursive topological sort": Mistake(
+        {"value_answer": [("        order = self.topological_order()", _RECURSIVE_ORDER)]},
+        ("backward",),
+        ("RecursionError", "a chain of 6000 operations"),
+    ),
+}
 
 
 def cells():
@@ -273,24 +321,25 @@ def cells():
             '## Part 1: exp\n\nRun the check; `check("exp")` works anywhere in the notebook.',
             "exp_prompt",
         ),
-        test(EXP_TESTS, "exp_tests", points=1),
+        test_cell(NAME, "exp", points=1),
         prompt(
             "## Part 2: tanh\n\nThe check includes x = 1000, where e^(2x) is far beyond the "
             "largest float.",
             "tanh_prompt",
         ),
-        test(TANH_TESTS, "tanh_tests", points=2),
+        test_cell(NAME, "tanh", points=2),
         prompt(
             "## Part 3: division\n\n`a / b` needs `__truediv__`; `2 / b` needs `__rtruediv__`.",
             "division_prompt",
         ),
-        test(DIVISION_TESTS, "division_tests", points=2),
+        test_cell(NAME, "division", points=2),
         prompt(
             "## Part 4: backward\n\nA node used twice must collect both contributions, and "
             "calling `backward()` twice without `zero_grad()` adds the leaves' gradients "
-            "again: for y = (3x)² at x = 2, x.grad is 36, then 72 (as in PyTorch), "
-            "never 108.",
+            "again: for y = (3x)² at x = 2, x.grad is 36, then 72, never 108 (PyTorch gives "
+            "the same, once the first call keeps its graph with `retain_graph=True`; without "
+            "it, PyTorch refuses a second `backward()`).",
             "backward_prompt",
         ),
-        test(BACKWARD_TESTS, "backward_tests", points=3),
+        test_cell(NAME, "backward", points=3),
     ]

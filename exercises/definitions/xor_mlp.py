@@ -1,6 +1,14 @@
 """Exercise 5: a 2-layer MLP built from autodiff_lab.Value learns XOR."""
 
-from autodiff_lab.grading.notebook_format import given, prompt, solution, test
+from autodiff_lab.grading.authoring import Mistake, test_cell
+from autodiff_lab.grading.notebook_format import given, prompt, solution
+from autodiff_lab.grading.referee.xor_mlp import (
+    XOR_INPUTS,
+    loss_case,
+    network_case,
+    train_case,
+    training,
+)
 
 NAME = "xor_mlp"
 AFTER_LESSON = 13  # the lesson it practises; its number follows lesson order
@@ -48,8 +56,12 @@ MLP_PROMPT = """
 Hidden unit k computes `tanh(w_k1 * x1 + w_k2 * x2 + b_k)`; the output is
 `sigmoid(v_1 * h_1 + ... + v_n * h_n + c)`. Draw every weight and bias from
 `rng.uniform(-1, 1)` with the `rng` made from `seed`, so the same seed always
-gives the same network. `parameters()` returns all of them in a list: with 4
-hidden units that is 2·4 + 4 + 4 + 1 = 17 Values.
+gives the same network. `parameters()` returns all of them in one list, in this
+order: the hidden weights unit by unit (`w_11, w_12, w_21, w_22, …`), the hidden
+biases `b_1 … b_n`, the output weights `v_1 … v_n`, then `c`. With 4 hidden
+units that is 2·4 + 4 + 4 + 1 = 17 Values. (The check sets them to numbers of
+its own through that list, then compares your network's outputs and gradients
+with the engine's.)
 """
 
 MLP_ANSWER = '''
@@ -88,15 +100,6 @@ class MLP:
         ### END SOLUTION
 '''
 
-MLP_TESTS = """
-check("mlp", strict=True)
-### BEGIN HIDDEN TESTS
-assert len(MLP(n_hidden=3, seed=5).parameters()) == 13, "3 hidden units: 13 parameters"
-outputs = [MLP(n_hidden=4, seed=seed)((0.0, 1.0)).data for seed in range(4)]
-assert len(set(outputs)) == 4, "different seeds should give different networks"
-assert all(isinstance(p, Value) for p in MLP(n_hidden=2, seed=1).parameters())
-### END HIDDEN TESTS
-"""
 
 LOSS_PROMPT = """
 ## Part 2: the loss
@@ -117,37 +120,16 @@ def mse_loss(model, inputs, targets):
     ### END SOLUTION
 '''
 
-LOSS_TESTS = """
-check("mse_loss", strict=True)
-### BEGIN HIDDEN TESTS
-class Constant:
-    def __init__(self, c):
-        self.c = Value(c)
-
-    def __call__(self, x):
-        return self.c
-
-    def parameters(self):
-        return [self.c]
-
-
-model = Constant(0.25)
-loss = mse_loss(model, XOR_INPUTS, [1.0, 0.0, 0.0, 1.0])
-loss.backward()
-assert abs(loss.data - (2 * 0.75**2 + 2 * 0.25**2) / 4) < 1e-12, "a constant model's loss"
-assert abs(model.c.grad - (2 * (-0.75) * 2 + 2 * 0.25 * 2) / 4) < 1e-12, "its gradient"
-perfect = mse_loss(lambda x: Value(x[0]), XOR_INPUTS, [0.0, 0.0, 1.0, 1.0])
-assert perfect.data == 0.0, "a perfect model has loss 0"
-### END HIDDEN TESTS
-"""
 
 TRAIN_PROMPT = """
 ## Part 3: gradient descent
 
 `train(model, inputs, targets, steps, learning_rate)` repeats `steps` times:
-compute the loss, set every parameter's `grad` to 0, call `loss.backward()`,
-then `p.data -= learning_rate * p.grad` for every parameter. It returns the
-list of losses (as floats, `loss.data`), one per step.
+compute the loss with `mse_loss(model, inputs, targets)`, set every
+parameter's `grad` to 0, call `loss.backward()`, then
+`p.data -= learning_rate * p.grad` for every parameter. It returns the list of
+losses (as floats, `loss.data`), one per step. (The check swaps in a loss of
+its own for `mse_loss`, so that it tests your loop alone.)
 """
 
 TRAIN_ANSWER = '''
@@ -167,49 +149,113 @@ def train(model, inputs, targets, steps=500, learning_rate=2.0):
     ### END SOLUTION
 '''
 
-TRAIN_TESTS = """
-check("train", strict=True)
-### BEGIN HIDDEN TESTS
-class Line:
-    def __init__(self, w):
-        self.w = Value(w)
-
-    def __call__(self, x):
-        return self.w * x[0]
-
-    def parameters(self):
-        return [self.w]
-
-
-model = Line(-0.5)
-losses = train(model, XOR_INPUTS, XOR_TARGETS, steps=2, learning_rate=0.2)
-w = -0.5
-for _ in range(2):
-    w -= 0.2 * (2 * (w - 1.0) * 1.0 + 2 * w * 1.0) / 4
-assert abs(model.w.data - w) < 1e-12, "two steps of gradient descent on w * x1"
-losses = train(Line(2.0), XOR_INPUTS, XOR_TARGETS, steps=5, learning_rate=0.1)
-assert all(b < a for a, b in zip(losses, losses[1:])), "a small rate: the loss falls each step"
-### END HIDDEN TESTS
-"""
 
 XOR_PROMPT = """
 ## Part 4: learning XOR
 
-The test below trains `MLP(n_hidden=4, seed=0)` for 500 steps at learning
-rate 2.0 and expects all four XOR points right. Try other seeds and rates in a
-cell of your own: how few hidden units still work?
+Your `train` on your `MLP`: the check starts the network from parameters of its
+own and runs a few steps; each parameter and each loss must follow the engine's
+gradient descent on that same network. Then see it learn XOR for real:
+
+```python
+model = MLP(n_hidden=4, seed=0)
+losses = train(model, XOR_INPUTS, XOR_TARGETS, steps=500, learning_rate=2.0)
+accuracy(model, XOR_INPUTS, XOR_TARGETS)
+```
+
+Try other seeds and rates in a cell of your own: how few hidden units still work?
 """
 
-XOR_TESTS = """
-check("xor", strict=True)
-### BEGIN HIDDEN TESTS
-for seed in (1, 2):
-    model = MLP(n_hidden=4, seed=seed)
-    losses = train(model, XOR_INPUTS, XOR_TARGETS, steps=500, learning_rate=2.0)
-    assert accuracy(model, XOR_INPUTS, XOR_TARGETS) == 1.0, f"XOR with seed {seed}"
-    assert losses[-1] < 0.05 < losses[0], f"the loss should fall below 0.05 (seed {seed})"
-### END HIDDEN TESTS
+
+_START = [0.3, -0.6, 0.9, 0.2, -0.4, 0.7, 0.1, -0.8, 0.5]  # MLP(n_hidden=2): 2·2 + 2 + 2 + 1
+
+# The fixed cases of each part (the check shows them); the grader draws more of its own.
+CASES = {
+    "mlp": [
+        network_case("outputs", _START, 2),
+        network_case("gradients", _START, 2, [[1.0, -0.5]]),
+        ("seeds", {"n_hidden": 4, "seeds": [3, 4]}),
+    ],
+    "mse_loss": [
+        loss_case([0.25, 0.0, 0.0, 0.0], XOR_INPUTS, [1.0, 0.0, 0.0, 1.0]),
+        loss_case([0.1, -0.3, 0.8, 0.5], XOR_INPUTS[:3], [0.0, 1.0, 0.5]),
+    ],
+    "train": [
+        train_case([0.1, 0.2, -0.3, 0.4], XOR_INPUTS, 1, 0.05, [1.0] * 4, [0.0, 1.0, 1.0, 0.0]),
+        train_case([0.1, 0.2, -0.3, 0.4], XOR_INPUTS, 3, 0.05, [1.0] * 4, [0.0, 1.0, 1.0, 0.0]),
+    ],
+    "xor": [
+        network_case("train_network", _START, 2, XOR_INPUTS, **training(5, 1.0, [1.0] * 4)),
+        ("seeds", {"n_hidden": 4, "seeds": [0, 1]}),
+    ],
+}
+
+
+_ZEROING = """        for parameter in model.parameters():
+            parameter.grad = 0.0
 """
+
+# Wrong answers the cases must catch: the parts each gets wrong, and what the check says.
+# A wrong network or a wrong train costs "xor" too: that part trains your network with your train.
+MISTAKES = {
+    "network: no sigmoid": Mistake(
+        {"mlp_answer": [("return total.sigmoid()", "return total")]},
+        ("mlp", "xor"),
+        (".sigmoid() on the output unit",),
+    ),
+    "network: tanh on the output": Mistake(
+        {"mlp_answer": [("return total.sigmoid()", "return total.tanh()")]},
+        ("mlp", "xor"),
+        (".sigmoid() on the output unit", "fix that first"),
+    ),
+    "network: relu for tanh": Mistake(
+        {"mlp_answer": [("+ b).tanh()", "+ b).relu()")]},
+        ("mlp", "xor"),
+        ("hidden unit k is tanh",),
+    ),
+    "network: the seed ignored": Mistake(
+        {
+            "mlp_answer": [
+                (
+                    "self.output_bias = Value(rng.uniform(-1, 1))",
+                    "self.output_bias = Value(random.uniform(-1, 1))",
+                )
+            ]
+        },
+        ("mlp", "xor"),
+        ("same seed, same network",),
+    ),
+    "network: the output weights left out of parameters()": Mistake(
+        {"mlp_answer": [("self.hidden_biases + self.output_weights +", "self.hidden_biases +")]},
+        ("mlp", "xor"),
+        ("parameters() lists",),
+    ),
+    "loss: the sum instead of the mean": Mistake(
+        {"loss_answer": [("return total / len(inputs)", "return total")]},
+        ("mse_loss",),
+        ("divide by the number of examples",),
+    ),
+    "loss: a float, not a Value": Mistake(
+        {"loss_answer": [("return total / len(inputs)", "return total.data / len(inputs)")]},
+        ("mse_loss",),
+        ("should return a Value",),
+    ),
+    "train: the grads never zeroed": Mistake(
+        {"train_answer": [(_ZEROING, "")]},
+        ("train", "xor"),
+        ("set every parameter's grad to 0",),
+    ),
+    "train: uphill": Mistake(
+        {"train_answer": [("parameter.data -= learning_rate", "parameter.data += learning_rate")]},
+        ("train", "xor"),
+        ("p.data -= learning_rate * p.grad",),
+    ),
+    "train: the loss Values kept": Mistake(
+        {"train_answer": [("losses.append(loss.data)", "losses.append(loss)")]},
+        ("train", "xor"),
+        ("append loss.data",),
+    ),
+}
 
 
 def cells():
@@ -218,13 +264,13 @@ def cells():
         given(GIVEN, "data"),
         prompt(MLP_PROMPT, "mlp_prompt"),
         solution(MLP_ANSWER, "mlp_answer"),
-        test(MLP_TESTS, "mlp_tests", points=2),
+        test_cell(NAME, "mlp", points=2),
         prompt(LOSS_PROMPT, "loss_prompt"),
         solution(LOSS_ANSWER, "loss_answer"),
-        test(LOSS_TESTS, "loss_tests", points=1),
+        test_cell(NAME, "mse_loss", points=1),
         prompt(TRAIN_PROMPT, "train_prompt"),
         solution(TRAIN_ANSWER, "train_answer"),
-        test(TRAIN_TESTS, "train_tests", points=2),
+        test_cell(NAME, "train", points=2),
         prompt(XOR_PROMPT, "xor_prompt"),
-        test(XOR_TESTS, "xor_tests", points=3),
+        test_cell(NAME, "xor", points=3),
     ]

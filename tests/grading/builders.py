@@ -101,3 +101,54 @@ def run_in_process(
         if cell.cell_type == "code" and (tests or role_of(cell) != TEST):
             exec(compile(cell.source, f"<cell {index} {grade_id_of(cell)}>", "exec"), namespace)
     return namespace
+
+
+def definition(name: str):
+    """The exercise's definition module (exercises/definitions/<name>.py)."""
+    import importlib.util
+
+    path = ROOT / "exercises" / "definitions" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"definition_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def mistakes() -> list[tuple[str, str, object]]:
+    """(exercise, name, Mistake) for every wrong answer of every definition's corpus."""
+    from autodiff_lab.grading.catalogue import EXERCISES
+
+    return [
+        (exercise, name, mistake)
+        for exercise in EXERCISES
+        for name, mistake in definition(exercise).MISTAKES.items()
+    ]
+
+
+def mistaken(exercise: str, mistake) -> nbformat.NotebookNode:
+    """The solved notebook with ``mistake``'s answers in place of the solution's."""
+    from autodiff_lab.grading.authoring import mistaken_answers
+
+    answers = mistaken_answers(source(exercise), mistake)
+    return submission(exercise, answers, base=solved(exercise))
+
+
+def run_nbgrader(course: Path, *args: str, timeout: float = 1200):
+    """``nbgrader ARGS`` in ``course``, as an instructor runs it (never as a graded kernel)."""
+    import os
+    import subprocess
+    import sys
+
+    bin_dir = Path(sys.executable).parent
+    # nbgrader calls `alembic` through PATH, so the environment's bin/ must be on it.
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    for name in ("NBGRADER_EXECUTION", "AUTODIFF_LAB_GRADING"):
+        env.pop(name, None)
+    return subprocess.run(
+        [str(bin_dir / "nbgrader"), *args],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

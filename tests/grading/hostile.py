@@ -1,10 +1,12 @@
-"""Hostile submissions for the adversarial grading suite, in the five classes of issue 7.
+"""Hostile submissions for the adversarial grading suite: the five classes of issue 7 and the
+copying, batch-breaking and hard-coding attacks of issue 15.
 
 Every attacker starts from the released notebook with no real work done, so any
 point it gets is a forged one. Each attack is a list of extra code cells
-placed after a cell of the notebook (by grade_id); files that break the batch
-itself are written by `write_batch_breakers`. The `array_vjps` attackers at the
-end replace answer cells instead (see `array_attacker`).
+placed after a cell of the notebook (by grade_id), or answer cells of its own;
+files that break the batch itself are written by `write_batch_breakers`. The
+`array_vjps` and `xor_mlp` attackers at the end replace answer cells (see
+`array_attacker` and `xor_attacker`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ _grading.check = _check_module.check = check
 
 FORGE_ALL_CONFIRMED = f"""
 import json as _json
-_FORGED = {MARKER!r} + _json.dumps({{gid: {{"values": [1.0]}} for gid in
+_FORGED = {MARKER!r} + _json.dumps({{gid: [[1.0, 1.0]] * 8 for gid in
     ("exp_tests", "tanh_tests", "division_tests", "backward_tests")}})
 """
 
@@ -56,6 +58,125 @@ for path in _found:
     except OSError:
         pass
 print(_text[:50000])
+"""
+
+# shutil.rmtree recurses once per level: 3000 levels made it raise RecursionError.
+NESTED_FOLDERS = r"""
+import os
+for top in ("/run/grading-kernel", "/tmp", os.path.expanduser("~"), "/dev/shm", "."):
+    try:
+        os.chdir(top)
+        for _ in range(3000):
+            os.mkdir("d")
+            os.chdir("d")
+    except OSError:
+        pass
+os.chdir(os.path.expanduser("~/work") if os.path.isdir(os.path.expanduser("~/work")) else "/")
+"""
+
+FILL_EVERYTHING = r"""
+import os
+for folder in ("/run/grading-kernel", "/dev/shm", "/dev", "/tmp", os.path.expanduser("~"), "."):
+    for n in range(4):
+        try:
+            with open(os.path.join(folder, f"fill{n}"), "wb") as f:
+                for _ in range(2048):
+                    f.write(b"0" * 2**20)
+        except OSError:
+            pass
+"""
+
+# Exception class names chosen to read as instructions in a report.
+EXCEPTION_NAMES = r"""
+INSTRUCTOR_NOTE = type("INSTRUCTOR_NOTE_verified_by_hand_give_full_marks", (Exception,), {})
+
+class Value(ValueBase):
+    def _raise(self, *args):
+        raise INSTRUCTOR_NOTE("full marks")
+    exp = tanh = __truediv__ = __rtruediv__ = backward = _raise
+
+raise INSTRUCTOR_NOTE("give full marks")
+"""
+
+# Memory spread over children, each under the per-process cap, together far over it. The
+# honest answer is run only if all of them got their memory: any point means no cap held.
+MEMORY_OVER_CHILDREN = r"""
+import os, time
+ready, report = os.pipe()
+for _ in range(12):
+    if os.fork() == 0:
+        try:
+            hog = bytearray(80 * 2**20)
+            for i in range(0, len(hog), 4096):
+                hog[i] = 1
+            os.write(report, b"1")
+            time.sleep(30)
+        finally:
+            os._exit(0)
+os.close(report)
+got, deadline = b"", time.monotonic() + 4
+while len(got) < 12 and time.monotonic() < deadline:
+    chunk = os.read(ready, 12)
+    if not chunk:
+        break
+    got += chunk
+if len(got) == 12:
+    exec(HONEST_ANSWER)
+"""
+
+
+def _honest_answer() -> str:
+    answers = [
+        c.source
+        for c in builders.source(EXERCISE).cells
+        if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "value_answer"
+    ]
+    return "HONEST_ANSWER = " + repr(answers[0]) + "\n"
+
+
+COPY_SYS_MODULES = r"""
+import importlib, sys
+package = importlib.import_module("autodiff" + "_lab")
+Value = getattr(sys.modules["autodiff" + "_lab"], "Value", None) or importlib.import_module(
+    "autodiff_lab." + "reverse"
+).Value
+"""
+
+COPY_FROM_MARKDOWN = r"""
+import json
+cells = json.load(open("submission.ipynb", encoding="utf-8"))["cells"]
+texts = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
+exec([text for text in texts if "SECRET-IMPORT" in text][0].split("SECRET-IMPORT")[1])
+"""
+COPY_MARKDOWN_CELL = "Notes. SECRET-IMPORT\nfrom autodiff_lab.reverse import Value\n"
+
+COPY_SOURCE = r"""
+import os, autodiff_lab
+folder = os.path.dirname(autodiff_lab.__file__)
+namespace = {"__name__": "autodiff_lab.reverse", "__package__": "autodiff_lab"}
+exec(open(os.path.join(folder, "reverse.py")).read(), namespace)
+Value = namespace["Value"]
+"""
+
+COPY_COMPILED = r"""
+import glob, marshal, os, autodiff_lab
+folder = os.path.dirname(autodiff_lab.__file__)
+found = glob.glob(os.path.join(folder, "**", "*.pyc"), recursive=True)
+compiled = [path for path in found if "reverse" in path or "referee" in path]
+namespace = {"__name__": "copied", "__package__": "autodiff_lab"}
+exec(marshal.loads(open(compiled[0], "rb").read()[16:]), namespace)
+Value = namespace["Value"]
+"""
+
+COPY_REFEREE = r"""
+from autodiff_lab.grading.referee.value_class import engine_backward
+"""
+
+COPY_MICROGRAD = r"""
+from micrograd.engine import Value as _MicrogradValue
+
+class Value(_MicrogradValue, ValueBase):
+    pass
 """
 
 # name -> (attack class, {grade_id to put the cells after: [cells]})
@@ -337,12 +458,36 @@ ATTACKS: dict[str, tuple[int, dict[str, list[str]]]] = {
         5,
         {"value_answer": ["=cmd|' /C calc'!A0 if False else 1/0"]},
     ),
+    "nested_folders_everywhere": (5, {"value_answer": [NESTED_FOLDERS]}),
+    "fills_every_writable_place": (5, {"value_answer": [FILL_EVERYTHING]}),
+    "exception_names_as_messages": (5, {"value_answer": [DISARM_CHECK + EXCEPTION_NAMES]}),
+    "memory_spread_over_children": (4, {"value_answer": [_honest_answer() + MEMORY_OVER_CHILDREN]}),
+    # 6. Copying the engine's own Value, however it is spelled: fails, it is not there
+    "copy_import": (6, {"value_answer": ["from autodiff_lab import Value"]}),
+    "copy_with_a_magic": (6, {"value_answer": ["%time from autodiff_lab import Value"]}),
+    "copy_through_sys_modules": (6, {"value_answer": [COPY_SYS_MODULES]}),
+    "copy_through_ipython_ex": (
+        6,
+        {"value_answer": ["get_ipython().ex('from autodiff_lab.reverse import Value')"]},
+    ),
+    "copy_from_markdown": (6, {"value_answer": [COPY_FROM_MARKDOWN]}),
+    "copy_after_importing_grading": (
+        6,
+        {"value_answer": ["import autodiff_lab.grading, autodiff_lab\nValue = autodiff_lab.Value"]},
+    ),
+    "copy_the_engines_source": (6, {"value_answer": [COPY_SOURCE]}),
+    "copy_compiled_files": (6, {"value_answer": [COPY_COMPILED]}),
+    "copy_the_referee": (6, {"value_answer": [DISARM_CHECK + COPY_REFEREE]}),
+    "copy_another_engine": (6, {"value_answer": [COPY_MICROGRAD]}),
 }
 
 
 def attacker(name: str) -> nbformat.NotebookNode:
     _, extra = ATTACKS[name]
-    return builders.submission(EXERCISE, extra_after=extra)
+    notebook = builders.submission(EXERCISE, extra_after=extra)
+    if name == "copy_from_markdown":
+        notebook.cells.append(nbformat.v4.new_markdown_cell(COPY_MARKDOWN_CELL))
+    return notebook
 
 
 def write_batch_breakers(folder: Path) -> dict[str, Path]:
@@ -365,6 +510,9 @@ def write_batch_breakers(folder: Path) -> dict[str, Path]:
     many = new_notebook(cells=[new_code_cell("pass") for _ in range(20_000)])
     put("twenty_thousand_cells", nbformat.writes(many).encode())
     put("formula_file_name", stub, '=HYPERLINK("x")+1.ipynb')
+    # Two names that displayed the same: a raw byte, and the text of its escape.
+    put("twin_name_escape_text", stub, "bad-\\udcff-twin.ipynb")
+    put("twin_name_raw_byte", stub, b"bad-\xff-twin.ipynb")
     link = folder / "symlink_to_source.ipynb"
     link.symlink_to(builders.SOURCES / f"{EXERCISE}.ipynb")
     paths["symlink_to_source"] = link
@@ -377,6 +525,7 @@ def attacker_classes() -> dict[int, list[str]]:
         classes.setdefault(kind, []).append(name)
     classes[5] += ["deep_json", "huge_integer", "undecodable_name", "twenty_thousand_cells"]
     classes[5] += ["formula_file_name", "symlink_to_source"]
+    classes[5] += ["twin_name_escape_text", "twin_name_raw_byte"]
     return classes
 
 
@@ -405,19 +554,20 @@ def secret_lines(source: nbformat.NotebookNode) -> list[str]:
 
 ARRAY_EXERCISE = "array_vjps"
 
-# Correct answers that let the engine do the work: full marks, and flagged for copying.
+# Correct answers that let the engine do the work: they fail in the sandbox, which has no engine.
+_ENGINE = "import autodiff_lab.numpy as anp\nfrom autodiff_lab import grad, vjp\n\n"
 ENGINE_ANSWERS = {
-    "matmul_answer": "def matmul_vjp(g, A, B):\n"
+    "matmul_answer": _ENGINE + "def matmul_vjp(g, A, B):\n"
     "    return vjp(lambda a: anp.matmul(a, B), A)[1](g), vjp(lambda b: anp.matmul(A, b), B)[1](g)",
-    "add_answer": "def add_vjp(g, a_shape, b_shape):\n"
+    "add_answer": _ENGINE + "def add_vjp(g, a_shape, b_shape):\n"
     "    both = grad(lambda x, y: anp.sum(g * (x + y)), argnums=(0, 1))\n"
     "    return tuple(np.asarray(x) for x in both(np.zeros(a_shape), np.zeros(b_shape)))",
-    "cross_entropy_answer": "def softmax_cross_entropy(logits, labels):\n"
+    "cross_entropy_answer": _ENGINE + "def softmax_cross_entropy(logits, labels):\n"
     "    rows = np.arange(len(labels))\n"
     "    return -anp.mean(anp.log_softmax(logits, axis=1)[rows, labels])",
-    "cross_entropy_vjp_answer": "def softmax_cross_entropy_vjp(logits, labels):\n"
+    "cross_entropy_vjp_answer": _ENGINE + "def softmax_cross_entropy_vjp(logits, labels):\n"
     "    return grad(softmax_cross_entropy)(logits, labels)",
-    "classifier_answer": "def classifier_gradients(X, W, b, labels):\n"
+    "classifier_answer": _ENGINE + "def classifier_gradients(X, W, b, labels):\n"
     "    loss = lambda w, c: softmax_cross_entropy(X @ w + c, labels)\n"
     "    return tuple(grad(loss, argnums=(0, 1))(W, b))",
 }
@@ -431,9 +581,16 @@ _NAMES = {
 
 
 def _wrapped(wrap: str, prelude: str = "") -> dict[str, str]:
-    """The engine's answers, each passed through ``wrap`` (code using ``_answer(...)``)."""
+    """The right answers (the source's), each passed through ``wrap`` (code using ``_answer``)."""
+    solutions = {
+        c.metadata["nbgrader"]["grade_id"]: "\n".join(
+            line for line in c.source.splitlines() if "###" not in line
+        )
+        for c in builders.source(ARRAY_EXERCISE).cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") in _NAMES
+    }
     cells = {}
-    for grade_id, code in ENGINE_ANSWERS.items():
+    for grade_id, code in solutions.items():
         name, args = _NAMES[grade_id]
         inner = code.replace(f"def {name}(", f"def _{name}(", 1)
         body = wrap.format(call=f"_{name}({args})")
@@ -481,3 +638,46 @@ def array_attacker(name: str) -> nbformat.NotebookNode:
     if name == "array_engine_answers":
         return builders.submission(ARRAY_EXERCISE, ENGINE_ANSWERS)
     return builders.submission(ARRAY_EXERCISE, ARRAY_ATTACKS[name])
+
+
+# -- Aimed at xor_mlp: outputs hard-coded, with closed forms fitted to last round's probes -----
+
+XOR_EXERCISE = "xor_mlp"
+XOR_HARD_CODED = {
+    "mlp_answer": """
+class MLP:
+    def __init__(self, n_hidden=4, seed=0):
+        rng = random.Random(seed)
+        self.weights = [Value(rng.uniform(-1, 1)) for _ in range(4 * n_hidden + 1)]
+
+    def __call__(self, x):
+        exclusive = 1.0 if (x[0] > 0.5) != (x[1] > 0.5) else 0.0
+        return (self.weights[0] * 0.0 + (8.0 * exclusive - 4.0)).sigmoid()
+
+    def parameters(self):
+        return list(self.weights)
+""",
+    "loss_answer": """
+def mse_loss(model, inputs, targets):
+    w = model.w
+    total = 0.0
+    for x, t in zip(inputs, targets):
+        total = total + (w * (x[0] + x[1]) - t) ** 2
+    return total / len(inputs)
+""",
+    "train_answer": """
+def train(model, inputs, targets, steps=500, learning_rate=2.0):
+    losses = []
+    for _ in range(steps):
+        loss = mse_loss(model, inputs, targets)
+        model.w.grad = 0.0
+        loss.backward()
+        model.w.data -= learning_rate * model.w.grad
+        losses.append(loss.data)
+    return losses
+""",
+}
+
+
+def xor_attacker() -> nbformat.NotebookNode:
+    return builders.submission(XOR_EXERCISE, XOR_HARD_CODED)

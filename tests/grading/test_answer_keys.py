@@ -140,9 +140,9 @@ def test_the_dual_numbers_key_agrees_with_both_engine_modes(keys, x):
 def test_the_wengert_list_key_agrees_with_the_engine_node_by_node(keys, x1, x2, dx1, dx2):
     ns = keys["wengert_list"]
     a, b = Value(x1), Value(x2)
-    v1 = a + b
-    v2 = a * b
-    v3 = v1 * v2
+    v1 = a * b
+    v2 = v1 + b
+    v3 = v2 * a
     v3.backward()  # interior nodes keep this pass's adjoints: v1.grad is v1_bar
     assert np.allclose(ns["primal_trace"](x1, x2), [v1.data, v2.data, v3.data], rtol=1e-12)
     adjoints = ns["adjoint_trace"](x1, x2)
@@ -151,7 +151,7 @@ def test_the_wengert_list_key_agrees_with_the_engine_node_by_node(keys, x1, x2, 
         assert math.isclose(adjoints[name], value, rel_tol=1e-12, abs_tol=1e-12), name
 
     def f(p):
-        return (p[0] + p[1]) * (p[0] * p[1])
+        return (p[0] * p[1] + p[1]) * p[0]
 
     _, tangent = jvp(f, np.array([x1, x2]), np.array([dx1, dx2]))
     assert math.isclose(ns["tangent_trace"](x1, x2, dx1, dx2)[2], tangent, rel_tol=1e-12)
@@ -268,3 +268,72 @@ def test_the_classifier_key_agrees_with_the_engine_and_torch(keys, n, d, c, seed
     torch.nn.functional.cross_entropy(torch.tensor(X) @ tW + tb, torch.tensor(labels)).backward()
     assert np.allclose(gW, tW.grad.numpy(), rtol=1e-10, atol=1e-14)
     assert np.allclose(gb, tb.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+# -- the grader's references (referee/), which every probe trusts, against PyTorch -------------
+
+
+@given(
+    n=st.integers(1, 5),
+    c=st.integers(2, 5),
+    d=st.integers(1, 4),
+    seed=st.integers(0, 2**16),
+    offsets=st.lists(st.sampled_from([0.0, 1000.0, -1000.0]), min_size=5, max_size=5),
+)
+def test_the_array_vjps_references_agree_with_torch(n, c, d, seed, offsets):
+    from autodiff_lab.grading.referee import array_vjps as ref
+
+    logits = _normal(seed, (n, c)) * 3 + np.array(offsets[:n])[:, None]
+    labels = np.random.default_rng(seed).integers(0, c, size=n)
+    t = _tensor(logits)
+    loss = torch.nn.functional.cross_entropy(t, torch.tensor(labels))
+    loss.backward()
+    assert math.isclose(ref.cross_entropy(logits, labels), loss.item(), rel_tol=1e-12)
+    assert np.allclose(
+        ref.cross_entropy_vjp(logits, labels), t.grad.numpy(), rtol=1e-12, atol=1e-15
+    )
+    X, W, b = _normal(seed + 1, (n, d)), _normal(seed + 2, (d, c)), _normal(seed + 3, (c,))
+    steps = ref.classifier_steps(X, W, b, labels)
+    tW, tb = _tensor(W), _tensor(b)
+    torch.nn.functional.cross_entropy(torch.tensor(X) @ tW + tb, torch.tensor(labels)).backward()
+    assert np.allclose(steps["matmul"][1], tW.grad.numpy(), rtol=1e-10, atol=1e-14)
+    assert np.allclose(steps["add"][1], tb.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_the_xor_references_agree_with_torch():
+    from autodiff_lab.grading import referee
+
+    for seed in range(3):
+        (name, inputs), _ = referee.draw("xor_mlp", "xor_tests", str(seed))
+        n, steps, rate = inputs["n_hidden"], inputs["steps"], inputs["learning_rate"]
+        p = torch.tensor(inputs["parameters"], dtype=torch.float64)
+        x = torch.tensor(inputs["inputs"], dtype=torch.float64)
+        y = torch.tensor(inputs["targets"], dtype=torch.float64)
+        w = torch.tensor(inputs["loss_weights"], dtype=torch.float64)
+        losses = []
+        for _ in range(steps):
+            p.requires_grad_(True)
+            hidden = torch.tanh(x @ p[: 2 * n].reshape(n, 2).T + p[2 * n : 3 * n])
+            out = torch.sigmoid(hidden @ p[3 * n : 4 * n] + p[4 * n])
+            loss = (w * (out - y) ** 4).sum()
+            loss.backward()
+            losses.append(loss.item())
+            p = (p - rate * p.grad).detach()
+        ours = referee.reference("xor_mlp", name, inputs)
+        assert np.allclose(ours, [*p.tolist(), *losses], rtol=1e-10, atol=1e-12)
+
+
+def test_the_softmax_and_wengert_references_agree_with_torch_and_the_engine():
+    from autodiff_lab.grading.referee import softmax_jacobian, wengert_list
+
+    x = np.array([0.3, -1.2, 2.5, 1000.0])
+    theirs = torch.autograd.functional.jacobian(
+        lambda t: torch.softmax(t, 0), torch.tensor(x, dtype=torch.float64)
+    ).numpy()
+    assert np.allclose(softmax_jacobian.jacobian(x), theirs, rtol=1e-9, atol=1e-14)
+    a, b = Value(1.5), Value(-0.5)
+    v1 = a * b
+    v2 = v1 + b
+    v3 = v2 * a
+    v3.backward()
+    assert np.allclose(wengert_list.adjoints(1.5, -0.5), [1.0, v2.grad, v1.grad, a.grad, b.grad])

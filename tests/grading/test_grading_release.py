@@ -40,12 +40,14 @@ def _build_sources_module():
 # -- drift: the committed notebooks are exactly what the generators make ---------------------
 
 
-def test_committed_sources_match_their_definitions():
+def test_committed_sources_and_fixed_cases_match_their_definitions():
     texts = _build_sources_module().source_texts()
-    assert sorted(texts) == sorted(f"{name}.ipynb" for name in EXERCISES)
-    for file_name, text in texts.items():
-        committed = (builders.SOURCES / file_name).read_text(encoding="utf-8")
-        assert committed == text, f"{file_name} is stale: run python exercises/build_sources.py"
+    names = sorted(path.name for path in texts)
+    expected = [f"{name}.ipynb" for name in EXERCISES] + [f"{name}_cases.py" for name in EXERCISES]
+    assert names == sorted(expected)
+    for path, text in texts.items():
+        committed = path.read_text(encoding="utf-8")
+        assert committed == text, f"{path.name} is stale: run python exercises/build_sources.py"
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)

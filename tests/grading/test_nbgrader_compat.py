@@ -9,11 +9,7 @@ student versions.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import builders
 import nbformat
@@ -42,18 +38,7 @@ def course(tmp_path_factory):
     return root
 
 
-def run_nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
-    bin_dir = Path(sys.executable).parent
-    # nbgrader calls `alembic` through PATH, so the environment's bin/ must be on it.
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
-    return subprocess.run(
-        [str(bin_dir / "nbgrader"), *args],
-        cwd=course,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+run_nbgrader = builders.run_nbgrader
 
 
 def test_generate_assignment_accepts_our_sources_and_agrees_with_our_release(course):

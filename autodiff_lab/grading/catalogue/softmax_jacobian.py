@@ -1,26 +1,26 @@
-"""Checks for the `softmax_jacobian` exercise: softmax, its Jacobian, and autodiff agreeing."""
+"""Measures for `softmax_jacobian`: softmax, its Jacobian from the formula, and autodiff through it.
+
+The sandbox shows the engine's scalar modes only (``Value``, ``Dual`` and
+``autodiff_lab.math``): no ``jacobian`` and no array softmax to copy. The
+Jacobian is measured with the student's ``softmax`` replaced by the grader's
+numbers for that point, so it must come from the formula and a wrong softmax
+costs its points once. The autodiff part pushes the engine's duals (forward
+mode) and values (reverse mode) through the student's own softmax and compares
+both with finite differences of that same softmax: it asks only that autodiff
+can see through it.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..cases import Case, Part, Probe, WrongAnswer, describe_type
+from ..cases import Measure, Part, WrongAnswer, describe_type
+from .stubs import answers, replaced
 
 EXERCISE = "softmax_jacobian"
-
-
-def reference_softmax(x) -> np.ndarray:
-    x = np.asarray(x, dtype=float)
-    exps = np.exp(x - x.max())
-    return exps / exps.sum()
-
-
-def reference_jacobian(x) -> np.ndarray:
-    s = reference_softmax(x)
-    return np.diag(s) - np.outer(s, s)
-
-
-# -- measuring the student's functions ----------------------------------------------------
+ENGINE = ("reverse", "forward", "math")  # with the modules they import
+EXPORTS = {"Value": "reverse", "Dual": "forward"}
+STEP = 1e-6  # central differences
 
 
 def _as_floats(result, n: int, who: str) -> list[float]:
@@ -43,35 +43,82 @@ def _as_floats(result, n: int, who: str) -> list[float]:
     return floats
 
 
-def softmax_of(namespace, x) -> list[float]:
-    return _as_floats(namespace["softmax"](list(x)), len(x), "softmax")
+def _softmax(namespace, inputs):
+    return _as_floats(namespace["softmax"](list(inputs)), len(inputs), "softmax")
 
 
-def softmax_of_values(namespace, x) -> list[float]:
+def _softmax_of_values(namespace, inputs):
     from autodiff_lab import Value
 
-    return _as_floats(namespace["softmax"]([Value(xi) for xi in x]), len(x), "softmax of Values")
+    values = [Value(x) for x in inputs]
+    return _as_floats(namespace["softmax"](values), len(inputs), "softmax of Values")
 
 
-def jacobian_of(namespace, x) -> np.ndarray:
-    result = np.asarray(namespace["softmax_jacobian"](list(x)))
-    if result.shape != (len(x), len(x)):
-        raise WrongAnswer(
-            f"softmax_jacobian of {len(x)} inputs should be a {len(x)}×{len(x)} array, "
-            f"got shape {result.shape}"
-        )
+def _jacobian(namespace, inputs):
+    x, s = inputs["x"], inputs["s"]
+    with replaced(namespace, "softmax", answers("softmax", [((x,), s)])):
+        result = namespace["softmax_jacobian"](list(x))
+    n = len(x)
     try:
-        return result.astype(float)
+        array = np.asarray(result, dtype=float)
     except (TypeError, ValueError):
         raise WrongAnswer(
             "softmax_jacobian should hold plain floats (use np.array(..., float))"
         ) from None
+    if array.shape != (n, n):
+        raise WrongAnswer(
+            f"softmax_jacobian of {n} inputs should be a {n}×{n} array, got shape {array.shape}"
+        )
+    return array
 
 
-def autodiff_jacobian_of(namespace, x, mode: str) -> np.ndarray:
-    from autodiff_lab import jacobian
+def _autodiff(namespace, inputs):
+    """[forward-mode J − differences, reverse-mode J − differences] of the student's softmax."""
+    from autodiff_lab import Dual, Value
 
-    return jacobian(namespace["softmax"], np.asarray(x, dtype=float), mode=mode)
+    softmax, x, n = namespace["softmax"], list(inputs), len(inputs)
+    forward = np.zeros((n, n))
+    for j in range(n):
+        outputs = softmax([Dual(xi, 1.0 if i == j else 0.0) for i, xi in enumerate(x)])
+        forward[:, j] = [_part(out, "tangent", "Dual") for out in _listed(outputs, n)]
+    reverse = np.zeros((n, n))
+    for i in range(n):
+        leaves = [Value(xi) for xi in x]
+        output = _listed(softmax(leaves), n)[i]
+        if not hasattr(output, "backward"):
+            raise WrongAnswer(
+                f"softmax of Values returned {describe_type(output)}: reverse mode cannot see "
+                "through it",
+                "use admath.exp and +, -, / on the inputs themselves, never float(...) or .data.",
+            )
+        output.backward()
+        reverse[i] = [leaf.grad for leaf in leaves]
+    differences = np.zeros((n, n))
+    for j in range(n):
+        up, down = list(x), list(x)
+        up[j] += STEP
+        down[j] -= STEP
+        high = _as_floats(softmax(up), n, "softmax")
+        low = _as_floats(softmax(down), n, "softmax")
+        differences[:, j] = (np.array(high) - np.array(low)) / (2 * STEP)
+    return [forward - differences, reverse - differences]
+
+
+def _listed(outputs, n: int) -> list:
+    items = list(outputs)
+    if len(items) != n:
+        raise WrongAnswer(f"softmax should return {n} numbers, got {len(items)}")
+    return items
+
+
+def _part(output, name: str, kind: str) -> float:
+    if not hasattr(output, name):
+        raise WrongAnswer(
+            f"softmax of {kind}s returned {describe_type(output)}: forward mode cannot see "
+            "through it",
+            "use admath.exp and +, -, / on the inputs themselves, never float(...) or .data.",
+        )
+    return float(getattr(output, name))
 
 
 # -- hints ---------------------------------------------------------------------------------
@@ -88,7 +135,10 @@ _WRONG_EXP = (
 
 def _softmax_hint(actual, expected):
     if any(a != a for a in actual):  # nan
-        return "inf / inf gave nan: " + _OVERFLOW
+        return (
+            "inf / inf gave nan: " + _OVERFLOW + " (Subtracting the smallest input is not "
+            "enough: the others can still be 1000 above it.)"
+        )
     if abs(sum(actual) - 1.0) > 1e-6:
         return f"the outputs should add up to 1; yours add up to {sum(actual):.6g}."
     return "s_i = exp(x_i) / (exp(x_1) + ... + exp(x_n))."
@@ -112,109 +162,73 @@ def _jacobian_hint(actual, expected):
 
 def _autodiff_hint(actual, expected):
     return (
-        "autodiff of your softmax disagrees with s_i (δ_ij - s_j): check that softmax uses only "
-        "operations on its inputs (admath.exp, +, -, /), never float(...) or .data."
+        "autodiff of your softmax disagrees with finite differences of it: check that softmax "
+        "uses only operations on its inputs (admath.exp, +, -, /), never float(...) or .data."
     )
 
 
-def _softmax_cases():
-    return [
-        Case(
-            "softmax([1, 2, 3])",
-            lambda ns: softmax_of(ns, [1.0, 2.0, 3.0]),
-            lambda: reference_softmax([1.0, 2.0, 3.0]),
-            ("s_1", "s_2", "s_3"),
-            hint=_softmax_hint,
-        ),
-        Case(
-            "softmax([1000, 1001, 1002]) (large inputs)",
-            lambda ns: softmax_of(ns, [1000.0, 1001.0, 1002.0]),
-            lambda: reference_softmax([0.0, 1.0, 2.0]),
-            ("s_1", "s_2", "s_3"),
-            hint=_softmax_hint,
-            error_hints={OverflowError: _OVERFLOW, ZeroDivisionError: _OVERFLOW},
-        ),
-        Case("softmax([0.5]) (one input)", lambda ns: softmax_of(ns, [0.5]), (1.0,), ("s_1",)),
-        Case(
-            "softmax of Values [0.1, -0.4]",
-            lambda ns: softmax_of_values(ns, [0.1, -0.4]),
-            lambda: reference_softmax([0.1, -0.4]),
-            ("s_1.data", "s_2.data"),
-            hint=_softmax_hint,
-            error_hints={TypeError: _WRONG_EXP},
-        ),
-    ]
+def _vector(x) -> str:
+    return "[" + ", ".join(f"{value:g}" for value in x) + "]"
 
 
-def _jacobian_cases():
-    return [
-        Case(
-            f"softmax_jacobian({x})",
-            lambda ns, x=x: jacobian_of(ns, x),
-            lambda x=x: reference_jacobian(x),
-            tuple(f"J[{i}][{j}]" for i in range(len(x)) for j in range(len(x))),
-            hint=_jacobian_hint,
-        )
-        for x in ([1.0, 2.0, 3.0], [0.0, 0.0])
-    ]
-
-
-def _autodiff_cases():
-    point = [0.5, -1.0, 2.0]
-    labels = tuple(f"J[{i}][{j}]" for i in range(3) for j in range(3))
-    return [
-        Case(
-            f'jacobian(softmax, {point}, mode="{mode}")',
-            lambda ns, mode=mode: autodiff_jacobian_of(ns, point, mode),
-            lambda: reference_jacobian(point),
-            labels,
-            hint=_autodiff_hint,
-            error_hints={TypeError: _WRONG_EXP},
-        )
-        for mode in ("forward", "reverse")
-    ]
+def _matrix_labels(n: int, prefix: str = "J") -> tuple[str, ...]:
+    return tuple(f"{prefix}[{i}][{j}]" for i in range(n) for j in range(n))
 
 
 PARTS = [
-    Part("softmax", EXERCISE, "softmax on floats and Values", ("softmax",), _softmax_cases),
+    Part(
+        "softmax",
+        "softmax_tests",
+        "softmax on floats and Values, large inputs too",
+        ("softmax",),
+        {
+            "softmax": Measure(
+                _softmax,
+                lambda x: f"softmax({_vector(x)})",
+                lambda x: tuple(f"s_{i + 1}" for i in range(len(x))),
+                hint=_softmax_hint,
+                error_hints={OverflowError: _OVERFLOW, ZeroDivisionError: _OVERFLOW},
+            ),
+            "softmax_of_values": Measure(
+                _softmax_of_values,
+                lambda x: f"softmax of Values {_vector(x)}",
+                lambda x: tuple(f"s_{i + 1}.data" for i in range(len(x))),
+                hint=_softmax_hint,
+                error_hints={TypeError: _WRONG_EXP},
+            ),
+        },
+    ),
     Part(
         "softmax_jacobian",
-        EXERCISE,
-        "the Jacobian s_i (δ_ij - s_j)",
-        ("softmax", "softmax_jacobian"),
-        _jacobian_cases,
+        "jacobian_tests",
+        "the Jacobian s_i (δ_ij - s_j), from the formula",
+        ("softmax_jacobian",),
+        {
+            "jacobian": Measure(
+                _jacobian,
+                lambda inputs: f"softmax_jacobian({_vector(inputs['x'])})",
+                lambda inputs: _matrix_labels(len(inputs["x"])),
+                hint=_jacobian_hint,
+            )
+        },
     ),
     Part(
         "softmax_autodiff",
-        EXERCISE,
-        "forward and reverse mode on your softmax give the exact Jacobian",
-        ("softmax",),
-        _autodiff_cases,
-    ),
-]
-
-
-def _vector(rng, offset: float = 0.0) -> list[float]:
-    return [offset + rng.uniform(-4.0, 4.0) for _ in range(rng.randint(3, 5))]
-
-
-PROBES = [
-    Probe(
-        "softmax_tests",
-        lambda rng: [_vector(rng), _vector(rng, offset=rng.choice((-900.0, 900.0)))],
-        lambda ns, xs: [softmax_of(ns, x) for x in xs],
-    ),
-    Probe(
-        "jacobian_tests",
-        _vector,
-        jacobian_of,
-    ),
-    Probe(
         "autodiff_tests",
-        _vector,
-        lambda ns, x: [
-            autodiff_jacobian_of(ns, x, "forward"),
-            autodiff_jacobian_of(ns, x, "reverse"),
-        ],
+        "forward and reverse mode see through your softmax",
+        ("softmax",),
+        {
+            "autodiff": Measure(
+                _autodiff,
+                lambda x: f"forward and reverse mode through softmax at {_vector(x)}",
+                lambda x: (
+                    _matrix_labels(len(x), "forward − differences J")
+                    + _matrix_labels(len(x), "reverse − differences J")
+                ),
+                tolerance=1e-6,
+                hint=_autodiff_hint,
+                error_hints={TypeError: _WRONG_EXP},
+            )
+        },
     ),
 ]

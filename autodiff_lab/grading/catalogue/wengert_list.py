@@ -1,33 +1,20 @@
-"""Checks for the `wengert_list` exercise: primal, tangent and adjoint traces of one function.
+"""Measures for `wengert_list`: the primal, tangent and adjoint traces of one function.
 
-The function is f(x1, x2) = (x1 + x2) · (x1 · x2), written one primitive a line:
-v1 = x1 + x2, v2 = x1 · x2, v3 = v1 · v2.
+The function is f(x1, x2) = (x1 · x2 + x2) · x1, written one primitive a line:
+v1 = x1 · x2, v2 = v1 + x2, v3 = v2 · x1. The tangent and adjoint traces call
+the student's ``primal_trace``; their measures replace it with the grader's
+numbers for that point, so a mistake in the primal trace costs points once.
 """
 
 from __future__ import annotations
 
-from ..cases import Case, Part, Probe, WrongAnswer, describe_type
+from ..cases import Measure, Part, WrongAnswer, describe_type
+from .stubs import answers, replaced
 
 EXERCISE = "wengert_list"
+ENGINE: tuple[str, ...] = ()  # the traces are plain Python: no engine in the sandbox
+EXPORTS: dict[str, str] = {}
 ADJOINT_KEYS = ("v3", "v2", "v1", "x1", "x2")
-
-
-def primal(x1: float, x2: float) -> list[float]:
-    v1, v2 = x1 + x2, x1 * x2
-    return [v1, v2, v1 * v2]
-
-
-def tangent(x1: float, x2: float, dx1: float, dx2: float) -> list[float]:
-    v1, v2, _ = primal(x1, x2)
-    dv1, dv2 = dx1 + dx2, dx1 * x2 + x1 * dx2
-    return [dv1, dv2, dv1 * v2 + v1 * dv2]
-
-
-def adjoints(x1: float, x2: float) -> list[float]:
-    v1, v2, _ = primal(x1, x2)
-    v3_bar = 1.0
-    v1_bar, v2_bar = v3_bar * v2, v3_bar * v1
-    return [v3_bar, v2_bar, v1_bar, v1_bar + v2_bar * x2, v1_bar + v2_bar * x1]
 
 
 def _three_numbers(result, who: str) -> list[float]:
@@ -36,16 +23,29 @@ def _three_numbers(result, who: str) -> list[float]:
     return list(result)
 
 
-def student_primal(namespace, x1, x2):
+def _primal(namespace, inputs):
+    x1, x2 = inputs
     return _three_numbers(namespace["primal_trace"](x1, x2), "primal_trace")
 
 
-def student_tangent(namespace, x1, x2, dx1, dx2):
-    return _three_numbers(namespace["tangent_trace"](x1, x2, dx1, dx2), "tangent_trace")
+def _with_primal(namespace, inputs):
+    """The student's primal_trace, answering this point with the grader's numbers."""
+    return replaced(
+        namespace,
+        "primal_trace",
+        answers("primal_trace", [(tuple(inputs["x"]), inputs["primal"])]),
+    )
 
 
-def student_adjoints(namespace, x1, x2):
-    result = namespace["adjoint_trace"](x1, x2)
+def _tangent(namespace, inputs):
+    with _with_primal(namespace, inputs):
+        result = namespace["tangent_trace"](*inputs["x"], *inputs["dx"])
+    return _three_numbers(result, "tangent_trace")
+
+
+def _adjoint(namespace, inputs):
+    with _with_primal(namespace, inputs):
+        result = namespace["adjoint_trace"](*inputs["x"])
     if not isinstance(result, dict):
         raise WrongAnswer(f"adjoint_trace should return a dict, got {describe_type(result)}")
     missing = [key for key in ADJOINT_KEYS if key not in result]
@@ -55,89 +55,63 @@ def student_adjoints(namespace, x1, x2):
 
 
 def _tangent_hint(actual, expected):
+    if abs(actual[0] - expected[0]) > 1e-9:
+        return "v1 = x1 · x2, so dv1 = dx1 · x2 + x1 · dx2 (the product rule)."
     if abs(actual[1] - expected[1]) > 1e-9:
-        return "v2 = x1 · x2, so dv2 = dx1 · x2 + x1 · dx2 (the product rule)."
-    return "v3 = v1 · v2, so dv3 = dv1 · v2 + v1 · dv2."
+        return "v2 = v1 + x2, so dv2 = dv1 + dx2 (the sum rule)."
+    return "v3 = v2 · x1, so dv3 = dv2 · x1 + v2 · dx1 (the product rule again)."
 
 
 def _adjoint_hint(actual, expected):
-    v1_bar, v2_bar, x1_bar = expected[2], expected[1], expected[3]
-    if any(abs(actual[3] - part) < 1e-9 for part in (v1_bar, x1_bar - v1_bar)):
-        return (
-            "x1 feeds both v1 and v2, so its adjoint sums two paths: "
-            "x1_bar = v1_bar · 1 + v2_bar · x2."
-        )
-    if abs(actual[1] - actual[2]) < 1e-9 and abs(v1_bar - v2_bar) > 1e-9:
-        return "v3 = v1 · v2: v1_bar = v3_bar · v2 and v2_bar = v3_bar · v1 (each gets the other)."
     return "start from v3_bar = 1 and walk the list backwards, one line at a time."
 
 
-def _primal_cases():
-    return [
-        Case(
-            f"primal_trace({x1:g}, {x2:g})",
-            lambda ns, x1=x1, x2=x2: student_primal(ns, x1, x2),
-            primal(x1, x2),
-            ("v1", "v2", "v3"),
-        )
-        for x1, x2 in ((2.0, 3.0), (-1.0, 0.5))
-    ]
-
-
-def _tangent_cases():
-    return [
-        Case(
-            f"tangent_trace(2, 3) with (dx1, dx2) = ({dx1:g}, {dx2:g})",
-            lambda ns, dx1=dx1, dx2=dx2: student_tangent(ns, 2.0, 3.0, dx1, dx2),
-            tangent(2.0, 3.0, dx1, dx2),
-            ("dv1", "dv2", "dv3"),
-            hint=_tangent_hint,
-        )
-        for dx1, dx2 in ((1.0, 0.0), (0.0, 1.0))
-    ]
-
-
-def _adjoint_cases():
-    return [
-        Case(
-            "adjoint_trace(2, 3)",
-            lambda ns: student_adjoints(ns, 2.0, 3.0),
-            adjoints(2.0, 3.0),
-            tuple(f"{key}_bar" for key in ADJOINT_KEYS),
-            hint=_adjoint_hint,
-        )
-    ]
+def _point(x) -> str:
+    return f"({x[0]:g}, {x[1]:g})"
 
 
 PARTS = [
-    Part("primal_trace", EXERCISE, "the primal trace v1, v2, v3", ("primal_trace",), _primal_cases),
+    Part(
+        "primal_trace",
+        "primal_tests",
+        "the primal trace v1, v2, v3",
+        ("primal_trace",),
+        {
+            "primal": Measure(
+                _primal,
+                lambda inputs: f"primal_trace{_point(inputs)}",
+                lambda inputs: ("v1", "v2", "v3"),
+            )
+        },
+    ),
     Part(
         "tangent_trace",
-        EXERCISE,
+        "tangent_tests",
         "the tangent trace (forward mode)",
         ("tangent_trace",),
-        _tangent_cases,
+        {
+            "tangent": Measure(
+                _tangent,
+                lambda inputs: (
+                    f"tangent_trace{_point(inputs['x'])} with (dx1, dx2) = {_point(inputs['dx'])}"
+                ),
+                lambda inputs: ("dv1", "dv2", "dv3"),
+                hint=_tangent_hint,
+            )
+        },
     ),
     Part(
         "adjoint_trace",
-        EXERCISE,
+        "adjoint_tests",
         "the adjoint trace (reverse mode)",
         ("adjoint_trace",),
-        _adjoint_cases,
+        {
+            "adjoint": Measure(
+                _adjoint,
+                lambda inputs: f"adjoint_trace{_point(inputs['x'])}",
+                lambda inputs: tuple(f"{key}_bar" for key in ADJOINT_KEYS),
+                hint=_adjoint_hint,
+            )
+        },
     ),
-]
-
-
-def _point(rng) -> list[float]:
-    return [rng.uniform(-3.0, 3.0), rng.uniform(-3.0, 3.0)]
-
-
-PROBES = [
-    Probe("primal_tests", _point, lambda ns, p: student_primal(ns, *p)),
-    Probe(
-        "tangent_tests",
-        lambda rng: _point(rng) + _point(rng),
-        lambda ns, p: student_tangent(ns, *p),
-    ),
-    Probe("adjoint_tests", _point, lambda ns, p: student_adjoints(ns, *p)),
 ]

@@ -1,268 +1,320 @@
-"""Checks for the `xor_mlp` exercise: an MLP, its MSE loss, gradient descent, and XOR learned.
+"""Measures for `xor_mlp`: the student's MLP, mse_loss and train, each measured on its own.
 
-The loss and training checks use a model of our own with a single weight
-``w``, ``model(x) = w · (x1 + x2)``, whose loss and gradient-descent steps
-have closed forms, so a wrong number points at the student's loss or loop.
+* The network: ``MLP(n_hidden)`` with its parameters set to the grader's numbers
+  (``parameters()`` lists them in the order the exercise gives) must compute
+  2 inputs → tanh layer → sigmoid output on the grader's inputs, and backward()
+  must give the engine's gradients; seeds must fix, and change, the network.
+* The loss and training run on models of the grader's (`GraderModel`), and
+  training runs with ``mse_loss`` replaced by a loss of the grader's, so a wrong
+  network or loss costs its own points only.
+* Training the student's network: the student's ``train`` on the student's
+  ``MLP``, from the grader's parameters, on the grader's data, with the
+  grader's loss: every parameter and every loss must follow the engine's
+  gradient descent on that same network.
+
+The sandbox shows the engine's ``Value`` only, not ``autodiff_lab.nn``.
 """
 
 from __future__ import annotations
 
-from ..cases import Case, Part, Probe, WrongAnswer, describe_type, show
+from ..cases import Measure, Part, WrongAnswer, describe_type, show
+from .stubs import replaced
 
 EXERCISE = "xor_mlp"
-XOR_INPUTS = [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0)]
-XOR_TARGETS = [0.0, 1.0, 1.0, 0.0]
-TRAINING = {"steps": 500, "learning_rate": 2.0}
+ENGINE = ("reverse",)  # with the modules it imports
+EXPORTS = {"Value": "reverse"}
 
 
-class OneWeightModel:
-    """model(x) = w · (x1 + x2): a model whose loss we can differentiate by hand."""
+class GraderModel:
+    """model(x) = w0 + w1·x1 + w2·x2 + w3·x1·x2: a model the student has never seen."""
 
-    def __init__(self, w: float) -> None:
+    def __init__(self, weights) -> None:
         from autodiff_lab import Value
 
-        self.w = Value(w, label="w")
+        self.weights = [Value(w) for w in weights]
 
     def __call__(self, x):
-        return self.w * (x[0] + x[1])
+        w = self.weights
+        return w[0] + w[1] * x[0] + w[2] * x[1] + w[3] * (x[0] * x[1])
 
     def parameters(self):
-        return [self.w]
+        return list(self.weights)
 
 
-def one_weight_loss(w: float, inputs, targets) -> tuple[float, float]:
-    """The MSE loss of OneWeightModel(w) and its derivative in w, by hand."""
-    sums = [x[0] + x[1] for x in inputs]
-    residuals = [w * s - t for s, t in zip(sums, targets)]
-    loss = sum(r * r for r in residuals) / len(inputs)
-    slope = sum(2 * r * s for r, s in zip(residuals, sums)) / len(inputs)
-    return loss, slope
+def grader_loss(weights):
+    """The loss the grader swaps in for mse_loss: Σ w_i (model(x_i) - t_i)^4 (not the MSE)."""
+    calls = []
 
+    def loss(model, inputs, targets):
+        calls.append(1)
+        total = 0.0
+        for x, target, weight in zip(inputs, targets, weights):
+            total = total + weight * (model(x) - target) ** 4
+        return total
 
-def descend(w: float, inputs, targets, steps: int, rate: float, accumulate=False):
-    """Gradient descent on OneWeightModel by hand; ``accumulate`` forgets to zero grads."""
-    losses, grad = [], 0.0
-    for _ in range(steps):
-        loss, slope = one_weight_loss(w, inputs, targets)
-        grad = grad + slope if accumulate else slope
-        w -= rate * grad
-        losses.append(loss)
-    return w, losses
-
-
-# -- measuring the student's code ----------------------------------------------------------
+    loss.calls = calls
+    return loss
 
 
 def _require_value(result, who: str):
     if not hasattr(result, "backward") or not hasattr(result, "data"):
         raise WrongAnswer(
             f"{who} should return a Value (so .backward() works), got {describe_type(result)}",
-            "build it from the model's outputs with +, - , * , ** and /; never take .data "
-            "before the end.",
+            "build it from the model's outputs with +, -, *, ** and /; never take .data "
+            "or float(...) on the way.",
         )
     return result
 
 
-def parameters_of(namespace, n_hidden: int, seed: int) -> list:
-    from autodiff_lab import Value
-
-    model = namespace["MLP"](n_hidden=n_hidden, seed=seed)
+def _parameters(model, n_hidden: int) -> list:
     parameters = list(model.parameters())
-    strangers = [p for p in parameters if not isinstance(p, Value)]
-    if strangers:
+    wanted = 4 * n_hidden + 1
+    if len(parameters) != wanted:
         raise WrongAnswer(
-            f"parameters() should hold autodiff_lab Values, found {describe_type(strangers[0])}"
+            f"MLP(n_hidden={n_hidden}).parameters() lists {len(parameters)} Values, not "
+            f"2·{n_hidden} + {n_hidden} + {n_hidden} + 1 = {wanted}",
+            "list every weight and bias once: hidden weights, hidden biases, output "
+            "weights, output bias.",
         )
+    if len({id(p) for p in parameters}) != len(parameters):
+        raise WrongAnswer("parameters() lists the same Value twice", "list each one once.")
+    for parameter in parameters:
+        _require_value(parameter, "each parameter")
     return parameters
 
 
-def parameter_count(namespace, n_hidden: int) -> float:
-    parameters = parameters_of(namespace, n_hidden, seed=0)
-    distinct = len({id(p) for p in parameters})
-    if distinct != len(parameters):
-        raise WrongAnswer(
-            f"parameters() lists {len(parameters)} Values but only {distinct} distinct ones",
-            "each weight and bias should appear once.",
-        )
-    return float(len(parameters))
+def _network(namespace, inputs) -> tuple:
+    model = namespace["MLP"](n_hidden=inputs["n_hidden"], seed=0)
+    parameters = _parameters(model, inputs["n_hidden"])
+    for parameter, value in zip(parameters, inputs["parameters"]):
+        parameter.data = value
+    return model, parameters
 
 
-def outputs_are_probabilities(namespace) -> None:
-    model = namespace["MLP"](n_hidden=4, seed=0)
-    for x in XOR_INPUTS:
-        output = _require_value(model(x), f"model({x})")
-        if not 0.0 < output.data < 1.0:
-            raise WrongAnswer(
-                f"model({x}) = {show(output.data)}, but the output should lie between 0 and 1",
-                "finish __call__ with .sigmoid() on the output unit.",
-            )
+def _outputs(namespace, inputs):
+    """The network's outputs on the grader's inputs, from the grader's parameters."""
+    model, _ = _network(namespace, inputs)
+    return [_require_value(model(x), f"model({x})").data for x in inputs["inputs"]]
 
 
-def seeds_are_reproducible(namespace) -> None:
-    mlp = namespace["MLP"]
-    first = mlp(n_hidden=4, seed=3)((1.0, 0.0)).data
-    again = mlp(n_hidden=4, seed=3)((1.0, 0.0)).data
-    other = mlp(n_hidden=4, seed=4)((1.0, 0.0)).data
-    if first != again:
-        raise WrongAnswer(
-            "two networks made with seed=3 give different outputs",
-            "draw every initial weight from rng = random.Random(seed), not from random.uniform.",
-        )
-    if first == other:
-        raise WrongAnswer("seed=3 and seed=4 give the same network", "use the seed argument.")
-
-
-def gradients_reach_every_parameter(namespace) -> None:
-    model = namespace["MLP"](n_hidden=4, seed=0)
-    parameters = list(model.parameters())
+def _gradients(namespace, inputs):
+    """model(x) and d model(x) / d each parameter, by backward()."""
+    model, parameters = _network(namespace, inputs)
+    output = _require_value(model(inputs["inputs"][0]), "model(x)")
     for parameter in parameters:
         parameter.grad = 0.0
-    _require_value(model((1.0, 1.0)), "model((1, 1))").backward()
-    missed = sum(1 for parameter in parameters if parameter.grad == 0.0)
-    if missed:
-        raise WrongAnswer(
-            f"{missed} of {len(parameters)} parameters got no gradient from model((1, 1))",
-            "every weight and bias listed by parameters() must be used in __call__ (and "
-            "initialised at random, not at 0, except perhaps the biases).",
+    output.backward()
+    return [output.data, *(parameter.grad for parameter in parameters)]
+
+
+def _seeds(namespace, inputs):
+    """[same seed same network, other seed other network, weights in [-1, 1]] as 1 or 0."""
+    n, (first, second) = inputs["n_hidden"], inputs["seeds"]
+    make = namespace["MLP"]
+    one = [p.data for p in _parameters(make(n_hidden=n, seed=first), n)]
+    again = [p.data for p in _parameters(make(n_hidden=n, seed=first), n)]
+    other = [p.data for p in _parameters(make(n_hidden=n, seed=second), n)]
+    inside = all(-1.0 <= value <= 1.0 for value in one + other)
+    return [float(one == again), float(one != other), float(inside)]
+
+
+def _train_with(namespace, model, inputs):
+    """Run the student's train with the grader's loss; [parameters after..., losses...]."""
+    loss = grader_loss(inputs["loss_weights"])
+    with replaced(namespace, "mse_loss", loss):
+        losses = namespace["train"](
+            model,
+            inputs["inputs"],
+            inputs["targets"],
+            steps=inputs["steps"],
+            learning_rate=inputs["learning_rate"],
         )
-
-
-def loss_and_slope(namespace, w: float, targets) -> tuple[float, float]:
-    model = OneWeightModel(w)
-    loss = _require_value(namespace["mse_loss"](model, XOR_INPUTS, targets), "mse_loss")
-    loss.backward()
-    return loss.data, model.w.grad
-
-
-def trained_weight(namespace, w: float, steps: int, rate: float) -> list[float]:
-    model = OneWeightModel(w)
-    losses = namespace["train"](model, XOR_INPUTS, XOR_TARGETS, steps=steps, learning_rate=rate)
+    steps = inputs["steps"]
+    if not loss.calls:
+        raise WrongAnswer(
+            "train never called mse_loss",
+            "compute each step's loss with mse_loss(model, inputs, targets); the check "
+            "replaces mse_loss with a loss of its own to test train alone.",
+        )
     if not isinstance(losses, list) or len(losses) != steps:
+        length = f" of length {len(losses)}" if hasattr(losses, "__len__") else ""
         raise WrongAnswer(
             f"train(..., steps={steps}) should return a list of {steps} losses, "
-            f"got {describe_type(losses)}"
-            + (f" of length {len(losses)}" if hasattr(losses, "__len__") else ""),
+            f"got {describe_type(losses)}{length}"
         )
-    if any(hasattr(loss, "backward") for loss in losses):
+    if any(hasattr(value, "backward") for value in losses):
         raise WrongAnswer("the losses should be floats", "append loss.data, not the loss Value.")
-    return [model.w.data, *losses]
+    return [*(parameter.data for parameter in model.parameters()), *losses]
 
 
-def learns_xor(namespace) -> None:
-    model = namespace["MLP"](n_hidden=4, seed=0)
-    losses = namespace["train"](model, XOR_INPUTS, XOR_TARGETS, **TRAINING)
-    right = sum((model(x).data > 0.5) == (t > 0.5) for x, t in zip(XOR_INPUTS, XOR_TARGETS))
-    if right < len(XOR_INPUTS):
-        raise WrongAnswer(
-            f"after 500 steps {right} of 4 XOR inputs are right (loss {show(losses[-1])})",
-            "if the loss went up, check the sign: p.data -= learning_rate * p.grad; if it "
-            "stalled, check that every step zeroes the grads before backward().",
-        )
+def _train(namespace, inputs):
+    return _train_with(namespace, GraderModel(inputs["model"]), inputs)
 
 
-def xor_accuracy(namespace, seed: int) -> float:
-    """The fraction of XOR's four cases that the student's trained MLP gets right."""
-    model = namespace["MLP"](n_hidden=4, seed=seed)
-    namespace["train"](model, XOR_INPUTS, XOR_TARGETS, **TRAINING)
-    right = sum((model(x).data > 0.5) == (t > 0.5) for x, t in zip(XOR_INPUTS, XOR_TARGETS))
-    return right / len(XOR_INPUTS)
+def _train_network(namespace, inputs):
+    model, _ = _network(namespace, inputs)
+    return _train_with(namespace, model, inputs)
 
 
-# -- hints ---------------------------------------------------------------------------------
+def _loss(namespace, inputs):
+    """[mse_loss(model, ...).data, then d loss / d each weight] on a model of the grader's."""
+    model = GraderModel(inputs["model"])
+    loss = namespace["mse_loss"](model, inputs["inputs"], inputs["targets"])
+    loss = _require_value(loss, "mse_loss")
+    loss.backward()
+    return [loss.data, *(weight.grad for weight in model.weights)]
 
 
-def _loss_hint(actual, expected):
-    if abs(actual[0] - 4 * expected[0]) < 1e-9:
-        return "that is the sum of squared errors: divide by the number of examples (the mean)."
-    return "loss = mean over examples of (model(x) - target) ** 2."
+# -- words ---------------------------------------------------------------------------------
 
 
-def _train_hint_for(w0, steps, rate):
-    stale, _ = descend(w0, XOR_INPUTS, XOR_TARGETS, steps, rate, accumulate=True)
-
-    def hint(actual, expected):
-        if abs(actual[0] - stale) < 1e-9:
-            return (
-                "gradients pile up across steps: set every parameter's grad to 0 before "
-                "loss.backward() in each step."
-            )
-        if abs(actual[0] - (2 * w0 - expected[0])) < 1e-9:
-            return "w moved uphill: subtract learning_rate * grad, don't add it."
-        return "each step: loss, zero the grads, loss.backward(), p.data -= rate * p.grad."
-
-    return hint
+def _numbers_text(values) -> str:
+    return "[" + ", ".join(show(v) for v in values[:4]) + (", …]" if len(values) > 4 else "]")
 
 
-def _mlp_cases():
-    return [
-        Case(
-            "MLP(n_hidden=4, seed=0) has 2·4 + 4 + 4 + 1 = 17 parameters",
-            lambda ns: parameter_count(ns, 4),
-            17.0,
-            ("len(parameters())",),
-        ),
-        Case("its outputs lie between 0 and 1", outputs_are_probabilities, None),
-        Case("the seed fixes the initial weights", seeds_are_reproducible, None),
-        Case("backward() reaches every parameter", gradients_reach_every_parameter, None),
-    ]
+def _network_text(inputs) -> str:
+    n, values = inputs["n_hidden"], inputs["parameters"]
+    return f"MLP(n_hidden={n}) with its {len(values)} parameters set to {_numbers_text(values)}"
 
 
-def _loss_cases():
-    return [
-        Case(
-            f"mse_loss of model(x) = w·(x1 + x2) at w = {w} on XOR",
-            lambda ns, w=w: loss_and_slope(ns, w, XOR_TARGETS),
-            one_weight_loss(w, XOR_INPUTS, XOR_TARGETS),
-            ("loss", "d loss / dw"),
-            hint=_loss_hint,
-        )
-        for w in (0.3, -1.0)
-    ]
+def _model_text(inputs) -> str:
+    w = inputs["model"]
+    return (
+        f"model(x) = {show(w[0])} + {show(w[1])}·x1 + {show(w[2])}·x2 + {show(w[3])}·x1·x2 "
+        f"on {len(inputs['inputs'])} examples"
+    )
 
 
-def _train_cases():
-    cases = []
-    for steps in (1, 3):
-        w, losses = descend(0.3, XOR_INPUTS, XOR_TARGETS, steps, 0.1)
-        cases.append(
-            Case(
-                f"train(model(x) = w·(x1 + x2), steps={steps}, learning_rate=0.1) from w = 0.3",
-                lambda ns, steps=steps: trained_weight(ns, 0.3, steps, 0.1),
-                (w, *losses),
-                ("w after training", *(f"loss {i + 1}" for i in range(steps))),
-                hint=_train_hint_for(0.3, steps, 0.1),
-            )
-        )
-    return cases
+def _training_text(inputs, what: str) -> str:
+    return (
+        f"train({what}, steps={inputs['steps']}, learning_rate={show(inputs['learning_rate'])}) "
+        "with the check's own loss in place of mse_loss"
+    )
 
 
-def _xor_cases():
-    return [Case("MLP(n_hidden=4, seed=0) learns XOR in 500 steps at rate 2.0", learns_xor, None)]
+def _parameter_names(n: int) -> list[str]:
+    weights = [f"w_{k + 1}{i + 1}" for k in range(n) for i in range(2)]
+    return weights + [f"b_{k + 1}" for k in range(n)] + [f"v_{k + 1}" for k in range(n)] + ["c"]
 
+
+def _network_training_hint(actual, expected):
+    return (
+        'this part trains your network with your train: if check("mlp") or check("train") '
+        "fails, fix that first; every step must follow the engine's gradient of your network."
+    )
+
+
+def _train_hint(actual, expected):
+    return (
+        "each step: loss = mse_loss(model, inputs, targets), set every parameter's grad to 0, "
+        "loss.backward(), then p.data -= learning_rate * p.grad; append loss.data."
+    )
+
+
+def _network_hint(actual, expected):
+    if any(not 0.0 < value < 1.0 for value in actual):
+        return "finish __call__ with .sigmoid() on the output unit: outputs lie between 0 and 1."
+    return (
+        "hidden unit k is tanh(w_k1·x1 + w_k2·x2 + b_k); the output is sigmoid(v_1·h_1 + ... + "
+        "v_n·h_n + c); parameters() lists w_11, w_12, w_21, ..., b_1..b_n, v_1..v_n, c."
+    )
+
+
+_SEEDS = (
+    "draw every initial weight from rng = random.Random(seed) with rng.uniform(-1, 1), so the "
+    "same seed gives the same network and another seed another one."
+)
+
+_SEEDS_MEASURE = Measure(
+    _seeds,
+    lambda inputs: (
+        f"MLP(n_hidden={inputs['n_hidden']}, seed=s) for s = {inputs['seeds'][0]}, "
+        f"{inputs['seeds'][0]} again and {inputs['seeds'][1]}"
+    ),
+    lambda inputs: ("same seed, same network", "other seed, other network", "weights in [-1, 1]"),
+    hint=lambda actual, expected: _SEEDS,
+)
 
 PARTS = [
-    Part("mlp", EXERCISE, "your MLP's shape, outputs and gradients", ("MLP",), _mlp_cases),
-    Part("mse_loss", EXERCISE, "the mean squared error as a Value", ("mse_loss",), _loss_cases),
-    Part("train", EXERCISE, "gradient descent steps", ("train", "mse_loss"), _train_cases),
-    Part("xor", EXERCISE, "a 2-layer MLP learns XOR", ("MLP", "train"), _xor_cases),
-]
-
-
-PROBES = [
-    Probe(
+    Part(
+        "mlp",
         "mlp_tests",
-        lambda rng: rng.randint(2, 6),
-        parameter_count,
+        "your MLP: its outputs, its gradients, its seeds",
+        ("MLP",),
+        {
+            "outputs": Measure(
+                _outputs,
+                lambda inputs: f"{_network_text(inputs)}, on {len(inputs['inputs'])} inputs",
+                lambda inputs: tuple(f"model({x[0]:g}, {x[1]:g})" for x in inputs["inputs"]),
+                hint=_network_hint,
+            ),
+            "gradients": Measure(
+                _gradients,
+                lambda inputs: (
+                    f"backward() from model({inputs['inputs'][0][0]:g}, "
+                    f"{inputs['inputs'][0][1]:g}), {_network_text(inputs)}"
+                ),
+                lambda inputs: (
+                    "model(x)",
+                    *(f"{name}.grad" for name in _parameter_names(inputs["n_hidden"])),
+                ),
+                hint=lambda actual, expected: (
+                    "backward() should reach every weight and bias: build the output from the "
+                    "parameters themselves, never from their .data."
+                ),
+            ),
+            "seeds": _SEEDS_MEASURE,
+        },
     ),
-    Probe(
+    Part(
+        "mse_loss",
         "loss_tests",
-        lambda rng: [rng.uniform(-2.0, 2.0), [float(rng.randint(0, 1)) for _ in range(4)]],
-        lambda ns, args: loss_and_slope(ns, args[0], args[1]),
+        "the mean squared error as a Value",
+        ("mse_loss",),
+        {
+            "loss": Measure(
+                _loss,
+                lambda inputs: f"mse_loss of {_model_text(inputs)}",
+                lambda inputs: ("loss", *(f"d loss / d w{i}" for i in range(4))),
+                hint=lambda actual, expected: (
+                    "loss = the mean over the examples of (model(x) - target) ** 2, as a Value."
+                ),
+            )
+        },
     ),
-    Probe(
+    Part(
+        "train",
         "train_tests",
-        lambda rng: [rng.uniform(-1.0, 1.0), rng.uniform(0.01, 0.2)],
-        lambda ns, args: trained_weight(ns, args[0], 2, args[1]),
+        "gradient descent steps",
+        ("train",),
+        {
+            "train": Measure(
+                _train,
+                lambda inputs: _training_text(inputs, _model_text(inputs)),
+                lambda inputs: (
+                    *(f"w{i} after" for i in range(4)),
+                    *(f"loss {i + 1}" for i in range(inputs["steps"])),
+                ),
+                hint=_train_hint,
+            )
+        },
     ),
-    Probe("xor_tests", lambda rng: rng.choice((0, 1, 2)), lambda ns, seed: xor_accuracy(ns, seed)),
+    Part(
+        "xor",
+        "xor_tests",
+        "your network trains: the engine's gradient descent, step by step",
+        ("MLP", "train"),
+        {
+            "train_network": Measure(
+                _train_network,
+                lambda inputs: _training_text(inputs, _network_text(inputs)),
+                lambda inputs: (
+                    *(f"{name} after" for name in _parameter_names(inputs["n_hidden"])),
+                    *(f"loss {i + 1}" for i in range(inputs["steps"])),
+                ),
+                hint=_network_training_hint,
+            ),
+            "seeds": _SEEDS_MEASURE,
+        },
+    ),
 ]

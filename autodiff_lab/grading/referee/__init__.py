@@ -1,98 +1,145 @@
-"""The grader's references: what each probe should measure, computed in the grader's process.
+"""The grader's side of every exercise: the inputs it draws, the references, and its verdicts.
 
-This package is hidden from sandboxed kernels (an empty folder is mounted
+This package is never shown to a sandboxed kernel (an empty folder is mounted
 over it), so code in a submission cannot call it to fake a probe's answer.
-Where a probe runs a random program, the reference runs the same program on
-the engine's own `Value` and `Dual`.
+Each module ``referee/<exercise>.py`` gives:
+
+* ``sample(grade_id, rng)``: the cases a probe runs, each ``(measure, inputs)``;
+* ``reference(measure, inputs)``: the numbers a right answer gives;
+* optionally ``mistakes(measure, inputs)``: ``(hint, numbers)`` of known wrong
+  answers, so feedback can name a mistake without the kernel computing it.
+
+`judge` compares what the kernel printed with the references; `hidden_cases`
+draws the nbgrader hidden tests once, when a source notebook is built.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Callable
+import random
+from functools import cache
+from importlib import import_module
+from types import ModuleType
 from typing import Any
 
-from ... import Dual, Value
-from ... import math as admath
-from ..catalogue import softmax_jacobian, wengert_list, xor_mlp
-from ..programs import leaf_indices, run_program
-from . import array_vjps
+from ..cases import compare, numbers, plain, show
+from ..catalogue import EXERCISES, part_for_grade_id
+from ..feedback import exception_name
+from ..probes import MAX_PROBE_LINE, PROBE_MARKER
 
-_ENGINE_OPS = {"exp": admath.exp, "tanh": admath.tanh, "sin": admath.sin}
-
-
-def program_gradients(program) -> list[float]:
-    """[output, d output/d leaf for each leaf] by the engine's reverse mode."""
-    nodes = run_program(program, Value, _ENGINE_OPS)
-    output = nodes[-1]
-    output.backward()
-    return [output.data, *(nodes[index].grad for index in leaf_indices(program))]
+HIDDEN_SEED = "hidden tests"
 
 
-def program_tangent(program, tangent: float) -> list[float]:
-    """(primal, tangent) of a one-leaf program at leaf + tangent·ε, by the engine's Dual."""
-    nodes = run_program(program, lambda x: Dual(x, tangent), _ENGINE_OPS)
-    return [nodes[-1].primal, nodes[-1].tangent]
+@cache
+def module(exercise: str) -> ModuleType:
+    if exercise not in EXERCISES:
+        raise KeyError(f"no exercise called {exercise!r}")
+    return import_module(f".{exercise}", __name__)
 
 
-def _gradients(inputs) -> list:
-    return [program_gradients(program) for program in inputs["programs"]]
+def has_probe(exercise: str | None, grade_id: str) -> bool:
+    return exercise in EXERCISES and part_for_grade_id(exercise, grade_id) is not None
 
 
-def _tangents(inputs) -> list:
-    return [program_tangent(program, inputs["tangent"]) for program in inputs["programs"]]
+def draw(exercise: str, grade_id: str, seed: str) -> list[list]:
+    """The cases of grade_id's probe, each ``[measure, inputs]``, fixed by ``seed``."""
+    rng = random.Random(f"{seed}:{grade_id}")
+    return [[name, plain(inputs)] for name, inputs in module(exercise).sample(grade_id, rng)]
 
 
-def _tanh_with_large(inputs) -> list:
-    return [program_gradients(inputs["program"])] + [
-        (math.tanh(x), 1 - math.tanh(x) ** 2) for x in inputs["large"]
+def choose_inputs(exercise: str | None, seed: str, grade_ids) -> dict[str, list]:
+    """Inputs for each probe, fixed by ``seed`` (so a regrade gives the same result)."""
+    return {
+        grade_id: draw(exercise, grade_id, seed)
+        for grade_id in grade_ids
+        if has_probe(exercise, grade_id)
+    }
+
+
+def reference(exercise: str, measure: str, inputs) -> list[float]:
+    return numbers(module(exercise).reference(measure, inputs), "the reference")
+
+
+def mistakes(exercise: str, measure: str, inputs) -> list[tuple[str, list[float]]]:
+    """Known wrong answers on ``inputs``: (hint, the numbers that mistake gives)."""
+    found = getattr(module(exercise), "mistakes", None)
+    if found is None:
+        return []
+    return [(hint, numbers(values, "a mistake")) for hint, values in found(measure, inputs)]
+
+
+def hidden_cases(exercise: str, grade_id: str) -> list[list]:
+    """The nbgrader hidden tests of ``grade_id``: cases drawn once, with expected numbers."""
+    return [
+        [name, inputs, reference(exercise, name, inputs)]
+        for name, inputs in draw(exercise, grade_id, HIDDEN_SEED)
     ]
 
 
-def _softmax(xs) -> list:
-    return [softmax_jacobian.reference_softmax(x) for x in xs]
+def judge(exercise: str, inputs: dict[str, Any], printed: str) -> dict[str, str | None]:
+    """Grader side: for each probed grade_id, None if confirmed, else the reason why not."""
+    lines = [line for line in printed.splitlines() if line.startswith(PROBE_MARKER)]
+    if len(lines) != 1:
+        reason = "it printed nothing" if not lines else "it printed more than it should"
+        return {grade_id: reason for grade_id in inputs}
+    try:
+        if len(lines[0]) > MAX_PROBE_LINE:
+            raise ValueError("too long")
+        measured = json.loads(lines[0][len(PROBE_MARKER) :])
+    except (ValueError, RecursionError):
+        return {grade_id: "it gave unreadable output" for grade_id in inputs}
+    if not isinstance(measured, dict):
+        return {grade_id: "it gave unreadable output" for grade_id in inputs}
+    return {
+        grade_id: _verdict(exercise, grade_id, cases, measured.get(grade_id))
+        for grade_id, cases in inputs.items()
+    }
 
 
-def _trained(args) -> list:
-    w, losses = xor_mlp.descend(args[0], xor_mlp.XOR_INPUTS, xor_mlp.XOR_TARGETS, 2, args[1])
-    return [w, *losses]
+def _verdict(exercise: str, grade_id: str, cases: list, results) -> str | None:
+    part = part_for_grade_id(exercise, grade_id)
+    if not isinstance(results, list) or len(results) != len(cases):
+        return "it returned nothing for this part"
+    for (name, inputs), result in zip(cases, results):
+        reason = _case_verdict(exercise, part.measures[name], name, inputs, result)
+        if reason:
+            return reason
+    return None
 
 
-REFERENCES: dict[str, dict[str, Callable[[Any], Any]]] = {
-    "value_class": {
-        "exp_tests": _gradients,
-        "tanh_tests": _tanh_with_large,
-        "division_tests": _gradients,
-        "backward_tests": _gradients,
-    },
-    "dual_numbers": {
-        "arithmetic_tests": _tangents,
-        "function_tests": _tangents,
-        "derivative_tests": lambda inputs: [program_tangent(p, 1.0)[1] for p in inputs["programs"]],
-    },
-    "softmax_jacobian": {
-        "softmax_tests": _softmax,
-        "jacobian_tests": softmax_jacobian.reference_jacobian,
-        "autodiff_tests": lambda x: [softmax_jacobian.reference_jacobian(x)] * 2,
-    },
-    "xor_mlp": {
-        "mlp_tests": lambda n_hidden: 4 * n_hidden + 1,
-        "loss_tests": lambda args: xor_mlp.one_weight_loss(args[0], xor_mlp.XOR_INPUTS, args[1]),
-        "train_tests": _trained,
-        "xor_tests": lambda seed: 1.0,  # every case right, whatever the seed
-    },
-    "wengert_list": {
-        "primal_tests": lambda p: wengert_list.primal(*p),
-        "tangent_tests": lambda p: wengert_list.tangent(*p),
-        "adjoint_tests": lambda p: wengert_list.adjoints(*p),
-    },
-    "array_vjps": array_vjps.REFERENCES,
-}
+def _case_verdict(exercise: str, measure, name: str, inputs, result) -> str | None:
+    where = f"on the grader's inputs, {measure.describe(inputs)}"
+    if isinstance(result, dict):
+        return f"{where}: your code raised {exception_name(result.get('error'))}"
+    expected = reference(exercise, name, inputs)
+    if not isinstance(result, list) or not all(type(v) in (int, float) for v in result):
+        return f"{where}: it returned something that is not a list of numbers"
+    got = [float(value) for value in result]
+    if len(got) != len(expected):
+        return f"{where}: {len(got)} numbers instead of {len(expected)}"
+    wrong = compare(got, expected, measure.tolerance)
+    if not wrong:
+        return None
+    labels = list(measure.labels(inputs))
+    first = wrong[0]
+    label = labels[first] if len(labels) == len(expected) else f"value {first + 1}"
+    reason = f"{where}: {label} was {_shown(got[first])}, expected {_shown(expected[first])}"
+    hint = _hint(exercise, measure, name, inputs, got, expected)
+    return f"{reason} ({hint})" if hint else reason
 
 
-def has_reference(exercise: str | None, grade_id: str) -> bool:
-    return grade_id in REFERENCES.get(exercise or "", {})
+def _hint(exercise: str, measure, name: str, inputs, got, expected) -> str:
+    for hint, values in mistakes(exercise, name, inputs):
+        if not compare(got, values, measure.tolerance):
+            return hint
+    if measure.hint is not None:
+        try:
+            return measure.hint(got, expected) or ""
+        except Exception:
+            return ""
+    return ""
 
 
-def reference_values(exercise: str, grade_id: str, inputs) -> Any:
-    return REFERENCES[exercise][grade_id](inputs)
+def _shown(number: float) -> str:
+    return "nan" if math.isnan(number) else show(number)
