@@ -28,6 +28,7 @@ EXERCISES = (
     "softmax_jacobian",
     "xor_mlp",
     "array_vjps",
+    "custom_primitives",
 )
 
 
