@@ -4,6 +4,7 @@ import numpy as np
 
 from autodiff_lab.grading.authoring import Mistake, test_cell
 from autodiff_lab.grading.notebook_format import given, prompt, solution
+from autodiff_lab.grading.referee.array_vjps import fixed_numbers
 from autodiff_lab.grading.referee.custom_primitives import (
     loss_case,
     matmul_case,
@@ -215,29 +216,29 @@ else:
 """
 
 
-def _numbers(shape, seed: int) -> np.ndarray:
-    """Deterministic inputs with two decimals, so reports stay short."""
-    return np.round(np.random.default_rng(seed).uniform(-2.0, 2.0, size=shape), 2)
-
-
-_PARAMS = [_numbers((2, 3), 21), _numbers((3,), 22), _numbers((3, 2), 23), _numbers((2,), 24)]
+_PARAMS = [
+    fixed_numbers((2, 3), 21),
+    fixed_numbers((3,), 22),
+    fixed_numbers((3, 2), 23),
+    fixed_numbers((2,), 24),
+]
 
 # The fixed cases of each part (the check shows them); the grader draws more of its own.
 CASES = {
     "tanh_primitive": [
-        tanh_case(_numbers((2, 3), 1), _numbers((2, 3), 2)),
-        tanh_case(_numbers((4,), 3) * 2, np.ones(4)),
+        tanh_case(fixed_numbers((2, 3), 1), fixed_numbers((2, 3), 2)),
+        tanh_case(fixed_numbers((4,), 3) * 2, np.ones(4)),
     ],
     "matmul_primitive": [
-        matmul_case(_numbers((2, 3), 4), _numbers((3, 4), 5), _numbers((2, 4), 6)),
-        matmul_case(_numbers((2, 2), 7), _numbers((2, 2), 8), _numbers((2, 2), 9)),
+        matmul_case(fixed_numbers((2, 3), 4), fixed_numbers((3, 4), 5), fixed_numbers((2, 4), 6)),
+        matmul_case(fixed_numbers((2, 2), 7), fixed_numbers((2, 2), 8), fixed_numbers((2, 2), 9)),
     ],
     "loss_primitive": [
-        loss_case(_numbers((3, 4), 10), [2, 0, 3], 1.0),
-        loss_case(_numbers((2, 3), 11) + [[1000.0], [0.0]], [1, 2], 2.5),
+        loss_case(fixed_numbers((3, 4), 10), [2, 0, 3], 1.0),
+        loss_case(fixed_numbers((2, 3), 11) + [[1000.0], [0.0]], [1, 2], 2.5),
     ],
-    "network_loss": [network_case(_numbers((4, 2), 20), _PARAMS, [0, 1, 1, 0])],
-    "train_network": [train_case(_numbers((4, 2), 20), _PARAMS, [0, 1, 1, 0], 3, 0.5)],
+    "network_loss": [network_case(fixed_numbers((4, 2), 20), _PARAMS, [0, 1, 1, 0])],
+    "train_network": [train_case(fixed_numbers((4, 2), 20), _PARAMS, [0, 1, 1, 0], 3, 0.5)],
 }
 
 _TANH_SHARE = "return lambda g: g * (1 - ans**2)"

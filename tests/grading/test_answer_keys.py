@@ -293,6 +293,17 @@ def _network_loss(loss, X, labels, residual, tanh):
     return of
 
 
+def _torch_network_loss(X, labels, residual):
+    """`_network_loss` in PyTorch: cross-entropy and tanh of torch, X a constant tensor."""
+    return _network_loss(
+        lambda z, y: torch.nn.functional.cross_entropy(z, torch.tensor(y)),
+        torch.tensor(X),
+        labels,
+        residual,
+        torch.tanh,
+    )
+
+
 @pytest.mark.parametrize("residual", [False, True], ids=["mlp", "residual"])
 @given(n=st.integers(1, 5), d=sizes, hidden=sizes, c=st.integers(2, 4), seed=st.integers(0, 99))
 def test_the_network_keys_agree_with_the_engine_and_torch(keys, residual, n, d, hidden, c, seed):
@@ -305,13 +316,7 @@ def test_the_network_keys_agree_with_the_engine_and_torch(keys, residual, n, d, 
     loss = _network_loss(ns["softmax_cross_entropy"], X, labels, residual, anp.tanh)
     ours = grad(loss, argnums=(0, 1, 2, 3))(*weights)
     tensors = [_tensor(w) for w in weights]
-    torch_loss = _network_loss(
-        lambda z, y: torch.nn.functional.cross_entropy(z, torch.tensor(y)),
-        torch.tensor(X),
-        labels,
-        residual,
-        torch.tanh,
-    )
+    torch_loss = _torch_network_loss(X, labels, residual)
     torch_loss(*tensors).backward()
     for mine, engine, tensor in zip(key, ours, tensors):
         assert np.shape(mine) == tensor.shape
@@ -341,8 +346,7 @@ def test_the_primitives_key_trains_as_torch_does(keys, n, d, hidden, c, seed):
     labels = np.random.default_rng(seed).integers(0, c, size=n)
     trained, losses = ns["train_network"]([p.copy() for p in params], X, labels, 2, 0.3)
     tensors = [_tensor(p) for p in params]
-    cross_entropy = lambda z, y: torch.nn.functional.cross_entropy(z, torch.tensor(y))  # noqa: E731
-    torch_loss = _network_loss(cross_entropy, torch.tensor(X), labels, False, torch.tanh)
+    torch_loss = _torch_network_loss(X, labels, residual=False)
     for step in range(2):
         loss = torch_loss(*tensors)
         assert math.isclose(losses[step], loss.item(), rel_tol=1e-12, abs_tol=1e-14)
@@ -398,13 +402,7 @@ def test_the_array_vjps_references_agree_with_torch(n, c, d, seed, offsets):
         W1, b1, W2 = _normal(seed + 4, (d, 3)), _normal(seed + 5, (3,)), _normal(seed + 6, (3, c))
         steps = ref.network_steps(X, W1, b1, W2, b, labels, residual)
         tensors = [_tensor(w) for w in (W1, b1, W2, b)]
-        torch_loss = _network_loss(
-            lambda z, y: torch.nn.functional.cross_entropy(z, torch.tensor(y)),
-            torch.tensor(X),
-            labels,
-            residual,
-            torch.tanh,
-        )
+        torch_loss = _torch_network_loss(X, labels, residual)
         torch_loss(*tensors).backward()
         for name, tensor in zip(("gW1", "gb1", "gW2", "gb2"), tensors):
             assert np.allclose(steps[name], tensor.grad.numpy(), rtol=1e-10, atol=1e-14)
