@@ -925,9 +925,10 @@ def hessian(f: Callable, x, mode: str = "forward-over-reverse", has_aux: bool = 
     with several outputs, one Hessian per output, as JAX gives).
 
     ``mode`` names the two passes, outer over inner: ``"forward-over-reverse"``
-    (one jvp of ``grad(f)`` per column, the default), ``"reverse-over-reverse"``
+    (the jvp of ``grad(f)`` in every direction, the default), ``"reverse-over-reverse"``
     (``grad(f)`` recorded once, then one backward pass per row) or
-    ``"forward-over-forward"`` (n forward passes for each of n columns).
+    ``"forward-over-forward"`` (forward mode twice). On numbers the forward modes run f
+    once, carrying every direction's tangent together; on arrays, one direction at a time.
     """
     if mode not in HESSIAN_MODES:
         raise ValueError(f"mode must be one of {', '.join(HESSIAN_MODES)}; got {mode!r}")
