@@ -21,7 +21,7 @@ import numpy as np
 
 import autodiff_lab.numpy as anp
 from autodiff_lab import hessian
-from autodiff_lab.functional import HESSIAN_MODES
+from autodiff_lab.functional import HESSIAN_MODES, default_hessian_mode
 
 clock = time.process_time
 
@@ -116,7 +116,8 @@ def main(argv: list[str] | None = None) -> None:
     for kind in ("numbers", "arrays"):
         modes = {mode: seconds[f"ours, {kind}, {mode}"] for mode in HESSIAN_MODES}
         fastest = min(modes, key=modes.get)
-        verdict = "PASS" if fastest == HESSIAN_MODES[0] else "MISS"
+        point = [0.0] if kind == "numbers" else np.zeros(1)
+        verdict = "PASS" if fastest == default_hessian_mode(point) else "MISS"
         print(f"  {verdict}  on {kind}, the default mode is the fastest (fastest: {fastest})")
         if torch_fwd:
             ratio = modes["forward-over-forward"] / torch_fwd
