@@ -53,6 +53,7 @@ UID_RANGE = 2000
 CGROUP_PREFIX = "autodiff-lab-grade"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 MIB = 2**20
+COURSE_DATA = "course"  # the package's copy of the lessons and exercise sources, in a wheel
 # Other automatic-differentiation libraries that an environment may hold: hidden in the sandbox.
 OTHER_ENGINES = (
     "torch",
@@ -185,6 +186,8 @@ def package_view(engine: tuple[str, ...] | None, package_init: str) -> list[str]
     grading = package / "grading"
     # The grader's references, and compiled files that could hold an older version of them.
     hidden = [grading / "referee", grading / "__pycache__", grading / "catalogue" / "__pycache__"]
+    # The course a wheel ships (lessons, instructor sources with their solutions).
+    hidden.append(package / COURSE_DATA)
     hiding = [
         option
         for path in hidden
