@@ -96,7 +96,7 @@ def built_texts(course: Course) -> dict[Path, str]:
 
 def _exercise_texts(course: Course, exercise: ExerciseModules, path: Path) -> dict[Path, str]:
     texts = {}
-    exercise.register()
+    exercise.register(with_cases=False)
     definition = load_definition(path)
     cells = list(definition.cells())
     if exercise.own:

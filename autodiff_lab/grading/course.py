@@ -81,8 +81,9 @@ class ExerciseModules:
         path = self.cases_path
         return path.read_text(encoding="utf-8") if path.is_file() else ""
 
-    def register(self) -> None:
-        """Make this exercise known by name in this process (kernel side and grader side)."""
+    def register(self, with_cases: bool = True) -> None:
+        """Make this exercise known by name in this process (kernel side and grader side);
+        ``with_cases=False`` leaves its stored cases out (a build writes them anew)."""
         if not self.own:
             return
         if not self.referee_path.is_file():
@@ -92,10 +93,13 @@ class ExerciseModules:
             )
         origin = os.fspath(self.catalogue_path)
         try:
-            catalogue.use_exercise(self.name, self.catalogue_text(), self.cases_text(), origin)
+            cases = self.cases_text() if with_cases else ""
+            catalogue.use_exercise(self.name, self.catalogue_text(), cases, origin)
             referee.use_referee(self.name, self.referee_path)
-        except (ValueError, SyntaxError, ImportError) as error:
-            raise CourseError(f"exercise {self.name!r} of {self.folder}: {error}") from None
+        except Exception as error:  # noqa: BLE001 - an instructor's file: say which and why
+            raise CourseError(
+                f"exercise {self.name!r} of {self.folder}: {type(error).__name__}: {error}"
+            ) from None
 
 
 @dataclass(frozen=True)

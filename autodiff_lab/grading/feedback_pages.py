@@ -30,6 +30,7 @@ h1 { font-size: 1.4em; margin-bottom: 0.2em; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 0.45em 0.6em; }
 td { border-bottom: 1px solid #ddd; }
+td:first-child { min-width: 10em; }
 th { background: #f4f4f4; }
 td.points { white-space: nowrap; font-variant-numeric: tabular-nums; }
 tr.full td.points { color: #1a7f37; }
@@ -63,7 +64,7 @@ def page(entry: dict, assignment: str, summaries: dict[str, str]) -> str:
             + f'</td><td class="points">{number(test["score"])} / {number(test["points"])}</td>'
             f"<td>{html.escape(status)}</td><td>{html.escape(message)}</td></tr>"
         )
-    reason = entry.get("reason", "")
+    reason = general_reason(entry.get("reason", ""))
     total = f"<b>{number(entry.get('total', 0))}</b> of {number(entry.get('max_total', 0))}"
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -90,6 +91,30 @@ names the case, the number expected and the number your code gave.</p>
 </body>
 </html>
 """
+
+
+# Sentences of a row's reason that repeat the per-part messages of the table.
+PER_PART = ("failed: ", "not confirmed by the grader's own check: ")
+
+
+def general_reason(reason: str) -> str:
+    """What a row's reason says beyond the table: not graded, flagged, no sandbox, a crash.
+
+    The per-part sentences come after the general notes and before the flags (see
+    `results.score`), so the reason is cut where the first of them starts."""
+    starts = [
+        index
+        for prefix in PER_PART
+        for index in (reason.find(prefix), reason.find(f"; {prefix}"))
+        if index >= 0
+    ]
+    if not starts:
+        return reason
+    cut = min(starts)
+    head = reason[:cut].rstrip("; ")
+    flags = reason.find("; flagged: ", cut)
+    tail = reason[flags + 2 :] if flags >= 0 else ""
+    return "; ".join(part for part in (head, tail) if part)
 
 
 def file_name(entry: dict, taken: set[str]) -> str:
