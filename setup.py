@@ -31,7 +31,7 @@ class BuildWithCourse(build_py):
 
     def run(self):
         super().run()
-        if self.editable_mode:  # an editable install reads them from the checkout
+        if getattr(self, "editable_mode", False):  # an editable install reads the checkout
             return
         target = Path(self.build_lib) / "autodiff_lab" / "course"
         for folder, *pattern in COURSE_FILES:

@@ -10,6 +10,7 @@ runs with the venv's ``autodiff-lab`` in a folder outside the checkout.
 from __future__ import annotations
 
 import filecmp
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -46,19 +47,13 @@ def installed():
             shutil.copytree(
                 ROOT / name, tree / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
             )
+        # Without setuptools in this venv (Python 3.12 makes none), pip fetches it to build.
+        isolation = (
+            [] if importlib.util.find_spec("setuptools") is None else ["--no-build-isolation"]
+        )
         built = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "wheel",
-                "--no-deps",
-                "--no-build-isolation",
-                "-q",
-                "-w",
-                str(base / "dist"),
-                str(tree),
-            ],
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation, "-q"]
+            + ["-w", str(base / "dist"), str(tree)],
             capture_output=True,
             text=True,
             timeout=600,
