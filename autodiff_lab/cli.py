@@ -13,7 +13,8 @@
     autodiff-lab export grades.json --format canvas|moodle|nbgrader|gradescope --out FILE
     autodiff-lab feedback grades.json --out DIR
 
-Exit status: 0 on success, 1 when ``release --check`` finds a stale file,
+Exit status: 0 on success, 1 when ``release --check`` or ``build --check`` finds a stale
+file or ``build`` finds an exercise not ready (its solution failing, a mistake passing),
 2 for a mistake in the command (a missing file, a bad option).
 """
 
@@ -286,7 +287,14 @@ def _build(args) -> int:
     for result in results:
         if not args.check or result in stale:
             print(f"{result.target}: {result.status}")
-    return EXIT_STALE if args.check and stale else 0
+    if args.check:
+        return EXIT_STALE if stale else 0
+    from .grading.build import verify
+
+    problems = verify(course)
+    for problem in problems:
+        print(f"autodiff-lab build: not ready: {problem}", file=sys.stderr)
+    return EXIT_STALE if problems else 0
 
 
 def _release(args) -> int:

@@ -11,6 +11,13 @@ without the course folder, and since the grader takes locked cells from the
 source, a student cannot change them. The referee never enters a notebook.
 
     autodiff-lab build --course COURSE [--check]
+
+After writing, `verify` runs each of the course's own exercises in this
+process, as the package's tests run ours: every part must pass on the
+solution (its fixed cases and its hidden tests), fail on the student's stub,
+and each mistake of ``MISTAKES`` must fail exactly the parts it names and say
+what it promises. An exercise that does not is reported, so an instructor
+learns it before a student does.
 """
 
 from __future__ import annotations
@@ -20,13 +27,24 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
 from nbformat import NotebookNode
 
-from . import catalogue
-from .authoring import fixed_cases_text
+from . import catalogue, referee
+from .authoring import fixed_cases_text, mistaken_answers
+from .check import run_checks
 from .course import Course, CourseError, ExerciseModules
 from .files import write_atomically
-from .notebook_format import ANSWER, TEST, dumps, exercise_notebook, given, role_of
+from .notebook_format import (
+    ANSWER,
+    TEST,
+    dumps,
+    exercise_notebook,
+    given,
+    grade_id_of,
+    role_of,
+)
+from .release import release_notebook
 
 CHECKS_CELL_ID = "exercise_checks"
 
@@ -132,3 +150,74 @@ def build_course(course: Course, *, check: bool = False) -> list[BuildResult]:
             status = "created" if current is None else "written"
         results.append(BuildResult(target, status))
     return results
+
+
+# -- verifying a course's own exercises ---------------------------------------------------------
+
+
+def _namespace(notebook: NotebookNode, answers: dict[str, str] | None = None) -> dict:
+    """Run a notebook's code cells but its tests in one fresh namespace (the instructor's
+    own code, in this process); ``answers`` replace answer cells by grade_id."""
+    namespace: dict = {"__name__": "__main__"}
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code" or role_of(cell) == TEST:
+            continue
+        text = (answers or {}).get(grade_id_of(cell), cell.source)
+        try:
+            exec(compile(text, f"<cell {index}>", "exec"), namespace)
+        except Exception:  # noqa: BLE001 - a stub or a mistake may raise; the checks say so
+            pass
+    return namespace
+
+
+def verify(course: Course) -> list[str]:
+    """What is wrong with the course's own exercises (empty if nothing): see the module."""
+    problems = []
+    for exercise in course.exercises():
+        if not exercise.own:
+            continue
+        path = course.source_dir / f"{exercise.name}.ipynb"
+        if not path.is_file():
+            continue
+        source = nbformat.read(path, as_version=4)
+        definition = load_definition(course.definitions / f"{exercise.name}.py")
+        problems += _verify_exercise(exercise.name, source, definition)
+    return problems
+
+
+def _verify_exercise(name: str, source: NotebookNode, definition) -> list[str]:
+    problems = []
+    parts = catalogue.parts(name)
+    solved = _namespace(source)
+    for part in parts:
+        if not run_checks(part.name, solved).passed:
+            problems.append(f"{name}: the solution fails {part.name}'s fixed cases")
+        hidden = referee.hidden_cases(name, part.grade_id)
+        if hidden and not run_checks(part.name, solved, hidden).passed:
+            problems.append(f"{name}: the solution fails {part.name}'s hidden tests")
+    stub = _namespace(release_notebook(source))
+    for part in parts:
+        if run_checks(part.name, stub).passed:
+            problems.append(f"{name}: the student's stub passes {part.name}")
+    for title, mistake in getattr(definition, "MISTAKES", {}).items():
+        try:
+            answers = mistaken_answers(source, mistake)
+        except (ValueError, KeyError) as error:
+            problems.append(f"{name}: mistake {title!r}: {error}")
+            continue
+        wrong = _namespace(source, answers)
+        for part in parts:
+            report = run_checks(part.name, wrong)
+            if part.name in mistake.fails:
+                text = report.text()
+                if report.passed:
+                    problems.append(f"{name}: mistake {title!r} passes {part.name}")
+                missing = [phrase for phrase in mistake.shows if phrase not in text]
+                if missing and not report.passed:
+                    problems.append(
+                        f"{name}: mistake {title!r}: {part.name}'s check does not say "
+                        + ", ".join(repr(phrase) for phrase in missing)
+                    )
+            elif not report.passed:
+                problems.append(f"{name}: mistake {title!r} also fails {part.name}")
+    return problems

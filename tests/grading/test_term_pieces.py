@@ -15,7 +15,7 @@ from term import CANVAS, EXAMPLE, NBGRADER
 from autodiff_lab.cli import main
 from autodiff_lab.course_files import course_root
 from autodiff_lab.grading import catalogue, referee
-from autodiff_lab.grading.build import CHECKS_CELL_ID, build_course
+from autodiff_lab.grading.build import CHECKS_CELL_ID, build_course, verify
 from autodiff_lab.grading.check import run_checks
 from autodiff_lab.grading.course import CourseError, load_course
 from autodiff_lab.grading.export import canvas_csv, moodle_csv, nbgrader_csv, split_name
@@ -76,6 +76,24 @@ def test_the_checks_cell_registers_the_exercise_in_a_fresh_namespace(course):
     report = run_checks("cube_slope", namespace)
     assert not report.passed and "the power rule" in report.text()
     assert run_checks("square_slope", namespace).passed
+
+
+def test_the_build_verifies_the_solution_the_stub_and_each_mistake(course):
+    assert verify(course) == []
+    definition = course.definitions / "slopes.py"
+    text = definition.read_text(encoding="utf-8")
+    definition.write_text(
+        text.replace("    return 2 * x\n", "    return 2 * x + 1\n").replace(
+            '("power rule",)', '("the chain rule",)'
+        ),
+        encoding="utf-8",
+    )
+    build_course(course)
+    problems = verify(course)
+    assert "slopes: the solution fails square_slope's fixed cases" in problems
+    assert "slopes: the solution fails square_slope's hidden tests" in problems
+    assert any("does not say 'the chain rule'" in problem for problem in problems)
+    assert main(["build", "--course", str(course.folder)]) == 1
 
 
 def test_a_course_part_may_not_take_a_name_of_ours(course):
