@@ -117,3 +117,27 @@ def test_a_flat_folder_with_a_roster_gives_every_student_a_row(tmp_path, capsys)
     assert json.loads(report.read_text())["summary"]["count"] == 3
     assert main([*argv[:3], "--submitted", str(folder), str(folder), "--out", str(out)]) == 2
     assert "not both" in capsys.readouterr().err
+
+
+def test_shards_of_a_roster_report_a_missing_student_once(tmp_path, capsys):
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    for student_id in ("a", "b", "c"):
+        (folder / f"{student_id}.ipynb").write_text("{}")  # refused, so no kernel runs
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "student_id,name,email\na,A,a@x\nb,B,b@x\nc,C,c@x\nd,D,d@x\n", encoding="utf-8"
+    )
+    pieces = []
+    for k in (1, 2):
+        out = tmp_path / f"piece{k}.csv"
+        argv = ["grade", "--source", SOURCE, str(folder), "--roster", str(roster)]
+        assert main([*argv, "--shard", f"{k}/2", "--out", str(out)]) == 0
+        pieces.append(out)
+    ids = [[row["student_id"] for row in csv.DictReader(p.open(newline=""))] for p in pieces]
+    assert ids == [["a", "c", "d"], ["b"]]  # d, who handed nothing in, once
+    merged = tmp_path / "all.csv"
+    assert main(["merge", *map(str, pieces), "--out", str(merged)]) == 0
+    rows = list(csv.DictReader(merged.open(newline="")))
+    assert sorted(row["student_id"] for row in rows) == ["a", "b", "c", "d"]
+    capsys.readouterr()

@@ -129,6 +129,19 @@ def test_the_checkout_is_the_course_root_of_an_editable_install():
     assert (root / "START-HERE.ipynb").is_file() and (root / "exercises" / "source").is_dir()
 
 
+def test_copied_out_exercises_release_as_ours(tmp_path, capsys):
+    assert main(["exercises", str(tmp_path / "mine")]) == 0
+    assert main(["exercises", str(tmp_path / "mine")]) == 2  # nothing overwritten silently
+    assert "--force" in capsys.readouterr().err
+    assert main(["release", "--course", str(tmp_path / "mine")]) == 0
+    ours = course_root() / "exercises" / "release"
+    for path in ours.glob("*.ipynb"):
+        copied = tmp_path / "mine" / "release" / path.name
+        assert copied.read_bytes() == path.read_bytes(), path.name
+    assert main(["lessons", str(tmp_path / "lessons")]) == 0
+    assert len(list((tmp_path / "lessons" / "notebooks").glob("*.ipynb"))) == 16
+
+
 # -- students ----------------------------------------------------------------------------------
 
 
