@@ -261,7 +261,15 @@ class Batch:
             notebook=str(shown),
             package_init=package_init,
             engine=engine,
+            hide=self._course_folders(),
         )
+
+    def _course_folders(self) -> tuple[str, ...]:
+        """The course's folders a kernel must never see (the referee, the sources)."""
+        if not self.options.course:
+            return ()
+        course = Path(self.options.course).resolve()
+        return tuple(str(course / name) for name in ("referee", "source", "definitions"))
 
     def _student_sources(self, notebook) -> list[str]:
         """Every cell the student wrote, of any kind: answers and cells of their own."""

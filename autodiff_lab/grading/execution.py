@@ -271,8 +271,9 @@ def job_from_line(line: str) -> Job:
     data["graded_ids"] = tuple(data["graded_ids"])
     data["answer_ids"] = tuple(data["answer_ids"])
     if data.get("sandbox"):
+        spec = data["sandbox"]
         data["sandbox"] = SandboxSpec(
-            **{**data["sandbox"], "cgroups": tuple(data["sandbox"]["cgroups"])}
+            **{**spec, "cgroups": tuple(spec["cgroups"]), "hide": tuple(spec.get("hide", ()))}
         )
     return Job(**data)
 

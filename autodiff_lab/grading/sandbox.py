@@ -90,6 +90,7 @@ class SandboxSpec:
     package_init: str = ""  # host file shown as autodiff_lab/__init__.py ("" = the real one)
     engine: tuple[str, ...] | None = None  # engine modules shown (None: the whole package)
     cgroups: tuple[str, ...] = ()  # cgroup folders the kernel joins before the sandbox starts
+    hide: tuple[str, ...] = ()  # host folders never shown, should a readable root hold them
 
 
 def sandbox_uid(index: int) -> int:
@@ -269,6 +270,10 @@ def bwrap_arguments(spec: SandboxSpec, as_root: bool) -> list[str]:
         arguments += ["--ro-bind", root, root]
     arguments += other_engines(roots)
     arguments += package_view(spec.engine, spec.package_init)
+    for path in spec.hide:  # a course's referee and sources, were it kept inside the venv
+        real = os.path.realpath(path)
+        if os.path.isdir(real) and any(real.startswith(root + "/") for root in roots):
+            arguments += ["--perms", "0755", "--tmpfs", real]
     for path in shown_files:
         arguments += ["--ro-bind", path, path]
     if spec.notebook:

@@ -18,6 +18,7 @@ from autodiff_lab.grading import catalogue, referee
 from autodiff_lab.grading.build import CHECKS_CELL_ID, build_course, verify
 from autodiff_lab.grading.check import run_checks
 from autodiff_lab.grading.course import CourseError, load_course
+from autodiff_lab.grading.execution import Job, Limits, job_from_line, job_to_line
 from autodiff_lab.grading.export import canvas_csv, moodle_csv, nbgrader_csv, split_name
 from autodiff_lab.grading.feedback_pages import general_reason, page, write_feedback
 from autodiff_lab.grading.gradebook import ExportError, load_grades
@@ -30,7 +31,7 @@ from autodiff_lab.grading.roster import (
     read_roster,
     summary,
 )
-from autodiff_lab.grading.sandbox import COURSE_DATA, package_view
+from autodiff_lab.grading.sandbox import COURSE_DATA, SandboxSpec, bwrap_arguments, package_view
 
 
 @pytest.fixture
@@ -122,6 +123,24 @@ def test_the_wheels_course_data_is_hidden_from_every_sandbox(tmp_path, monkeypat
         options = package_view(engine, "")
         hidden = [options[i + 1] for i, option in enumerate(options) if option == "--tmpfs"]
         assert str(package / COURSE_DATA) in hidden and str(package / "grading/referee") in hidden
+
+
+def test_a_course_kept_inside_a_readable_root_is_hidden_all_the_same(tmp_path, monkeypatch):
+    inside = tmp_path / "venv" / "my-course" / "referee"
+    inside.mkdir(parents=True)
+    outside = tmp_path / "elsewhere" / "referee"
+    outside.mkdir(parents=True)
+    monkeypatch.setattr(
+        "autodiff_lab.grading.sandbox.readable_roots", lambda: [str(tmp_path / "venv")]
+    )
+    spec = SandboxSpec(
+        uid=1, memory_mb=64, processes=8, disk_mb=8, hide=(str(inside), str(outside))
+    )
+    arguments = bwrap_arguments(spec, as_root=False)
+    hidden = [arguments[i + 1] for i, option in enumerate(arguments) if option == "--tmpfs"]
+    assert str(inside) in hidden and str(outside) not in hidden  # outside: never bound at all
+    line = job_to_line(Job(0, "{}", "/x", Limits(), (), (), sandbox=spec))
+    assert job_from_line(line).sandbox == spec
 
 
 def test_the_checkout_is_the_course_root_of_an_editable_install():
