@@ -21,12 +21,12 @@ from .reports import spreadsheet_safe
 
 FORMATS = ("canvas", "moodle", "nbgrader", "gradescope")
 
-# Canvas's Gradebook import (Instructure, "How do I import grades in the Gradebook?",
-# https://community.canvaslms.com/t5/Instructor-Guide/How-do-I-import-grades-in-the-Gradebook/ta-p/807,
-# and Ohio State's CarmenCanvas guide, https://teaching.resources.osu.edu/toolsets/carmencanvas/
-# guides/calculating-final-grades/import-csv-file-carmen-grades): the columns Student, ID,
-# SIS User ID, SIS Login ID and Section, then one column per assignment (a new name creates
-# a new assignment); an optional second row "Points Possible" gives each assignment's maximum.
+# Canvas's Gradebook import (Instructure's Canvas Instructor Guide, "How do I import grades in
+# the Gradebook?", and as a university's guide spells it out, Ohio State's "Import a CSV file
+# into Carmen Grades", https://teaching.resources.osu.edu/toolsets/carmencanvas/guides/
+# calculating-final-grades/import-csv-file-carmen-grades): the columns Student, ID, SIS User
+# ID, SIS Login ID and Section, then one column per assignment (a new name creates a new
+# assignment); the second row of Canvas's own export, "Points Possible", gives each maximum.
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 CANVAS_POINTS_ROW = "Points Possible"
 
