@@ -66,14 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
 
     for name, what in (
-        ("lessons", "the lesson notebooks and START-HERE.ipynb"),
-        (
-            "exercises",
-            "the instructor sources and definitions of the exercises, as a course folder",
-        ),
+        ("lessons", "the lessons, START-HERE.ipynb and the student notebooks"),
+        ("exercises", "the exercises' instructor sources and definitions (a course folder)"),
     ):
         copy = commands.add_parser(
-            name, help=f"copy {what} into a folder", description=f"Copy {what} into DIR."
+            name, help=f"copy out {what}", description=f"Copy {what} into DIR."
         )
         copy.add_argument("dir", type=Path, metavar="DIR", help="where to put them")
         copy.add_argument("--force", action="store_true", help="overwrite files already there")
