@@ -148,7 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
         '(default with --roster: "{student_id}.ipynb")',
     )
     grade.add_argument("--out", required=True, type=Path, help="the CSV file to write")
-    grade.add_argument("--json", type=Path, help="also write per-test feedback as JSON here")
+    grade.add_argument(
+        "--json",
+        type=Path,
+        help="also write per-test feedback as JSON here (what export and feedback read)",
+    )
     grade.add_argument(
         "--jobs", type=_positive_int, default=1, help="submissions graded at once (default 1)"
     )
