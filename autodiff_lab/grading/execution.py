@@ -57,6 +57,7 @@ from .sandbox import (
     SandboxSpec,
     Watchdog,
     descendants,
+    python_executable,
     remove_cgroups,
     running_as_root,
     sandbox_root_async,
@@ -184,7 +185,7 @@ def _write_kernel_spec(private_dir: Path, limits: Limits, sandbox: SandboxSpec |
     spec_dir = spec_root / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
     argv = [
-        sys.executable,
+        python_executable(),
         "-m",
         "autodiff_lab.grading.kernel_launcher",
         "--memory-mb",

@@ -111,6 +111,13 @@ def package_folder() -> Path:
     return Path(autodiff_lab.__file__).resolve().parent
 
 
+def python_executable() -> str:
+    """This Python, as a path the sandbox can run: absolute, with no ``..`` in it
+    (``../.venv/bin/python`` names a folder the sandbox binds under its real name).
+    Symbolic links stay, so a virtual environment stays one."""
+    return os.path.abspath(sys.executable)
+
+
 def readable_roots() -> list[str]:
     """The folders a kernel needs to read: Python, the environment and the package."""
     candidates = [sys.base_prefix, sys.prefix, str(package_folder())]
@@ -573,7 +580,7 @@ def _check_available() -> None:
         raise SandboxUnavailable(reason)
     spec = SandboxSpec(uid=sandbox_uid(UID_RANGE - 1), memory_mb=512, processes=64, disk_mb=1)
     address = f"{KERNEL_IPC}/check"
-    command = wrap([sys.executable, "-c", _PROBE, address], spec)
+    command = wrap([python_executable(), "-c", _PROBE, address], spec)
     try:
         process = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True

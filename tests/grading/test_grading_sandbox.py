@@ -359,3 +359,12 @@ def test_a_delegated_cgroup_v2_subtree_is_used_only_when_it_is_ours(tmp_path):
     (parent / "cgroup.subtree_control").write_text("cpu\n")
     assert sandbox.delegated_cgroup(root, membership, uid) is None  # no memory controller
     assert sandbox.delegated_cgroup(root, "1:name=systemd:/\n", uid) is None  # cgroup v1
+
+
+def test_the_kernel_python_is_named_without_dot_dot_but_keeps_the_venv(monkeypatch):
+    # Started as ../../.venv/bin/python, bwrap could not find the interpreter by that name.
+    venv_python = Path(sys.executable)
+    monkeypatch.setattr(sys, "executable", str(venv_python.parent / ".." / "bin" / "python"))
+    named = sandbox.python_executable()
+    assert ".." not in named and Path(named).is_absolute()
+    assert named == str(venv_python.parent / "python")  # the venv's link, not its target

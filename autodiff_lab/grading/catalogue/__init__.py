@@ -35,6 +35,7 @@ EXERCISES = (
     "softmax_jacobian",
     "xor_mlp",
     "array_vjps",
+    "custom_primitives",
 )
 
 
