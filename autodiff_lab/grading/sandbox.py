@@ -53,6 +53,7 @@ UID_RANGE = 2000
 CGROUP_PREFIX = "autodiff-lab-grade"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 MIB = 2**20
+COURSE_DATA = "course"  # the package's copy of the lessons and exercise sources, in a wheel
 # Other automatic-differentiation libraries that an environment may hold: hidden in the sandbox.
 OTHER_ENGINES = (
     "torch",
@@ -89,6 +90,7 @@ class SandboxSpec:
     package_init: str = ""  # host file shown as autodiff_lab/__init__.py ("" = the real one)
     engine: tuple[str, ...] | None = None  # engine modules shown (None: the whole package)
     cgroups: tuple[str, ...] = ()  # cgroup folders the kernel joins before the sandbox starts
+    hide: tuple[str, ...] = ()  # host folders never shown, should a readable root hold them
 
 
 def sandbox_uid(index: int) -> int:
@@ -192,6 +194,8 @@ def package_view(engine: tuple[str, ...] | None, package_init: str) -> list[str]
     grading = package / "grading"
     # The grader's references, and compiled files that could hold an older version of them.
     hidden = [grading / "referee", grading / "__pycache__", grading / "catalogue" / "__pycache__"]
+    # The course a wheel ships (lessons, instructor sources with their solutions).
+    hidden.append(package / COURSE_DATA)
     hiding = [
         option
         for path in hidden
@@ -273,6 +277,10 @@ def bwrap_arguments(spec: SandboxSpec, as_root: bool) -> list[str]:
         arguments += ["--ro-bind", root, root]
     arguments += other_engines(roots)
     arguments += package_view(spec.engine, spec.package_init)
+    for path in spec.hide:  # a course's referee and sources, were it kept inside the venv
+        real = os.path.realpath(path)
+        if os.path.isdir(real) and any(real.startswith(root + "/") for root in roots):
+            arguments += ["--perms", "0755", "--tmpfs", real]
     for path in shown_files:
         arguments += ["--ro-bind", path, path]
     if spec.notebook:
