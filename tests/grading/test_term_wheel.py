@@ -64,7 +64,9 @@ def installed():
         venv = base / "venv"
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
         pip = subprocess.run(
-            [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)],
+            # --no-compile: no .pyc files for every dependency up front (a third of the time)
+            [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-compile"]
+            + [str(wheel)],
             capture_output=True,
             text=True,
             timeout=1500,
