@@ -13,6 +13,9 @@ them), IPython's magics and shell escapes included, and flags
   ``sys.modules``, a string that spells ``autodiff_lab``, reading a notebook
   file back (where a markdown cell could hold the code);
 * a markdown or raw cell holding an import of ``autodiff_lab``;
+* code that can look at the checker's own objects, where a later part's
+  stand-in numbers live while it is measured (``gc``, ``inspect``,
+  ``sys._getframe``);
 * in ``array_vjps``, using a name that does the work (``grad``, ``vjp``,
   ``.backward``, ``softmax``, ...) that the student's own cells do not define.
 """
@@ -54,6 +57,10 @@ DONE_FOR_YOU = {
 }
 OTHER_ENGINES = ("torch", "jax", "autograd", "tensorflow", "micrograd", "tinygrad", "mygrad")
 OPAQUE_CALLS = {"__import__", "exec", "eval", "compile", "import_module"}
+# Modules and calls that read other code's objects: the stand-ins of `catalogue.stubs`.
+INTROSPECTION_MODULES = ("gc", "inspect")
+INTROSPECTION_CALLS = {"_getframe", "get_objects", "get_referrers", "currentframe", "stack"}
+_INTROSPECTS = "which can read the check's own numbers"
 SHELL_RUNNERS = {"ex", "ev", "run_cell", "run_code", "run_line_magic", "run_cell_magic"}
 MAX_SOURCE_CHARS = 200_000
 MAX_DEPTH = 5  # magics inside magics: deeper than this is read as text only
@@ -163,11 +170,15 @@ def _findings(tree: ast.AST, allowed: tuple, names: frozenset, own: set) -> list
             for alias in node.names:
                 if _is_library(alias.name, allowed) or (engines and _is_engine(alias.name)):
                     findings.append(f"imports {alias.name}")
+                elif alias.name.split(".")[0] in INTROSPECTION_MODULES:
+                    findings.append(f"imports {alias.name}, {_INTROSPECTS}")
         elif isinstance(node, ast.ImportFrom) and node.module:
             if _is_library(node.module, allowed) or (engines and _is_engine(node.module)):
                 findings.append(f"imports from {node.module}")
             elif node.module == "importlib":
                 findings.append("uses importlib")
+            elif node.module.split(".")[0] in INTROSPECTION_MODULES:
+                findings.append(f"imports from {node.module}, {_INTROSPECTS}")
             findings += [f"imports {alias.name}" for alias in node.names if alias.name in names]
         elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
             if node.attr == "modules" and getattr(node.value, "id", None) == "sys":
@@ -178,6 +189,8 @@ def _findings(tree: ast.AST, allowed: tuple, names: frozenset, own: set) -> list
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
             if name in OPAQUE_CALLS:
                 findings.append(f"calls {name}(), which could hide an import")
+            elif name in INTROSPECTION_CALLS:
+                findings.append(f"calls {name}(), {_INTROSPECTS}")
             elif name in ("ex", "ev", "run_cell", "run_code"):
                 findings.append(f"runs code from a string with get_ipython().{name}()")
             elif name == "open" and any(

@@ -177,6 +177,13 @@ def test_an_answer_that_imports_the_librarys_own_implementation_is_flagged(code,
         ("import autodiff_lab.array_rules as rules", "imports autodiff_lab.array_rules"),
         ("import autodiff_lab.numpy as anp", "imports autodiff_lab.numpy"),
         ("from autodiff_lab.arrays import backward", "imports from autodiff_lab.arrays"),
+        # the stand-ins of a chain part hold the check's numbers: reading them is flagged
+        (
+            "import gc\nfound = gc.get_objects()",
+            "imports gc, which can read the check's own numbers",
+        ),
+        ("frame = sys._getframe(1)", "calls _getframe(), which can read the check's own numbers"),
+        ("from inspect import stack", "from inspect, which can read the check's own numbers"),
     ],
 )
 def test_an_array_vjps_answer_that_lets_the_engine_do_the_work_is_flagged(code, reason):
