@@ -106,10 +106,17 @@ def basis_vector(shape: tuple, index: int, dtype=float):
     return direction
 
 
-def _leaf_point(x, where: str, who: str):
+def _leaf_point(x, where: str, who: str, copy: bool = False):
     """One leaf of a point, checked: a float, a float64 or complex128 array, an object
-    array holding nodes of an outer pass, or such a node itself."""
+    array holding nodes of an outer pass, or such a node itself.
+
+    A float64 or complex128 array is not copied (a parameter array may be large):
+    the point is a read-only view of it, so nothing in f can write into the
+    caller's array. ``copy`` asks for a copy, for a recording that outlives the
+    call (`vjp`), which the caller may change in between."""
     kind = type(x)
+    if kind is np.ndarray and x.ndim and not copy and x.dtype in _KEPT_DTYPES:
+        return _read_only(x)
     if kind is float:
         return x
     if kind in core.KINDS:  # a node of an outer pass, or a symbolic expression
@@ -133,6 +140,16 @@ def _leaf_point(x, where: str, who: str):
     )
 
 
+_KEPT_DTYPES = (np.dtype(np.float64), np.dtype(np.complex128))
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """A view of ``array`` that cannot be written through (``array`` itself is unchanged)."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
 def _object_point(x: np.ndarray, where: str, who: str):
     """An array of objects asks for the scalar engine, one Value or Dual per number: its
     items are numbers, or scalar nodes of an outer pass."""
@@ -149,12 +166,12 @@ def _object_point(x: np.ndarray, where: str, who: str):
     return point
 
 
-def _point(x, what: str, who: str) -> tuple[list, Structure]:
-    """A point as its checked leaves and structure."""
+def _point(x, what: str, who: str, copy: bool = False) -> tuple[list, Structure]:
+    """A point as its checked leaves and structure (``copy``: see `_leaf_point`)."""
     leaves, structure = flatten(x)
     if structure.is_leaf:
-        return [_leaf_point(x, what, who)], structure
-    return [_leaf_point(item, f"a leaf of {what}", who) for item in leaves], structure
+        return [_leaf_point(x, what, who, copy)], structure
+    return [_leaf_point(item, f"a leaf of {what}", who, copy) for item in leaves], structure
 
 
 def _shape(point) -> tuple:
@@ -197,8 +214,12 @@ def _fresh(node) -> None:
         node.grad = None if type(node) is ArrayNode else 0.0
 
 
-def _gradient(node, point):
-    """What a backward pass left in the input leaf ``node``, shaped like its ``point``."""
+def _gradient(node, point, returned: set):
+    """What a backward pass left in the input leaf ``node``, shaped like its ``point``.
+
+    An array the pass made is handed over as it is; a copy is made only of one the
+    caller must not share: a view, a read-only array, or one already given as
+    another input's gradient (``returned`` holds their ids)."""
     if isinstance(node, np.ndarray):  # one Value per number
         return _assembled([item.grad for item in node.flat], node.shape)
     g = node.grad
@@ -215,7 +236,13 @@ def _gradient(node, point):
             g = np.real(g)
         if shape == () and np.iscomplexobj(point) and not is_traced(point):
             return complex(g)
-        return np.array(g, dtype=np.result_type(g, np.float64))
+        dtype = np.result_type(g, np.float64)
+        if g.dtype != dtype:
+            g = g.astype(dtype)
+        elif g.base is not None or not g.flags.writeable or id(g) in returned:
+            g = g.copy()
+        returned.add(id(g))
+        return g
     if isinstance(g, np.ndarray) and g.ndim == 0 and g.dtype != object:
         return float(np.real(g))
     return g
@@ -417,13 +444,14 @@ class _Recording:
         who: str,
         has_aux: bool = False,
         one_value_per_number: bool = False,
+        copy: bool = False,
     ) -> None:
         self.who = who
         self.level = core.new_level()
         self.points: list[list] = []
         self.structures: list[Structure] = []
         for position in positions:
-            points, structure = _point(args[position], f"argument {position}", who)
+            points, structure = _point(args[position], f"argument {position}", who, copy)
             if one_value_per_number:
                 points = [_numbers_as_objects(point) for point in points]
             self.points.append(points)
@@ -462,8 +490,9 @@ class _Recording:
                 _fresh(node)
         if roots:
             backpropagate(roots, seeds, free_interior=True)
+        returned: set = set()
         return [
-            unflatten(structure, [_gradient(node, p) for node, p in zip(leaves, points)])
+            unflatten(structure, [_gradient(node, p, returned) for node, p in zip(leaves, points)])
             for structure, leaves, points in zip(self.structures, self.leaves, self.points)
         ]
 
@@ -583,7 +612,8 @@ def vjp(f: Callable, *primals, has_aux: bool = False):
     """
     if not primals:
         raise TypeError("vjp needs f and at least one point")
-    recording = _Recording(f, primals, {}, tuple(range(len(primals))), "vjp", has_aux)
+    # vjp_fn may be called after the caller has changed a primal: record copies of them
+    recording = _Recording(f, primals, {}, tuple(range(len(primals))), "vjp", has_aux, copy=True)
 
     def vjp_fn(*cotangents):
         if len(cotangents) != 1:
