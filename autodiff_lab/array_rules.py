@@ -34,7 +34,9 @@ from .rules import (
 
 def shape_of(x) -> tuple:
     """The shape of an array, a node or a number."""
-    return x.shape if is_traced(x) else np.shape(x)
+    if type(x) is np.ndarray or is_traced(x):
+        return x.shape
+    return np.shape(x)
 
 
 def _axes(axis, ndim: int) -> tuple[int, ...]:

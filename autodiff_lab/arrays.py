@@ -79,14 +79,29 @@ class ArrayPrimitive:
         self.scalar = scalar
 
     def __call__(self, *args, **kwargs):
+        # The common case first: array nodes of one pass among numbers and numeric arrays,
+        # which the core would hand to `_record` (the same rule, without its general search).
+        level = None
+        for arg in args:
+            arg_type = type(arg)
+            if arg_type is ArrayNode and (level is None or arg.level == level):
+                level = arg.level
+            elif arg_type in core.KINDS or (arg_type is np.ndarray and arg.dtype.hasobject):
+                break  # another kind, another level or an array of objects: the core decides
+        else:
+            if level is not None:
+                return _record(self, level, args, kwargs)
+            return self.evaluate(args, kwargs)
         for arg in args:
             if type(arg) in core.KINDS:
                 return core.dispatch(self, args, kwargs)
-        with np.errstate(all="ignore"):  # IEEE answers (inf, nan), as the rule table gives
-            return self.raw(*args, **kwargs)
+        return self.evaluate(args, kwargs)  # numpy's own on an array of objects
 
     def evaluate(self, args: tuple, kwargs: dict | None = None):
-        """numpy's function on plain arrays."""
+        """numpy's function on plain arrays, with IEEE answers (inf, nan), as the rule
+        table gives (see `core.ieee_arithmetic`)."""
+        if core.IEEE.quiet:
+            return self.raw(*args, **(kwargs or {}))
         with np.errstate(all="ignore"):
             return self.raw(*args, **(kwargs or {}))
 
@@ -96,22 +111,32 @@ class ArrayPrimitive:
 
 def _record(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) -> ArrayNode:
     """The core's call when an array node of ``level`` is the outer layer."""
-    primitive = _array_form(primitive)
-    _check_operands(primitive, args)
+    if not primitive.is_array:
+        primitive = primitive.array_form
+    if primitive.differentiable is not None:
+        _check_operands(primitive, args)
     values = []
     parents = []
     positions = []
+    nested = False  # a value is a node of an older pass
     for position, arg in enumerate(args):
-        if type(arg) in _SCALAR_REVERSE or (type(arg) is np.ndarray and arg.dtype == object):
+        arg_type = type(arg)
+        if arg_type in _SCALAR_REVERSE or (arg_type is np.ndarray and arg.dtype == object):
             arg = lift(arg)  # Values meet arrays: an array node of their own level
-        if type(arg) is ArrayNode and arg.level == level:
-            values.append(arg.value)
+            arg_type = type(arg)
+        if arg_type is ArrayNode and arg.level == level:
+            value = arg.value
             parents.append(arg)
             positions.append(position)
         else:
-            values.append(arg)
+            value = arg
+        nested = nested or type(value) in core.KINDS
+        values.append(value)
     values = tuple(values)
-    out = _one_layer_down(primitive, values, kwargs)
+    if nested:  # the same primitive one layer down, recorded by an older pass
+        out = core.dispatch(primitive, values, kwargs)
+    else:
+        out = primitive.evaluate(values, kwargs)
     if MODES.detect_anomaly:
         _check_finite(out, f"forward pass: {primitive.name}")
     if not MODES.recording:  # inside no_grad(): a leaf, the gradient stops here
@@ -139,8 +164,7 @@ def _one_layer_down(primitive: ArrayPrimitive, values: tuple, kwargs: dict):
     for value in values:
         if type(value) in core.KINDS:
             return core.dispatch(primitive, values, kwargs)
-    with np.errstate(all="ignore"):
-        return primitive.raw(*values, **kwargs)
+    return primitive.evaluate(values, kwargs)
 
 
 def _check_operands(primitive: ArrayPrimitive, args: tuple) -> None:
@@ -173,7 +197,7 @@ def _push(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) -> A
             primals.append(arg)
     primals = tuple(primals)
     out = _one_layer_down(primitive, primals, kwargs)
-    with np.errstate(all="ignore"):
+    with core.ieee_arithmetic():
         tangent = primitive.jvp(tuple(positions), tangents, out, primals, kwargs)
     if MODES.detect_anomaly:
         _check_finite(out, f"forward pass: {primitive.name}")
@@ -301,7 +325,8 @@ class ArrayNode(Traced):
         convention: a real input has a real gradient).
         """
         shares = self.op.vjp(self.positions, g, self.value, self.inputs, self.kwargs)
-        if _is_complex(g):  # a real g gives real shares: only a complex one needs a look
+        # a real g gives real shares: only a complex one needs a look
+        if g.dtype.kind == "c" if type(g) is np.ndarray else _is_complex(g):
             shares = list(shares)
             for index, (parent, share) in enumerate(zip(self.parents, shares)):
                 if type(parent) is ArrayNode and _is_complex(share):

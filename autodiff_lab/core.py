@@ -37,7 +37,8 @@ gradient into one share per parent with ``pull(g)`` (its primitive's VJP).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from numbers import Number
 
 import numpy as np
@@ -160,6 +161,38 @@ def dispatch(primitive, args: tuple, kwargs: dict | None = None):
     return outer.apply(primitive, outer_level, args, kwargs or {})
 
 
+class _Ieee:
+    """Whether numpy's floating-point checks are already off for the running pass.
+
+    Every operation on arrays gives IEEE answers (inf, nan), as the rule table
+    does, so numpy's warnings are switched off around it. Entering
+    ``np.errstate`` costs more than a ufunc on a small array, so a derivative
+    pass enters it once (`ieee_arithmetic`) and its operations, seeing
+    ``quiet``, call numpy directly."""
+
+    __slots__ = ("quiet",)
+
+    def __init__(self) -> None:
+        self.quiet = False
+
+
+IEEE = _Ieee()
+
+
+@contextmanager
+def ieee_arithmetic() -> Iterator[None]:
+    """numpy's floating-point warnings off for a whole pass (see `_Ieee`)."""
+    if IEEE.quiet:
+        yield
+        return
+    with np.errstate(all="ignore"):
+        IEEE.quiet = True
+        try:
+            yield
+        finally:
+            IEEE.quiet = False
+
+
 class BatchedTangents(Exception):
     """A Dual carrying a vector of tangents (a batched forward Jacobian) met an operation
     on arrays, whose rules take one tangent: the caller pushes one tangent at a time."""
@@ -271,7 +304,7 @@ def backward(
     for root, seed in zip(roots, seeds):
         root.grad = _added(root.grad, seed)
     plain = recorded_partials is None and check is None and on_node is None
-    with np.errstate(all="ignore"):  # IEEE answers (inf, nan) in every VJP, as the table gives
+    with ieee_arithmetic():  # IEEE answers (inf, nan) in every VJP, as the table gives
         for node in reversed(order):
             try:
                 a = node._a

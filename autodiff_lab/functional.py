@@ -458,7 +458,7 @@ class _Recording:
             self.structures.append(structure)
         call_args = list(args)
         self.leaves: list[list] = []
-        with running(self.level):
+        with running(self.level), core.ieee_arithmetic():
             for position, points, structure in zip(positions, self.points, self.structures):
                 leaves = [_reverse_leaf(point, self.level) for point in points]
                 self.leaves.append(leaves)
@@ -731,7 +731,8 @@ def _push(f: Callable, x, v, who: str, has_aux: bool = False, one_value_per_numb
     tangents = [_tangent_leaf(t, point, who) for t, point in zip(vs, points)]
     tag = core.new_level()
     inputs = [_forward_leaf(point, t, tag) for point, t in zip(points, tangents)]
-    result = f(unflatten(structure, inputs))
+    with core.ieee_arithmetic():
+        result = f(unflatten(structure, inputs))
     output, aux = _split_aux(result, has_aux, who)
     items, out_structure = flatten(output)
     pairs = [_split_forward(item, tag, who) for item in items]
@@ -888,7 +889,8 @@ def _batched_columns(f: Callable, points: list, in_structure: Structure, has_aux
         else:
             inputs.append(dual(point, next(basis), tag))
     try:
-        result = f(unflatten(in_structure, inputs))
+        with core.ieee_arithmetic():
+            result = f(unflatten(in_structure, inputs))
     except core.BatchedTangents:
         return None
     output, aux = _split_aux(result, has_aux, "jacobian")

@@ -75,3 +75,39 @@ def test_vjp_keeps_its_own_copy_of_a_point_the_caller_changes_later():
     x[:] = 10.0  # after recording: the pullback still belongs to the point it was taken at
     assert onp.array_equal(pull(onp.ones(3)), [2.0, 4.0, 6.0])
     assert onp.array_equal(value, [1.0, 4.0, 9.0])
+
+
+# ---------------------------------------------------------------------------
+# numpy's floating-point checks: switched off once per pass, not once per operation
+
+
+def test_a_pass_enters_numpys_errstate_once_forward_and_once_backward(monkeypatch):
+    entered = []
+    errstate = onp.errstate
+
+    def counting(**settings):
+        entered.append(settings)
+        return errstate(**settings)
+
+    monkeypatch.setattr(onp, "errstate", counting)
+
+    def f(x):
+        for _ in range(50):
+            x = np.tanh(x * 1.01 + 0.1)
+        return np.sum(x)
+
+    grad(f)(onp.ones(3))
+    assert entered == [{"all": "ignore"}, {"all": "ignore"}]
+
+
+def test_ieee_answers_still_come_without_warnings_inside_and_outside_a_pass():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert onp.isinf(np.log(onp.zeros(2))).all()  # no pass running: the operation's own
+        g = grad(lambda x: np.sum(np.log(x) * 0.0 + 1.0 / x))(onp.array([0.0, 1.0]))
+        assert onp.isnan(g[0]) or onp.isinf(g[0])
+    # and numpy's own settings are back afterwards
+    with pytest.warns(RuntimeWarning):
+        onp.log(onp.zeros(1))
