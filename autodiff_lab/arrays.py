@@ -32,7 +32,8 @@ the scalar and array engines combine. The primitives live in
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -56,7 +57,7 @@ class ArrayPrimitive:
     sum): the core knows from it which primitives act elementwise.
     """
 
-    __slots__ = ("name", "raw", "vjp", "jvp", "formula", "differentiable", "scalar")
+    __slots__ = ("name", "raw", "vjp", "jvp", "formula", "differentiable", "scalar", "reads")
 
     is_array = True
 
@@ -69,6 +70,7 @@ class ArrayPrimitive:
         differentiable: tuple[int, ...] | None = None,
         jvp: Callable | None = None,
         scalar: rules.Primitive | None = None,
+        reads: Callable | None = None,
     ) -> None:
         self.name = name
         self.raw = raw
@@ -77,6 +79,10 @@ class ArrayPrimitive:
         self.formula = formula
         self.differentiable = differentiable
         self.scalar = scalar
+        # reads(positions, count) -> (input positions, whether ans): the numbers the VJP
+        # reads when the inputs at `positions` (of `count`) need gradients; of the others it
+        # reads the shape and dtype at most. None: it may read everything.
+        self.reads = reads
 
     def __call__(self, *args, **kwargs):
         # The common case first: array nodes of one pass among numbers and numeric arrays,
@@ -126,7 +132,7 @@ def _record(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) ->
             arg_type = type(arg)
         if arg_type is ArrayNode and arg.level == level:
             value = arg.value
-            parents.append(arg)
+            parents.append(arg if arg.twin is None else arg.twin)
             positions.append(position)
         else:
             value = arg
@@ -150,7 +156,78 @@ def _record(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) ->
     node.parents = tuple(parents)
     node.positions = tuple(positions)
     node.grad = None
+    node.twin = None
+    if level in LEAN_LEVELS and primitive.reads is not None:
+        _keep_what_is_read(node, primitive.reads(node.positions, len(values)))
     return node
+
+
+LEAN_LEVELS: set[int] = set()
+"""Passes whose records keep only what their VJPs read (`autodiff_lab.functional` adds
+its passes while their function runs; a graph made to be drawn keeps everything)."""
+
+
+@contextmanager
+def keeping_what_is_read(level: int) -> Iterator[None]:
+    """While this runs, the records of ``level`` keep only what their VJPs read."""
+    LEAN_LEVELS.add(level)
+    try:
+        yield
+    finally:
+        LEAN_LEVELS.discard(level)
+
+
+_WORTH_DROPPING = 4096  # bytes: a smaller array costs less to keep than to replace
+
+
+class Dropped:
+    """What a record keeps of an array its VJP does not read: the shape and dtype."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.shape = array.shape
+        self.dtype = array.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"<not kept, its VJP does not read it: {self.dtype} array of shape {self.shape}>"
+
+
+def _worth_dropping(value) -> bool:
+    return type(value) is np.ndarray and value.nbytes >= _WORTH_DROPPING
+
+
+def _keep_what_is_read(node: ArrayNode, reads: tuple) -> None:
+    """Let ``node``'s record hold only the inputs and output its VJP reads.
+
+    Inputs become `Dropped` in its ``inputs``. The output stays in ``node.value``
+    for the caller, who may go on using it; but the children of ``node`` will hold
+    ``node.twin``, a twin that records the same operation without the output, so
+    that the output is freed as soon as the caller lets go of ``node``.
+    """
+    kept_inputs, keeps_output = reads
+    inputs = node.inputs
+    if any(i not in kept_inputs and _worth_dropping(v) for i, v in enumerate(inputs)):
+        node.inputs = tuple(
+            v if i in kept_inputs or not _worth_dropping(v) else Dropped(v)
+            for i, v in enumerate(inputs)
+        )
+    if not keeps_output and _worth_dropping(node.value):
+        twin = ArrayNode.__new__(ArrayNode)
+        twin.value = Dropped(node.value)
+        twin.level = node.level
+        twin.op = node.op
+        twin.inputs = node.inputs
+        twin.kwargs = node.kwargs
+        twin.parents = node.parents
+        twin.positions = node.positions
+        twin.grad = None
+        twin.twin = None
+        node.twin = twin
 
 
 def _array_form(primitive):
@@ -306,7 +383,17 @@ class ArrayNode(Traced):
     ``positions``; ``grad`` is the gradient a backward pass gives it.
     """
 
-    __slots__ = ("value", "level", "op", "inputs", "kwargs", "parents", "positions", "grad")
+    __slots__ = (
+        "value",
+        "level",
+        "op",
+        "inputs",
+        "kwargs",
+        "parents",
+        "positions",
+        "grad",
+        "twin",
+    )
 
     def __init__(self, value, level: int) -> None:
         self.value = value
@@ -317,6 +404,7 @@ class ArrayNode(Traced):
         self.parents = ()
         self.positions = ()
         self.grad = None
+        self.twin = None  # what its children record in its place, when that keeps less
 
     def pull(self, g) -> tuple:
         """The share of ``g`` (this node's gradient) that goes to each parent: op's VJP.
@@ -380,7 +468,7 @@ def numbers(x):
 
 def _is_complex(x) -> bool:
     numbers_inside = numbers(x)
-    if isinstance(numbers_inside, np.ndarray):
+    if isinstance(numbers_inside, (np.ndarray, Dropped)):
         return numbers_inside.dtype.kind == "c"
     return isinstance(numbers_inside, (complex, np.complexfloating))
 

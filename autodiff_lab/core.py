@@ -277,6 +277,7 @@ def backward(
     recorded_partials: Callable | None = None,
     check: Callable | None = None,
     free_interior: bool = False,
+    once: bool = False,
 ) -> list:
     """Add ``seed · ∂root/∂leaf`` into every leaf's ``grad``, for all roots at once.
 
@@ -289,7 +290,8 @@ def backward(
     partials (``backward(create_graph=True)`` recomputes them on the nodes).
     ``check(node, parent, g, local, share)`` inspects every scalar share (anomaly
     mode). ``free_interior`` drops each interior array node's gradient once its
-    VJP has used it, so a pass holds as few arrays as it can.
+    VJP has used it, so a pass holds as few arrays as it can; ``once`` (a graph walked
+    only this once) drops what each array node's VJP read as soon as it has run.
     Returns the order it walked.
     """
     if order is None:
@@ -309,7 +311,7 @@ def backward(
             try:
                 a = node._a
             except AttributeError:
-                _pull_array_node(node, on_node, free_interior)
+                _pull_array_node(node, on_node, free_interior, once)
                 continue
             if a is None:
                 continue
@@ -359,7 +361,7 @@ def _added(old, share):
     return old + share
 
 
-def _pull_array_node(node, on_node, free_interior: bool) -> None:
+def _pull_array_node(node, on_node, free_interior: bool, once: bool) -> None:
     g = node.grad
     parents = node.parents
     if g is None or not parents:
@@ -371,6 +373,8 @@ def _pull_array_node(node, on_node, free_interior: bool) -> None:
         on_node(node, g, shares)
     if free_interior:
         node.grad = None
+    if once:  # nothing will read this record again
+        node.value = node.inputs = None
 
 
 __all__ = [

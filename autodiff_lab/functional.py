@@ -45,7 +45,7 @@ import numpy as np
 
 from . import core, rules
 from . import numpy as anp
-from .arrays import ArrayDual, ArrayNode, array_leaf, is_traced, numbers
+from .arrays import ArrayDual, ArrayNode, array_leaf, is_traced, keeping_what_is_read, numbers
 from .containers import Structure, flatten, flatten_like, unflatten
 from .forward import Dual, array_of, dual, primal_of, tangent_of
 from .reverse import backpropagate, leaf, running
@@ -458,7 +458,7 @@ class _Recording:
             self.structures.append(structure)
         call_args = list(args)
         self.leaves: list[list] = []
-        with running(self.level), core.ieee_arithmetic():
+        with running(self.level), core.ieee_arithmetic(), keeping_what_is_read(self.level):
             for position, points, structure in zip(positions, self.points, self.structures):
                 leaves = [_reverse_leaf(point, self.level) for point in points]
                 self.leaves.append(leaves)
@@ -475,8 +475,9 @@ class _Recording:
     def value(self):
         return unflatten(self.out_structure, [out.value for out in self.outputs])
 
-    def pull(self, cotangent) -> list:
-        """``uᵀJ`` for cotangent u (shaped like f's output): one gradient per argument."""
+    def pull(self, cotangent, last: bool = False) -> list:
+        """``uᵀJ`` for cotangent u (shaped like f's output): one gradient per argument.
+        ``last``: no other pull follows, so the backward pass may free the graph as it goes."""
         if self.out_structure.is_leaf:
             us = [cotangent]
         else:
@@ -489,7 +490,7 @@ class _Recording:
             for node in leaves:
                 _fresh(node)
         if roots:
-            backpropagate(roots, seeds, free_interior=True)
+            backpropagate(roots, seeds, free_interior=True, once=last)
         returned: set = set()
         return [
             unflatten(structure, [_gradient(node, p, returned) for node, p in zip(leaves, points)])
@@ -561,7 +562,8 @@ def value_and_grad(
         traced = tuple(p for p in positions if p not in integers)
         recording = _Recording(f, args, kwargs, traced, "grad", has_aux)
         out = _scalar_output(recording, "grad")
-        pulled = dict(zip(traced, recording.pull(np.ones(out.shape) if out.shape else 1.0)))
+        seed = np.ones(out.shape) if out.shape else 1.0
+        pulled = dict(zip(traced, recording.pull(seed, last=True)))
         grads = [pulled[p] if p in pulled else np.zeros(np.shape(args[p])) for p in positions]
         value = out.value
         if isinstance(value, np.ndarray) and value.size == 1:
@@ -997,7 +999,7 @@ def elementwise_grad(f: Callable) -> Callable:
         ones = np.ones(out.shape) if out.shape else 1.0
         if _is_complex(out.value):
             ones = ones + 0j
-        return recording.pull(ones)[0]
+        return recording.pull(ones, last=True)[0]
 
     gradient.__name__ = f"elementwise_grad_of_{getattr(f, '__name__', 'f')}"
     return gradient

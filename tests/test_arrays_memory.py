@@ -111,3 +111,86 @@ def test_ieee_answers_still_come_without_warnings_inside_and_outside_a_pass():
     # and numpy's own settings are back afterwards
     with pytest.warns(RuntimeWarning):
         onp.log(onp.zeros(1))
+
+
+# ---------------------------------------------------------------------------
+# A record keeps what its VJP reads, and nothing else
+
+
+def test_a_record_keeps_only_what_its_vjp_reads_and_the_rest_is_freed_at_once():
+    import weakref
+
+    from autodiff_lab.arrays import ArrayNode, Dropped
+
+    data = onp.random.RandomState(0).randn(200, 30)
+    w, b = onp.ones((30, 40)) / 30, onp.zeros(40)
+    seen = {}
+
+    def f(w, b):
+        h = np.dot(data, w)  # matmul: w's share reads data only
+        a = h + b  # add reads nothing
+        t = np.tanh(a)  # tanh's partial reads its output only
+        seen["h"], seen["a"] = weakref.ref(h.value), weakref.ref(a.value)
+        seen["tanh inputs"] = t.inputs
+        seen["tanh keeps its output"] = t.value is not None and type(t.value) is onp.ndarray
+        seen["add record"] = t.parents[0]
+        del h, a  # the caller lets go: nothing else holds those arrays
+        seen["freed"] = seen["h"]() is None and seen["a"]() is None
+        return np.sum(t * t)
+
+    gw, gb = grad(f, argnums=(0, 1))(w, b)
+    assert seen["freed"]
+    assert type(seen["tanh inputs"][0]) is Dropped
+    assert seen["tanh inputs"][0].shape == (200, 40)
+    assert seen["tanh keeps its output"]
+    add_record = seen["add record"]
+    assert type(add_record) is ArrayNode and add_record.op.name == "add"
+    t = onp.tanh(data @ w + b)
+    expected = 2 * t * (1 - t * t)
+    assert onp.allclose(gw, data.T @ expected) and onp.allclose(gb, expected.sum(axis=0))
+
+
+def test_a_graph_made_to_be_drawn_keeps_every_input():
+    from autodiff_lab.array_trace import trace_arrays
+    from autodiff_lab.arrays import Dropped
+
+    x = onp.ones((100, 20))
+    graph = trace_arrays(lambda X: np.sum(np.tanh(X * 2.0 + 1.0)), X=x)
+    for node in graph.nodes:
+        assert not any(type(value) is Dropped for value in node.inputs)
+        assert type(node.value) is not Dropped
+
+
+FUNCTIONS = {
+    "mlp": lambda x: np.sum(np.tanh(np.dot(x, x.T) + 1.0) ** 2),
+    "softmax": lambda x: np.sum(np.softmax(x, axis=1) * np.log_softmax(x, axis=0)),
+    "logsumexp": lambda x: np.sum(np.logsumexp(x, axis=1) / np.max(x, axis=0).sum()),
+    "shapes": lambda x: np.sum(np.cumsum(np.reshape(x.T, (-1,))[::2], 0) * np.mean(x)),
+    "where": lambda x: np.sum(np.where(x > 0, np.exp(x), np.sin(x)) * np.clip(x, -0.5, 0.5)),
+    "einsum": lambda x: np.einsum("ij,jk->", x, np.sqrt(np.abs(x.T) + 1.0)),
+    "division": lambda x: np.sum(1.0 / (x * x + 1.0) - x / (2.0 + np.cos(x))),
+    "stack": lambda x: np.sum(np.stack([x, x * x])[1] * np.concatenate([x, x])[1:21]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_records_that_drop_what_is_not_read_give_the_same_derivatives(name, monkeypatch):
+    from autodiff_lab import arrays, hessian
+
+    f = FUNCTIONS[name]
+    x = onp.random.RandomState(1).randn(20, 20) / 2
+
+    def derivatives():
+        value, gradient = value_and_grad(f)(x)
+        _, pull = vjp(f, x)
+        second = hessian(
+            lambda v: f(v.reshape(20, 20)), x.ravel()[:400], mode="reverse-over-reverse"
+        )
+        return value, gradient, pull(1.0), second
+
+    monkeypatch.setattr(arrays, "_WORTH_DROPPING", 10**12)  # keep everything
+    kept = derivatives()
+    monkeypatch.setattr(arrays, "_WORTH_DROPPING", 0)  # drop every array not read
+    dropped = derivatives()
+    for a, b in zip(kept, dropped):
+        assert onp.allclose(a, b, rtol=1e-12, atol=1e-12)
