@@ -210,12 +210,14 @@ def _keep_what_is_read(node: ArrayNode, reads: tuple) -> None:
     that the output is freed as soon as the caller lets go of ``node``.
     """
     kept_inputs, keeps_output = reads
-    inputs = node.inputs
-    if any(i not in kept_inputs and _worth_dropping(v) for i, v in enumerate(inputs)):
-        node.inputs = tuple(
-            v if i in kept_inputs or not _worth_dropping(v) else Dropped(v)
-            for i, v in enumerate(inputs)
-        )
+    inputs = None
+    for position, value in enumerate(node.inputs):
+        if position not in kept_inputs and _worth_dropping(value):
+            if inputs is None:
+                inputs = list(node.inputs)
+            inputs[position] = Dropped(value)
+    if inputs is not None:
+        node.inputs = tuple(inputs)
     if not keeps_output and _worth_dropping(node.value):
         twin = ArrayNode.__new__(ArrayNode)
         twin.value = Dropped(node.value)

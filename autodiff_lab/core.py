@@ -68,6 +68,7 @@ class Kind:
 KINDS: dict[type, Kind] = {}
 _NUMBERS = (Number, np.bool_)
 _ARRAY_KIND: dict[str, Kind] = {}  # the array kind of each family ("reverse", "forward")
+_ARRAY_NODES: set[type] = set()  # the reverse kinds that hold arrays (their nodes list parents)
 
 
 def register_kind(
@@ -85,6 +86,8 @@ def register_kind(
     KINDS[node_type] = kind
     if holds_arrays:
         _ARRAY_KIND[family] = kind
+        if family == "reverse":
+            _ARRAY_NODES.add(node_type)
 
 
 def _level_zero(node) -> int:
@@ -239,7 +242,11 @@ def topological_order(roots: Iterable) -> list:
     pushed: a node still waiting lower on the stack must not be skipped by a
     child that reaches it first.
     """
-    order: list = []
+    if all(type(root) in _ARRAY_NODES for root in roots):
+        order = _array_order(roots)
+        if order is not None:
+            return order
+    order = []
     seen: set = set()
     for root in roots:
         stack = [root]
@@ -266,6 +273,44 @@ def topological_order(roots: Iterable) -> list:
             if a is not None and a not in seen:
                 stack.append(a)
     return order
+
+
+class _ArrayOrder(list):
+    """A topological order holding array nodes only (`backward` walks it without
+    asking each node which layout it has)."""
+
+    __slots__ = ()
+
+
+def _array_order(roots: list) -> _ArrayOrder | None:
+    """`topological_order` of a graph of array nodes only; None if it holds another kind
+    (a Value lifted into an array), for the general walk to take over."""
+    order = _ArrayOrder()
+    seen: set = set()
+    array_nodes = _ARRAY_NODES
+    for root in roots:
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if node is _PARENTS_DONE:
+                order.append(stack.pop())
+                continue
+            if node in seen:
+                continue
+            seen.add(node)
+            stack.append(node)
+            stack.append(_PARENTS_DONE)
+            for parent in reversed(node.parents):
+                if parent not in seen:
+                    if type(parent) not in array_nodes:
+                        return None
+                    stack.append(parent)
+    return order
+
+
+def holds_arrays_only(order: list) -> bool:
+    """True for an order `topological_order` found to hold array nodes only."""
+    return type(order) is _ArrayOrder
 
 
 def backward(
@@ -296,6 +341,9 @@ def backward(
     """
     if order is None:
         order = topological_order(roots)
+    if type(order) is _ArrayOrder:
+        _backward_arrays(roots, seeds, order, on_node, free_interior, once)
+        return order
     for node in order:
         try:
             if node._a is not None:
@@ -324,6 +372,18 @@ def backward(
                 continue
             _pull_scalar_node(node, a, recorded_partials, check, on_node)
     return order
+
+
+def _backward_arrays(roots, seeds, order, on_node, free_interior: bool, once: bool) -> None:
+    """`backward` over array nodes only: every step is a VJP."""
+    for node in order:
+        if node.parents:
+            node.grad = None
+    for root, seed in zip(roots, seeds):
+        root.grad = _added(root.grad, seed)
+    with ieee_arithmetic():
+        for node in reversed(order):
+            _pull_array_node(node, on_node, free_interior, once)
 
 
 def _pull_scalar_node(node, a, recorded_partials, check, on_node) -> None:

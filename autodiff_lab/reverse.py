@@ -683,7 +683,7 @@ def backpropagate(
                 _refuse_running(root)
     order = topological_order(roots)
     # Check the whole graph before touching any gradient, so a refused pass changes nothing.
-    for node in order:
+    for node in () if core.holds_arrays_only(order) else order:
         try:
             a = node._a
         except AttributeError:  # an array node: no .data to change

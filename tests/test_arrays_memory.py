@@ -194,3 +194,34 @@ def test_records_that_drop_what_is_not_read_give_the_same_derivatives(name, monk
     dropped = derivatives()
     for a, b in zip(kept, dropped):
         assert onp.allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# A graph of array nodes only is walked without asking each node for its layout
+
+
+def test_an_array_graph_is_ordered_as_one_and_a_lifted_value_sends_it_the_general_way():
+    from autodiff_lab import Value, core
+    from autodiff_lab.arrays import array_leaf
+
+    level = core.new_level()
+    x = array_leaf(onp.ones(3), level)
+    y = np.sum(np.tanh(x) * 2.0)
+    order = core.topological_order([y])
+    assert core.holds_arrays_only(order) and order[0] is x and order[-1] is y
+
+    v = Value(0.5)
+    mixed = np.sum(np.tanh(onp.ones(3) * v))  # v becomes a 0-d array node whose parent it is
+    assert not core.holds_arrays_only(core.topological_order([mixed]))
+    mixed.backward()
+    assert v.grad == pytest.approx(3 * (1 - onp.tanh(0.5) ** 2))
+
+
+def test_a_value_changed_after_it_went_into_an_array_is_still_caught():
+    from autodiff_lab import Value
+
+    v = Value(0.5, label="v")
+    y = np.sum(np.tanh(onp.ones(3) * v))
+    v.data = 2.0
+    with pytest.raises(RuntimeError, match=r'"v" \(data 2\.0\) had its \.data changed'):
+        y.backward()
