@@ -406,6 +406,8 @@ def _clip(x, low, high):
 
 
 def _swap_last(x):
+    if type(x) is np.ndarray:
+        return x.swapaxes(-1, -2)
     ndim = len(shape_of(x))
     axes = tuple(range(ndim - 2)) + (ndim - 1, ndim - 2)
     return TRANSPOSE(x, axes)
@@ -414,6 +416,8 @@ def _swap_last(x):
 def _matmul_vjp(positions, g, ans, args, kwargs):
     a, b = args
     a_shape, b_shape = shape_of(a), shape_of(b)
+    if len(a_shape) == 2 and len(b_shape) == 2:  # two matrices: ā = ḡ·Bᵀ, b̄ = Aᵀ·ḡ
+        return [MATMUL(g, _swap_last(b)) if p == 0 else MATMUL(_swap_last(a), g) for p in positions]
     # as stacks of matrices: a vector is a row on the left, a column on the right
     a2_shape = (1,) + a_shape if len(a_shape) == 1 else a_shape
     b2_shape = b_shape + (1,) if len(b_shape) == 1 else b_shape
