@@ -27,6 +27,8 @@ TestOutcome.__test__ = False  # not a pytest class
 
 @dataclass
 class SubmissionResult:
+    """One submission's grade: its total, each test's outcome and any flags."""
+
     submission: str
     total: float
     max_total: float
@@ -38,6 +40,7 @@ class SubmissionResult:
 
     @property
     def scores(self) -> dict[str, float]:
+        """Points per graded part, keyed by the part's grade id."""
         return {test.grade_id: test.score for test in self.tests}
 
 

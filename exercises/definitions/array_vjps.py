@@ -1,4 +1,5 @@
-"""Exercise 6: the VJPs of matmul, broadcast add and softmax cross-entropy, by hand."""
+"""Exercise 6: the VJPs of matmul, broadcast add, softmax cross-entropy and tanh, by hand,
+chained into the gradients of a classifier, a hidden layer and a skip connection."""
 
 import numpy as np
 
@@ -9,6 +10,8 @@ from autodiff_lab.grading.referee.array_vjps import (
     classifier_case,
     loss_case,
     matmul_case,
+    network_case,
+    tanh_case,
 )
 
 NAME = "array_vjps"
@@ -28,8 +31,9 @@ $C$'s shape), it returns $\partial L / \partial A$ for each input $A$ (an
 array of $A$'s shape). Reverse mode is nothing more than calling VJPs from the
 loss back to the inputs.
 
-You will write the VJPs of three operations, and then chain them by hand into
-the gradients of a linear classifier. Each check compares your answer with
+You will write the VJPs of four operations, and then chain them by hand into
+the gradients of a linear classifier, of a network with a hidden layer, and of
+one where a value is used twice. Each check compares your answer with
 numbers the grader computed beforehand with the engine's own VJPs. Use numpy
 (`np`) only: the grader runs your notebook where there is no autodiff engine
 at all (not this package's, nor PyTorch), so an answer that imports one fails
@@ -188,6 +192,126 @@ def classifier_gradients(X, W, b, labels):
 '''
 
 
+TANH_PROMPT = r"""
+## Part 6: tanh, entry by entry
+
+`y = np.tanh(x)` acts on each entry alone: $y_i$ depends on $x_i$ only, with
+slope $1 - \tanh(x_i)^2 = 1 - y_i^2$. Its Jacobian is diagonal, so its VJP
+never builds it: multiply g by the slopes, entry by entry.
+
+`tanh_vjp(g, x)` returns $\partial L/\partial x$, an array of x's shape, given
+g = $\partial L/\partial y$ and tanh's *input* x.
+"""
+
+TANH_ANSWER = '''
+def tanh_vjp(g, x):
+    """dL/dx for y = np.tanh(x), given g = dL/dy."""
+    ### BEGIN SOLUTION
+    return g * (1 - np.tanh(x) ** 2)
+    ### END SOLUTION
+'''
+
+
+MLP_PROMPT = r"""
+## Part 7: a hidden layer
+
+Put a layer of tanh units between the inputs and the classifier:
+
+    a = X @ W1 + b1        # N × H, the hidden units' inputs
+    h = np.tanh(a)         # N × H
+    logits = h @ W2 + b2   # N × C
+
+`mlp_gradients(X, W1, b1, W2, b2, labels)` returns `(gW1, gb1, gW2, gb2)`, the
+gradients of `softmax_cross_entropy(logits, labels)`, from your VJPs alone,
+from the loss back: part 4 gives `g_logits`; `add_vjp` and `matmul_vjp` take
+it through the top layer to `g_h` (and `gW2`, `gb2`); `tanh_vjp(g_h, a)` takes
+it through tanh (give it tanh's input a, not its output h); `add_vjp` and
+`matmul_vjp` once more give `gb1` and `gW1`. As in part 5, the check answers
+your VJP calls with its own numbers, so this part counts your chain alone.
+"""
+
+MLP_ANSWER = '''
+def mlp_gradients(X, W1, b1, W2, b2, labels):
+    """(dL/dW1, dL/db1, dL/dW2, dL/db2) for h = np.tanh(a), a = X @ W1 + b1."""
+    ### BEGIN SOLUTION
+    product1 = X @ W1
+    a = product1 + b1
+    h = np.tanh(a)
+    product2 = h @ W2
+    g_logits = softmax_cross_entropy_vjp(product2 + b2, labels)
+    g_product2, gb2 = add_vjp(g_logits, product2.shape, b2.shape)
+    g_h, gW2 = matmul_vjp(g_product2, h, W2)
+    g_a = tanh_vjp(g_h, a)
+    g_product1, gb1 = add_vjp(g_a, product1.shape, b1.shape)
+    _, gW1 = matmul_vjp(g_product1, X, W1)
+    return gW1, gb1, gW2, gb2
+    ### END SOLUTION
+'''
+
+
+RESIDUAL_PROMPT = r"""
+## Part 8: a value used twice
+
+A *skip connection* lets the hidden units' input past the tanh as well:
+
+    a = X @ W1 + b1
+    h = a + np.tanh(a)     # a is used twice: by the sum, and by tanh
+    logits = h @ W2 + b2
+
+A value used twice gets a share of the gradient from each use, and its
+gradient is their **sum** (lesson 02's rule of adding the paths). Here the
+sum passes `g_h` to a unchanged, and tanh passes `tanh_vjp(g_h, a)`, so
+`g_a = g_h + tanh_vjp(g_h, a)`. Forgetting one share is the classic bug of
+hand-written backward passes; an engine cannot forget, because it adds every
+share it receives.
+
+`residual_gradients(X, W1, b1, W2, b2, labels)` returns
+`(gW1, gb1, gW2, gb2)`, as in part 7.
+"""
+
+RESIDUAL_ANSWER = '''
+def residual_gradients(X, W1, b1, W2, b2, labels):
+    """(dL/dW1, dL/db1, dL/dW2, dL/db2) for h = a + np.tanh(a), a = X @ W1 + b1."""
+    ### BEGIN SOLUTION
+    product1 = X @ W1
+    a = product1 + b1
+    h = a + np.tanh(a)
+    product2 = h @ W2
+    g_logits = softmax_cross_entropy_vjp(product2 + b2, labels)
+    g_product2, gb2 = add_vjp(g_logits, product2.shape, b2.shape)
+    g_h, gW2 = matmul_vjp(g_product2, h, W2)
+    g_a = g_h + tanh_vjp(g_h, a)  # the skip's share plus tanh's share
+    g_product1, gb1 = add_vjp(g_a, product1.shape, b1.shape)
+    _, gW1 = matmul_vjp(g_product1, X, W1)
+    return gW1, gb1, gW2, gb2
+    ### END SOLUTION
+'''
+
+
+MAX_NOTE = r"""
+## Why the max in the stable loss does no harm
+
+Parts 3 and 4 subtract each row's largest logit, $m = \max_c z_c$. An engine
+that differentiates `softmax_cross_entropy` as written (lesson 16 does) sends
+a gradient through that `max` too, and `max` has a kink wherever two logits
+tie. Why is the result still exactly the gradient of part 4?
+
+Because the loss does not depend on m at all: $m + \log\sum_c e^{z_c - m}$ is
+$\log\sum_c e^{z_c}$ for every m. Follow the path through m: the two places m
+appears pass back $1$ and $-\sum_c p_c$, and the softmax sums to 1, so m's
+share is $1 - \sum_c p_c = 0$ (up to rounding). Whatever the `max` then does
+with a zero, at a tie or not, adds nothing. The cell below shows the share,
+row by row, for logits with a tie.
+"""
+
+MAX_DEMO = """
+z = np.array([[2.0, 2.0, -1.0], [1000.0, 0.5, 999.0]])  # a tie in the first row
+p = np.exp(z - z.max(axis=1, keepdims=True))
+p = p / p.sum(axis=1, keepdims=True)
+print("the max's share, row by row:", np.round(1 - p.sum(axis=1), 15))
+"""
+
+
 def _numbers(shape, seed: int) -> np.ndarray:
     """Deterministic inputs with two decimals, so reports stay short."""
     return np.round(np.random.default_rng(seed).uniform(-2.0, 2.0, size=shape), 2)
@@ -228,6 +352,33 @@ CASES = {
             _numbers((5, 3), 50), _numbers((3, 4), 51), _numbers((4,), 52), [0, 1, 2, 3, 0]
         ),
         classifier_case(_numbers((1, 2), 60), _numbers((2, 3), 61), _numbers((3,), 62), [0]),
+    ],
+    "tanh_vjp": [
+        tanh_case(_numbers((2, 3), 70), _numbers((2, 3), 71)),
+        tanh_case(_numbers((4,), 72), _numbers((4,), 73) * 3),
+        tanh_case(0.5, 0.0),
+    ],
+    "mlp_gradients": [
+        network_case(
+            _numbers((4, 2), 80),
+            _numbers((2, 3), 81),
+            _numbers((3,), 82),
+            _numbers((3, 2), 83),
+            _numbers((2,), 84),
+            [0, 1, 1, 0],
+            residual=False,
+        ),
+    ],
+    "residual_gradients": [
+        network_case(
+            _numbers((3, 2), 90),
+            _numbers((2, 3), 91),
+            _numbers((3,), 92),
+            _numbers((3, 4), 93),
+            _numbers((4,), 94),
+            [3, 0, 2],
+            residual=True,
+        ),
     ],
 }
 
@@ -369,6 +520,56 @@ MISTAKES = {
         ("classifier_gradients",),
         ("gW has shape (5, 3), not (3, 4)",),
     ),
+    "tanh: g missing": Mistake(
+        {"tanh_answer": [("return g * (1 - np.tanh(x) ** 2)", "return 1 - np.tanh(x) ** 2")]},
+        ("tanh_vjp",),
+        ("multiply by g",),
+    ),
+    "tanh: the input for the output": Mistake(
+        {"tanh_answer": [("np.tanh(x) ** 2", "x ** 2")]},
+        ("tanh_vjp",),
+        ("x is tanh's input, not its output",),
+    ),
+    "tanh: the slope not squared": Mistake(
+        {"tanh_answer": [("np.tanh(x) ** 2", "np.tanh(x)")]},
+        ("tanh_vjp",),
+        ("square tanh(x)",),
+    ),
+    "tanh: a matrix product": Mistake(
+        {"tanh_answer": [("g * (1", "g @ (1")]},
+        ("tanh_vjp",),
+        ("multiplies entry by entry",),
+    ),
+    "hidden layer: tanh's output for its input": Mistake(
+        {"mlp_answer": [("g_a = tanh_vjp(g_h, a)", "g_a = tanh_vjp(g_h, h)")]},
+        ("mlp_gradients",),
+        ("give tanh_vjp tanh's input a = X @ W1 + b1, not its output h",),
+    ),
+    "hidden layer: tanh skipped": Mistake(
+        {"mlp_answer": [("g_a = tanh_vjp(g_h, a)", "g_a = g_h")]},
+        ("mlp_gradients",),
+        ("the gradient reaches a through tanh",),
+    ),
+    "hidden layer: gb1 not summed over the batch": Mistake(
+        {"mlp_answer": [("return gW1, gb1, gW2, gb2", "return gW1, g_a, gW2, gb2")]},
+        ("mlp_gradients",),
+        ("gb1 has shape (4, 3), not (3,)", "a bias is added to every row"),
+    ),
+    "skip: only tanh's share": Mistake(
+        {"residual_answer": [("g_a = g_h + tanh_vjp(g_h, a)", "g_a = tanh_vjp(g_h, a)")]},
+        ("residual_gradients",),
+        ("add both shares",),
+    ),
+    "skip: only the skip's share": Mistake(
+        {"residual_answer": [("g_a = g_h + tanh_vjp(g_h, a)", "g_a = g_h")]},
+        ("residual_gradients",),
+        ("add tanh's share",),
+    ),
+    "skip: the layer's output for tanh's input": Mistake(
+        {"residual_answer": [("g_h + tanh_vjp(g_h, a)", "g_h + tanh_vjp(g_h, h)")]},
+        ("residual_gradients",),
+        ("give tanh_vjp tanh's input a = X @ W1 + b1, not its output h",),
+    ),
 }
 
 
@@ -391,4 +592,15 @@ def cells():
         prompt(CLASSIFIER_PROMPT, "classifier_prompt"),
         solution(CLASSIFIER_ANSWER, "classifier_answer"),
         test_cell(NAME, "classifier_gradients", points=1),
+        prompt(TANH_PROMPT, "tanh_prompt"),
+        solution(TANH_ANSWER, "tanh_answer"),
+        test_cell(NAME, "tanh_vjp", points=1),
+        prompt(MLP_PROMPT, "mlp_prompt"),
+        solution(MLP_ANSWER, "mlp_answer"),
+        test_cell(NAME, "mlp_gradients", points=2),
+        prompt(RESIDUAL_PROMPT, "residual_prompt"),
+        solution(RESIDUAL_ANSWER, "residual_answer"),
+        test_cell(NAME, "residual_gradients", points=2),
+        prompt(MAX_NOTE, "max_note"),
+        given(MAX_DEMO, "max_demo"),
     ]

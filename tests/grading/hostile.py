@@ -570,6 +570,16 @@ ENGINE_ANSWERS = {
     "classifier_answer": _ENGINE + "def classifier_gradients(X, W, b, labels):\n"
     "    loss = lambda w, c: softmax_cross_entropy(X @ w + c, labels)\n"
     "    return tuple(grad(loss, argnums=(0, 1))(W, b))",
+    "tanh_answer": _ENGINE + "def tanh_vjp(g, x):\n    return vjp(anp.tanh, x)[1](g)",
+    "mlp_answer": _ENGINE + "def mlp_gradients(X, W1, b1, W2, b2, labels):\n"
+    "    def loss(w1, c1, w2, c2):\n"
+    "        return softmax_cross_entropy(anp.tanh(X @ w1 + c1) @ w2 + c2, labels)\n"
+    "    return tuple(grad(loss, argnums=(0, 1, 2, 3))(W1, b1, W2, b2))",
+    "residual_answer": _ENGINE + "def residual_gradients(X, W1, b1, W2, b2, labels):\n"
+    "    def loss(w1, c1, w2, c2):\n"
+    "        a = X @ w1 + c1\n"
+    "        return softmax_cross_entropy((a + anp.tanh(a)) @ w2 + c2, labels)\n"
+    "    return tuple(grad(loss, argnums=(0, 1, 2, 3))(W1, b1, W2, b2))",
 }
 _NAMES = {
     "matmul_answer": ("matmul_vjp", "g, A, B"),
@@ -577,6 +587,9 @@ _NAMES = {
     "cross_entropy_answer": ("softmax_cross_entropy", "logits, labels"),
     "cross_entropy_vjp_answer": ("softmax_cross_entropy_vjp", "logits, labels"),
     "classifier_answer": ("classifier_gradients", "X, W, b, labels"),
+    "tanh_answer": ("tanh_vjp", "g, x"),
+    "mlp_answer": ("mlp_gradients", "X, W1, b1, W2, b2, labels"),
+    "residual_answer": ("residual_gradients", "X, W1, b1, W2, b2, labels"),
 }
 
 

@@ -77,7 +77,7 @@ def test_one_job_in_a_long_temporary_folder(tmp_path):
 # -- array_vjps and xor_mlp: the engine's answers fail, hard-coded outputs score nothing ----
 
 OTHER_CONTROLS = {
-    "array_vjps": {"00_honest_full": 8.0, "00_honest_empty": 0.0},
+    "array_vjps": {"00_honest_full": 13.0, "00_honest_empty": 0.0},
     "xor_mlp": {"00_honest_full": 8.0, "00_honest_empty": 0.0},
 }
 
@@ -137,7 +137,7 @@ def test_array_vjps_right_only_on_the_notebooks_inputs_is_never_confirmed(other_
     # Every test cell passed in the notebook; only the grader's own inputs tell.
     for name in ("array_probe_detector", "array_slow_under_probe"):
         tests = other_batches["array_vjps"][name]["tests"]
-        assert [test["status"] for test in tests] == ["not confirmed"] * 5, name
+        assert [test["status"] for test in tests] == ["not confirmed"] * 8, name
 
 
 def test_the_engines_answers_fail_and_are_noted(other_batches):

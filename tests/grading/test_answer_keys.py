@@ -270,6 +270,64 @@ def test_the_classifier_key_agrees_with_the_engine_and_torch(keys, n, d, c, seed
     assert np.allclose(gb, tb.grad.numpy(), rtol=1e-10, atol=1e-14)
 
 
+@given(shape=st.lists(sizes, max_size=3).map(tuple), seed=st.integers(0, 2**16))
+def test_the_tanh_vjp_key_agrees_with_the_engine_and_torch(keys, shape, seed):
+    x, g = _normal(seed, shape) * 2, _normal(seed + 1, shape)
+    ours = keys["array_vjps"]["tanh_vjp"](g, x)
+    assert np.shape(ours) == shape
+    assert np.allclose(ours, vjp(anp.tanh, x)[1](g), rtol=1e-12, atol=1e-15)
+    t = _tensor(x)
+    torch.tanh(t).backward(torch.tensor(g))
+    assert np.allclose(ours, t.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def _network_loss(loss, X, labels, residual, tanh):
+    """The loss of the hidden-layer network, as a function of its four parameters."""
+
+    def of(W1, b1, W2, b2):
+        a = X @ W1 + b1
+        h = a + tanh(a) if residual else tanh(a)
+        return loss(h @ W2 + b2, labels)
+
+    return of
+
+
+@pytest.mark.parametrize("residual", [False, True], ids=["mlp", "residual"])
+@given(n=st.integers(1, 5), d=sizes, hidden=sizes, c=st.integers(2, 4), seed=st.integers(0, 99))
+def test_the_network_keys_agree_with_the_engine_and_torch(keys, residual, n, d, hidden, c, seed):
+    ns = keys["array_vjps"]
+    X = _normal(seed, (n, d))
+    weights = [_normal(seed + i, shape) for i, shape in enumerate([(d, hidden), (hidden,)], 1)]
+    weights += [_normal(seed + 3, (hidden, c)), _normal(seed + 4, (c,))]
+    labels = np.random.default_rng(seed).integers(0, c, size=n)
+    key = ns["residual_gradients" if residual else "mlp_gradients"](X, *weights, labels)
+    loss = _network_loss(ns["softmax_cross_entropy"], X, labels, residual, anp.tanh)
+    ours = grad(loss, argnums=(0, 1, 2, 3))(*weights)
+    tensors = [_tensor(w) for w in weights]
+    torch_loss = _network_loss(
+        lambda z, y: torch.nn.functional.cross_entropy(z, torch.tensor(y)),
+        torch.tensor(X),
+        labels,
+        residual,
+        torch.tanh,
+    )
+    torch_loss(*tensors).backward()
+    for mine, engine, tensor in zip(key, ours, tensors):
+        assert np.shape(mine) == tensor.shape
+        assert np.allclose(mine, engine, rtol=1e-10, atol=1e-14)
+        assert np.allclose(mine, tensor.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_a_skip_changes_the_gradient_so_a_forgotten_share_is_caught(keys):
+    # The fan-out matters: a forgotten share of a would give part 7's gradient.
+    ns, rng = keys["array_vjps"], np.random.default_rng(5)
+    X, W1, b1 = rng.normal(size=(3, 2)), rng.normal(size=(2, 3)), rng.normal(size=3)
+    W2, b2, labels = rng.normal(size=(3, 2)), rng.normal(size=2), np.array([0, 1, 1])
+    plain = ns["mlp_gradients"](X, W1, b1, W2, b2, labels)
+    skip = ns["residual_gradients"](X, W1, b1, W2, b2, labels)
+    assert not np.allclose(plain[0], skip[0]) and not np.allclose(plain[1], skip[1])
+
+
 # -- the grader's references (referee/), which every probe trusts, against PyTorch -------------
 
 
@@ -298,6 +356,20 @@ def test_the_array_vjps_references_agree_with_torch(n, c, d, seed, offsets):
     torch.nn.functional.cross_entropy(torch.tensor(X) @ tW + tb, torch.tensor(labels)).backward()
     assert np.allclose(steps["matmul"][1], tW.grad.numpy(), rtol=1e-10, atol=1e-14)
     assert np.allclose(steps["add"][1], tb.grad.numpy(), rtol=1e-10, atol=1e-14)
+    for residual in (False, True):
+        W1, b1, W2 = _normal(seed + 4, (d, 3)), _normal(seed + 5, (3,)), _normal(seed + 6, (3, c))
+        steps = ref.network_steps(X, W1, b1, W2, b, labels, residual)
+        tensors = [_tensor(w) for w in (W1, b1, W2, b)]
+        torch_loss = _network_loss(
+            lambda z, y: torch.nn.functional.cross_entropy(z, torch.tensor(y)),
+            torch.tensor(X),
+            labels,
+            residual,
+            torch.tanh,
+        )
+        torch_loss(*tensors).backward()
+        for name, tensor in zip(("gW1", "gb1", "gW2", "gb2"), tensors):
+            assert np.allclose(steps[name], tensor.grad.numpy(), rtol=1e-10, atol=1e-14)
 
 
 def test_the_xor_references_agree_with_torch():

@@ -1,11 +1,12 @@
-"""Measures for `array_vjps`: the VJPs of matmul, broadcast add and softmax cross-entropy.
+"""Measures for `array_vjps`: the VJPs of matmul, broadcast add, softmax cross-entropy and tanh.
 
 Everything is plain numpy: the sandbox of this exercise holds no engine, so no
 VJP of the engine's to import. Each result must be a numpy array of exactly
 its input's shape (a float for a 0-d one): an array that would only broadcast
-to it is wrong, and the measure says how. ``classifier_gradients`` is measured
-with the student's VJPs replaced by the grader's numbers for the calls the
-chain should make, so a mistake in parts 1-4 costs its points once.
+to it is wrong, and the measure says how. ``classifier_gradients``,
+``mlp_gradients`` and ``residual_gradients`` are measured with the student's
+VJPs replaced by the grader's numbers for the calls the chain should make, so
+a mistake in an earlier part costs its points once.
 """
 
 from __future__ import annotations
@@ -123,6 +124,99 @@ def _classifier(namespace, inputs):
     return [as_array(gW, W.shape, "gW"), as_array(gb, b.shape, "gb")]
 
 
+def _tanh(namespace, inputs):
+    g, x = _arrays(inputs, "g", "x")
+    result = namespace["tanh_vjp"](g.copy(), x.copy())
+    return as_array(result, x.shape, "tanh_vjp's result")
+
+
+_NETWORK_CALLS = (
+    "softmax_cross_entropy_vjp(logits, labels), add_vjp(g_logits, (h @ W2).shape, b2.shape), "
+    "matmul_vjp(g_product2, h, W2), tanh_vjp(g_h, a) with a = X @ W1 + b1 (tanh's input), "
+    "add_vjp(g_a, (X @ W1).shape, b1.shape) and matmul_vjp(g_product1, X, W1)"
+)
+
+
+_TANH_INPUT = "give tanh_vjp tanh's input a = X @ W1 + b1, not its output h: tanh_vjp(g_h, a)."
+_TANH_SKIPPED = "the gradient reaches a through tanh: g_a = tanh_vjp(g_h, a), then add_vjp."
+_ONLY_TANH = (
+    "a is used twice, in the skip and in tanh: add both shares, g_a = g_h + tanh_vjp(g_h, a)."
+)
+_ONLY_SKIP = "a is used twice, in the skip and in tanh: add tanh's share, tanh_vjp(g_h, a), to g_h."
+
+
+def _network(namespace, inputs, residual: bool):
+    """[gW1, gb1, gW2, gb2], with the student's VJPs answering from the grader's numbers."""
+    X, W1, b1, W2, b2 = _arrays(inputs, "X", "W1", "b1", "W2", "b2")
+    labels = _labels_of(inputs)
+    steps = inputs["steps"]
+    product1_shape, product2_shape = np.shape(steps["product1"]), np.shape(steps["product2"])
+    pair = lambda found: tuple(np.array(part, dtype=np.float64) for part in found)  # noqa: E731
+    array = lambda found: np.array(found, dtype=np.float64)  # noqa: E731
+    add_calls = [
+        ((steps["g_logits"], product2_shape, b2.shape), [steps["g_product2"], steps["gb2"]]),
+        ((steps["g_pre"], product1_shape, b1.shape), [steps["g_product1"], steps["gb1"]]),
+    ]
+    if residual:  # the skip's sum h = a + tanh(a), if the student splits it with add_vjp too
+        skip = (steps["g_hidden"], product1_shape, product1_shape)
+        add_calls.append((skip, [steps["g_hidden"], steps["g_hidden"]]))
+        wrong_adds = [  # a gradient for a that missed one of its two shares
+            ((steps["g_tanh"], product1_shape, b1.shape), _ONLY_TANH),
+            ((steps["g_hidden"], product1_shape, b1.shape), _ONLY_SKIP),
+        ]
+    else:  # a gradient for a that skipped tanh
+        wrong_adds = [((steps["g_hidden"], product1_shape, b1.shape), _TANH_SKIPPED)]
+    wrong_tanh = [((steps["g_hidden"], steps["hidden"]), _TANH_INPUT)]
+    stand_ins = {
+        "softmax_cross_entropy_vjp": answers(
+            "softmax_cross_entropy_vjp",
+            [((steps["logits"], inputs["labels"]), steps["g_logits"])],
+            array,
+            _NETWORK_CALLS,
+        ),
+        "add_vjp": answers("add_vjp", add_calls, pair, _NETWORK_CALLS, wrong_adds),
+        "matmul_vjp": answers(
+            "matmul_vjp",
+            [
+                (
+                    (steps["g_product2"], steps["hidden"], inputs["W2"]),
+                    [steps["g_hidden"], steps["gW2"]],
+                ),
+                ((steps["g_product1"], inputs["X"], inputs["W1"]), [steps["gX"], steps["gW1"]]),
+            ],
+            pair,
+            _NETWORK_CALLS,
+        ),
+        "tanh_vjp": answers(
+            "tanh_vjp",
+            [((steps["g_hidden"], steps["pre"]), steps["g_tanh"])],
+            array,
+            _NETWORK_CALLS,
+            wrong_tanh,
+        ),
+    }
+    name = "residual_gradients" if residual else "mlp_gradients"
+    with all_replaced(namespace, stand_ins):
+        result = namespace[name](X.copy(), W1.copy(), b1.copy(), W2.copy(), b2.copy(), labels)
+    if not isinstance(result, (tuple, list)) or len(result) != 4:
+        raise WrongAnswer(
+            f"{name} should return four arrays (gW1, gb1, gW2, gb2), got {describe_type(result)}"
+        )
+    return [
+        as_array(found, weight.shape, label, _bias_hint if label.startswith("gb") else None)
+        for found, weight, label in zip(result, (W1, b1, W2, b2), ("gW1", "gb1", "gW2", "gb2"))
+    ]
+
+
+def _bias_hint(got: tuple, want: tuple) -> str | None:
+    if len(got) == 2 and got[1:] == want:
+        return (
+            "a bias is added to every row of the batch: its gradient is summed over the rows, "
+            "as add_vjp does (add_vjp(g_a, (X @ W1).shape, b1.shape))."
+        )
+    return None
+
+
 # -- words ----------------------------------------------------------------------------------
 
 
@@ -165,6 +259,24 @@ def _classifier_text(inputs) -> str:
     return (
         f"classifier_gradients, X {n}×{d}, W {d}×{c}, b ({c},), with your VJPs answering "
         "from the check's numbers"
+    )
+
+
+def _network_text(inputs, residual: bool) -> str:
+    (n, d), (hidden, c) = _shape(inputs["X"]), _shape(inputs["W2"])
+    layer = "a + tanh(a)" if residual else "tanh(a)"
+    name = "residual_gradients" if residual else "mlp_gradients"
+    return (
+        f"{name}, X {n}×{d}, {hidden} hidden units h = {layer}, {c} classes, with your VJPs "
+        "answering from the check's numbers"
+    )
+
+
+def _network_labels(inputs) -> tuple[str, ...]:
+    return tuple(
+        label
+        for name in ("W1", "b1", "W2", "b2")
+        for label in _names("g" + name, _shape(inputs[name]))
     )
 
 
@@ -240,6 +352,35 @@ _CHAIN = (
     "g_product, gb = add_vjp(g_logits, (X @ W).shape, b.shape); "
     "gW = matmul_vjp(g_product, X, W)[1]."
 )
+
+
+_TANH_SHAPES = (
+    "tanh acts on each entry alone, so its VJP multiplies entry by entry: "
+    "g * (1 - np.tanh(x) ** 2), not a matrix product."
+)
+
+
+def _network_part(residual: bool) -> Part:
+    name = "residual_gradients" if residual else "mlp_gradients"
+    measure = "residual" if residual else "mlp"
+    summary = (
+        "a hidden layer with a skip, h = a + tanh(a): a used twice"
+        if residual
+        else "a hidden tanh layer's gradients from your VJPs"
+    )
+    return Part(
+        name,
+        f"{measure}_tests",
+        summary,
+        (name,),
+        {
+            measure: Measure(
+                lambda namespace, inputs: _network(namespace, inputs, residual),
+                lambda inputs: _network_text(inputs, residual),
+                _network_labels,
+            )
+        },
+    )
 
 
 PARTS = [
@@ -326,4 +467,20 @@ PARTS = [
             )
         },
     ),
+    Part(
+        "tanh_vjp",
+        "tanh_tests",
+        "the VJP of y = tanh(x), entry by entry",
+        ("tanh_vjp",),
+        {
+            "tanh": Measure(
+                _tanh,
+                lambda inputs: f"tanh_vjp(g, x), x of shape {_compact(_shape(inputs['x']))}",
+                lambda inputs: _names("gx", _shape(inputs["x"])),
+                error_hints={ValueError: _TANH_SHAPES},
+            )
+        },
+    ),
+    _network_part(residual=False),
+    _network_part(residual=True),
 ]

@@ -52,12 +52,20 @@ def _nested(namespace, items) -> Iterator[None]:
         yield
 
 
-def answers(name: str, table: Sequence[tuple[tuple, Any]], convert=None):
+def answers(
+    name: str,
+    table: Sequence[tuple[tuple, Any]],
+    convert=None,
+    calls: str = "",
+    wrong: Sequence[tuple[tuple, str]] = (),
+):
     """A stand-in for the student's ``name`` that answers the calls in ``table``.
 
     ``table`` lists (arguments, result) pairs; arguments match when they are
     numerically close (arrays and shapes included). ``convert`` turns the stored
-    result into what the real function returns (numpy arrays, say).
+    result into what the real function returns (numpy arrays, say). ``calls``
+    names, in words, the calls the part should make, for the hint of any other;
+    ``wrong`` lists (arguments, hint) pairs for calls a known mistake makes.
     """
     entries = list(table)
 
@@ -66,10 +74,16 @@ def answers(name: str, table: Sequence[tuple[tuple, Any]], convert=None):
             if _same(args, key):
                 result = copy.deepcopy(result)
                 return convert(result) if convert else result
+        for key, hint in wrong:
+            if _same(args, key):
+                raise WrongAnswer(
+                    f"it called {name} with other arguments than the check expected", hint
+                )
         raise WrongAnswer(
             f"it called {name} with other arguments than the check expected",
             f"the check replaced your {name} by its own numbers for the calls this part "
-            "should make; use your earlier functions exactly as the prompt describes.",
+            "should make; use your earlier functions exactly as the prompt describes"
+            + (f": {calls}." if calls else "."),
         )
 
     stand_in.__name__ = name

@@ -53,6 +53,50 @@ def cross_entropy_vjp(logits, labels) -> np.ndarray:
     return (softmax(logits) - _one_hot(labels, logits.shape[1])) / len(labels)
 
 
+def tanh_vjp(g, x) -> np.ndarray:
+    return _array(g) * (1.0 - np.tanh(_array(x)) ** 2)
+
+
+def network_steps(X, W1, b1, W2, b2, labels, residual: bool) -> dict:
+    """Every value of a one-hidden-layer network's chain, from the loss back.
+
+    The hidden layer is h = tanh(a), or h = a + tanh(a) with ``residual``, where
+    a = X @ W1 + b1 is used twice (fan-out), so its gradient is the sum of two shares.
+    """
+    X, W1, b1, W2, b2 = (_array(v) for v in (X, W1, b1, W2, b2))
+    product1 = X @ W1
+    pre = product1 + b1
+    hidden = pre + np.tanh(pre) if residual else np.tanh(pre)
+    product2 = hidden @ W2
+    logits = product2 + b2
+    g_logits = cross_entropy_vjp(logits, labels)
+    g_product2, gb2 = add_vjp(g_logits, product2.shape, b2.shape)
+    g_hidden, gW2 = matmul_vjp(g_product2, hidden, W2)
+    g_tanh = tanh_vjp(g_hidden, pre)
+    g_pre = g_hidden + g_tanh if residual else g_tanh
+    g_product1, gb1 = add_vjp(g_pre, product1.shape, b1.shape)
+    gX, gW1 = matmul_vjp(g_product1, X, W1)
+    values = {
+        "product1": product1,
+        "pre": pre,
+        "hidden": hidden,
+        "product2": product2,
+        "logits": logits,
+        "g_logits": g_logits,
+        "g_product2": g_product2,
+        "gb2": gb2,
+        "g_hidden": g_hidden,
+        "gW2": gW2,
+        "g_tanh": g_tanh,
+        "g_pre": g_pre,
+        "g_product1": g_product1,
+        "gb1": gb1,
+        "gX": gX,
+        "gW1": gW1,
+    }
+    return {name: value.tolist() for name, value in values.items()}
+
+
 def classifier_steps(X, W, b, labels) -> dict:
     """Every value of the chain from the loss back, for the stand-ins of the student's VJPs."""
     X, W, b = _array(X), _array(W), _array(b)
@@ -93,6 +137,22 @@ def classifier_case(X, W, b, labels) -> tuple[str, dict]:
     return "classifier", {**inputs, "steps": classifier_steps(X, W, b, labels)}
 
 
+def tanh_case(g, x) -> tuple[str, dict]:
+    return "tanh", {"g": _array(g).tolist(), "x": _array(x).tolist()}
+
+
+def network_case(X, W1, b1, W2, b2, labels, residual: bool) -> tuple[str, dict]:
+    """A case of ``mlp`` (h = tanh(a)) or ``residual`` (h = a + tanh(a))."""
+    weights = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+    inputs = {
+        "X": _array(X).tolist(),
+        **{name: _array(value).tolist() for name, value in weights.items()},
+        "labels": [int(y) for y in labels],
+    }
+    steps = network_steps(X, W1, b1, W2, b2, labels, residual)
+    return ("residual" if residual else "mlp"), {**inputs, "steps": steps}
+
+
 def reference(measure: str, inputs) -> list:
     if measure == "matmul":
         return matmul_vjp(inputs["g"], inputs["A"], inputs["B"])
@@ -102,7 +162,11 @@ def reference(measure: str, inputs) -> list:
         return [cross_entropy(inputs["logits"], inputs["labels"])]
     if measure == "loss_vjp":
         return cross_entropy_vjp(inputs["logits"], inputs["labels"])
+    if measure == "tanh":
+        return tanh_vjp(inputs["g"], inputs["x"])
     steps = inputs["steps"]
+    if measure in ("mlp", "residual"):
+        return [steps["gW1"], steps["gb1"], steps["gW2"], steps["gb2"]]
     return [steps["matmul"][1], steps["add"][1]]
 
 
@@ -155,7 +219,48 @@ def mistakes(measure: str, inputs) -> list[tuple[str, list]]:
                 (global_p - one_hot) / batch,
             ),
         ]
+    if measure == "tanh":
+        return _tanh_mistakes(_array(inputs["g"]), _array(inputs["x"]))
+    if measure in ("mlp", "residual"):
+        return _network_mistakes(inputs, measure == "residual")
     return []
+
+
+def _tanh_mistakes(g, x) -> list[tuple[str, list]]:
+    y = np.tanh(x)
+    return [
+        (
+            "multiply by g: a VJP scales the local slope 1 - tanh(x)² by the gradient from above.",
+            1.0 - y**2,
+        ),
+        (
+            "the slope is 1 - tanh(x)², the output squared; x is tanh's input, not its output.",
+            g * (1.0 - x**2),
+        ),
+        ("the slope is 1 - tanh(x)²: square tanh(x).", g * (1.0 - y)),
+    ]
+
+
+def _network_mistakes(inputs, residual: bool) -> list[tuple[str, list]]:
+    """Wrong shares of the fan-out at a = X @ W1 + b1, for ``residual``."""
+    if not residual:
+        return []
+    steps = {name: _array(value) for name, value in inputs["steps"].items()}
+    X, W1, b1 = (_array(inputs[name]) for name in ("X", "W1", "b1"))
+    found = []
+    for hint, g_pre in (
+        (
+            "a is used twice, in the skip and in tanh: add both shares, g_h + tanh_vjp(g_h, a).",
+            steps["g_tanh"],
+        ),
+        (
+            "a is used twice, in the skip and in tanh: add tanh's share, tanh_vjp(g_h, a), to g_h.",
+            steps["g_hidden"],
+        ),
+    ):
+        g_product1, gb1 = add_vjp(g_pre, (X.shape[0], W1.shape[1]), b1.shape)
+        found.append((hint, [matmul_vjp(g_product1, X, W1)[1], gb1, steps["gW2"], steps["gb2"]]))
+    return found
 
 
 def _matmul_mistakes(g, A, B) -> list[tuple[str, list]]:
@@ -242,6 +347,22 @@ def sample(grade_id: str, rng) -> list:
     if grade_id in ("cross_entropy_tests", "cross_entropy_vjp_tests"):
         measure = "loss" if grade_id == "cross_entropy_tests" else "loss_vjp"
         return [loss_case(*_batch(rng, offsets), measure) for offsets in (False, True)]
+    if grade_id == "tanh_tests":
+        shapes = [(rng.randint(1, 5),), (rng.randint(1, 4), rng.randint(1, 4)), ()]
+        return [tanh_case(_random(rng, shape), _random(rng, shape) * 2) for shape in shapes]
+    if grade_id in ("mlp_tests", "residual_tests"):
+        n, d, h, c = rng.randint(2, 5), rng.randint(1, 4), rng.randint(2, 4), rng.randint(2, 4)
+        return [
+            network_case(
+                _random(rng, (n, d)),
+                _random(rng, (d, h)),
+                _random(rng, (h,)),
+                _random(rng, (h, c)),
+                _random(rng, (c,)),
+                [rng.randrange(c) for _ in range(n)],
+                residual=grade_id == "residual_tests",
+            )
+        ]
     n, d, c = rng.randint(2, 6), rng.randint(1, 4), rng.randint(2, 5)
     return [
         classifier_case(
