@@ -64,6 +64,10 @@ def unbroadcast(g, shape: tuple):
     axes = tuple(range(extra)) + tuple(
         extra + i for i, n in enumerate(shape) if n == 1 and g_shape[extra + i] != 1
     )
+    if type(g) is np.ndarray:  # plain numbers: numpy's sum itself, no primitive to record
+        if axes:
+            g = np.add.reduce(g, axis=axes)
+        return g if g.shape == shape else g.reshape(shape)
     if axes:
         g = SUM(g, axis=axes)
     return g if shape_of(g) == shape else RESHAPE(g, shape)
@@ -71,6 +75,9 @@ def unbroadcast(g, shape: tuple):
 
 def _spread(g, x_shape: tuple, axis, keepdims: bool):
     """The gradient of a reduction's output, broadcast back to its input's shape."""
+    if type(g) is np.ndarray or type(g) is float:  # plain numbers: no primitive to record
+        g = np.reshape(g, _kept_shape(x_shape, axis)) if not keepdims else g
+        return np.broadcast_to(g, x_shape)
     if not keepdims:
         g = RESHAPE(g, _kept_shape(x_shape, axis))
     return BROADCAST_TO(g, x_shape)
