@@ -140,7 +140,8 @@ def _leaf_point(x, where: str, who: str, copy: bool = False):
     )
 
 
-_KEPT_DTYPES = (np.dtype(np.float64), np.dtype(np.complex128))
+_FLOAT64 = np.dtype(np.float64)
+_KEPT_DTYPES = (_FLOAT64, np.dtype(np.complex128))
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
@@ -224,6 +225,16 @@ def _gradient(node, point, returned: set):
         return _assembled([item.grad for item in node.flat], node.shape)
     g = node.grad
     if type(node) is ArrayNode:
+        if (  # the common case, a float64 array for a float64 point: as below, without the steps
+            type(g) is np.ndarray
+            and type(point) is np.ndarray
+            and g.dtype == _FLOAT64 == point.dtype
+            and g.shape == point.shape
+        ):
+            if g.base is not None or not g.flags.writeable or id(g) in returned:
+                g = g.copy()
+            returned.add(id(g))
+            return g
         shape = node.shape
         if g is None:
             g = np.zeros(shape, dtype=np.result_type(numbers(node.value)))
