@@ -37,8 +37,7 @@ gradient into one share per parent with ``pull(g)`` (its primitive's VJP).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from numbers import Number
 
 import numpy as np
@@ -173,27 +172,35 @@ class _Ieee:
     pass enters it once (`ieee_arithmetic`) and its operations, seeing
     ``quiet``, call numpy directly."""
 
-    __slots__ = ("quiet",)
+    __slots__ = ("quiet", "_entered")
 
     def __init__(self) -> None:
         self.quiet = False
+        self._entered: list = []  # per `with`: the errstate it entered, or None if nested
+
+    def __enter__(self) -> None:
+        if self.quiet:
+            self._entered.append(None)
+            return
+        state = np.errstate(all="ignore")
+        state.__enter__()
+        self._entered.append(state)
+        self.quiet = True
+
+    def __exit__(self, *exception) -> None:
+        state = self._entered.pop()
+        if state is not None:
+            self.quiet = False
+            state.__exit__(*exception)
 
 
 IEEE = _Ieee()
 
 
-@contextmanager
-def ieee_arithmetic() -> Iterator[None]:
-    """numpy's floating-point warnings off for a whole pass (see `_Ieee`)."""
-    if IEEE.quiet:
-        yield
-        return
-    with np.errstate(all="ignore"):
-        IEEE.quiet = True
-        try:
-            yield
-        finally:
-            IEEE.quiet = False
+def ieee_arithmetic() -> _Ieee:
+    """numpy's floating-point warnings off for a whole pass: ``with ieee_arithmetic():``
+    (see `_Ieee`; a `with` inside another changes nothing)."""
+    return IEEE
 
 
 class BatchedTangents(Exception):

@@ -37,6 +37,7 @@ refuses them rather than drop an imaginary part.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from numbers import Complex, Real
@@ -541,7 +542,7 @@ def _scalar_output(recording: _Recording, who: str):
             "with several outputs"
         )
     out = recording.outputs[0]
-    size = int(np.prod(out.shape))
+    size = math.prod(out.shape)
     if size != 1:
         raise TypeError(
             "Gradient only defined for scalar-output functions. "
