@@ -9,6 +9,14 @@ gradient of each input when the backward pass reaches it. A Jacobian is never
 formed: for an elementwise function of a million numbers it would have 10¹²
 entries, while its VJP is one multiply.
 
+Inside a derivative pass of `autodiff_lab.functional` a node keeps only what
+its VJP reads (``ArrayPrimitive.reads``): tanh's keeps its output, a sum
+nothing but shapes. An input it does not read becomes `Dropped` (its shape
+and dtype), and a node whose output its VJP does not read is recorded by its
+children through a ``twin`` without it, so that the output is freed as soon as
+the function lets go of the node, as HIPS autograd's VJP closures free what
+they do not capture.
+
 Levels, as in `autodiff_lab.reverse`: every derivative pass draws a fresh level
 from `core.new_level`, and the newest level is the outer layer. A node's
 value is a plain array or a node of an older level, so an operation on a node
