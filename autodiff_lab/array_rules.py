@@ -250,7 +250,14 @@ def _elementwise(primitive: Primitive, raw=None) -> ArrayPrimitive:
 
     def vjp(positions, g, ans, args, kwargs):
         local = partials(*args, ans)
-        return [unbroadcast(_scaled(g, local[p]), shape_of(args[p])) for p in positions]
+        shares = []
+        for p in positions:
+            partial = local[p]
+            if type(partial) is float and partial == -1.0:  # negate after summing: fewer numbers
+                shares.append(-unbroadcast(g, shape_of(args[p])))
+            else:
+                shares.append(unbroadcast(_scaled(g, partial), shape_of(args[p])))
+        return shares
 
     def jvp(positions, tangents, ans, args, kwargs):
         local = partials(*args, ans)
@@ -325,7 +332,8 @@ def _extreme_shares(ans, x, axis, keepdims):
     (ties share evenly, as PyTorch's amax/amin)."""
     kept = numbers(ans) if keepdims else np.reshape(numbers(ans), _kept_shape(shape_of(x), axis))
     hits = numbers(x) == kept
-    return hits / np.sum(hits, axis=axis, keepdims=True)
+    counts = np.sum(hits, axis=axis, keepdims=True)
+    return hits if np.all(counts == 1) else hits / counts  # no ties: each maximum takes all
 
 
 def _extreme_vjp(g, ans, x, axis=None, keepdims=False):
