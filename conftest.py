@@ -51,6 +51,8 @@ SANDBOX_MODULES = {
     "tests/grading/test_grading_autograder.py",
     "tests/grading/test_grading_cli.py",
     "tests/grading/test_grading_sandbox.py",
+    "tests/grading/test_term.py",
+    "tests/grading/test_term_wheel.py",
 }
 
 

@@ -1,12 +1,20 @@
-"""The ``autodiff-lab`` command: release student notebooks and grade submissions.
+"""The ``autodiff-lab`` command: a term's exercises, from the lessons to the gradebook.
 
-    autodiff-lab release [SOURCE ...] [--release-dir DIR] [--check]
-    autodiff-lab grade --source SOURCE SUBMISSION ... --out grades.csv [--json grades.json]
+    autodiff-lab lessons DIR                   copy out the lessons and START-HERE
+    autodiff-lab exercises DIR                 copy out the instructor sources and definitions
+    autodiff-lab build --course COURSE [--check]
+    autodiff-lab release [SOURCE ...] [--course COURSE] [--release-dir DIR] [--check]
+    autodiff-lab grade --source SOURCE [SUBMISSION ...] --out grades.csv [--json grades.json]
+                       [--course COURSE] [--submitted DIR [--assignment A] [--notebook NB]]
+                       [--roster roster.csv] [--pattern "{student_id}.ipynb"]
                        [--jobs N] [--timeout SECONDS] [--memory-mb MB] [--deadline SECONDS]
                        [--shard K/N] [--uid-offset N] [--unsafe-no-sandbox]
     autodiff-lab merge PIECE.csv ... --out grades.csv [--json PIECE.json ... --json-out grades.json]
+    autodiff-lab export grades.json --format canvas|moodle|nbgrader|gradescope --out FILE
+    autodiff-lab feedback grades.json --out DIR
 
-Exit status: 0 on success, 1 when ``release --check`` finds a stale file,
+Exit status: 0 on success, 1 when ``release --check`` or ``build --check`` finds a stale
+file or ``build`` finds an exercise not ready (its solution failing, a mistake passing),
 2 for a mistake in the command (a missing file, a bad option).
 """
 
@@ -50,11 +58,31 @@ def _positive_float(text: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autodiff-lab",
-        description="Exercise tools: release student notebooks, grade submissions.",
+        description="Exercise tools: copy out the course, build and release exercises, grade "
+        "submissions, export grades and write feedback.",
     )
     parser.add_argument("--version", action="version", version=f"autodiff-lab {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
+
+    for name, what in (
+        ("lessons", "the lessons, START-HERE.ipynb and the student notebooks"),
+        ("exercises", "the exercises' instructor sources and definitions (a course folder)"),
+    ):
+        copy = commands.add_parser(
+            name, help=f"copy out {what}", description=f"Copy {what} into DIR."
+        )
+        copy.add_argument("dir", type=Path, metavar="DIR", help="where to put them")
+        copy.add_argument("--force", action="store_true", help="overwrite files already there")
+
+    build = commands.add_parser(
+        "build",
+        help="build instructor notebooks from a course folder's definitions",
+        description="Write COURSE/source/<name>.ipynb (and COURSE/catalogue/<name>_cases.py) "
+        "from each COURSE/definitions/<name>.py.",
+    )
+    build.add_argument("--course", required=True, type=Path, help="the course folder")
+    build.add_argument("--check", action="store_true", help="write nothing; exit 1 if stale")
 
     release = commands.add_parser(
         "release",
@@ -67,13 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="*",
         type=Path,
         metavar="SOURCE",
-        help="instructor notebooks (default: exercises/source/*.ipynb)",
+        help="instructor notebooks (default: COURSE/source/*.ipynb, else exercises/source/*.ipynb)",
     )
+    release.add_argument("--course", type=Path, help="a course folder (see `autodiff-lab build`)")
     release.add_argument(
         "--release-dir",
         type=Path,
-        default=Path("exercises/release"),
-        help="where student notebooks go (default: exercises/release)",
+        help="where student notebooks go (default: COURSE/release, else exercises/release)",
     )
     release.add_argument(
         "--check",
@@ -91,13 +119,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grade.add_argument(
         "submissions",
-        nargs="+",
+        nargs="*",
         type=Path,
         metavar="SUBMISSION",
-        help="student notebooks, or folders of them",
+        help="student notebooks, or folders of them (or use --submitted)",
+    )
+    grade.add_argument("--course", type=Path, help="the course folder of an exercise of your own")
+    grade.add_argument(
+        "--submitted",
+        type=Path,
+        metavar="DIR",
+        help="nbgrader's submitted/ folder: grade DIR/<student_id>/<assignment>/<notebook>",
+    )
+    grade.add_argument(
+        "--assignment", help="the assignment's name (default: the source's file name, no suffix)"
+    )
+    grade.add_argument(
+        "--notebook", help="the notebook's file name under --submitted (default: the source's)"
+    )
+    grade.add_argument(
+        "--roster",
+        type=Path,
+        help="a CSV of students (student_id, name, email, optional section): each gets a row",
+    )
+    grade.add_argument(
+        "--pattern",
+        help='how a flat folder\'s files are named, e.g. "hw1_{student_id}.ipynb" '
+        '(default with --roster: "{student_id}.ipynb")',
     )
     grade.add_argument("--out", required=True, type=Path, help="the CSV file to write")
-    grade.add_argument("--json", type=Path, help="also write per-test feedback as JSON here")
+    grade.add_argument(
+        "--json",
+        type=Path,
+        help="also write per-test feedback as JSON here (what export and feedback read)",
+    )
     grade.add_argument(
         "--jobs", type=_positive_int, default=1, help="submissions graded at once (default 1)"
     )
@@ -148,18 +203,45 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("--out", required=True, type=Path, help="the merged CSV to write")
     merge.add_argument("--json", nargs="+", type=Path, default=[], metavar="PIECE.json")
     merge.add_argument("--json-out", type=Path, help="the merged JSON to write")
+
+    export = commands.add_parser(
+        "export",
+        help="turn a grades JSON into a gradebook import file, or a Gradescope autograder",
+        description="Write the grades of `grade --json` in a gradebook's own import format.",
+    )
+    export.add_argument("grades", type=Path, metavar="grades.json")
+    export.add_argument(
+        "--format", required=True, choices=("canvas", "moodle", "nbgrader", "gradescope")
+    )
+    export.add_argument("--out", required=True, type=Path, help="the file to write")
+    export.add_argument("--assignment", help="the assignment's name in the gradebook")
+
+    feedback = commands.add_parser(
+        "feedback",
+        help="write one HTML feedback file per student from a grades JSON",
+        description="One HTML page per student: the score of each part and the grader's own "
+        "messages; never a solution or a hidden test.",
+    )
+    feedback.add_argument("grades", type=Path, metavar="grades.json")
+    feedback.add_argument("--out", required=True, type=Path, help="the folder to write into")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    handlers = {
+        "lessons": _copy_out,
+        "exercises": _copy_out,
+        "build": _build,
+        "release": _release,
+        "grade": _grade,
+        "merge": _merge,
+        "export": _export,
+        "feedback": _feedback,
+    }
     try:
-        if args.command == "release":
-            return _release(args)
-        if args.command == "merge":
-            return _merge(args)
-        return _grade(args)
+        return handlers[args.command](args)
     except UsageError as error:
         print(f"autodiff-lab {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -168,16 +250,70 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _course(folder: Path | None):
+    """The course in ``folder``, its own exercises registered; None without one."""
+    if folder is None:
+        return None
+    from .grading.course import CourseError, load_course
+
+    try:
+        return load_course(folder)
+    except CourseError as error:
+        raise UsageError(str(error)) from None
+
+
+def _copy_out(args) -> int:
+    from .course_files import CourseFilesError, copy_exercises, copy_lessons
+
+    copy = copy_lessons if args.command == "lessons" else copy_exercises
+    try:
+        written = copy(args.dir, overwrite=args.force)
+    except CourseFilesError as error:
+        raise UsageError(str(error)) from None
+    print(f"copied {len(written)} file(s) into {args.dir}", file=sys.stderr)
+    return 0
+
+
+def _build(args) -> int:
+    from .grading.build import build_course
+    from .grading.course import CourseError
+    from .grading.notebook_format import ExerciseFormatError
+
+    course = _course(args.course)
+    try:
+        results = build_course(course, check=args.check)
+    except (CourseError, ExerciseFormatError) as error:
+        raise UsageError(str(error)) from None
+    stale = [result for result in results if result.status in ("differs", "missing")]
+    for result in results:
+        if not args.check or result in stale:
+            print(f"{result.target}: {result.status}")
+    if args.check:
+        return EXIT_STALE if stale else 0
+    from .grading.build import verify
+
+    problems = verify(course)
+    for problem in problems:
+        print(f"autodiff-lab build: not ready: {problem}", file=sys.stderr)
+    return EXIT_STALE if problems else 0
+
+
 def _release(args) -> int:
     from .grading.notebook_format import ExerciseFormatError
-    from .grading.release import DEFAULT_SOURCE_DIR, release
+    from .grading.release import DEFAULT_RELEASE_DIR, DEFAULT_SOURCE_DIR, release
 
-    sources = args.sources or sorted(DEFAULT_SOURCE_DIR.glob("*.ipynb"))
+    course = _course(args.course)
+    source_dir = course.source_dir if course else DEFAULT_SOURCE_DIR
+    if args.release_dir is None:
+        args.release_dir = course.release_dir if course else DEFAULT_RELEASE_DIR
+    sources = args.sources or sorted(source_dir.glob("*.ipynb"))
     if not sources:
         raise UsageError(
-            f"no notebooks in {DEFAULT_SOURCE_DIR}/; name the source notebooks, "
-            "or run this from the project's root folder"
+            f"no notebooks in {source_dir}/; name the source notebooks, give --course, "
+            "or copy the course's exercises out first (autodiff-lab exercises DIR)"
         )
+    if not args.check:
+        args.release_dir.mkdir(parents=True, exist_ok=True)
     for source in sources:
         _require_file(source, "source notebook")
     try:
@@ -199,27 +335,32 @@ def _grade(args) -> int:
     from .grading.autograder import (
         GradeOptions,
         SourceError,
-        grade,
         load_source,
         test_cells,
         write_reports,
     )
+    from .grading.batch import grade_students
+    from .grading.reports import json_summary_line
 
+    course = _course(args.course)
     _require_file(args.source, "source notebook")
     try:
-        grade_ids = [grade_id for grade_id, _ in test_cells(load_source(args.source))]
+        tests = test_cells(load_source(args.source))
     except SourceError as error:
         raise UsageError(str(error)) from None
-    submissions = _expand(args.submissions)
-    if not submissions:
-        raise UsageError("no submissions: the folders given hold no .ipynb files")
+    assignment = args.assignment or args.source.stem
+    entries, roster = _students(args, assignment)
     if args.shard:
         from .grading.shards import ShardError, parse_shard, select_shard
 
         try:
-            submissions = select_shard(submissions, *parse_shard(args.shard))
+            k, n = parse_shard(args.shard)
         except ShardError as error:
             raise UsageError(str(error)) from None
+        chosen = {id(entry) for entry in select_shard([e for e in entries if e.path], k, n)}
+        # A student without a submission is reported once, by the first piece.
+        entries = [e for e in entries if id(e) in chosen or (e.path is None and k == 1)]
+    submissions = [entry.path for entry in entries if entry.path is not None]
     outputs = [path for path in (args.out, args.json) if path is not None]
     for path in outputs:
         if not path.parent.is_dir():
@@ -233,13 +374,18 @@ def _grade(args) -> int:
         deadline=args.deadline,
         unsafe_no_sandbox=args.unsafe_no_sandbox,
         uid_offset=args.uid_offset,
+        course=str(course.folder) if course else None,
     )
     started = time.monotonic()
     from .grading.sandbox import SandboxUnavailable
 
     try:
-        results = grade(
-            args.source, submissions, options, progress=None if args.quiet else sys.stderr
+        results = grade_students(
+            args.source,
+            entries,
+            options,
+            progress=None if args.quiet else sys.stderr,
+            roster=roster,
         )
     except SourceError as error:
         raise UsageError(str(error)) from None
@@ -249,7 +395,16 @@ def _grade(args) -> int:
             "isolation at all: a submission could then read every file you can, forge its "
             "grade and leave processes running; use it only for notebooks you trust.)"
         ) from None
-    write_reports(results, grade_ids, args.out, args.json, source=str(args.source))
+    write_reports(
+        results,
+        tests,
+        args.out,
+        args.json,
+        source=str(args.source.resolve()),
+        assignment=assignment,
+        course=str(course.folder) if course else "",
+        summaries=_summaries(args.source),
+    )
     elapsed = time.monotonic() - started
     graded = sum(1 for result in results if not result.reason.startswith("not graded"))
     print(
@@ -257,7 +412,55 @@ def _grade(args) -> int:
         f"({elapsed / max(len(results), 1):.1f} s each); wrote {', '.join(map(str, outputs))}",
         file=sys.stderr,
     )
+    print(json_summary_line(results, tests), file=sys.stderr)
     return 0
+
+
+def _summaries(source: Path) -> dict[str, str]:
+    """grade_id -> what the part is, in words, for the reports."""
+    import nbformat
+
+    from .grading.catalogue import exercises, parts
+    from .grading.notebook_format import exercise_name_of
+
+    exercise = exercise_name_of(nbformat.read(source, as_version=4))
+    if exercise not in exercises():
+        return {}
+    return {part.grade_id: part.summary for part in parts(exercise)}
+
+
+def _students(args, assignment: str):
+    """(each student's submission, whether a roster was given), from the layout the
+    options name; without a roster or a layout, one entry per file."""
+    from .grading.roster import (
+        RosterError,
+        Student,
+        Submitted,
+        nbgrader_layout,
+        pattern_layout,
+        read_roster,
+    )
+
+    try:
+        roster = read_roster(args.roster) if args.roster else None
+        if args.submitted:
+            if args.submissions:
+                raise UsageError("give submissions or --submitted, not both")
+            notebook = args.notebook or args.source.name
+            entries = nbgrader_layout(args.submitted, assignment, notebook, roster)
+        else:
+            if not args.submissions:
+                raise UsageError("no submissions: name files or folders, or give --submitted")
+            files = _expand(args.submissions)
+            if roster is not None or args.pattern:
+                entries = pattern_layout(files, args.pattern or "{student_id}.ipynb", roster)
+            else:
+                entries = [Submitted(Student(""), path) for path in files]
+    except RosterError as error:
+        raise UsageError(str(error)) from None
+    if not entries:
+        raise UsageError("no submissions: the folders given hold no .ipynb files")
+    return entries, roster is not None
 
 
 def _merge(args) -> int:
@@ -275,6 +478,33 @@ def _merge(args) -> int:
     except ShardError as error:
         raise UsageError(str(error)) from None
     print(f"merged {len(args.pieces)} piece(s) into {args.out}", file=sys.stderr)
+    return 0
+
+
+def _export(args) -> int:
+    from .grading.export import ExportError, export
+
+    _require_file(args.grades, "grades file")
+    if not args.out.parent.is_dir():
+        raise UsageError(f"cannot write {args.out}: the folder {args.out.parent} does not exist")
+    try:
+        what = export(args.grades, args.format, args.out, assignment=args.assignment)
+    except ExportError as error:
+        raise UsageError(str(error)) from None
+    print(f"wrote {args.out}: {what}", file=sys.stderr)
+    return 0
+
+
+def _feedback(args) -> int:
+    from .grading.export import ExportError
+    from .grading.feedback_pages import write_feedback
+
+    _require_file(args.grades, "grades file")
+    try:
+        written = write_feedback(args.grades, args.out)
+    except ExportError as error:
+        raise UsageError(str(error)) from None
+    print(f"wrote {len(written)} feedback file(s) into {args.out}", file=sys.stderr)
     return 0
 
 

@@ -966,15 +966,20 @@ def hvp(f: Callable, x, v):
     return jvp(grad(f), x, v)[1]
 
 
-def hessian(f: Callable, x, mode: str = "forward-over-reverse", has_aux: bool = False):
+def hessian(f: Callable, x, mode: str | None = None, has_aux: bool = False):
     """The matrix of second derivatives of f, as the Jacobian of its gradient (for an f
     with several outputs, one Hessian per output, as JAX gives).
 
     ``mode`` names the two passes, outer over inner: ``"forward-over-reverse"``
-    (one jvp of ``grad(f)`` per column, the default), ``"reverse-over-reverse"``
+    (the jvp of ``grad(f)`` in every direction), ``"reverse-over-reverse"``
     (``grad(f)`` recorded once, then one backward pass per row) or
-    ``"forward-over-forward"`` (n forward passes for each of n columns).
+    ``"forward-over-forward"`` (forward mode twice). On numbers the forward modes run f
+    once, carrying every direction's tangent together; on arrays, one direction at a
+    time. Every mode gives the same matrix; the default is the quickest for ``x``
+    (`default_hessian_mode`).
     """
+    if mode is None:
+        mode = default_hessian_mode(x)
     if mode not in HESSIAN_MODES:
         raise ValueError(f"mode must be one of {', '.join(HESSIAN_MODES)}; got {mode!r}")
     outer, inner = mode.split("-over-")
@@ -988,6 +993,19 @@ def hessian(f: Callable, x, mode: str = "forward-over-reverse", has_aux: bool = 
     if isinstance(matrix, np.ndarray) and matrix.shape == () and not _uses_arrays(x):
         matrix = matrix.item()
     return (matrix, aux) if has_aux else matrix
+
+
+def default_hessian_mode(x) -> str:
+    """`hessian`'s mode for the point ``x``: forward over reverse on numbers, whose forward
+    pass carries every direction at once; reverse over reverse where any leaf of ``x`` is
+    an array, since forward mode on arrays takes one direction at a time
+    (``benchmarks/hessian_peers.py`` times every mode on both).
+
+    >>> default_hessian_mode([1.0, 2.0]), default_hessian_mode(np.ones(2))
+    ('forward-over-reverse', 'reverse-over-reverse')
+    """
+    leaves, _ = flatten(x)
+    return HESSIAN_MODES[1] if any(_uses_arrays(leaf) for leaf in leaves) else HESSIAN_MODES[0]
 
 
 def elementwise_grad(f: Callable) -> Callable:

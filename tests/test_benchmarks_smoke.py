@@ -97,3 +97,14 @@ def test_digits_epoch_refuses_to_time_engines_that_disagree(monkeypatch, capsys)
     captured = capsys.readouterr()
     assert "the two engines give different gradients" in captured.err
     assert "time per example" not in captured.out
+
+
+@pytest.mark.slow
+def test_hessian_peers_quick_run_agrees_with_torch_func_and_autograd():
+    need("autograd")
+    need("torch")
+    output = quick_run("hessian_peers.py")  # it checks every Hessian against ours first
+    for name in ("ours, numbers", "ours, arrays", "autograd, hessian", "torch.func jacfwd"):
+        assert name in output
+    verdicts = re.findall(r"^  (PASS|MISS)  on (numbers|arrays), ", output, flags=re.MULTILINE)
+    assert [kind for _, kind in verdicts] == ["numbers", "numbers", "arrays", "arrays"]

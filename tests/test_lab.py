@@ -53,6 +53,9 @@ def test_the_start_page_lists_every_lesson_and_exercise_in_lesson_order():
     for exercise, lesson in after.items():  # each right under the lesson it practises
         index = links.index(f"exercises/release/{exercise}.ipynb")
         assert links[index - 1].startswith(f"notebooks/{lesson}_"), exercise
+    # exercise 7 registers exercise 6's VJPs with the engine: it comes right after it
+    index = links.index("exercises/release/custom_primitives.ipynb")
+    assert links[index - 1] == "exercises/release/array_vjps.ipynb"
 
 
 @pytest.mark.parametrize(

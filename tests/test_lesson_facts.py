@@ -387,3 +387,28 @@ def test_lesson_16_broadcasting_and_sum_are_each_others_transpose(rows, columns,
 
 def test_lesson_16_the_network_has_2410_weights():
     assert 64 * 32 + 32 + 32 * 10 + 10 == 2_410
+
+
+def test_lesson_14_forward_modes_call_f_once_on_numbers_and_per_direction_on_arrays():
+    from autodiff_lab import hessian
+
+    def counted(f):
+        def wrapper(v):
+            wrapper.calls += 1
+            return f(v)
+
+        wrapper.calls = 0
+        return wrapper
+
+    calls = {}
+    for kind, point in (("numbers", [0.5, 0.8, 1.1, 1.5]), ("arrays", np.linspace(0.5, 1.5, 4))):
+        for mode in ("forward-over-reverse", "reverse-over-reverse", "forward-over-forward"):
+            f = counted(lambda v: (v[0] * v[1] + v[2] * v[3]) ** 3)
+            hessian(f, point, mode=mode)
+            calls[kind, mode] = f.calls
+    assert {mode: calls["numbers", mode] for _, mode in calls} == dict.fromkeys(
+        ("forward-over-reverse", "reverse-over-reverse", "forward-over-forward"), 1
+    )
+    assert calls["arrays", "reverse-over-reverse"] == 1
+    assert calls["arrays", "forward-over-reverse"] == 4
+    assert calls["arrays", "forward-over-forward"] == 16

@@ -35,13 +35,15 @@ import nbformat
 from . import sandbox
 from .catalogue import engine_view
 from .copying import library_use
+from .course import load_course
 from .execution import Job, Limits, connection_file, kernel_pid_file
 from .files import remove_tree
 from .notebook_format import exercise_name_of, grade_id_of, role_of
 from .pool import WorkerPool
 from .progress import Progress
 from .referee import choose_inputs
-from .results import Evidence, SubmissionResult, refused, score
+from .results import Evidence, SubmissionResult, missing, refused, score, utc_time
+from .roster import NOT_ON_ROSTER, Submitted
 from .source import SourceError, load_source, own_tests, test_cells
 from .submission import (
     ANSWER_ROLES,
@@ -70,6 +72,7 @@ class GradeOptions:
     processes: int = 128  # processes and threads of one sandbox
     scratch_dir: str | None = None  # where the private folders go (default: the system's)
     uid_offset: int | None = None  # as root: job i runs as sandbox_uid(offset + i); None: random
+    course: str | None = None  # the course folder of an exercise of an instructor's own
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ class Batch:
         options: GradeOptions = GradeOptions(),
         progress: TextIO | None = None,
     ) -> None:
+        if options.course:
+            load_course(options.course)  # its exercises, known by name before the source is read
         self.source = load_source(source_path)
         self.source_digest = hashlib.sha256(Path(source_path).read_bytes()).hexdigest()
         self.exercise = exercise_name_of(self.source)
@@ -143,6 +148,11 @@ class Batch:
             WorkerPool(self.options.jobs, self.root / "workers.log").run(self)
         finally:
             self.bar.close()
+        for index, path in enumerate(submissions):
+            try:
+                self.results[index].modified = utc_time(os.lstat(path).st_mtime)
+            except OSError:
+                pass
         return [self.results[index] for index in range(len(submissions))]
 
     def close(self) -> None:
@@ -221,6 +231,7 @@ class Batch:
             exercise=self.exercise,
             probe_inputs=probe_inputs,
             token=secrets.token_hex(16),
+            course=str(Path(options.course).resolve()) if options.course else "",
             sandbox=None
             if options.unsafe_no_sandbox
             else self._sandbox(index, private_dir, notebook_json),
@@ -250,7 +261,15 @@ class Batch:
             notebook=str(shown),
             package_init=package_init,
             engine=engine,
+            hide=self._course_folders(),
         )
+
+    def _course_folders(self) -> tuple[str, ...]:
+        """The course's folders a kernel must never see (the referee, the sources)."""
+        if not self.options.course:
+            return ()
+        course = Path(self.options.course).resolve()
+        return tuple(str(course / name) for name in ("referee", "source", "definitions"))
 
     def _student_sources(self, notebook) -> list[str]:
         """Every cell the student wrote, of any kind: answers and cells of their own."""
@@ -333,6 +352,41 @@ def grade(
     """Grade every submission against the source; results are in the order given."""
     with Batch(source_path, options, progress) as batch:
         return batch.grade(submissions)
+
+
+def grade_students(
+    source_path: str | os.PathLike,
+    entries: list[Submitted],
+    options: GradeOptions = GradeOptions(),
+    progress: TextIO | None = None,
+    roster: bool = True,
+) -> list[SubmissionResult]:
+    """Grade each student's submission; a student without one gets a row saying so.
+
+    Rows carry the student's id, name, email and section; with ``roster`` a file of
+    someone not on the roster is graded and its row says so.
+    """
+    with Batch(source_path, options, progress) as batch:
+        files = [entry.path for entry in entries if entry.path is not None]
+        graded = iter(batch.grade(files) if files else [])
+        results = []
+        for entry in entries:
+            if entry.path is None:
+                result = missing(batch.tests, entry.student.student_id)
+            else:
+                result = next(graded)
+                if roster and not entry.on_roster:
+                    note = (
+                        NOT_ON_ROSTER
+                        if entry.student.student_id
+                        else ("its file name names no student (see --pattern); " + NOT_ON_ROSTER)
+                    )
+                    result.reason = "; ".join(filter(None, [result.reason, note]))
+            student = entry.student
+            result.student_id = student.student_id
+            result.name, result.email, result.section = student.name, student.email, student.section
+            results.append(result)
+        return results
 
 
 def unique_names(names: list[str]) -> list[str]:

@@ -45,6 +45,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_code_cell
 
+from .course import load_course
 from .feedback import exception_name
 from .files import remove_tree
 from .notebook_format import grade_id_of
@@ -56,6 +57,7 @@ from .sandbox import (
     SandboxSpec,
     Watchdog,
     descendants,
+    python_executable,
     remove_cgroups,
     running_as_root,
     sandbox_root_async,
@@ -94,6 +96,7 @@ class Job:
     probe_inputs: dict = field(default_factory=dict)
     token: str = ""  # authenticates this job's report lines
     sandbox: SandboxSpec | None = None  # None: graded without isolation (--unsafe-no-sandbox)
+    course: str = ""  # the course folder of an exercise of an instructor's own ("" = ours)
 
 
 def kernel_pid_file(private_dir: str | os.PathLike) -> Path:
@@ -182,7 +185,7 @@ def _write_kernel_spec(private_dir: Path, limits: Limits, sandbox: SandboxSpec |
     spec_dir = spec_root / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
     argv = [
-        sys.executable,
+        python_executable(),
         "-m",
         "autodiff_lab.grading.kernel_launcher",
         "--memory-mb",
@@ -269,8 +272,9 @@ def job_from_line(line: str) -> Job:
     data["graded_ids"] = tuple(data["graded_ids"])
     data["answer_ids"] = tuple(data["answer_ids"])
     if data.get("sandbox"):
+        spec = data["sandbox"]
         data["sandbox"] = SandboxSpec(
-            **{**data["sandbox"], "cgroups": tuple(data["sandbox"]["cgroups"])}
+            **{**spec, "cgroups": tuple(spec["cgroups"]), "hide": tuple(spec.get("hide", ()))}
         )
     return Job(**data)
 
@@ -279,6 +283,8 @@ def run_job(job: Job, stream) -> None:
     """Run one job, report as it goes, and always end with "done"."""
     reporter = Reporter(stream, job.index, job.token)
     try:
+        if job.course:  # its referee judges the probes here, in the grader's process
+            load_course(job.course)
         asyncio.run(_run(job, reporter))
     except Exception as error:  # report any grader-side failure, then go on to the next job
         reporter.send("note", f"the grader failed on this submission ({type(error).__name__})")

@@ -7,6 +7,7 @@ visible check and any hidden tests) AND the grader's own probe confirmed it
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 
 UNSANDBOXED = "graded WITHOUT a sandbox (--unsafe-no-sandbox): the result can be forged"
@@ -37,6 +38,13 @@ class SubmissionResult:
     seconds: float = 0.0
     sandboxed: bool = True
     flags: list[str] = field(default_factory=list)  # for the instructor to look at
+    student_id: str = ""  # from the nbgrader layout or the roster ("" if unknown)
+    name: str = ""
+    email: str = ""
+    section: str = ""
+    modified: str = ""  # the file's modification time, ISO 8601 in UTC ("" with no file)
+    graded_at: str = ""  # when the grader finished it, ISO 8601 in UTC
+    submitted: bool = True  # False for a roster student with no submission
 
     @property
     def scores(self) -> dict[str, float]:
@@ -57,6 +65,28 @@ class Evidence:
     sandboxed: bool = True
 
 
+def utc_now() -> str:
+    """The time now, ISO 8601 in UTC to the second."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def utc_time(timestamp: float) -> str:
+    """A POSIX timestamp as ISO 8601 in UTC to the second."""
+    moment = datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc)
+    return moment.isoformat(timespec="seconds")
+
+
+NO_SUBMISSION = "not graded: no submission"
+
+
+def missing(tests, student_id: str) -> SubmissionResult:
+    """The row of a roster student who handed nothing in."""
+    result = refused("", tests, NO_SUBMISSION, 0.0, True)
+    result.student_id = student_id
+    result.submitted = False
+    return result
+
+
 def refused(name: str, tests, reason: str, seconds: float, sandboxed: bool) -> SubmissionResult:
     """The row of a file that never ran."""
     outcomes = [TestOutcome(grade_id, points, 0.0, "not run") for grade_id, points in tests]
@@ -68,6 +98,7 @@ def refused(name: str, tests, reason: str, seconds: float, sandboxed: bool) -> S
         tests=outcomes,
         seconds=round(seconds, 2),
         sandboxed=sandboxed,
+        graded_at=utc_now(),
     )
 
 
@@ -112,6 +143,7 @@ def score(name: str, tests, evidence: Evidence, seconds: float) -> SubmissionRes
         seconds=round(seconds, 2),
         sandboxed=evidence.sandboxed,
         flags=list(evidence.flags),
+        graded_at=utc_now(),
     )
 
 

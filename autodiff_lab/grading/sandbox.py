@@ -53,6 +53,7 @@ UID_RANGE = 2000
 CGROUP_PREFIX = "autodiff-lab-grade"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 MIB = 2**20
+COURSE_DATA = "course"  # the package's copy of the lessons and exercise sources, in a wheel
 # Other automatic-differentiation libraries that an environment may hold: hidden in the sandbox.
 OTHER_ENGINES = (
     "torch",
@@ -89,6 +90,7 @@ class SandboxSpec:
     package_init: str = ""  # host file shown as autodiff_lab/__init__.py ("" = the real one)
     engine: tuple[str, ...] | None = None  # engine modules shown (None: the whole package)
     cgroups: tuple[str, ...] = ()  # cgroup folders the kernel joins before the sandbox starts
+    hide: tuple[str, ...] = ()  # host folders never shown, should a readable root hold them
 
 
 def sandbox_uid(index: int) -> int:
@@ -107,6 +109,13 @@ def package_folder() -> Path:
     import autodiff_lab
 
     return Path(autodiff_lab.__file__).resolve().parent
+
+
+def python_executable() -> str:
+    """This Python, as a path the sandbox can run: absolute, with no ``..`` in it
+    (``../.venv/bin/python`` names a folder the sandbox binds under its real name).
+    Symbolic links stay, so a virtual environment stays one."""
+    return os.path.abspath(sys.executable)
 
 
 def readable_roots() -> list[str]:
@@ -185,6 +194,8 @@ def package_view(engine: tuple[str, ...] | None, package_init: str) -> list[str]
     grading = package / "grading"
     # The grader's references, and compiled files that could hold an older version of them.
     hidden = [grading / "referee", grading / "__pycache__", grading / "catalogue" / "__pycache__"]
+    # The course a wheel ships (lessons, instructor sources with their solutions).
+    hidden.append(package / COURSE_DATA)
     hiding = [
         option
         for path in hidden
@@ -266,6 +277,10 @@ def bwrap_arguments(spec: SandboxSpec, as_root: bool) -> list[str]:
         arguments += ["--ro-bind", root, root]
     arguments += other_engines(roots)
     arguments += package_view(spec.engine, spec.package_init)
+    for path in spec.hide:  # a course's referee and sources, were it kept inside the venv
+        real = os.path.realpath(path)
+        if os.path.isdir(real) and any(real.startswith(root + "/") for root in roots):
+            arguments += ["--perms", "0755", "--tmpfs", real]
     for path in shown_files:
         arguments += ["--ro-bind", path, path]
     if spec.notebook:
@@ -565,7 +580,7 @@ def _check_available() -> None:
         raise SandboxUnavailable(reason)
     spec = SandboxSpec(uid=sandbox_uid(UID_RANGE - 1), memory_mb=512, processes=64, disk_mb=1)
     address = f"{KERNEL_IPC}/check"
-    command = wrap([sys.executable, "-c", _PROBE, address], spec)
+    command = wrap([python_executable(), "-c", _PROBE, address], spec)
     try:
         process = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True

@@ -40,7 +40,7 @@ def select_shard(items: list, k: int, n: int) -> list:
 def merge_csv(paths: list[str | os.PathLike]) -> str:
     """One CSV from the shards' CSVs: one header, rows sorted by submission."""
     header: list[str] | None = None
-    rows: dict[str, list[str]] = {}
+    rows: dict[tuple[str, ...], list[str]] = {}
     for path in paths:
         with open(path, encoding="utf-8", newline="") as stream:
             reader = csv.reader(stream)
@@ -55,9 +55,10 @@ def merge_csv(paths: list[str | os.PathLike]) -> str:
                 )
             header = this_header
             for row in reader:
-                if row[0] in rows:
-                    raise ShardError(f"{row[0]} appears in more than one piece")
-                rows[row[0]] = row
+                key = tuple(row[:2])  # the file and the student: a missing student has no file
+                if key in rows:
+                    raise ShardError(f"{row[0] or row[1]} appears in more than one piece")
+                rows[key] = row
     if header is None:
         raise ShardError("no pieces to merge")
     buffer = io.StringIO()
@@ -69,19 +70,24 @@ def merge_csv(paths: list[str | os.PathLike]) -> str:
 
 def merge_json(paths: list[str | os.PathLike]) -> str:
     """One JSON report from the shards' JSON reports."""
-    source = None
+    from .roster import summary
+
+    first: dict | None = None
     submissions = []
     for path in paths:
         payload = json.loads(Path(path).read_text(encoding="utf-8"))
-        if source is not None and payload.get("source") != source:
+        if first is not None and payload.get("source") != first.get("source"):
             raise ShardError(f"{path} was graded against another source notebook")
-        source = payload.get("source")
+        first = first or payload
         submissions += payload.get("submissions", [])
-    names = [entry.get("submission") for entry in submissions]
+    if first is None:
+        raise ShardError("no pieces to merge")
+    names = [(entry.get("submission"), entry.get("student_id")) for entry in submissions]
     if len(set(names)) != len(names):
         raise ShardError("a submission appears in more than one piece")
-    submissions.sort(key=lambda entry: str(entry.get("submission")))
-    return (
-        json.dumps({"source": source, "submissions": submissions}, indent=1, ensure_ascii=False)
-        + "\n"
-    )
+    submissions.sort(key=lambda entry: (str(entry.get("submission")), str(entry.get("student_id"))))
+    merged = {key: value for key, value in first.items() if key != "submissions"}
+    max_total = merged.get("max_total", 0.0)
+    merged["summary"] = summary([float(entry.get("total", 0)) for entry in submissions], max_total)
+    merged["submissions"] = submissions
+    return json.dumps(merged, indent=1, ensure_ascii=False) + "\n"

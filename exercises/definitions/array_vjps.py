@@ -8,6 +8,7 @@ from autodiff_lab.grading.notebook_format import given, prompt, solution
 from autodiff_lab.grading.referee.array_vjps import (
     add_case,
     classifier_case,
+    fixed_numbers,
     loss_case,
     matmul_case,
     network_case,
@@ -312,22 +313,23 @@ print("the max's share, row by row:", np.round(1 - p.sum(axis=1), 15))
 """
 
 
-def _numbers(shape, seed: int) -> np.ndarray:
-    """Deterministic inputs with two decimals, so reports stay short."""
-    return np.round(np.random.default_rng(seed).uniform(-2.0, 2.0, size=shape), 2)
-
-
-_LOGITS, _LABELS = _numbers((3, 4), 40), [2, 0, 3]
+_LOGITS, _LABELS = fixed_numbers((3, 4), 40), [2, 0, 3]
 
 # The fixed cases of each part (the check shows them); the grader draws more of its own.
 CASES = {
     "matmul_vjp": [
-        matmul_case(_numbers((2, 4), 12), _numbers((2, 3), 10), _numbers((3, 4), 11)),
-        matmul_case(_numbers((1, 1), 13), _numbers((1, 4), 14), _numbers((4, 1), 15)),
-        matmul_case(_numbers((3, 3), 22), _numbers((3, 3), 20), _numbers((3, 3), 21)),
+        matmul_case(
+            fixed_numbers((2, 4), 12), fixed_numbers((2, 3), 10), fixed_numbers((3, 4), 11)
+        ),
+        matmul_case(
+            fixed_numbers((1, 1), 13), fixed_numbers((1, 4), 14), fixed_numbers((4, 1), 15)
+        ),
+        matmul_case(
+            fixed_numbers((3, 3), 22), fixed_numbers((3, 3), 20), fixed_numbers((3, 3), 21)
+        ),
     ],
     "add_vjp": [
-        add_case(_numbers(out, seed), a, b)
+        add_case(fixed_numbers(out, seed), a, b)
         for out, a, b, seed in [
             ((2, 3), (2, 3), (2, 3), 1),
             ((2, 3), (2, 3), (3,), 2),
@@ -349,33 +351,38 @@ CASES = {
     ],
     "classifier_gradients": [
         classifier_case(
-            _numbers((5, 3), 50), _numbers((3, 4), 51), _numbers((4,), 52), [0, 1, 2, 3, 0]
+            fixed_numbers((5, 3), 50),
+            fixed_numbers((3, 4), 51),
+            fixed_numbers((4,), 52),
+            [0, 1, 2, 3, 0],
         ),
-        classifier_case(_numbers((1, 2), 60), _numbers((2, 3), 61), _numbers((3,), 62), [0]),
+        classifier_case(
+            fixed_numbers((1, 2), 60), fixed_numbers((2, 3), 61), fixed_numbers((3,), 62), [0]
+        ),
     ],
     "tanh_vjp": [
-        tanh_case(_numbers((2, 3), 70), _numbers((2, 3), 71)),
-        tanh_case(_numbers((4,), 72), _numbers((4,), 73) * 3),
+        tanh_case(fixed_numbers((2, 3), 70), fixed_numbers((2, 3), 71)),
+        tanh_case(fixed_numbers((4,), 72), fixed_numbers((4,), 73) * 3),
         tanh_case(0.5, 0.0),
     ],
     "mlp_gradients": [
         network_case(
-            _numbers((4, 2), 80),
-            _numbers((2, 3), 81),
-            _numbers((3,), 82),
-            _numbers((3, 2), 83),
-            _numbers((2,), 84),
+            fixed_numbers((4, 2), 80),
+            fixed_numbers((2, 3), 81),
+            fixed_numbers((3,), 82),
+            fixed_numbers((3, 2), 83),
+            fixed_numbers((2,), 84),
             [0, 1, 1, 0],
             residual=False,
         ),
     ],
     "residual_gradients": [
         network_case(
-            _numbers((3, 2), 90),
-            _numbers((2, 3), 91),
-            _numbers((3,), 92),
-            _numbers((3, 4), 93),
-            _numbers((4,), 94),
+            fixed_numbers((3, 2), 90),
+            fixed_numbers((2, 3), 91),
+            fixed_numbers((3,), 92),
+            fixed_numbers((3, 4), 93),
+            fixed_numbers((4,), 94),
             [3, 0, 2],
             residual=True,
         ),

@@ -321,9 +321,13 @@ print("\n".join(table))
 # Calls are not the whole cost. Reverse over reverse keeps two levels of graph in
 # memory, and each of its backward passes walks the gradient's graph, a few times the
 # size of f's; forward over reverse carries a dual number through every step of each
-# pass. Which wins depends on the engine and the function: here, for a dozen inputs,
-# reverse over reverse is the quickest (`benchmarks/compare_engines.py` times all
-# three). Forward over forward, with its n² calls, is the one to avoid as n grows.
+# pass. Which wins depends on the engine and the function. On arrays, as here, this
+# engine pushes one direction at a time, so reverse over reverse, with its single
+# call, is the quickest for a dozen inputs, and forward over forward, with its n²
+# calls, is the one to avoid as n grows. On a Python list of numbers the forward
+# modes carry all n directions through one call, as PyTorch's `torch.func` does with
+# arrays, and forward over reverse wins there (`benchmarks/hessian_peers.py` times
+# every mode, on numbers and on arrays, beside PyTorch's and autograd's).
 #
 # ## Try it
 #

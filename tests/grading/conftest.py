@@ -2,4 +2,4 @@
 
 import pytest
 
-pytest.register_assert_rewrite("adversarial", "builders")
+pytest.register_assert_rewrite("adversarial", "builders", "term")

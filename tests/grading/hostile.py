@@ -653,6 +653,36 @@ def array_attacker(name: str) -> nbformat.NotebookNode:
     return builders.submission(ARRAY_EXERCISE, ARRAY_ATTACKS[name])
 
 
+# -- Aimed at custom_primitives: the engine's own functions in place of the student's --------
+
+PRIMITIVES_EXERCISE = "custom_primitives"
+# Right values and gradients, all the engine's work; the sandbox shows the engine here, so
+# only the check that each primitive is the student's own (and is used) stands between them
+# and the points. Training through value_and_grad is the part's own subject, so it may pass.
+_ANP = "import autodiff_lab.numpy as anp\n\n"
+PRIMITIVES_ENGINE_ANSWERS = {
+    "tanh_answer": _ANP + "tanh = anp.tanh",
+    "matmul_answer": _ANP + "matmul = anp.matmul",
+    "loss_answer": _ANP + "def softmax_cross_entropy(logits, labels):\n"
+    "    rows = np.arange(len(labels))\n"
+    "    return -anp.mean(anp.log_softmax(logits, axis=1)[rows, labels])",
+    "network_answer": _ANP + "def network_loss(params, X, labels):\n"
+    "    W1, b1, W2, b2 = params\n"
+    "    return softmax_cross_entropy(anp.tanh(X @ W1 + b1) @ W2 + b2, labels)",
+    "train_answer": "def train_network(params, X, labels, steps, learning_rate):\n"
+    "    losses = []\n"
+    "    for _ in range(steps):\n"
+    "        loss, grads = value_and_grad(network_loss)(params, X, labels)\n"
+    "        losses.append(float(loss))\n"
+    "        params = [p - learning_rate * g for p, g in zip(params, grads)]\n"
+    "    return params, losses",
+}
+
+
+def primitives_attacker() -> nbformat.NotebookNode:
+    return builders.submission(PRIMITIVES_EXERCISE, PRIMITIVES_ENGINE_ANSWERS)
+
+
 # -- Aimed at xor_mlp: outputs hard-coded, with closed forms fitted to last round's probes -----
 
 XOR_EXERCISE = "xor_mlp"

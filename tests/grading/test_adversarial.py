@@ -79,6 +79,7 @@ def test_one_job_in_a_long_temporary_folder(tmp_path):
 OTHER_CONTROLS = {
     "array_vjps": {"00_honest_full": 13.0, "00_honest_empty": 0.0},
     "xor_mlp": {"00_honest_full": 8.0, "00_honest_empty": 0.0},
+    "custom_primitives": {"00_honest_full": 8.0, "00_honest_empty": 0.0},
 }
 
 
@@ -94,6 +95,7 @@ def other_batches(tmp_path_factory):
             },
         ),
         ("xor_mlp", {"xor_hard_coded": hostile.xor_attacker()}),
+        ("custom_primitives", {"primitives_engine_answers": hostile.primitives_attacker()}),
     ):
         folder = tmp_path_factory.mktemp(f"hostile_{exercise}")
         notebooks = {
@@ -138,6 +140,18 @@ def test_array_vjps_right_only_on_the_notebooks_inputs_is_never_confirmed(other_
     for name in ("array_probe_detector", "array_slow_under_probe"):
         tests = other_batches["array_vjps"][name]["tests"]
         assert [test["status"] for test in tests] == ["not confirmed"] * 8, name
+
+
+def test_the_engines_primitives_earn_nothing_but_the_training_loop(other_batches):
+    entry = other_batches["custom_primitives"]["primitives_engine_answers"]
+    scores = {test["grade_id"]: test["score"] for test in entry["tests"]}
+    assert scores == {
+        "tanh_primitive_tests": 0.0,
+        "matmul_primitive_tests": 0.0,
+        "loss_primitive_tests": 0.0,
+        "network_loss_tests": 0.0,
+        "train_network_tests": 2.0,  # its own subject, written right
+    }, entry["reason"]
 
 
 def test_the_engines_answers_fail_and_are_noted(other_batches):

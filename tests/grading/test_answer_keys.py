@@ -37,6 +37,7 @@ def keys():
         "softmax_jacobian",
         "xor_mlp",
         "array_vjps",
+        "custom_primitives",
     )
     return {name: builders.run_in_process(builders.source(name), tests=False) for name in names}
 
@@ -292,6 +293,17 @@ def _network_loss(loss, X, labels, residual, tanh):
     return of
 
 
+def _torch_network_loss(X, labels, residual):
+    """`_network_loss` in PyTorch: cross-entropy and tanh of torch, X a constant tensor."""
+    return _network_loss(
+        lambda z, y: torch.nn.functional.cross_entropy(z, torch.tensor(y)),
+        torch.tensor(X),
+        labels,
+        residual,
+        torch.tanh,
+    )
+
+
 @pytest.mark.parametrize("residual", [False, True], ids=["mlp", "residual"])
 @given(n=st.integers(1, 5), d=sizes, hidden=sizes, c=st.integers(2, 4), seed=st.integers(0, 99))
 def test_the_network_keys_agree_with_the_engine_and_torch(keys, residual, n, d, hidden, c, seed):
@@ -304,13 +316,7 @@ def test_the_network_keys_agree_with_the_engine_and_torch(keys, residual, n, d, 
     loss = _network_loss(ns["softmax_cross_entropy"], X, labels, residual, anp.tanh)
     ours = grad(loss, argnums=(0, 1, 2, 3))(*weights)
     tensors = [_tensor(w) for w in weights]
-    torch_loss = _network_loss(
-        lambda z, y: torch.nn.functional.cross_entropy(z, torch.tensor(y)),
-        torch.tensor(X),
-        labels,
-        residual,
-        torch.tanh,
-    )
+    torch_loss = _torch_network_loss(X, labels, residual)
     torch_loss(*tensors).backward()
     for mine, engine, tensor in zip(key, ours, tensors):
         assert np.shape(mine) == tensor.shape
@@ -326,6 +332,42 @@ def test_a_skip_changes_the_gradient_so_a_forgotten_share_is_caught(keys):
     plain = ns["mlp_gradients"](X, W1, b1, W2, b2, labels)
     skip = ns["residual_gradients"](X, W1, b1, W2, b2, labels)
     assert not np.allclose(plain[0], skip[0]) and not np.allclose(plain[1], skip[1])
+
+
+# -- custom_primitives: the key's primitives, through the engine, against PyTorch --------------
+
+
+@given(n=st.integers(1, 5), d=sizes, hidden=sizes, c=st.integers(2, 4), seed=st.integers(0, 99))
+def test_the_primitives_key_trains_as_torch_does(keys, n, d, hidden, c, seed):
+    ns = keys["custom_primitives"]
+    X = _normal(seed, (n, d))
+    params = [_normal(seed + 1, (d, hidden)), _normal(seed + 2, (hidden,))]
+    params += [_normal(seed + 3, (hidden, c)), _normal(seed + 4, (c,))]
+    labels = np.random.default_rng(seed).integers(0, c, size=n)
+    trained, losses = ns["train_network"]([p.copy() for p in params], X, labels, 2, 0.3)
+    tensors = [_tensor(p) for p in params]
+    torch_loss = _torch_network_loss(X, labels, residual=False)
+    for step in range(2):
+        loss = torch_loss(*tensors)
+        assert math.isclose(losses[step], loss.item(), rel_tol=1e-12, abs_tol=1e-14)
+        loss.backward()
+        with torch.no_grad():
+            for tensor in tensors:
+                tensor -= 0.3 * tensor.grad
+                tensor.grad = None
+    for mine, tensor in zip(trained, tensors):
+        assert np.allclose(mine, tensor.detach().numpy(), rtol=1e-10, atol=1e-13)
+
+
+def test_the_primitives_key_is_its_own_and_scales_by_g(keys):
+    from autodiff_lab.extend import CustomPrimitive
+
+    ns, logits, labels = keys["custom_primitives"], _normal(1, (3, 4)), np.array([0, 3, 1])
+    assert all(isinstance(ns[name], CustomPrimitive) for name in ("tanh", "matmul"))
+    _, pull = vjp(lambda z: ns["softmax_cross_entropy"](z, labels), logits)
+    _, engine_pull = vjp(lambda z: -anp.mean(anp.log_softmax(z, axis=1)[range(3), labels]), logits)
+    assert np.allclose(pull(2.5), engine_pull(2.5), rtol=1e-12, atol=1e-15)
+    assert not np.allclose(pull(2.5), pull(1.0))
 
 
 # -- the grader's references (referee/), which every probe trusts, against PyTorch -------------
@@ -360,13 +402,7 @@ def test_the_array_vjps_references_agree_with_torch(n, c, d, seed, offsets):
         W1, b1, W2 = _normal(seed + 4, (d, 3)), _normal(seed + 5, (3,)), _normal(seed + 6, (3, c))
         steps = ref.network_steps(X, W1, b1, W2, b, labels, residual)
         tensors = [_tensor(w) for w in (W1, b1, W2, b)]
-        torch_loss = _network_loss(
-            lambda z, y: torch.nn.functional.cross_entropy(z, torch.tensor(y)),
-            torch.tensor(X),
-            labels,
-            residual,
-            torch.tanh,
-        )
+        torch_loss = _torch_network_loss(X, labels, residual)
         torch_loss(*tensors).backward()
         for name, tensor in zip(("gW1", "gb1", "gW2", "gb2"), tensors):
             assert np.allclose(steps[name], tensor.grad.numpy(), rtol=1e-10, atol=1e-14)

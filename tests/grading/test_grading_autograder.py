@@ -178,11 +178,23 @@ def status(batch, name):
 
 def test_the_csv_has_one_row_per_submission_in_order_and_a_column_per_grade_id(batch):
     assert batch["exit_code"] == 0
-    assert batch["header"] == ["submission", *TEST_IDS, "total", "reason"]
+    identity = ["student_id", "name", "email", "section", "modified", "graded_at"]
+    per_part = [column for grade_id in TEST_IDS for column in (grade_id, f"{grade_id} max")]
+    assert batch["header"] == [
+        "submission",
+        *identity,
+        *per_part,
+        "total",
+        "total max",
+        "reason",
+    ]
     assert [Path(r[0]).stem for r in batch["rows"]] == list(batch["paths"])
     for values in batch["csv"].values():
         total = sum(float(values[grade_id]) for grade_id in TEST_IDS)
         assert float(values["total"]) == total
+        maximum = sum(float(values[f"{grade_id} max"]) for grade_id in TEST_IDS)
+        assert float(values["total max"]) == maximum == 8
+        assert values["modified"].endswith("+00:00") and values["graded_at"] >= values["modified"]
 
 
 def test_submissions_are_never_modified_and_nothing_is_written_beside_them(batch):
@@ -373,7 +385,10 @@ def test_reports_are_written_atomically(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["grades.csv"]  # no half-written leftovers
     monkeypatch.undo()
     write_reports([result], ["t"], target)
-    assert target.read_text() == "submission,t,total,reason\na.ipynb,1,1,\n"
+    assert target.read_text() == (
+        "submission,student_id,name,email,section,modified,graded_at,t,t max,total,total max,"
+        "reason\na.ipynb,,,,,,,1,1,1,1,\n"
+    )
 
 
 def test_rebuilding_takes_tests_from_the_source_and_answers_from_the_student():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +89,55 @@ def test_a_folder_of_submissions_is_expanded_and_bad_files_are_rows(tmp_path, ca
     rows = list(csv.reader(out.open(newline="")))
     assert [Path(r[0]).name for r in rows[1:]] == ["a.ipynb", "b.ipynb"]
     assert "graded 0 of 2 submission(s)" in capsys.readouterr().err
+
+
+def test_a_flat_folder_with_a_roster_gives_every_student_a_row(tmp_path, capsys):
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "hw1_ada.ipynb").write_text("{}")  # refused: a row of its own
+    (folder / "hw1_zoe.ipynb").write_text("")  # not on the roster: graded, and said so
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "student_id,name,email,section\nada,Ada,ada@x,1\nbob,Bob,bob@x,2\n", encoding="utf-8"
+    )
+    out, report = tmp_path / "g.csv", tmp_path / "g.json"
+    argv = ["grade", "--source", SOURCE, str(folder), "--roster", str(roster)]
+    argv += ["--pattern", "hw1_{student_id}.ipynb", "--out", str(out), "--json", str(report)]
+    assert main(argv) == 0
+    rows = {row["student_id"]: row for row in csv.DictReader(out.open(newline=""))}
+    assert list(rows) == ["ada", "bob", "zoe"]
+    assert rows["ada"]["reason"].startswith("not graded: ") and rows["ada"]["email"] == "ada@x"
+    assert rows["bob"]["reason"] == "not graded: no submission" and rows["bob"]["section"] == "2"
+    assert rows["zoe"]["reason"].endswith("not on the roster")
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == (
+        "summary: 3 student(s) (1 without a submission), mean 0 of 8, 0 with full marks, "
+        "3 with zero"
+    )
+    assert json.loads(report.read_text())["summary"]["count"] == 3
+    assert main([*argv[:3], "--submitted", str(folder), str(folder), "--out", str(out)]) == 2
+    assert "not both" in capsys.readouterr().err
+
+
+def test_shards_of_a_roster_report_a_missing_student_once(tmp_path, capsys):
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    for student_id in ("a", "b", "c"):
+        (folder / f"{student_id}.ipynb").write_text("{}")  # refused, so no kernel runs
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "student_id,name,email\na,A,a@x\nb,B,b@x\nc,C,c@x\nd,D,d@x\n", encoding="utf-8"
+    )
+    pieces = []
+    for k in (1, 2):
+        out = tmp_path / f"piece{k}.csv"
+        argv = ["grade", "--source", SOURCE, str(folder), "--roster", str(roster)]
+        assert main([*argv, "--shard", f"{k}/2", "--out", str(out)]) == 0
+        pieces.append(out)
+    ids = [[row["student_id"] for row in csv.DictReader(p.open(newline=""))] for p in pieces]
+    assert ids == [["a", "c", "d"], ["b"]]  # d, who handed nothing in, once
+    merged = tmp_path / "all.csv"
+    assert main(["merge", *map(str, pieces), "--out", str(merged)]) == 0
+    rows = list(csv.DictReader(merged.open(newline="")))
+    assert sorted(row["student_id"] for row in rows) == ["a", "b", "c", "d"]
+    capsys.readouterr()

@@ -10,36 +10,86 @@ Each module ``referee/<exercise>.py`` gives:
   answers, so feedback can name a mistake without the kernel computing it.
 
 `judge` compares what the kernel printed with the references; `hidden_cases`
-draws the nbgrader hidden tests once, when a source notebook is built.
+draws the nbgrader hidden tests once, when a source notebook is built. An
+exercise from a course folder registers its referee with `use_referee` (see
+`autodiff_lab.grading.course`); it lives on the grader's side like ours.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import random
+import sys
 from functools import cache
 from importlib import import_module
 from types import ModuleType
 from typing import Any
 
 from ..cases import compare, numbers, plain, show
-from ..catalogue import EXERCISES, part_for_grade_id
+from ..catalogue import EXERCISES, exercises, part_for_grade_id
 from ..feedback import exception_name
 from ..probes import MAX_PROBE_LINE, PROBE_MARKER
 
 HIDDEN_SEED = "hidden tests"
 
 
+_REGISTERED: set[str] = set()
+
+
+def use_referee(name: str, path) -> ModuleType:
+    """Load the referee of a course's exercise ``name`` from the file ``path``, as
+    ``autodiff_lab.grading.referee.<name>`` (so a definition imports it as it would ours)."""
+    if name in EXERCISES:
+        raise ValueError(f"{name!r} is one of the package's own exercises; choose another name")
+    full_name = f"{__name__}.{name}"
+    spec = importlib.util.spec_from_file_location(full_name, path)
+    if spec is None or spec.loader is None:
+        raise ValueError(f"cannot load the referee {path}")
+    loaded = importlib.util.module_from_spec(spec)
+    sys.modules[full_name] = loaded
+    try:
+        spec.loader.exec_module(loaded)
+    except BaseException:
+        sys.modules.pop(full_name, None)
+        raise
+    for needed in ("sample", "reference"):
+        if not callable(getattr(loaded, needed, None)):
+            sys.modules.pop(full_name, None)
+            raise ValueError(f"the referee {path} defines no function {needed}()")
+    _REGISTERED.add(name)
+    module.cache_clear()
+    return loaded
+
+
+def forget_referee(name: str) -> None:
+    """Undo `use_referee` for ``name``."""
+    if name in _REGISTERED:
+        _REGISTERED.discard(name)
+        sys.modules.pop(f"{__name__}.{name}", None)
+        module.cache_clear()
+
+
 @cache
 def module(exercise: str) -> ModuleType:
-    if exercise not in EXERCISES:
+    """The referee module of ``exercise``."""
+    if exercise not in exercises():
         raise KeyError(f"no exercise called {exercise!r}")
+    if exercise in _REGISTERED:
+        return sys.modules[f"{__name__}.{exercise}"]
+    if exercise not in EXERCISES:
+        raise KeyError(f"exercise {exercise!r} has no referee here (give its course folder)")
     return import_module(f".{exercise}", __name__)
 
 
 def has_probe(exercise: str | None, grade_id: str) -> bool:
-    return exercise in EXERCISES and part_for_grade_id(exercise, grade_id) is not None
+    """Whether the grader can confirm ``grade_id`` of ``exercise`` with a probe of its own."""
+    return (
+        exercise in exercises()
+        and (exercise in EXERCISES or exercise in _REGISTERED)
+        and part_for_grade_id(exercise, grade_id) is not None
+    )
 
 
 def draw(exercise: str, grade_id: str, seed: str) -> list[list]:

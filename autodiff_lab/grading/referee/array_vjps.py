@@ -12,6 +12,11 @@ def _array(x) -> np.ndarray:
     return np.array(x, dtype=np.float64)
 
 
+def fixed_numbers(shape, seed: int) -> np.ndarray:
+    """Deterministic inputs with two decimals, for a definition's fixed cases (short reports)."""
+    return np.round(np.random.default_rng(seed).uniform(-2.0, 2.0, size=shape), 2)
+
+
 def matmul_vjp(g, A, B) -> list[np.ndarray]:
     g, A, B = _array(g), _array(A), _array(B)
     return [g @ B.T, A.T @ g]
