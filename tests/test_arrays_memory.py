@@ -169,6 +169,11 @@ FUNCTIONS = {
     "where": lambda x: np.sum(np.where(x > 0, np.exp(x), np.sin(x)) * np.clip(x, -0.5, 0.5)),
     "einsum": lambda x: np.einsum("ij,jk->", x, np.sqrt(np.abs(x.T) + 1.0)),
     "division": lambda x: np.sum(1.0 / (x * x + 1.0) - x / (2.0 + np.cos(x))),
+    "extremes": lambda x: np.sum(
+        np.min(x, axis=1) * np.maximum(x, 0.1) - np.minimum(x, x.T) * np.arctan2(x, 2.0 + x.T)
+    ),
+    "broadcast": lambda x: np.sum(np.broadcast_to(x[0], (20, 20)) * np.remainder(x, 0.7) * x),
+    "complex": lambda x: np.sum(np.abs(np.exp(1j * x) * np.conj(x + 2j)) + np.real(x * 1j) ** 2),
     "stack": lambda x: np.sum(np.stack([x, x * x])[1] * np.concatenate([x, x])[1:21]),
 }
 
