@@ -337,7 +337,12 @@ def _extreme_shares(ans, x, axis, keepdims):
 
 
 def _extreme_vjp(g, ans, x, axis=None, keepdims=False):
-    return _spread(g, shape_of(x), axis, keepdims) * _extreme_shares(ans, x, axis, keepdims)
+    shares = _extreme_shares(ans, x, axis, keepdims)  # shaped like x: ḡ broadcasts against it
+    if not keepdims:
+        kept = _kept_shape(shape_of(x), axis)
+        plain = type(g) is np.ndarray or type(g) is float
+        g = np.reshape(g, kept) if plain else RESHAPE(g, kept)
+    return g * shares
 
 
 def _max(x, axis=None, keepdims=False):
