@@ -15,6 +15,8 @@ pass over them carries their tangents (see `autodiff_lab.arrays`).
 
 from __future__ import annotations
 
+import dis
+
 import numpy as np
 
 from . import rules
@@ -34,7 +36,9 @@ from .rules import (
 
 def shape_of(x) -> tuple:
     """The shape of an array, a node or a number."""
-    return x.shape if is_traced(x) else np.shape(x)
+    if type(x) is np.ndarray or is_traced(x):
+        return x.shape
+    return np.shape(x)
 
 
 def _axes(axis, ndim: int) -> tuple[int, ...]:
@@ -60,6 +64,10 @@ def unbroadcast(g, shape: tuple):
     axes = tuple(range(extra)) + tuple(
         extra + i for i, n in enumerate(shape) if n == 1 and g_shape[extra + i] != 1
     )
+    if type(g) is np.ndarray:  # plain numbers: numpy's sum itself, no primitive to record
+        if axes:
+            g = np.add.reduce(g, axis=axes)
+        return g if g.shape == shape else g.reshape(shape)
     if axes:
         g = SUM(g, axis=axes)
     return g if shape_of(g) == shape else RESHAPE(g, shape)
@@ -67,6 +75,9 @@ def unbroadcast(g, shape: tuple):
 
 def _spread(g, x_shape: tuple, axis, keepdims: bool):
     """The gradient of a reduction's output, broadcast back to its input's shape."""
+    if type(g) is np.ndarray or type(g) is float:  # plain numbers: no primitive to record
+        g = np.reshape(g, _kept_shape(x_shape, axis)) if not keepdims else g
+        return np.broadcast_to(g, x_shape)
     if not keepdims:
         g = RESHAPE(g, _kept_shape(x_shape, axis))
     return BROADCAST_TO(g, x_shape)
@@ -195,12 +206,58 @@ def _scaled(g, partial):
     return g * partial
 
 
+# What each VJP reads (see ArrayPrimitive.reads): a record keeps those numbers only.
+
+
+def _reading(inputs: tuple[int, ...] = (), output: bool = False):
+    """``reads`` for a VJP that reads the same numbers whichever inputs need gradients."""
+    answer = (frozenset(inputs), output)
+    return lambda positions, count: answer
+
+
+def _reading_the_others(positions, count: int):
+    """Each input's share is ḡ contracted with the other inputs (matmul, einsum)."""
+    return frozenset(q for q in range(count) if any(q != p for p in positions)), False
+
+
+def _parameters_read(function) -> frozenset[int] | None:
+    """The positions of ``function``'s parameters that its body reads, from its bytecode;
+    None when that cannot be told (no bytecode, ``*args``, a parameter in a closure)."""
+    code = getattr(function, "__code__", None)
+    if code is None or code.co_flags & 0x0C:  # CO_VARARGS | CO_VARKEYWORDS
+        return None
+    names = code.co_varnames[: code.co_argcount]
+    if set(names) & set(code.co_cellvars):
+        return None
+    loaded = set()
+    for instruction in dis.get_instructions(code):
+        if instruction.opname.startswith("LOAD_FAST"):
+            argval = instruction.argval
+            loaded.update(argval if isinstance(argval, tuple) else (argval,))
+    return frozenset(i for i, name in enumerate(names) if name in loaded)
+
+
+def _elementwise_reads(partials, arity: int):
+    """An elementwise VJP reads what the partials ``partials(*inputs, out)`` read."""
+    read = _parameters_read(partials)
+    if read is None:
+        return None
+    return _reading(tuple(i for i in read if i < arity), arity in read)
+
+
 def _elementwise(primitive: Primitive, raw=None) -> ArrayPrimitive:
     partials = _ARRAY_PARTIALS.get(primitive, primitive.partials)
 
     def vjp(positions, g, ans, args, kwargs):
         local = partials(*args, ans)
-        return [unbroadcast(_scaled(g, local[p]), shape_of(args[p])) for p in positions]
+        shares = []
+        for p in positions:
+            partial = local[p]
+            if type(partial) is float and partial == -1.0:  # negate after summing: fewer numbers
+                shares.append(-unbroadcast(g, shape_of(args[p])))
+            else:
+                shares.append(unbroadcast(_scaled(g, partial), shape_of(args[p])))
+        return shares
 
     def jvp(positions, tangents, ans, args, kwargs):
         local = partials(*args, ans)
@@ -215,7 +272,14 @@ def _elementwise(primitive: Primitive, raw=None) -> ArrayPrimitive:
     differentiable = (0,) if primitive is POWC else None
     raw = raw or _raw(primitive)
     return ArrayPrimitive(
-        primitive.name, raw, vjp, primitive.formula, differentiable, jvp, scalar=primitive
+        primitive.name,
+        raw,
+        vjp,
+        primitive.formula,
+        differentiable,
+        jvp,
+        scalar=primitive,
+        reads=_elementwise_reads(partials, primitive.arity),
     )
 
 
@@ -268,11 +332,17 @@ def _extreme_shares(ans, x, axis, keepdims):
     (ties share evenly, as PyTorch's amax/amin)."""
     kept = numbers(ans) if keepdims else np.reshape(numbers(ans), _kept_shape(shape_of(x), axis))
     hits = numbers(x) == kept
-    return hits / np.sum(hits, axis=axis, keepdims=True)
+    counts = np.sum(hits, axis=axis, keepdims=True)
+    return hits if np.all(counts == 1) else hits / counts  # no ties: each maximum takes all
 
 
 def _extreme_vjp(g, ans, x, axis=None, keepdims=False):
-    return _spread(g, shape_of(x), axis, keepdims) * _extreme_shares(ans, x, axis, keepdims)
+    shares = _extreme_shares(ans, x, axis, keepdims)  # shaped like x: ḡ broadcasts against it
+    if not keepdims:
+        kept = _kept_shape(shape_of(x), axis)
+        plain = type(g) is np.ndarray or type(g) is float
+        g = np.reshape(g, kept) if plain else RESHAPE(g, kept)
+    return g * shares
 
 
 def _max(x, axis=None, keepdims=False):
@@ -355,14 +425,9 @@ def _clip(x, low, high):
     return np.clip(x, low, high)
 
 
-def _as_matrices(a, b):
-    """a and b as stacks of matrices (a vector is a row on the left, a column on the right)."""
-    a2 = RESHAPE(a, (1,) + shape_of(a)) if len(shape_of(a)) == 1 else a
-    b2 = RESHAPE(b, shape_of(b) + (1,)) if len(shape_of(b)) == 1 else b
-    return a2, b2
-
-
 def _swap_last(x):
+    if type(x) is np.ndarray:
+        return x.swapaxes(-1, -2)
     ndim = len(shape_of(x))
     axes = tuple(range(ndim - 2)) + (ndim - 1, ndim - 2)
     return TRANSPOSE(x, axes)
@@ -370,20 +435,24 @@ def _swap_last(x):
 
 def _matmul_vjp(positions, g, ans, args, kwargs):
     a, b = args
-    a2, b2 = _as_matrices(a, b)
-    out2 = np.broadcast_shapes(shape_of(a2)[:-2], shape_of(b2)[:-2]) + (
-        shape_of(a2)[-2],
-        shape_of(b2)[-1],
-    )
+    a_shape, b_shape = shape_of(a), shape_of(b)
+    if len(a_shape) == 2 and len(b_shape) == 2:  # two matrices: ā = ḡ·Bᵀ, b̄ = Aᵀ·ḡ
+        return [MATMUL(g, _swap_last(b)) if p == 0 else MATMUL(_swap_last(a), g) for p in positions]
+    # as stacks of matrices: a vector is a row on the left, a column on the right
+    a2_shape = (1,) + a_shape if len(a_shape) == 1 else a_shape
+    b2_shape = b_shape + (1,) if len(b_shape) == 1 else b_shape
+    out2 = np.broadcast_shapes(a2_shape[:-2], b2_shape[:-2]) + (a2_shape[-2], b2_shape[-1])
     g2 = RESHAPE(g, out2)
     shares = []
-    for p in positions:
+    for p in positions:  # a's share reads b only, and b's a only: a record keeps just those
         if p == 0:
-            share = unbroadcast(MATMUL(g2, _swap_last(b2)), shape_of(a2))
-            shares.append(RESHAPE(share, shape_of(a)))
+            b2 = RESHAPE(b, b2_shape) if b2_shape != b_shape else b
+            share = unbroadcast(MATMUL(g2, _swap_last(b2)), a2_shape)
+            shares.append(RESHAPE(share, a_shape))
         else:
-            share = unbroadcast(MATMUL(_swap_last(a2), g2), shape_of(b2))
-            shares.append(RESHAPE(share, shape_of(b)))
+            a2 = RESHAPE(a, a2_shape) if a2_shape != a_shape else a
+            share = unbroadcast(MATMUL(_swap_last(a2), g2), b2_shape)
+            shares.append(RESHAPE(share, b_shape))
     return shares
 
 
@@ -581,28 +650,28 @@ def _imag_vjp(g, ans, x):
 
 
 # fmt: off
-REAL         = ArrayPrimitive("real",         np.real,       _each(lambda g, ans, x: _match_complex(x, g)), "ḡ, as a complex number if x is one", None, jvp=_one_tangent(lambda t, ans, x: REAL(t)))  # noqa: E501
-IMAG         = ArrayPrimitive("imag",         np.imag,       _each(_imag_vjp), "-i·ḡ", None, jvp=_one_tangent(lambda t, ans, x: IMAG(t)))  # noqa: E501
-CONJ         = ArrayPrimitive("conj",         np.conj,       _each(lambda g, ans, x: CONJ(g)), "conj(ḡ)", None, jvp=_one_tangent(lambda t, ans, x: CONJ(t)))  # noqa: E501
-SUM          = ArrayPrimitive("sum",          _sum,          _each(lambda g, ans, x, axis=None, keepdims=False: _spread(g, shape_of(x), axis, keepdims)), "ḡ broadcast back over the summed axes", None, jvp=_linear("sum"))  # noqa: E501
-MEAN         = ArrayPrimitive("mean",         _mean,         _each(lambda g, ans, x, axis=None, keepdims=False: _spread(g, shape_of(x), axis, keepdims) / _count(shape_of(x), axis)), "ḡ / n broadcast back", None, jvp=_linear("mean"))  # noqa: E501
-MAX          = ArrayPrimitive("max",          _max,          _each(_extreme_vjp), "ḡ to the maxima, ties share it", None, jvp=_one_tangent(_extreme_jvp))  # noqa: E501
-MIN          = ArrayPrimitive("min",          _min,          _each(_extreme_vjp), "ḡ to the minima, ties share it", None, jvp=_one_tangent(_extreme_jvp))  # noqa: E501
-RESHAPE      = ArrayPrimitive("reshape",      np.reshape,    _each(lambda g, ans, x, shape: RESHAPE(g, shape_of(x))), "ḡ reshaped back", None, jvp=_linear("reshape"))  # noqa: E501
-TRANSPOSE    = ArrayPrimitive("transpose",    np.transpose,  _each(lambda g, ans, x, axes=None: TRANSPOSE(g, _inverse_axes(axes))), "ḡ transposed back", None, jvp=_linear("transpose"))  # noqa: E501
-BROADCAST_TO = ArrayPrimitive("broadcast_to", _broadcast_to, _each(lambda g, ans, x, shape: unbroadcast(g, shape_of(x))), "ḡ summed over the broadcast axes", None, jvp=_linear("broadcast_to"))  # noqa: E501
-GETITEM      = ArrayPrimitive("getitem",      _getitem,      _each(lambda g, ans, x, index: UNTAKE(g, index, shape_of(x))), "ḡ placed at the index, zeros elsewhere", None, jvp=_linear("getitem"))  # noqa: E501
-UNTAKE       = ArrayPrimitive("untake",       _untake,       _each(lambda g, ans, x, index, shape: GETITEM(g, index)), "ḡ taken at the index", (0,), jvp=_linear("untake"))  # noqa: E501
-CONCATENATE  = ArrayPrimitive("concatenate",  _concatenate,  _variadic(_concatenate_share), "ḡ split back into the pieces", None, jvp=_linear("concatenate"))  # noqa: E501
-STACK        = ArrayPrimitive("stack",        _stack,        _variadic(_stack_share), "ḡ taken apart along the new axis", None, jvp=_linear("stack"))  # noqa: E501
-WHERE        = ArrayPrimitive("where",        _where,        _each(None, lambda g, ans, c, x, y: unbroadcast(WHERE(c, g, 0.0), shape_of(x)), lambda g, ans, c, x, y: unbroadcast(WHERE(c, 0.0, g), shape_of(y))), "ḡ where the condition holds to x, elsewhere to y", (1, 2), jvp=_where_jvp)  # noqa: E501
-CLIP         = ArrayPrimitive("clip",         _clip,         _each(_clip_vjp), "ḡ where low ≤ x ≤ high, else 0", (0,), jvp=_one_tangent(_clip_jvp))  # noqa: E501
-MATMUL       = ArrayPrimitive("matmul",       np.matmul,     _matmul_vjp, "ā = ḡ·Bᵀ, b̄ = Aᵀ·ḡ", None, jvp=_matmul_jvp)  # noqa: E501
-CUMSUM       = ArrayPrimitive("cumsum",       _cumsum,       _each(_cumsum_vjp), "ḡ summed from the end: a cumsum backwards", None, jvp=_linear("cumsum"))  # noqa: E501
-EINSUM       = ArrayPrimitive("einsum",       _einsum,       _variadic(_einsum_share), "ḡ contracted with the other operands, back to this one's letters", None, jvp=_einsum_jvp)  # noqa: E501
-LOGSUMEXP    = ArrayPrimitive("logsumexp",    _logsumexp,    _each(_logsumexp_vjp), "ḡ · softmax(x)", None, jvp=_one_tangent(_logsumexp_jvp))  # noqa: E501
-SOFTMAX      = ArrayPrimitive("softmax",      _softmax,      _each(lambda g, ans, x, axis=-1: ans * (g - SUM(g * ans, axis=axis, keepdims=True))), "s ⊙ (ḡ - Σ ḡ⊙s)", None, jvp=_one_tangent(lambda t, ans, x, axis=-1: ans * (t - SUM(ans * t, axis=axis, keepdims=True))))  # noqa: E501
-LOG_SOFTMAX  = ArrayPrimitive("log_softmax",  _log_softmax,  _each(lambda g, ans, x, axis=-1: g - EXP_ARRAY(ans) * SUM(g, axis=axis, keepdims=True)), "ḡ - softmax(x) · Σ ḡ", None, jvp=_one_tangent(lambda t, ans, x, axis=-1: t - SUM(EXP_ARRAY(ans) * t, axis=axis, keepdims=True)))  # noqa: E501
+REAL         = ArrayPrimitive("real",         np.real,       _each(lambda g, ans, x: _match_complex(x, g)), "ḡ, as a complex number if x is one", None, jvp=_one_tangent(lambda t, ans, x: REAL(t)), reads=_reading())  # noqa: E501
+IMAG         = ArrayPrimitive("imag",         np.imag,       _each(_imag_vjp), "-i·ḡ", None, jvp=_one_tangent(lambda t, ans, x: IMAG(t)), reads=_reading())  # noqa: E501
+CONJ         = ArrayPrimitive("conj",         np.conj,       _each(lambda g, ans, x: CONJ(g)), "conj(ḡ)", None, jvp=_one_tangent(lambda t, ans, x: CONJ(t)), reads=_reading())  # noqa: E501
+SUM          = ArrayPrimitive("sum",          _sum,          _each(lambda g, ans, x, axis=None, keepdims=False: _spread(g, shape_of(x), axis, keepdims)), "ḡ broadcast back over the summed axes", None, jvp=_linear("sum"), reads=_reading())  # noqa: E501
+MEAN         = ArrayPrimitive("mean",         _mean,         _each(lambda g, ans, x, axis=None, keepdims=False: _spread(g, shape_of(x), axis, keepdims) / _count(shape_of(x), axis)), "ḡ / n broadcast back", None, jvp=_linear("mean"), reads=_reading())  # noqa: E501
+MAX          = ArrayPrimitive("max",          _max,          _each(_extreme_vjp), "ḡ to the maxima, ties share it", None, jvp=_one_tangent(_extreme_jvp), reads=_reading((0,), True))  # noqa: E501
+MIN          = ArrayPrimitive("min",          _min,          _each(_extreme_vjp), "ḡ to the minima, ties share it", None, jvp=_one_tangent(_extreme_jvp), reads=_reading((0,), True))  # noqa: E501
+RESHAPE      = ArrayPrimitive("reshape",      np.reshape,    _each(lambda g, ans, x, shape: RESHAPE(g, shape_of(x))), "ḡ reshaped back", None, jvp=_linear("reshape"), reads=_reading((1,)))  # noqa: E501
+TRANSPOSE    = ArrayPrimitive("transpose",    np.transpose,  _each(lambda g, ans, x, axes=None: TRANSPOSE(g, _inverse_axes(axes))), "ḡ transposed back", None, jvp=_linear("transpose"), reads=_reading())  # noqa: E501
+BROADCAST_TO = ArrayPrimitive("broadcast_to", _broadcast_to, _each(lambda g, ans, x, shape: unbroadcast(g, shape_of(x))), "ḡ summed over the broadcast axes", None, jvp=_linear("broadcast_to"), reads=_reading((1,)))  # noqa: E501
+GETITEM      = ArrayPrimitive("getitem",      _getitem,      _each(lambda g, ans, x, index: UNTAKE(g, index, shape_of(x))), "ḡ placed at the index, zeros elsewhere", None, jvp=_linear("getitem"), reads=_reading((1,)))  # noqa: E501
+UNTAKE       = ArrayPrimitive("untake",       _untake,       _each(lambda g, ans, x, index, shape: GETITEM(g, index)), "ḡ taken at the index", (0,), jvp=_linear("untake"), reads=_reading((1, 2)))  # noqa: E501
+CONCATENATE  = ArrayPrimitive("concatenate",  _concatenate,  _variadic(_concatenate_share), "ḡ split back into the pieces", None, jvp=_linear("concatenate"), reads=_reading())  # noqa: E501
+STACK        = ArrayPrimitive("stack",        _stack,        _variadic(_stack_share), "ḡ taken apart along the new axis", None, jvp=_linear("stack"), reads=_reading())  # noqa: E501
+WHERE        = ArrayPrimitive("where",        _where,        _each(None, lambda g, ans, c, x, y: unbroadcast(WHERE(c, g, 0.0), shape_of(x)), lambda g, ans, c, x, y: unbroadcast(WHERE(c, 0.0, g), shape_of(y))), "ḡ where the condition holds to x, elsewhere to y", (1, 2), jvp=_where_jvp, reads=_reading((0,)))  # noqa: E501
+CLIP         = ArrayPrimitive("clip",         _clip,         _each(_clip_vjp), "ḡ where low ≤ x ≤ high, else 0", (0,), jvp=_one_tangent(_clip_jvp), reads=_reading((0, 1, 2)))  # noqa: E501
+MATMUL       = ArrayPrimitive("matmul",       np.matmul,     _matmul_vjp, "ā = ḡ·Bᵀ, b̄ = Aᵀ·ḡ", None, jvp=_matmul_jvp, reads=_reading_the_others)  # noqa: E501
+CUMSUM       = ArrayPrimitive("cumsum",       _cumsum,       _each(_cumsum_vjp), "ḡ summed from the end: a cumsum backwards", None, jvp=_linear("cumsum"), reads=_reading((1,)))  # noqa: E501
+EINSUM       = ArrayPrimitive("einsum",       _einsum,       _variadic(_einsum_share), "ḡ contracted with the other operands, back to this one's letters", None, jvp=_einsum_jvp, reads=_reading_the_others)  # noqa: E501
+LOGSUMEXP    = ArrayPrimitive("logsumexp",    _logsumexp,    _each(_logsumexp_vjp), "ḡ · softmax(x)", None, jvp=_one_tangent(_logsumexp_jvp), reads=_reading((0,), True))  # noqa: E501
+SOFTMAX      = ArrayPrimitive("softmax",      _softmax,      _each(lambda g, ans, x, axis=-1: ans * (g - SUM(g * ans, axis=axis, keepdims=True))), "s ⊙ (ḡ - Σ ḡ⊙s)", None, jvp=_one_tangent(lambda t, ans, x, axis=-1: ans * (t - SUM(ans * t, axis=axis, keepdims=True))), reads=_reading((), True))  # noqa: E501
+LOG_SOFTMAX  = ArrayPrimitive("log_softmax",  _log_softmax,  _each(lambda g, ans, x, axis=-1: g - EXP_ARRAY(ans) * SUM(g, axis=axis, keepdims=True)), "ḡ - softmax(x) · Σ ḡ", None, jvp=_one_tangent(lambda t, ans, x, axis=-1: t - SUM(EXP_ARRAY(ans) * t, axis=axis, keepdims=True)), reads=_reading((), True))  # noqa: E501
 # fmt: on
 
 STRUCTURAL: dict[str, ArrayPrimitive] = {

@@ -9,6 +9,14 @@ gradient of each input when the backward pass reaches it. A Jacobian is never
 formed: for an elementwise function of a million numbers it would have 10¹²
 entries, while its VJP is one multiply.
 
+Inside a derivative pass of `autodiff_lab.functional` a node keeps only what
+its VJP reads (``ArrayPrimitive.reads``): tanh's keeps its output, a sum
+nothing but shapes. An input it does not read becomes `Dropped` (its shape
+and dtype), and a node whose output its VJP does not read is recorded by its
+children through a ``twin`` without it, so that the output is freed as soon as
+the function lets go of the node, as HIPS autograd's VJP closures free what
+they do not capture.
+
 Levels, as in `autodiff_lab.reverse`: every derivative pass draws a fresh level
 from `core.new_level`, and the newest level is the outer layer. A node's
 value is a plain array or a node of an older level, so an operation on a node
@@ -32,7 +40,8 @@ the scalar and array engines combine. The primitives live in
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -56,7 +65,7 @@ class ArrayPrimitive:
     sum): the core knows from it which primitives act elementwise.
     """
 
-    __slots__ = ("name", "raw", "vjp", "jvp", "formula", "differentiable", "scalar")
+    __slots__ = ("name", "raw", "vjp", "jvp", "formula", "differentiable", "scalar", "reads")
 
     is_array = True
 
@@ -69,6 +78,7 @@ class ArrayPrimitive:
         differentiable: tuple[int, ...] | None = None,
         jvp: Callable | None = None,
         scalar: rules.Primitive | None = None,
+        reads: Callable | None = None,
     ) -> None:
         self.name = name
         self.raw = raw
@@ -77,16 +87,35 @@ class ArrayPrimitive:
         self.formula = formula
         self.differentiable = differentiable
         self.scalar = scalar
+        # reads(positions, count) -> (input positions, whether ans): the numbers the VJP
+        # reads when the inputs at `positions` (of `count`) need gradients; of the others it
+        # reads the shape and dtype at most. None: it may read everything.
+        self.reads = reads
 
     def __call__(self, *args, **kwargs):
+        # The common case first: array nodes of one pass among numbers and numeric arrays,
+        # which the core would hand to `_record` (the same rule, without its general search).
+        level = None
+        for arg in args:
+            arg_type = type(arg)
+            if arg_type is ArrayNode and (level is None or arg.level == level):
+                level = arg.level
+            elif arg_type in core.KINDS or (arg_type is np.ndarray and arg.dtype.hasobject):
+                break  # another kind, another level or an array of objects: the core decides
+        else:
+            if level is not None:
+                return _record(self, level, args, kwargs)
+            return self.evaluate(args, kwargs)
         for arg in args:
             if type(arg) in core.KINDS:
                 return core.dispatch(self, args, kwargs)
-        with np.errstate(all="ignore"):  # IEEE answers (inf, nan), as the rule table gives
-            return self.raw(*args, **kwargs)
+        return self.evaluate(args, kwargs)  # numpy's own on an array of objects
 
     def evaluate(self, args: tuple, kwargs: dict | None = None):
-        """numpy's function on plain arrays."""
+        """numpy's function on plain arrays, with IEEE answers (inf, nan), as the rule
+        table gives (see `core.ieee_arithmetic`)."""
+        if core.IEEE.quiet:
+            return self.raw(*args, **(kwargs or {}))
         with np.errstate(all="ignore"):
             return self.raw(*args, **(kwargs or {}))
 
@@ -96,22 +125,32 @@ class ArrayPrimitive:
 
 def _record(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) -> ArrayNode:
     """The core's call when an array node of ``level`` is the outer layer."""
-    primitive = _array_form(primitive)
-    _check_operands(primitive, args)
+    if not primitive.is_array:
+        primitive = primitive.array_form
+    if primitive.differentiable is not None:
+        _check_operands(primitive, args)
     values = []
     parents = []
     positions = []
+    nested = False  # a value is a node of an older pass
     for position, arg in enumerate(args):
-        if type(arg) in _SCALAR_REVERSE or (type(arg) is np.ndarray and arg.dtype == object):
+        arg_type = type(arg)
+        if arg_type in _SCALAR_REVERSE or (arg_type is np.ndarray and arg.dtype == object):
             arg = lift(arg)  # Values meet arrays: an array node of their own level
-        if type(arg) is ArrayNode and arg.level == level:
-            values.append(arg.value)
-            parents.append(arg)
+            arg_type = type(arg)
+        if arg_type is ArrayNode and arg.level == level:
+            value = arg.value
+            parents.append(arg if arg.twin is None else arg.twin)
             positions.append(position)
         else:
-            values.append(arg)
+            value = arg
+        nested = nested or type(value) in core.KINDS
+        values.append(value)
     values = tuple(values)
-    out = _one_layer_down(primitive, values, kwargs)
+    if nested:  # the same primitive one layer down, recorded by an older pass
+        out = core.dispatch(primitive, values, kwargs)
+    else:
+        out = primitive.evaluate(values, kwargs)
     if MODES.detect_anomaly:
         _check_finite(out, f"forward pass: {primitive.name}")
     if not MODES.recording:  # inside no_grad(): a leaf, the gradient stops here
@@ -125,7 +164,80 @@ def _record(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) ->
     node.parents = tuple(parents)
     node.positions = tuple(positions)
     node.grad = None
+    node.twin = None
+    if level in LEAN_LEVELS and primitive.reads is not None:
+        _keep_what_is_read(node, primitive.reads(node.positions, len(values)))
     return node
+
+
+LEAN_LEVELS: set[int] = set()
+"""Passes whose records keep only what their VJPs read (`autodiff_lab.functional` adds
+its passes while their function runs; a graph made to be drawn keeps everything)."""
+
+
+@contextmanager
+def keeping_what_is_read(level: int) -> Iterator[None]:
+    """While this runs, the records of ``level`` keep only what their VJPs read."""
+    LEAN_LEVELS.add(level)
+    try:
+        yield
+    finally:
+        LEAN_LEVELS.discard(level)
+
+
+_WORTH_DROPPING = 4096  # bytes: a smaller array costs less to keep than to replace
+
+
+class Dropped:
+    """What a record keeps of an array its VJP does not read: the shape and dtype."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.shape = array.shape
+        self.dtype = array.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"<not kept, its VJP does not read it: {self.dtype} array of shape {self.shape}>"
+
+
+def _worth_dropping(value) -> bool:
+    return type(value) is np.ndarray and value.nbytes >= _WORTH_DROPPING
+
+
+def _keep_what_is_read(node: ArrayNode, reads: tuple) -> None:
+    """Let ``node``'s record hold only the inputs and output its VJP reads.
+
+    Inputs become `Dropped` in its ``inputs``. The output stays in ``node.value``
+    for the caller, who may go on using it; but the children of ``node`` will hold
+    ``node.twin``, a twin that records the same operation without the output, so
+    that the output is freed as soon as the caller lets go of ``node``.
+    """
+    kept_inputs, keeps_output = reads
+    inputs = None
+    for position, value in enumerate(node.inputs):
+        if position not in kept_inputs and _worth_dropping(value):
+            if inputs is None:
+                inputs = list(node.inputs)
+            inputs[position] = Dropped(value)
+    if inputs is not None:
+        node.inputs = tuple(inputs)
+    if not keeps_output and _worth_dropping(node.value):
+        twin = ArrayNode.__new__(ArrayNode)
+        twin.value = Dropped(node.value)
+        twin.level = node.level
+        twin.op = node.op
+        twin.inputs = node.inputs
+        twin.kwargs = node.kwargs
+        twin.parents = node.parents
+        twin.positions = node.positions
+        twin.grad = None
+        twin.twin = None
+        node.twin = twin
 
 
 def _array_form(primitive):
@@ -139,8 +251,7 @@ def _one_layer_down(primitive: ArrayPrimitive, values: tuple, kwargs: dict):
     for value in values:
         if type(value) in core.KINDS:
             return core.dispatch(primitive, values, kwargs)
-    with np.errstate(all="ignore"):
-        return primitive.raw(*values, **kwargs)
+    return primitive.evaluate(values, kwargs)
 
 
 def _check_operands(primitive: ArrayPrimitive, args: tuple) -> None:
@@ -173,7 +284,7 @@ def _push(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) -> A
             primals.append(arg)
     primals = tuple(primals)
     out = _one_layer_down(primitive, primals, kwargs)
-    with np.errstate(all="ignore"):
+    with core.ieee_arithmetic():
         tangent = primitive.jvp(tuple(positions), tangents, out, primals, kwargs)
     if MODES.detect_anomaly:
         _check_finite(out, f"forward pass: {primitive.name}")
@@ -282,7 +393,17 @@ class ArrayNode(Traced):
     ``positions``; ``grad`` is the gradient a backward pass gives it.
     """
 
-    __slots__ = ("value", "level", "op", "inputs", "kwargs", "parents", "positions", "grad")
+    __slots__ = (
+        "value",
+        "level",
+        "op",
+        "inputs",
+        "kwargs",
+        "parents",
+        "positions",
+        "grad",
+        "twin",
+    )
 
     def __init__(self, value, level: int) -> None:
         self.value = value
@@ -293,6 +414,7 @@ class ArrayNode(Traced):
         self.parents = ()
         self.positions = ()
         self.grad = None
+        self.twin = None  # what its children record in its place, when that keeps less
 
     def pull(self, g) -> tuple:
         """The share of ``g`` (this node's gradient) that goes to each parent: op's VJP.
@@ -301,7 +423,8 @@ class ArrayNode(Traced):
         convention: a real input has a real gradient).
         """
         shares = self.op.vjp(self.positions, g, self.value, self.inputs, self.kwargs)
-        if _is_complex(g):  # a real g gives real shares: only a complex one needs a look
+        # a real g gives real shares: only a complex one needs a look
+        if g.dtype.kind == "c" if type(g) is np.ndarray else _is_complex(g):
             shares = list(shares)
             for index, (parent, share) in enumerate(zip(self.parents, shares)):
                 if type(parent) is ArrayNode and _is_complex(share):
@@ -355,7 +478,7 @@ def numbers(x):
 
 def _is_complex(x) -> bool:
     numbers_inside = numbers(x)
-    if isinstance(numbers_inside, np.ndarray):
+    if isinstance(numbers_inside, (np.ndarray, Dropped)):
         return numbers_inside.dtype.kind == "c"
     return isinstance(numbers_inside, (complex, np.complexfloating))
 

@@ -67,6 +67,7 @@ class Kind:
 KINDS: dict[type, Kind] = {}
 _NUMBERS = (Number, np.bool_)
 _ARRAY_KIND: dict[str, Kind] = {}  # the array kind of each family ("reverse", "forward")
+_ARRAY_NODES: set[type] = set()  # the reverse kinds that hold arrays (their nodes list parents)
 
 
 def register_kind(
@@ -84,6 +85,8 @@ def register_kind(
     KINDS[node_type] = kind
     if holds_arrays:
         _ARRAY_KIND[family] = kind
+        if family == "reverse":
+            _ARRAY_NODES.add(node_type)
 
 
 def _level_zero(node) -> int:
@@ -160,6 +163,46 @@ def dispatch(primitive, args: tuple, kwargs: dict | None = None):
     return outer.apply(primitive, outer_level, args, kwargs or {})
 
 
+class _Ieee:
+    """Whether numpy's floating-point checks are already off for the running pass.
+
+    Every operation on arrays gives IEEE answers (inf, nan), as the rule table
+    does, so numpy's warnings are switched off around it. Entering
+    ``np.errstate`` costs more than a ufunc on a small array, so a derivative
+    pass enters it once (`ieee_arithmetic`) and its operations, seeing
+    ``quiet``, call numpy directly."""
+
+    __slots__ = ("quiet", "_entered")
+
+    def __init__(self) -> None:
+        self.quiet = False
+        self._entered: list = []  # per `with`: the errstate it entered, or None if nested
+
+    def __enter__(self) -> None:
+        if self.quiet:
+            self._entered.append(None)
+            return
+        state = np.errstate(all="ignore")
+        state.__enter__()
+        self._entered.append(state)
+        self.quiet = True
+
+    def __exit__(self, *exception) -> None:
+        state = self._entered.pop()
+        if state is not None:
+            self.quiet = False
+            state.__exit__(*exception)
+
+
+IEEE = _Ieee()
+
+
+def ieee_arithmetic() -> _Ieee:
+    """numpy's floating-point warnings off for a whole pass: ``with ieee_arithmetic():``
+    (see `_Ieee`; a `with` inside another changes nothing)."""
+    return IEEE
+
+
 class BatchedTangents(Exception):
     """A Dual carrying a vector of tangents (a batched forward Jacobian) met an operation
     on arrays, whose rules take one tangent: the caller pushes one tangent at a time."""
@@ -206,7 +249,11 @@ def topological_order(roots: Iterable) -> list:
     pushed: a node still waiting lower on the stack must not be skipped by a
     child that reaches it first.
     """
-    order: list = []
+    if all(type(root) in _ARRAY_NODES for root in roots):
+        order = _array_order(roots)
+        if order is not None:
+            return order
+    order = []
     seen: set = set()
     for root in roots:
         stack = [root]
@@ -235,6 +282,44 @@ def topological_order(roots: Iterable) -> list:
     return order
 
 
+class _ArrayOrder(list):
+    """A topological order holding array nodes only (`backward` walks it without
+    asking each node which layout it has)."""
+
+    __slots__ = ()
+
+
+def _array_order(roots: list) -> _ArrayOrder | None:
+    """`topological_order` of a graph of array nodes only; None if it holds another kind
+    (a Value lifted into an array), for the general walk to take over."""
+    order = _ArrayOrder()
+    seen: set = set()
+    array_nodes = _ARRAY_NODES
+    for root in roots:
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if node is _PARENTS_DONE:
+                order.append(stack.pop())
+                continue
+            if node in seen:
+                continue
+            seen.add(node)
+            stack.append(node)
+            stack.append(_PARENTS_DONE)
+            for parent in reversed(node.parents):
+                if parent not in seen:
+                    if type(parent) not in array_nodes:
+                        return None
+                    stack.append(parent)
+    return order
+
+
+def holds_arrays_only(order: list) -> bool:
+    """True for an order `topological_order` found to hold array nodes only."""
+    return type(order) is _ArrayOrder
+
+
 def backward(
     roots: list,
     seeds: list,
@@ -244,6 +329,7 @@ def backward(
     recorded_partials: Callable | None = None,
     check: Callable | None = None,
     free_interior: bool = False,
+    once: bool = False,
 ) -> list:
     """Add ``seed · ∂root/∂leaf`` into every leaf's ``grad``, for all roots at once.
 
@@ -256,11 +342,15 @@ def backward(
     partials (``backward(create_graph=True)`` recomputes them on the nodes).
     ``check(node, parent, g, local, share)`` inspects every scalar share (anomaly
     mode). ``free_interior`` drops each interior array node's gradient once its
-    VJP has used it, so a pass holds as few arrays as it can.
+    VJP has used it, so a pass holds as few arrays as it can; ``once`` (a graph walked
+    only this once) drops what each array node's VJP read as soon as it has run.
     Returns the order it walked.
     """
     if order is None:
         order = topological_order(roots)
+    if type(order) is _ArrayOrder:
+        _backward_arrays(roots, seeds, order, on_node, free_interior, once)
+        return order
     for node in order:
         try:
             if node._a is not None:
@@ -271,12 +361,12 @@ def backward(
     for root, seed in zip(roots, seeds):
         root.grad = _added(root.grad, seed)
     plain = recorded_partials is None and check is None and on_node is None
-    with np.errstate(all="ignore"):  # IEEE answers (inf, nan) in every VJP, as the table gives
+    with ieee_arithmetic():  # IEEE answers (inf, nan) in every VJP, as the table gives
         for node in reversed(order):
             try:
                 a = node._a
             except AttributeError:
-                _pull_array_node(node, on_node, free_interior)
+                _pull_array_node(node, on_node, free_interior, once)
                 continue
             if a is None:
                 continue
@@ -289,6 +379,18 @@ def backward(
                 continue
             _pull_scalar_node(node, a, recorded_partials, check, on_node)
     return order
+
+
+def _backward_arrays(roots, seeds, order, on_node, free_interior: bool, once: bool) -> None:
+    """`backward` over array nodes only: every step is a VJP."""
+    for node in order:
+        if node.parents:
+            node.grad = None
+    for root, seed in zip(roots, seeds):
+        root.grad = _added(root.grad, seed)
+    with ieee_arithmetic():
+        for node in reversed(order):
+            _pull_array_node(node, on_node, free_interior, once)
 
 
 def _pull_scalar_node(node, a, recorded_partials, check, on_node) -> None:
@@ -326,7 +428,7 @@ def _added(old, share):
     return old + share
 
 
-def _pull_array_node(node, on_node, free_interior: bool) -> None:
+def _pull_array_node(node, on_node, free_interior: bool, once: bool) -> None:
     g = node.grad
     parents = node.parents
     if g is None or not parents:
@@ -338,6 +440,8 @@ def _pull_array_node(node, on_node, free_interior: bool) -> None:
         on_node(node, g, shares)
     if free_interior:
         node.grad = None
+    if once:  # nothing will read this record again
+        node.value = node.inputs = None
 
 
 __all__ = [

@@ -37,6 +37,7 @@ refuses them rather than drop an imaginary part.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from numbers import Complex, Real
@@ -45,7 +46,7 @@ import numpy as np
 
 from . import core, rules
 from . import numpy as anp
-from .arrays import ArrayDual, ArrayNode, array_leaf, is_traced, numbers
+from .arrays import ArrayDual, ArrayNode, array_leaf, is_traced, keeping_what_is_read, numbers
 from .containers import Structure, flatten, flatten_like, unflatten
 from .forward import Dual, array_of, dual, primal_of, tangent_of
 from .reverse import backpropagate, leaf, running
@@ -106,10 +107,17 @@ def basis_vector(shape: tuple, index: int, dtype=float):
     return direction
 
 
-def _leaf_point(x, where: str, who: str):
+def _leaf_point(x, where: str, who: str, copy: bool = False):
     """One leaf of a point, checked: a float, a float64 or complex128 array, an object
-    array holding nodes of an outer pass, or such a node itself."""
+    array holding nodes of an outer pass, or such a node itself.
+
+    A float64 or complex128 array is not copied (a parameter array may be large):
+    the point is a read-only view of it, so nothing in f can write into the
+    caller's array. ``copy`` asks for a copy, for a recording that outlives the
+    call (`vjp`), which the caller may change in between."""
     kind = type(x)
+    if kind is np.ndarray and x.ndim and not copy and x.dtype in _KEPT_DTYPES:
+        return _read_only(x)
     if kind is float:
         return x
     if kind in core.KINDS:  # a node of an outer pass, or a symbolic expression
@@ -133,6 +141,17 @@ def _leaf_point(x, where: str, who: str):
     )
 
 
+_FLOAT64 = np.dtype(np.float64)
+_KEPT_DTYPES = (_FLOAT64, np.dtype(np.complex128))
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """A view of ``array`` that cannot be written through (``array`` itself is unchanged)."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
 def _object_point(x: np.ndarray, where: str, who: str):
     """An array of objects asks for the scalar engine, one Value or Dual per number: its
     items are numbers, or scalar nodes of an outer pass."""
@@ -149,12 +168,12 @@ def _object_point(x: np.ndarray, where: str, who: str):
     return point
 
 
-def _point(x, what: str, who: str) -> tuple[list, Structure]:
-    """A point as its checked leaves and structure."""
+def _point(x, what: str, who: str, copy: bool = False) -> tuple[list, Structure]:
+    """A point as its checked leaves and structure (``copy``: see `_leaf_point`)."""
     leaves, structure = flatten(x)
     if structure.is_leaf:
-        return [_leaf_point(x, what, who)], structure
-    return [_leaf_point(item, f"a leaf of {what}", who) for item in leaves], structure
+        return [_leaf_point(x, what, who, copy)], structure
+    return [_leaf_point(item, f"a leaf of {what}", who, copy) for item in leaves], structure
 
 
 def _shape(point) -> tuple:
@@ -197,12 +216,26 @@ def _fresh(node) -> None:
         node.grad = None if type(node) is ArrayNode else 0.0
 
 
-def _gradient(node, point):
-    """What a backward pass left in the input leaf ``node``, shaped like its ``point``."""
+def _gradient(node, point, returned: set):
+    """What a backward pass left in the input leaf ``node``, shaped like its ``point``.
+
+    An array the pass made is handed over as it is; a copy is made only of one the
+    caller must not share: a view, a read-only array, or one already given as
+    another input's gradient (``returned`` holds their ids)."""
     if isinstance(node, np.ndarray):  # one Value per number
         return _assembled([item.grad for item in node.flat], node.shape)
     g = node.grad
     if type(node) is ArrayNode:
+        if (  # the common case, a float64 array for a float64 point: as below, without the steps
+            type(g) is np.ndarray
+            and type(point) is np.ndarray
+            and g.dtype == _FLOAT64 == point.dtype
+            and g.shape == point.shape
+        ):
+            if g.base is not None or not g.flags.writeable or id(g) in returned:
+                g = g.copy()
+            returned.add(id(g))
+            return g
         shape = node.shape
         if g is None:
             g = np.zeros(shape, dtype=np.result_type(numbers(node.value)))
@@ -215,7 +248,13 @@ def _gradient(node, point):
             g = np.real(g)
         if shape == () and np.iscomplexobj(point) and not is_traced(point):
             return complex(g)
-        return np.array(g, dtype=np.result_type(g, np.float64))
+        dtype = np.result_type(g, np.float64)
+        if g.dtype != dtype:
+            g = g.astype(dtype)
+        elif g.base is not None or not g.flags.writeable or id(g) in returned:
+            g = g.copy()
+        returned.add(id(g))
+        return g
     if isinstance(g, np.ndarray) and g.ndim == 0 and g.dtype != object:
         return float(np.real(g))
     return g
@@ -417,20 +456,21 @@ class _Recording:
         who: str,
         has_aux: bool = False,
         one_value_per_number: bool = False,
+        copy: bool = False,
     ) -> None:
         self.who = who
         self.level = core.new_level()
         self.points: list[list] = []
         self.structures: list[Structure] = []
         for position in positions:
-            points, structure = _point(args[position], f"argument {position}", who)
+            points, structure = _point(args[position], f"argument {position}", who, copy)
             if one_value_per_number:
                 points = [_numbers_as_objects(point) for point in points]
             self.points.append(points)
             self.structures.append(structure)
         call_args = list(args)
         self.leaves: list[list] = []
-        with running(self.level):
+        with running(self.level), core.ieee_arithmetic(), keeping_what_is_read(self.level):
             for position, points, structure in zip(positions, self.points, self.structures):
                 leaves = [_reverse_leaf(point, self.level) for point in points]
                 self.leaves.append(leaves)
@@ -447,8 +487,9 @@ class _Recording:
     def value(self):
         return unflatten(self.out_structure, [out.value for out in self.outputs])
 
-    def pull(self, cotangent) -> list:
-        """``uᵀJ`` for cotangent u (shaped like f's output): one gradient per argument."""
+    def pull(self, cotangent, last: bool = False) -> list:
+        """``uᵀJ`` for cotangent u (shaped like f's output): one gradient per argument.
+        ``last``: no other pull follows, so the backward pass may free the graph as it goes."""
         if self.out_structure.is_leaf:
             us = [cotangent]
         else:
@@ -461,9 +502,10 @@ class _Recording:
             for node in leaves:
                 _fresh(node)
         if roots:
-            backpropagate(roots, seeds, free_interior=True)
+            backpropagate(roots, seeds, free_interior=True, once=last)
+        returned: set = set()
         return [
-            unflatten(structure, [_gradient(node, p) for node, p in zip(leaves, points)])
+            unflatten(structure, [_gradient(node, p, returned) for node, p in zip(leaves, points)])
             for structure, leaves, points in zip(self.structures, self.leaves, self.points)
         ]
 
@@ -500,7 +542,7 @@ def _scalar_output(recording: _Recording, who: str):
             "with several outputs"
         )
     out = recording.outputs[0]
-    size = int(np.prod(out.shape))
+    size = math.prod(out.shape)
     if size != 1:
         raise TypeError(
             "Gradient only defined for scalar-output functions. "
@@ -532,7 +574,8 @@ def value_and_grad(
         traced = tuple(p for p in positions if p not in integers)
         recording = _Recording(f, args, kwargs, traced, "grad", has_aux)
         out = _scalar_output(recording, "grad")
-        pulled = dict(zip(traced, recording.pull(np.ones(out.shape) if out.shape else 1.0)))
+        seed = np.ones(out.shape) if out.shape else 1.0
+        pulled = dict(zip(traced, recording.pull(seed, last=True)))
         grads = [pulled[p] if p in pulled else np.zeros(np.shape(args[p])) for p in positions]
         value = out.value
         if isinstance(value, np.ndarray) and value.size == 1:
@@ -583,7 +626,8 @@ def vjp(f: Callable, *primals, has_aux: bool = False):
     """
     if not primals:
         raise TypeError("vjp needs f and at least one point")
-    recording = _Recording(f, primals, {}, tuple(range(len(primals))), "vjp", has_aux)
+    # vjp_fn may be called after the caller has changed a primal: record copies of them
+    recording = _Recording(f, primals, {}, tuple(range(len(primals))), "vjp", has_aux, copy=True)
 
     def vjp_fn(*cotangents):
         if len(cotangents) != 1:
@@ -701,7 +745,8 @@ def _push(f: Callable, x, v, who: str, has_aux: bool = False, one_value_per_numb
     tangents = [_tangent_leaf(t, point, who) for t, point in zip(vs, points)]
     tag = core.new_level()
     inputs = [_forward_leaf(point, t, tag) for point, t in zip(points, tangents)]
-    result = f(unflatten(structure, inputs))
+    with core.ieee_arithmetic():
+        result = f(unflatten(structure, inputs))
     output, aux = _split_aux(result, has_aux, who)
     items, out_structure = flatten(output)
     pairs = [_split_forward(item, tag, who) for item in items]
@@ -858,7 +903,8 @@ def _batched_columns(f: Callable, points: list, in_structure: Structure, has_aux
         else:
             inputs.append(dual(point, next(basis), tag))
     try:
-        result = f(unflatten(in_structure, inputs))
+        with core.ieee_arithmetic():
+            result = f(unflatten(in_structure, inputs))
     except core.BatchedTangents:
         return None
     output, aux = _split_aux(result, has_aux, "jacobian")
@@ -983,7 +1029,7 @@ def elementwise_grad(f: Callable) -> Callable:
         ones = np.ones(out.shape) if out.shape else 1.0
         if _is_complex(out.value):
             ones = ones + 0j
-        return recording.pull(ones)[0]
+        return recording.pull(ones, last=True)[0]
 
     gradient.__name__ = f"elementwise_grad_of_{getattr(f, '__name__', 'f')}"
     return gradient

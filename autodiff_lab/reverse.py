@@ -665,13 +665,14 @@ def backpropagate(
     create_graph: bool = False,
     on_node=None,
     free_interior: bool = False,
+    once: bool = False,
 ) -> None:
     """Add ``seed · ∂root/∂leaf`` into every leaf's grad, for all roots at once.
 
     Roots may be Values or array nodes (the core's one backward pass walks both).
     With ``create_graph`` the adjoints are Values of the roots' level, computed
     from partials recomputed on the nodes themselves, so they can be differentiated.
-    ``on_node`` and ``free_interior`` are the core's (see `core.backward`).
+    ``on_node``, ``free_interior`` and ``once`` are the core's (see `core.backward`).
     """
     for root in roots:
         if type(root) is not Value:
@@ -682,7 +683,7 @@ def backpropagate(
                 _refuse_running(root)
     order = topological_order(roots)
     # Check the whole graph before touching any gradient, so a refused pass changes nothing.
-    for node in order:
+    for node in () if core.holds_arrays_only(order) else order:
         try:
             a = node._a
         except AttributeError:  # an array node: no .data to change
@@ -705,6 +706,7 @@ def backpropagate(
         recorded_partials=_recorded_partials if create_graph else None,
         check=_check_share if MODES.detect_anomaly else None,
         free_interior=free_interior,
+        once=once,
     )
     if create_graph:
         for node in order:  # a gradient that came out a constant is still a Value

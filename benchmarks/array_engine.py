@@ -1,24 +1,37 @@
-"""The array engine against HIPS autograd and PyTorch (CPU), in one process.
+"""The array engine against hand-written numpy, HIPS autograd and PyTorch (CPU), in one process.
 
-The gradient of a tanh MLP with a softmax cross-entropy loss: 2000 inputs of
-64 features, 64 hidden units, 10 classes; the gradient with respect to all four
-parameter arrays. Each engine runs the same loss code (its own numpy), from the
-same float64 data; the script first checks that the three gradients agree,
-then times each one (the median of several runs, wall clock, after warm-up).
-From the repository root:
+Four workloads, each engine running the same code (its own numpy) on the same
+float64 inputs; the script first checks that the engines agree, then times
+them taking turns (CPU time of the process, median of several runs, one BLAS
+thread), so that load on a shared machine falls on all of them alike:
 
-    .venv/bin/python benchmarks/array_engine.py            # about half a minute
+* the gradient of a tanh MLP with a softmax cross-entropy loss with respect to
+  every weight and bias: a small one (2000×64 inputs → 64 → 10 classes) and a
+  big one (256×784 → 4 hidden layers of 512 → 10). "numpy by hand" is the same
+  gradient written out in numpy: the floor an engine can reach;
+* the peak memory of one gradient (tracemalloc, which sees numpy's arrays), each
+  engine in a fresh subprocess; torch allocates outside tracemalloc's view;
+* 1000 operations on a 3-element array, where numpy's work is nothing and the
+  engine's own bookkeeping is all;
+* ``elementwise_grad(elementwise_grad(tanh))`` on 10⁶ numbers, against the
+  closed form -2·tanh(x)·(1 - tanh(x)²) in numpy.
+
+From the repository root (needs the ``peers`` extra: autograd, torch):
+
+    .venv/bin/python benchmarks/array_engine.py            # about two minutes
     .venv/bin/python benchmarks/array_engine.py --quick    # smoke run
 
-The target of issue 10: at most 1.5× autograd's time. ``--strict`` exits with
-status 1 when it is missed. Needs the ``peers`` extra (autograd, torch).
+The last lines compare each ratio with issue 19's target; ``--strict`` exits
+with status 1 when one is missed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 
@@ -31,21 +44,35 @@ if "--threads" not in sys.argv:
 import numpy  # noqa: E402
 
 SAMPLES, FEATURES, HIDDEN, CLASSES = 2000, 64, 64, 10
-TARGET = 1.5
+MODELS = {  # name: (samples, features, hidden layer widths, classes)
+    "small": (SAMPLES, FEATURES, (HIDDEN,), CLASSES),
+    "big": (256, 784, (512, 512, 512, 512), CLASSES),
+}
+SMALL_OPS = 1000
+ELEMENTS = 10**6
+
+# issue 19: (what, target ratio)
+TARGETS = {
+    "small MLP: ours / numpy by hand": 1.15,
+    "big MLP: ours / numpy by hand": 1.15,
+    "small MLP peak memory: ours / autograd": 1.0,
+    "big MLP peak memory: ours / autograd": 1.0,
+    "1000 small ops: ours / autograd": 0.7,
+    "egrad(egrad(tanh)): ours / autograd": 1.0,
+}
 
 
-def data(seed: int = 0):
+def data(seed: int = 0, model: str = "small"):
+    """Inputs, one-hot labels and the parameters (w1, b1, w2, b2, ...) of an MLP."""
+    samples, features, widths, classes = MODELS[model]
     rng = numpy.random.RandomState(seed)
-    inputs = rng.randn(SAMPLES, FEATURES)
-    labels = rng.randint(0, CLASSES, SAMPLES)
-    onehot = numpy.eye(CLASSES)[labels]
-    params = (
-        rng.randn(FEATURES, HIDDEN) / numpy.sqrt(FEATURES),
-        numpy.zeros(HIDDEN),
-        rng.randn(HIDDEN, CLASSES) / numpy.sqrt(HIDDEN),
-        numpy.zeros(CLASSES),
-    )
-    return inputs, onehot, params
+    inputs = rng.randn(samples, features)
+    labels = rng.randint(0, classes, samples)
+    onehot = numpy.eye(classes)[labels]
+    params = []
+    for fan_in, fan_out in zip((features, *widths), (*widths, classes)):
+        params += [rng.randn(fan_in, fan_out) / numpy.sqrt(fan_in), numpy.zeros(fan_out)]
+    return inputs, onehot, tuple(params)
 
 
 def composite_logsumexp(np):
@@ -59,42 +86,70 @@ def composite_logsumexp(np):
 
 
 def make_loss(np, logsumexp, inputs, onehot):
-    """The loss written once, for any numpy-like module."""
+    """The loss written once, for any numpy-like module: tanh hidden layers, a linear
+    output, softmax cross-entropy. Parameters come in pairs (weights, bias)."""
 
-    def loss(w1, b1, w2, b2):
-        hidden = np.tanh(np.dot(inputs, w1) + b1)
-        logits = np.dot(hidden, w2) + b2
+    def loss(*params):
+        hidden = inputs
+        for w, b in zip(params[:-2:2], params[1:-2:2]):
+            hidden = np.tanh(np.dot(hidden, w) + b)
+        logits = np.dot(hidden, params[-2]) + params[-1]
         log_probabilities = logits - logsumexp(logits, axis=1, keepdims=True)
         return -np.sum(log_probabilities * onehot) / inputs.shape[0]
 
     return loss
 
 
-def ours(inputs, onehot, primitive: bool = False):
+def ours(inputs, onehot, params, primitive: bool = False):
     import autodiff_lab.numpy as np
     from autodiff_lab import grad
 
     logsumexp = np.logsumexp if primitive else composite_logsumexp(np)
-    return grad(make_loss(np, logsumexp, inputs, onehot), argnums=(0, 1, 2, 3))
+    return grad(make_loss(np, logsumexp, inputs, onehot), argnums=tuple(range(len(params))))
 
 
-def autograd_gradient(inputs, onehot):
+def autograd_gradient(inputs, onehot, params):
     import autograd.numpy as np
     from autograd import grad
 
-    return grad(make_loss(np, composite_logsumexp(np), inputs, onehot), argnum=(0, 1, 2, 3))
+    loss = make_loss(np, composite_logsumexp(np), inputs, onehot)
+    return grad(loss, argnum=tuple(range(len(params))))
 
 
-def torch_gradient(inputs, onehot):
+def numpy_gradient(inputs, onehot, params):
+    """The same gradient written by hand: the forward pass, then each layer's VJP."""
+    count = inputs.shape[0]
+
+    def gradient(*params):
+        activations = [inputs]
+        for w, b in zip(params[:-2:2], params[1:-2:2]):
+            activations.append(numpy.tanh(activations[-1] @ w + b))
+        logits = activations[-1] @ params[-2] + params[-1]
+        exps = numpy.exp(logits - numpy.max(logits, axis=1, keepdims=True))
+        softmax = exps / numpy.sum(exps, axis=1, keepdims=True)
+        upstream = (softmax * numpy.sum(onehot, axis=1, keepdims=True) - onehot) / count
+        grads = []
+        for layer in range(len(params) // 2 - 1, -1, -1):
+            below = activations[layer]
+            grads += [numpy.sum(upstream, axis=0), below.T @ upstream]
+            if layer:
+                upstream = (upstream @ params[2 * layer].T) * (1.0 - below * below)
+        return tuple(reversed(grads))
+
+    return gradient
+
+
+def torch_gradient(inputs, onehot, params):
     import torch
 
     x, y = torch.tensor(inputs), torch.tensor(onehot)
 
     def gradient(*params):
         tensors = [torch.tensor(p, requires_grad=True) for p in params]
-        w1, b1, w2, b2 = tensors
-        hidden = torch.tanh(x @ w1 + b1)
-        logits = hidden @ w2 + b2
+        hidden = x
+        for w, b in zip(tensors[:-2:2], tensors[1:-2:2]):
+            hidden = torch.tanh(hidden @ w + b)
+        logits = hidden @ tensors[-2] + tensors[-1]
         log_probabilities = logits - torch.logsumexp(logits, dim=1, keepdim=True)
         loss = -(log_probabilities * y).sum() / x.shape[0]
         return torch.autograd.grad(loss, tensors)
@@ -102,18 +157,28 @@ def torch_gradient(inputs, onehot):
     return gradient
 
 
-def chain(np, steps: int = 200):
-    """Many operations on a tiny array: the cost of the engine itself, not of numpy."""
+MLP_ENGINES = {
+    "autodiff_lab": ours,
+    "  + logsumexp": lambda inputs, onehot, params: ours(inputs, onehot, params, True),
+    "autograd": autograd_gradient,
+    "numpy by hand": numpy_gradient,
+    "torch (CPU)": torch_gradient,
+}
+
+
+def chain(np, ops: int = SMALL_OPS):
+    """Many operations on a tiny array: the cost of the engine itself, not of numpy
+    (three operations a step, and a sum)."""
 
     def f(x):
-        for _ in range(steps):
+        for _ in range((ops - 1) // 3):
             x = np.tanh(x * 1.01 + 0.1)
         return np.sum(x)
 
     return f
 
 
-def small_engines():
+def small_engines(ops: int = SMALL_OPS):
     import autograd
     import autograd.numpy as agnp
 
@@ -121,70 +186,183 @@ def small_engines():
     import autodiff_lab.numpy as anp
 
     return {
-        "autodiff_lab": autodiff_lab.grad(chain(anp)),
-        "autograd": autograd.grad(chain(agnp)),
+        "autodiff_lab": autodiff_lab.grad(chain(anp, ops)),
+        "autograd": autograd.grad(chain(agnp, ops)),
     }
 
 
-def median_ms(engines: dict, params, repeats: int) -> dict:
-    """Each engine's median time; the engines take turns, so load on the machine
+def second_derivative_engines():
+    """d²/dx² tanh at each element, by each engine's own means."""
+    import autograd
+    import autograd.numpy as agnp
+    import torch
+
+    import autodiff_lab
+    import autodiff_lab.numpy as anp
+
+    def by_torch(x):
+        t = torch.tensor(x, requires_grad=True)
+        (first,) = torch.autograd.grad(torch.tanh(t).sum(), t, create_graph=True)
+        (second,) = torch.autograd.grad(first.sum(), t)
+        return second
+
+    def closed_form(x):
+        t = numpy.tanh(x)
+        return -2.0 * t * (1.0 - t * t)
+
+    return {
+        "autodiff_lab": autodiff_lab.elementwise_grad(autodiff_lab.elementwise_grad(anp.tanh)),
+        "autograd": autograd.elementwise_grad(autograd.elementwise_grad(agnp.tanh)),
+        "numpy closed form": closed_form,
+        "torch (CPU)": by_torch,
+    }
+
+
+def median_ms(engines: dict, args, repeats: int) -> dict:
+    """Each engine's median CPU time; the engines take turns, so load on the machine
     falls on all of them alike."""
+    import gc
+
     times: dict[str, list] = {name: [] for name in engines}
     for function in engines.values():
-        function(*params)  # warm-up
+        function(*args)  # warm-up
     for _ in range(repeats):
         for name, function in engines.items():
-            start = time.perf_counter()
-            function(*params)
-            times[name].append(time.perf_counter() - start)
+            gc.collect()
+            start = time.process_time()
+            function(*args)
+            times[name].append(time.process_time() - start)
     return {name: 1000 * statistics.median(ts) for name, ts in times.items()}
+
+
+def as_numpy(g):
+    return numpy.asarray(g.detach() if hasattr(g, "detach") else g)
+
+
+def agree(engines: dict, args, reference: str, tolerance: float) -> bool:
+    """Print each engine's largest difference from the reference; False if one is too far."""
+    expected = engines[reference](*args)
+    expected = [as_numpy(g) for g in (expected if isinstance(expected, tuple) else (expected,))]
+    fine = True
+    for name, function in engines.items():
+        got = function(*args)
+        got = [as_numpy(g) for g in (got if isinstance(got, tuple) else (got,))]
+        difference = max(float(numpy.max(numpy.abs(a - b))) for a, b in zip(got, expected))
+        print(f"  {name:<18}{difference:.1e}")
+        if difference > tolerance:
+            print(f"  {name} gives a different answer", file=sys.stderr)
+            fine = False
+    return fine
+
+
+def print_times(times: dict, basis: list[str]) -> None:
+    header = "".join(f"{'÷ ' + name.strip():>20}" for name in basis)
+    print(f"  {'':<18}{'ms':>9}{header}")
+    for name, ms in times.items():
+        ratios = "".join(f"{ms / times[b]:19.2f}x" for b in basis)
+        print(f"  {name:<18}{ms:9.2f}{ratios}")
+
+
+def peak_bytes(engine: str, model: str) -> int:
+    """Peak memory of one MLP gradient (tracemalloc) in a fresh interpreter."""
+    result = subprocess.run(
+        [sys.executable, __file__, "--peak-of", engine, "--model", model],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout)["peak"]
+
+
+def measure_peak(engine: str, model: str) -> None:
+    """(In the subprocess.) One warm-up gradient, then one traced from a clean start."""
+    import gc
+    import tracemalloc
+
+    inputs, onehot, params = data(model=model)
+    gradient = MLP_ENGINES[engine](inputs, onehot, params)
+    gradient(*params)
+    gc.collect()
+    tracemalloc.start()
+    start = tracemalloc.get_traced_memory()[0]
+    result = gradient(*params)
+    peak = tracemalloc.get_traced_memory()[1] - start
+    tracemalloc.stop()
+    del result
+    print(json.dumps({"peak": peak}))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few runs only (smoke test)")
-    parser.add_argument("--strict", action="store_true", help="exit 1 if the target is missed")
+    parser.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
     parser.add_argument(
         "--threads", action="store_true", help="let BLAS and torch use their thread pools"
     )
+    parser.add_argument("--peak-of", help=argparse.SUPPRESS)
+    parser.add_argument("--model", default="small", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.peak_of:
+        measure_peak(args.peak_of, args.model)
+        return 0
     if not args.threads:
         import torch
 
         torch.set_num_threads(1)
-    repeats = 3 if args.quick else 30
-
-    inputs, onehot, params = data()
-    engines = {
-        "autodiff_lab": ours(inputs, onehot),
-        "  + logsumexp": ours(inputs, onehot, primitive=True),
-        "autograd": autograd_gradient(inputs, onehot),
-        "torch (CPU)": torch_gradient(inputs, onehot),
-    }
-    reference = [numpy.asarray(g) for g in engines["autograd"](*params)]
-    print(f"MLP {SAMPLES}x{FEATURES} -> {HIDDEN} tanh -> {CLASSES} softmax cross-entropy, float64")
-    print("(one loss code for all; '+ logsumexp' is ours with its logsumexp primitive)")
-    print("gradients agree with autograd's (max abs difference):")
-    for name, gradient in engines.items():
-        got = [numpy.asarray(g.detach() if hasattr(g, "detach") else g) for g in gradient(*params)]
-        difference = max(float(numpy.max(numpy.abs(a - b))) for a, b in zip(got, reference))
-        print(f"  {name:<16}{difference:.1e}")
-        if difference > 1e-10:
-            print(f"  {name} gives a different gradient", file=sys.stderr)
+    repeats = 3 if args.quick else 21
+    print(f"threads: {'default pools' if args.threads else 'one (BLAS and torch)'}; times are")
+    print(f"the median CPU time of {repeats} runs, the engines taking turns")
+    ratios = {}
+    for model in MODELS:
+        inputs, onehot, params = data(model=model)
+        samples, features, widths, classes = MODELS[model]
+        print(
+            f"\n{model} MLP {samples}x{features} -> {' -> '.join(map(str, widths))} tanh -> "
+            f"{classes} softmax cross-entropy, float64 ('+ logsumexp': ours with its primitive)"
+        )
+        engines = {name: make(inputs, onehot, params) for name, make in MLP_ENGINES.items()}
+        print("gradients agree with autograd's (max abs difference):")
+        if not agree(engines, params, "autograd", 1e-10):
             return 1
-    times = median_ms(engines, params, repeats)
-    print(f"threads: {'default pools' if args.threads else 'one (BLAS and torch)'}")
-    print(f"time of one gradient (median of {repeats}, ms) and ratio to autograd:")
-    for name, ms in times.items():
-        print(f"  {name:<16}{ms:8.2f} ms   {ms / times['autograd']:.2f}x")
+        times = median_ms(engines, params, repeats)
+        print(f"time of one gradient (median of {repeats}):")
+        print_times(times, ["numpy by hand", "autograd", "torch (CPU)"])
+        ratios[f"{model} MLP: ours / numpy by hand"] = (
+            times["autodiff_lab"] / times["numpy by hand"]
+        )
+        peaks = {name: peak_bytes(name, model) for name in ("autodiff_lab", "autograd")}
+        peaks["numpy by hand"] = peak_bytes("numpy by hand", model)
+        print("peak memory of one gradient (tracemalloc, a fresh process each):")
+        for name, peak in peaks.items():
+            print(f"  {name:<18}{peak / 1e6:9.2f} MB   {peak / peaks['autograd']:.2f}x autograd")
+        ratios[f"{model} MLP peak memory: ours / autograd"] = (
+            peaks["autodiff_lab"] / peaks["autograd"]
+        )
+
+    print(f"\nengine overhead: {SMALL_OPS} operations on a 3-element array:")
     small = median_ms(small_engines(), (numpy.ones(3),), repeats)
-    print("engine overhead: 600 operations on a 3-element array (median ms):")
-    for name, ms in small.items():
-        print(f"  {name:<16}{ms:8.2f} ms   {ms / small['autograd']:.2f}x")
-    ratio = times["autodiff_lab"] / times["autograd"]
-    verdict = "PASS" if ratio <= TARGET else "MISS"
-    print(f"{verdict}  autodiff_lab / autograd = {ratio:.2f} (target <= {TARGET})")
-    return 1 if args.strict and verdict == "MISS" else 0
+    print_times(small, ["autograd"])
+    ratios["1000 small ops: ours / autograd"] = small["autodiff_lab"] / small["autograd"]
+
+    elements = 10**4 if args.quick else ELEMENTS
+    x = numpy.linspace(-3.0, 3.0, elements)
+    print(f"\nelementwise_grad(elementwise_grad(tanh)) on {elements:,} numbers:")
+    engines = second_derivative_engines()
+    print("second derivatives agree with the closed form (max abs difference):")
+    if not agree(engines, (x,), "numpy closed form", 1e-12):
+        return 1
+    times = median_ms(engines, (x,), repeats)
+    print_times(times, ["numpy closed form", "autograd", "torch (CPU)"])
+    ratios["egrad(egrad(tanh)): ours / autograd"] = times["autodiff_lab"] / times["autograd"]
+
+    print("\nissue 19's targets:")
+    missed = False
+    for what, ratio in ratios.items():
+        target = TARGETS[what]
+        verdict = "PASS" if ratio <= target else "MISS"
+        missed = missed or verdict == "MISS"
+        print(f"  {verdict}  {what} = {ratio:.2f} (target <= {target})")
+    return 1 if args.strict and missed else 0
 
 
 if __name__ == "__main__":

@@ -58,10 +58,19 @@ def test_array_engine_benchmark_quick_run_agrees_with_autograd_and_torch():
     need("autograd")
     need("torch")
     output = quick_run("array_engine.py")
-    assert "gradients agree with autograd's" in output
-    for engine in ("autodiff_lab", "autograd", "torch (CPU)"):
+    assert output.count("gradients agree with autograd's") == 2  # the small and the big MLP
+    assert "second derivatives agree with the closed form" in output
+    for engine in ("autodiff_lab", "autograd", "numpy by hand", "torch (CPU)"):
         assert engine in output
-    assert "autodiff_lab / autograd = " in output
+    targets = re.findall(r"^  (PASS|MISS)  (.+?) = \d+\.\d+ \(target", output, flags=re.MULTILINE)
+    assert [what for _, what in targets] == [
+        "small MLP: ours / numpy by hand",
+        "small MLP peak memory: ours / autograd",
+        "big MLP: ours / numpy by hand",
+        "big MLP peak memory: ours / autograd",
+        "1000 small ops: ours / autograd",
+        "egrad(egrad(tanh)): ours / autograd",
+    ]
 
 
 @pytest.mark.slow
