@@ -51,9 +51,10 @@ SANDBOX_MODULES = {
     "tests/grading/test_grading_autograder.py",
     "tests/grading/test_grading_cli.py",
     "tests/grading/test_grading_sandbox.py",
-    "tests/grading/test_term.py",
-    "tests/grading/test_term_wheel.py",
 }
+# The term's modules grade too, one after the other, but beside the modules above: their
+# sandboxes run under user ids of their own (see tests/grading/builders.py, UID_OFFSETS).
+TERM_MODULES = {"tests/grading/test_term.py", "tests/grading/test_term_wheel.py"}
 
 
 def _relative(item) -> str:
@@ -167,6 +168,8 @@ def pytest_xdist_make_scheduler(config, log):
             path = nodeid.split("::", 1)[0]
             if path in SANDBOX_MODULES:
                 return "sandboxed grading"
+            if path in TERM_MODULES:
+                return "sandboxed term"
             return LESSON_COMPANIONS.get(path, path)  # a lesson's checks go with the lesson
 
     return OneUnitPerFile(config, log)

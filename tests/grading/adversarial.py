@@ -195,10 +195,9 @@ def graded_batch(runner: str):
         before = _fingerprints(folder)
         csv_path, json_path = out / "grades.csv", out / "grades.json"
         source = builders.SOURCES / f"{hostile.EXERCISE}.ipynb"
-        offset = int.from_bytes(os.urandom(2), "big") % (sandbox.UID_RANGE - 200)
         argv = builders.grade_argv(source, [folder], csv_path, json_path, 2, CELL_TIMEOUT)
+        offset = int(argv[argv.index("--uid-offset") + 1])
         if runner == AS_ROOT:
-            argv += ["--uid-offset", str(offset)]
             uids = {sandbox.sandbox_uid(offset + i) for i in range(len(paths) + 1)}
         else:
             uids = {pwd.getpwnam(ORDINARY_USER).pw_uid if os.geteuid() == 0 else os.getuid()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import random
 from pathlib import Path
 
 import nbformat
@@ -55,13 +56,22 @@ def submission(
     return notebook
 
 
+# As root, the grading modules that count a batch's surviving processes grade under user
+# ids from here, and the term tests (term.TERM_UID_OFFSET) from the upper half, so the two
+# can run side by side on two test workers without one seeing the other's kernels.
+UID_OFFSETS = (0, 900)
+
+
 def grade_argv(
     source: Path, inputs, csv_path: Path, json_path: Path, jobs: int, timeout: float
 ) -> list[str]:
     """``autodiff-lab grade`` of ``inputs`` (files or folders), quietly, with the
-    tests' memory cap of 768 MB and a cell timeout of ``timeout`` seconds."""
+    tests' memory cap of 768 MB and a cell timeout of ``timeout`` seconds, as root under
+    user ids in the lower half of the sandbox range (`UID_OFFSETS`)."""
     return [
         "grade",
+        "--uid-offset",
+        str(random.randrange(*UID_OFFSETS)),
         "--source",
         str(source),
         *map(str, inputs),

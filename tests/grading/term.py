@@ -49,6 +49,12 @@ NBGRADER = [
 ]
 
 
+# The term's sandboxes run as root under user ids of their own, in the upper half of the
+# sandbox range: the grading modules beside them use the lower half (builders.UID_OFFSETS),
+# so a batch's count of its own surviving processes never sees the term's kernels.
+TERM_UID_OFFSET = ["--uid-offset", "1500"]
+
+
 def run(command: list[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
     """Run one command of the term; its exit status and output are the caller's to judge."""
     return subprocess.run(
@@ -119,6 +125,7 @@ def run_term(autodiff_lab: list[str], folder: Path, python: str = sys.executable
         [
             *autodiff_lab,
             "grade",
+            *TERM_UID_OFFSET,
             "--course",
             "course",
             "--source",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from term import check_term, readable, run, run_term
+from term import TERM_UID_OFFSET, check_term, readable, run, run_term
 
 pytestmark = [
     pytest.mark.slow,  # sandboxed batches and a Gradescope run: a minute or two
@@ -72,7 +72,8 @@ def test_the_course_referee_is_out_of_the_sandboxes_reach(term):
     totals = {}
     for name, extra in (("sandboxed", []), ("unsandboxed", ["--unsafe-no-sandbox"])):
         done = run(
-            [*COMMAND, "grade", "--course", "course", "--source", "course/source/slopes.ipynb"]
+            [*COMMAND, "grade", *TERM_UID_OFFSET, "--course", "course"]
+            + ["--source", "course/source/slopes.ipynb"]
             + ["thief/slopes.ipynb", "--out", f"{name}.csv", "--quiet", *extra],
             folder,
         )

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from term import check_term, readable, run, run_term
+from term import TERM_UID_OFFSET, check_term, readable, run, run_term
 
 ROOT = Path(__file__).resolve().parents[2]
 WHEEL_FILES = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "START-HERE.ipynb")
@@ -128,6 +128,7 @@ def test_the_course_ships_with_the_package(installed):
         [
             command,
             "grade",
+            *TERM_UID_OFFSET,
             "--course",
             "course",
             "--source",
