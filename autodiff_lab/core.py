@@ -249,12 +249,10 @@ def topological_order(roots: Iterable) -> list:
     pushed: a node still waiting lower on the stack must not be skipped by a
     child that reaches it first.
     """
-    if all(type(root) in _ARRAY_NODES for root in roots):
-        order = _array_order(roots)
-        if order is not None:
-            return order
     order = []
     seen: set = set()
+    array_nodes = _ARRAY_NODES
+    arrays_only = True  # then `backward` walks the order without asking each node its layout
     for root in roots:
         stack = [root]
         while stack:
@@ -267,19 +265,23 @@ def topological_order(roots: Iterable) -> list:
             seen.add(node)
             stack.append(node)
             stack.append(_PARENTS_DONE)
-            try:
-                b = node._b  # the scalar layout: two parent slots
-            except AttributeError:
-                for parent in reversed(node.parents):
-                    if parent not in seen:
-                        stack.append(parent)
-                continue
-            if b is not None and b not in seen:
-                stack.append(b)
-            a = node._a
-            if a is not None and a not in seen:
-                stack.append(a)
-    return order
+            if type(node) not in array_nodes:
+                arrays_only = False
+                try:
+                    b = node._b  # the scalar layout: two parent slots
+                except AttributeError:
+                    pass  # another kind lists its parents, as array nodes do
+                else:
+                    if b is not None and b not in seen:
+                        stack.append(b)
+                    a = node._a
+                    if a is not None and a not in seen:
+                        stack.append(a)
+                    continue
+            for parent in reversed(node.parents):
+                if parent not in seen:
+                    stack.append(parent)
+    return _ArrayOrder(order) if arrays_only else order
 
 
 class _ArrayOrder(list):
@@ -287,32 +289,6 @@ class _ArrayOrder(list):
     asking each node which layout it has)."""
 
     __slots__ = ()
-
-
-def _array_order(roots: list) -> _ArrayOrder | None:
-    """`topological_order` of a graph of array nodes only; None if it holds another kind
-    (a Value lifted into an array), for the general walk to take over."""
-    order = _ArrayOrder()
-    seen: set = set()
-    array_nodes = _ARRAY_NODES
-    for root in roots:
-        stack = [root]
-        while stack:
-            node = stack.pop()
-            if node is _PARENTS_DONE:
-                order.append(stack.pop())
-                continue
-            if node in seen:
-                continue
-            seen.add(node)
-            stack.append(node)
-            stack.append(_PARENTS_DONE)
-            for parent in reversed(node.parents):
-                if parent not in seen:
-                    if type(parent) not in array_nodes:
-                        return None
-                    stack.append(parent)
-    return order
 
 
 def holds_arrays_only(order: list) -> bool:
