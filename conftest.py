@@ -56,6 +56,20 @@ SANDBOX_MODULES = {
 # sandboxes run under user ids of their own (see tests/grading/builders.py, UID_OFFSETS).
 TERM_MODULES = {"tests/grading/test_term.py", "tests/grading/test_term_wheel.py"}
 
+# The units of work that take longest in `make test` (a minute or more each, measured),
+# longest first. They start first, and the many short files fill in around them, so no
+# worker is left running one long unit alone at the end.
+LONGEST_FIRST = [
+    "sandboxed grading",
+    "sandboxed term",
+    "tests/browser/test_jupyterlab_e2e.py",
+    "tests/grading/test_agreement.py",
+    "tests/grading/test_adversarial_as_user.py",
+    "tests/grading/test_nbgrader_compat.py",
+    "tests/browser/test_docs_site.py",
+    "tests/test_benchmarks_smoke.py",
+]
+
 
 def _relative(item) -> str:
     return item.path.relative_to(item.config.rootpath).as_posix()
@@ -157,7 +171,7 @@ def pytest_xdist_make_scheduler(config, log):
 
     A unit runs on one worker, in order: each module's fixtures are made once, each
     notebook's cells run in order in one kernel, and the sandboxed modules, which form
-    one unit together, run one at a time.
+    one unit together, run one at a time. The longest units start first (`LONGEST_FIRST`).
     """
     if config.getvalue("dist") != "loadscope":
         return None
@@ -171,6 +185,12 @@ def pytest_xdist_make_scheduler(config, log):
             if path in TERM_MODULES:
                 return "sandboxed term"
             return LESSON_COMPANIONS.get(path, path)  # a lesson's checks go with the lesson
+
+        def _assign_work_unit(self, node) -> None:
+            for scope in reversed(LONGEST_FIRST):
+                if scope in self.workqueue:
+                    self.workqueue.move_to_end(scope, last=False)
+            super()._assign_work_unit(node)
 
     return OneUnitPerFile(config, log)
 

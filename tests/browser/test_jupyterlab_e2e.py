@@ -354,13 +354,28 @@ OPENED = """(path) => {
 }"""
 
 
-def open_notebook(page, name: str) -> None:
-    """Open a notebook in the running JupyterLab, make it current and wait for its kernel."""
+# Open With › Notebook (no kernel), JupyterLab's own menu entry for reading a notebook.
+NO_KERNEL = {
+    "factory": "Notebook",
+    "kernelPreference": {"shouldStart": False, "shouldReuse": False},
+}
+
+OPENED_TO_READ = """(path) => {
+    const widget = window.jupyterapp.shell.currentWidget;
+    return Boolean(widget && widget.context && widget.context.path === path
+        && widget.context.isReady);
+}"""
+
+
+def open_notebook(page, name: str, kernel: bool = True) -> None:
+    """Open a notebook in the running JupyterLab, make it current and wait for its kernel
+    (or, with ``kernel=False``, open it to read, as Open With › Notebook (no kernel) does)."""
     page.evaluate(
-        "(path) => window.jupyterapp.commands.execute('docmanager:open', {path}).then(() => true)",
-        name,
+        "([path, how]) => window.jupyterapp.commands.execute("
+        "'docmanager:open', {path, ...how}).then(() => true)",
+        [name, {} if kernel else NO_KERNEL],
     )
-    page.wait_for_function(OPENED, arg=name, timeout=WAIT_MS)
+    page.wait_for_function(OPENED if kernel else OPENED_TO_READ, arg=name, timeout=WAIT_MS)
     page.evaluate(
         "() => window.jupyterapp.shell.activateById(window.jupyterapp.shell.currentWidget.id)"
     )
@@ -672,8 +687,9 @@ def saved_display_outputs(notebook: Path) -> list[set[str]]:
 
 def check_saved_outputs_render(page, clone: Path, lesson: str) -> None:
     """Before any cell runs, every saved drawing and widget shows as a picture, never as
-    its text form (an untrusted notebook shows SVG and widgets as plain text)."""
-    open_notebook(page, lesson)
+    its text form (an untrusted notebook shows SVG and widgets as plain text). The lesson
+    is opened to read, without a kernel: what shows is what was saved."""
+    open_notebook(page, lesson, kernel=False)
     expected = saved_display_outputs(clone / lesson)
     page.wait_for_function(
         """(count) => {
@@ -800,7 +816,7 @@ def test_the_course_on_a_laptop_before_and_after_running(playwright_api, clone_l
                 if lesson[:2] in look_at:
                     page.evaluate(SCROLL_TO_CELL, look_at[lesson[:2]])
                     page.screenshot(path=ARTIFACTS / f"laptop-1-saved-{lesson[:2]}.png")
-                page.evaluate(CLOSE_AND_SHUT_DOWN)  # one kernel at a time on a small machine
+                page.evaluate(CLOSE_AND_SHUT_DOWN)  # one notebook open at a time
 
             # Lesson 05, run: both backward steppers, every step.
             open_notebook(page, "notebooks/05_reverse_mode.ipynb")

@@ -1,10 +1,16 @@
 """The hostile batch and the outcomes it is judged by, for the two ways a course grades it.
 
-`test_adversarial.py` grades the batch as root and `test_adversarial_as_user.py`
-as an ordinary user (``AUTODIFF_LAB_TEST_USER``, made by ``.ci/run``); each
-defines the ``batch`` fixture with `graded_batch` and imports the tests below,
-so the two runs are judged by the same outcomes, and test workers can run them
-side by side.
+`test_adversarial_as_user.py` grades the whole batch as an ordinary user
+(``AUTODIFF_LAB_TEST_USER``, made by ``.ci/run``, when the suite runs as root),
+as most instructors run it. `test_adversarial.py` grades, as root, the attacks
+whose defence differs when the grader is root (`BY_RUNNER`): as root each kernel
+runs under a user id of its own, with cgroup limits; as an ordinary user, in a
+user namespace under the grader's own id. Tampering inside the kernel (class 1)
+and copying the engine (class 6) meet the same defences either way (the kernel's
+own Python, and the files the sandbox mounts, which `sandbox.bwrap_arguments`
+gives both), so they are graded once. Each module defines the ``batch`` fixture
+with `graded_batch` and imports the tests below, so the two runs are judged by
+the same outcomes, and test workers can run them side by side.
 """
 
 from __future__ import annotations
@@ -48,6 +54,8 @@ BREAKERS = [
     "twin_name_escape_text",
     "twin_name_raw_byte",
 ]
+# The attack classes each runner grades (see the module docstring).
+BY_RUNNER = {AS_USER: {1, 2, 3, 4, 5, 6}, AS_ROOT: {2, 3, 4, 5}}
 CELL_TIMEOUT = 5
 BATCH_BOUND_SECONDS = 900  # the stated bound for this batch (documented in exercises/README.md)
 PACKAGE = Path(__file__).resolve().parents[2] / "autodiff_lab"
@@ -162,11 +170,16 @@ def hand_over(folder: Path, runner: str) -> None:
         os.chown(path, user.pw_uid, user.pw_gid, follow_symlinks=False)
 
 
-def _write_batch(folder: Path) -> dict[str, Path]:
+def attackers(classes: set[int]) -> list[str]:
+    """The batch's attacks of ``classes``."""
+    return [name for name, (kind, _) in hostile.ATTACKS.items() if kind in classes]
+
+
+def _write_batch(folder: Path, classes: set[int]) -> dict[str, Path]:
     paths = {}
     for name in ("00_honest_full", "00_honest_empty"):
         paths[name] = folder / f"{name}.ipynb"
-    for name in hostile.ATTACKS:
+    for name in attackers(classes):
         paths[name] = builders.save(hostile.attacker(name), folder / f"{name}.ipynb")
     paths.update(hostile.write_batch_breakers(folder))
     for name in ("zz_honest_full", "zz_honest_empty"):
@@ -190,7 +203,7 @@ def graded_batch(runner: str):
         folder, out = base / "submissions", base / "results"
         folder.mkdir()
         out.mkdir()
-        paths = _write_batch(folder)
+        paths = _write_batch(folder, BY_RUNNER[runner])
         hand_over(base, runner)
         before = _fingerprints(folder)
         csv_path, json_path = out / "grades.csv", out / "grades.json"
@@ -229,7 +242,7 @@ def graded_batch(runner: str):
         remove_tree(base)
 
 
-def _row(batch, name: str) -> dict:
+def row_of(batch, name: str) -> dict:
     shown = display_name(batch["paths"][name])
     for row in batch["rows"]:
         if row["submission"].lstrip("'") == shown:
@@ -243,15 +256,17 @@ def test_the_batch_finishes_writes_a_row_for_every_file_and_exits_0(batch):
     assert batch["elapsed"] < BATCH_BOUND_SECONDS
 
 
-@pytest.mark.parametrize("name", list(hostile.ATTACKS) + BREAKERS)
-def test_every_attacker_scores_zero(batch, name):
-    row = _row(batch, name)
-    assert float(row["total"]) == 0.0, row["reason"]
+def test_every_attacker_scores_zero(batch):
+    graded = attackers(BY_RUNNER[batch["runner"]]) + BREAKERS
+    assert set(graded) <= set(batch["paths"])
+    rows = {name: row_of(batch, name) for name in graded}
+    scored = {name: (row["total"], row["reason"]) for name, row in rows.items()}
+    assert {name: found for name, found in scored.items() if float(found[0]) != 0.0} == {}
 
 
 @pytest.mark.parametrize("name, total", CONTROLS.items())
 def test_honest_controls_score_exactly_right(batch, name, total):
-    row = _row(batch, name)
+    row = row_of(batch, name)
     assert float(row["total"]) == total, row["reason"]
 
 
@@ -274,7 +289,7 @@ def test_no_solution_or_hidden_test_text_reaches_the_reports(batch):
 def test_no_word_a_kernel_chose_reaches_the_reports(batch):
     for text in (batch["csv_text"], batch["json_text"]):
         assert KERNEL_WORDS not in text
-    reason = _row(batch, "exception_names_as_messages")["reason"]
+    reason = row_of(batch, "exception_names_as_messages")["reason"]
     assert "an exception" in reason
 
 
@@ -288,7 +303,8 @@ def test_names_that_used_to_print_alike_get_rows_of_their_own_and_merge(batch, t
     names = [row["submission"] for row in batch["rows"]]
     assert len(set(names)) == len(names)
     twins = [
-        _row(batch, name)["submission"] for name in ("twin_name_raw_byte", "twin_name_escape_text")
+        row_of(batch, name)["submission"]
+        for name in ("twin_name_raw_byte", "twin_name_escape_text")
     ]
     assert twins[0] != twins[1]
     merged = merge_csv([batch["csv_path"]])  # merge refused repeated names
@@ -297,7 +313,7 @@ def test_names_that_used_to_print_alike_get_rows_of_their_own_and_merge(batch, t
 
 def test_broken_files_get_a_reason_that_names_the_problem(batch):
     reasons = {
-        name: _row(batch, name)["reason"]
+        name: row_of(batch, name)["reason"]
         for name in ("deep_json", "huge_integer", "twenty_thousand_cells", "symlink_to_source")
     }
     assert "nested" in reasons["deep_json"]
@@ -306,17 +322,9 @@ def test_broken_files_get_a_reason_that_names_the_problem(batch):
     assert "symbolic link" in reasons["symlink_to_source"]
 
 
-def test_copying_fails_and_is_still_noted_for_the_instructor(batch):
-    for name in [name for name, (kind, _) in hostile.ATTACKS.items() if kind == 6]:
-        row = _row(batch, name)
-        assert float(row["total"]) == 0.0, (name, row["reason"])
-    assert "flagged:" in _row(batch, "copy_with_a_magic")["reason"]
-    assert "flagged:" in _row(batch, "copy_from_markdown")["reason"]
-
-
 def test_memory_spread_over_children_is_capped(batch):
     # The attacker runs the honest answer only if all its children got their memory.
-    row = _row(batch, "memory_spread_over_children")
+    row = row_of(batch, "memory_spread_over_children")
     assert float(row["total"]) == 0.0, row["reason"]
     if batch["runner"] == AS_USER:  # no cgroups for an ordinary user here: the watchdog
         assert "the sandbox was stopped" in row["reason"] or "the kernel died" in row["reason"]

@@ -2,13 +2,14 @@
 
 One batch mixes honest controls (a full solution and an untouched release,
 before and after the attackers) with the hostile notebooks of `hostile`: the
-five classes of issue 7, copying the engine in every spelling of issue 15,
-and files and kernels that try to break the batch for everyone. It runs once
-through the command line with ``--jobs 2``, judged by the outcomes in
-`adversarial` (scores, rows, untouched files, no survivors, no secrets or
-kernel-chosen words in the reports); `test_adversarial_as_user.py` grades the
-same batch as an ordinary user. A small ``--jobs 1`` batch with a long
-temporary folder, a batch against ``array_vjps`` and ``xor_mlp``, and one
+classes of issue 7 whose defence differs as root (skipping the check, reading
+secrets, reaching outside, breaking the batch), and files that try to break the
+batch for everyone. It runs once through the command line with ``--jobs 2``,
+judged by the outcomes in `adversarial` (scores, rows, untouched files, no
+survivors, no secrets or kernel-chosen words in the reports);
+`test_adversarial_as_user.py` grades every class, and copying the engine in every
+spelling of issue 15, as an ordinary user. A small ``--jobs 1`` batch with a
+long temporary folder, a batch against ``array_vjps`` and ``xor_mlp``, and one
 without a sandbox complete it.
 """
 

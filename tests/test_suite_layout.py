@@ -1,0 +1,29 @@
+"""The test suite's own set-up names files that exist: a renamed test file must not drop
+out of its worker group (conftest.py's module sets) or of the longest-first order."""
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+_SPEC = importlib.util.spec_from_file_location("suite_set_up", ROOT / "conftest.py")
+conftest = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(conftest)
+
+
+def test_every_module_the_set_up_names_exists():
+    named = (
+        conftest.SLOW_MODULES
+        | conftest.SANDBOX_MODULES
+        | conftest.TERM_MODULES
+        | set(conftest.LESSON_COMPANIONS)
+        | set(conftest.LESSON_COMPANIONS.values())
+    )
+    assert sorted(path for path in named if not (ROOT / path).is_file()) == []
+
+
+def test_the_longest_units_are_units_the_scheduler_makes():
+    groups = {"sandboxed grading", "sandboxed term"}
+    for unit in conftest.LONGEST_FIRST:
+        assert unit in groups or (ROOT / unit).is_file(), unit
+        assert unit not in conftest.SANDBOX_MODULES | conftest.TERM_MODULES, unit
+    assert len(set(conftest.LONGEST_FIRST)) == len(conftest.LONGEST_FIRST)
