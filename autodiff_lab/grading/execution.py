@@ -555,7 +555,3 @@ def _log_hint(log_path: Path) -> str:
         if marker in text:
             return f" ({marker} in the kernel's log)"
     return ""
-
-
-if __name__ == "__main__":
-    serve()

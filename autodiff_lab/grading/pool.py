@@ -1,6 +1,6 @@
 """Grading workers: processes that each run one job at a time, with a hard deadline per job.
 
-A worker (``python -m autodiff_lab.grading.execution``) reads jobs from its
+A worker (``python -m autodiff_lab.grading.worker``) reads jobs from its
 standard input and writes report lines, each with the job's token, on its
 standard output. `WorkerPool.run` keeps up to ``size`` of them busy with the
 jobs a batch hands out, passes every message back to the batch, and kills a
@@ -49,7 +49,7 @@ class Worker:
 
     def __init__(self, log) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "autodiff_lab.grading.execution"],
+            [sys.executable, "-m", "autodiff_lab.grading.worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log,
