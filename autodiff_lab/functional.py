@@ -885,48 +885,64 @@ def jacobian(f: Callable, x, mode: str = "reverse", has_aux: bool = False):
 def _batched_columns(f: Callable, points: list, in_structure: Structure, has_aux: bool):
     """Every column of a forward Jacobian from one pass: each input number's tangent is a
     basis vector, so each tangent in f is the vector of all its directional derivatives
-    (as torch.func and JAX push a batch of tangents). None where it cannot apply: an
-    input of the array engine, or f lifting a number into an array operation."""
-    if any(_uses_arrays(point) for point in points):
-        return None
-    sizes = [int(np.size(point)) for point in points]
+    (as torch.func and JAX push a batch of tangents). A number's `Dual` carries them as a
+    vector; an array's `ArrayDual` as a batch, shape (count,) + its shape. None for an
+    input without a number (nothing to batch: the caller's loop gives the empty Jacobian)."""
+    sizes = [int(np.size(numbers(point))) for point in points]
     count = sum(sizes)
+    if count == 0:
+        return None
     tag = core.new_level()
-    basis = iter(np.eye(count))
+    basis = np.eye(count)
     inputs = []
-    for point in points:
-        if isinstance(point, np.ndarray):
+    start = 0
+    for point, size in zip(points, sizes):
+        block = basis[start : start + size]
+        start += size
+        if _uses_arrays(point):
+            dtype = np.result_type(numbers(point), np.float64)
+            inputs.append(
+                ArrayDual(point, block.reshape((count,) + _shape(point)).astype(dtype), tag, count)
+            )
+        elif isinstance(point, np.ndarray):
             leaf = np.empty(point.shape, dtype=object)
-            for index, number in np.ndenumerate(point):
-                leaf[index] = dual(number, next(basis), tag)
+            for (index, number), vector in zip(np.ndenumerate(point), block):
+                leaf[index] = dual(number, vector, tag)
             inputs.append(leaf)
         else:
-            inputs.append(dual(point, next(basis), tag))
-    try:
-        with core.ieee_arithmetic():
-            result = f(unflatten(in_structure, inputs))
-    except core.BatchedTangents:
-        return None
+            inputs.append(dual(point, block[0], tag))
+    with core.ieee_arithmetic():
+        result = f(unflatten(in_structure, inputs))
     output, aux = _split_aux(result, has_aux, "jacobian")
     items, out_structure = flatten(output)
     blocks = []
     for item in items:
         tangents = _tangent_vectors(item, tag, count)  # out_shape + (count,)
-        out_shape = tangents.shape[:-1]
+        out_shape = _shape(tangents)[:-1]
         row, start = [], 0
         for point, size in zip(points, sizes):
-            block = tangents[..., start : start + size].reshape(out_shape + _shape(point))
+            block = _reshaped(tangents[..., start : start + size], out_shape + _shape(point))
             start += size
+            if is_traced(block):
+                row.append(block)
+                continue
             block = _plain_numbers(block)
             row.append(_array_value(block) if block.shape == () else block)
         blocks.append(row)
     return blocks, out_structure, (_aux_numbers(aux, tag) if has_aux else None)
 
 
-def _tangent_vectors(item, tag: int, count: int) -> np.ndarray:
-    """One output leaf's batched tangents, shaped like it plus (count,)."""
+def _reshaped(x, shape: tuple):
+    return anp.reshape(x, shape) if is_traced(x) else x.reshape(shape)
+
+
+def _tangent_vectors(item, tag: int, count: int):
+    """One output leaf's batched tangents, shaped like it plus (count,): an array, or an
+    array node or dual of an outer pass."""
     if isinstance(item, np.ndarray) and item.dtype == object:
         rows = [_tangent_vectors(element, tag, count) for element in item.flat]
+        if any(is_traced(row) for row in rows):
+            return anp.reshape(anp.stack(rows), item.shape + (count,))
         return np.array(rows, dtype=object).reshape(item.shape + (count,))
     if isinstance(item, np.ndarray) and item.dtype.kind in "biufc":
         return np.zeros(item.shape + (count,))
@@ -935,6 +951,16 @@ def _tangent_vectors(item, tag: int, count: int) -> np.ndarray:
             f"jacobian: f returned {type(item).__name__} ({item!r:.40}), not a number; "
             "check that f returns its result"
         )
+    kind = type(item)
+    if kind is ArrayDual or kind is ArrayNode:
+        if item.level > tag:
+            raise ValueError(
+                "jacobian: f returned an array node of a derivative pass that started inside "
+                "f and has finished; return the inner derivative's result (numbers) instead"
+            )
+        if kind is ArrayNode or item.level < tag:  # a constant of this pass
+            return np.zeros(item.shape + (count,))
+        return _batch_last(item, count)
     if core.level_of(item) > tag:
         tangent_of(item, tag)  # refuses a node escaped from a finished inner pass
     tangent = tangent_of(item, tag) if core.is_node(item) else 0.0
@@ -945,6 +971,20 @@ def _tangent_vectors(item, tag: int, count: int) -> np.ndarray:
     vector = np.empty(count, dtype=object)
     vector[:] = [tangent] * count
     return vector
+
+
+def _batch_last(item: ArrayDual, count: int):
+    """An array dual's tangents with the batch axis moved last: shape + (count,)."""
+    tangent, shape = item.tangent, item.shape
+    if item.batch is None:  # one tangent, the same in every direction
+        tangent = (
+            anp.broadcast_to(tangent, (count,) + shape)
+            if is_traced(tangent)
+            else (np.broadcast_to(tangent, (count,) + shape))
+        )
+    if is_traced(tangent):
+        return anp.transpose(tangent, tuple(range(1, len(shape) + 1)) + (0,))
+    return np.moveaxis(np.asarray(tangent), 0, -1)
 
 
 def _plain_numbers(block: np.ndarray) -> np.ndarray:
