@@ -823,18 +823,20 @@ def _clip_batched(positions, tangents, ans, args, kwargs):
 
 
 def _matmul_batched(positions, tangents, ans, args, kwargs):
-    """A @ Ḃ + Ȧ @ B for k tangents at once: numpy's matmul broadcasts the batch axis as
-    a stack of matrices, except where a vector operand would take it for rows."""
+    """A @ Ḃ + Ȧ @ B for k tangents at once: numpy's matmul takes the batch axis for one
+    more stack axis, outside the operands' own (padded with 1s to the larger stack),
+    except where a vector operand would take it for rows."""
     a, b = args
     a_ndim, b_ndim = len(shape_of(a)), len(shape_of(b))
+    ndim = max(a_ndim, b_ndim)
     total = None
     for p, tangent in zip(positions, tangents):
         if p == 0:
             if a_ndim == 1 and b_ndim > 2:
                 return NotImplemented
-            term = MATMUL(tangent, b)
+            term = MATMUL(_batch_first(tangent, ndim) if a_ndim > 1 else tangent, b)
         elif b_ndim >= 2:
-            term = MATMUL(a, tangent)
+            term = MATMUL(a, _batch_first(tangent, ndim))
         elif a_ndim == 1:  # two vectors: Ḃ · a
             term = MATMUL(tangent, a)
         elif a_ndim == 2:  # a matrix times k vectors: (A · Ḃᵀ)ᵀ

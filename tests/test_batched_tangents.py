@@ -85,3 +85,66 @@ def test_a_zero_entry_is_plus_zero_as_one_direction_at_a_time_gives():
     # cos(2) < 0 times the zero tangent of x[1] is -0.0 in a batch; a lesson prints it.
     J = np.array(jacobian(lambda v: [am.sin(v[0])], [2.0, 3.0], mode="forward"))
     assert J[0, 1] == 0.0 and not np.signbit(J[0, 1])
+
+
+@given(
+    st.integers(1, 4).flatmap(
+        lambda n: st.lists(st.floats(-2, 2), min_size=2 * n, max_size=2 * n).map(
+            lambda xs: np.reshape(xs, (2, -1))
+        )
+    )
+)
+def test_batched_forward_on_arrays_equals_reverse_on_random_points(x):
+    def f(m):  # broadcasting between ranks, reductions, indexing and a matrix product
+        row = anp.sum(m * m, axis=0)
+        return anp.tanh(m * row) @ anp.transpose(m) + anp.cumsum(m[::-1], axis=-1)[:, :1]
+
+    counted_f, calls = counted(f)
+    forward = jacobian(counted_f, x, mode="forward")
+    assert len(calls) == 1
+    np.testing.assert_allclose(forward, jacobian(f, x, mode="reverse"), rtol=1e-12, atol=1e-14)
+
+
+def test_a_primitive_of_your_own_is_batched_one_tangent_at_a_time():
+    from autodiff_lab import defjvp, defvjp, primitive
+
+    @primitive
+    def cube_sum(x, axis):
+        return np.sum(x**3, axis=axis)
+
+    defvjp(cube_sum, lambda ans, x, axis: lambda g: anp.expand_dims(g, axis) * 3 * x**2)
+    defjvp(cube_sum, lambda g, ans, x, axis: anp.sum(3 * x**2 * g, axis=axis))
+
+    def f(x):
+        return anp.sin(cube_sum(x, 1))
+
+    x = np.array([[0.5, -1.0, 2.0], [0.3, 0.2, -0.4]])
+    counted_f, calls = counted(f)
+    forward = jacobian(counted_f, x, mode="forward")
+    assert len(calls) == 1  # the batch went through: its JVP ran once per direction inside
+    np.testing.assert_allclose(forward, jacobian(f, x, mode="reverse"), rtol=1e-14)
+    loss = lambda v: anp.sum(f(v) ** 2)  # noqa: E731
+    for mode in MODES:
+        np.testing.assert_allclose(
+            hessian(loss, x, mode=mode),
+            hessian(loss, x, mode="reverse-over-reverse"),
+            rtol=1e-12,
+            atol=1e-14,
+        )
+
+
+def test_one_tangent_jvp_on_arrays_is_unchanged_and_unbatched():
+    from autodiff_lab import jvp
+    from autodiff_lab.arrays import ArrayDual
+
+    seen = []
+
+    def f(x):
+        seen.append(x)
+        return anp.sum(x**2, axis=0)
+
+    value, tangent = jvp(f, np.ones((2, 3)), np.full((2, 3), 0.5))
+    assert type(seen[0]) is ArrayDual and seen[0].batch is None
+    assert tangent.tolist() == [2.0, 2.0, 2.0]
+    jacobian(f, np.ones((2, 3)), mode="forward")
+    assert seen[1].batch == 6 and seen[1].tangent.shape == (6, 2, 3)
