@@ -825,7 +825,8 @@ def _holds_nodes(part) -> bool:
 def jacobian(f: Callable, x, mode: str = "reverse", has_aux: bool = False):
     """The Jacobian ∂f_i/∂x_j, of shape ``f(x).shape + x.shape``.
 
-    ``mode="forward"`` builds it column by column (one jvp per input);
+    ``mode="forward"`` builds every column in one forward pass that carries each input
+    direction's tangent together (`_batched_columns`, JAX's vmap of the jvp);
     ``mode="reverse"`` row by row (one backward pass per output). For containers
     the result nests as JAX's does: f's output structure outside, x's inside.
     """
