@@ -803,6 +803,8 @@ def _logsumexp_jvp(tangent, ans, x, axis=None, keepdims=False):
 
 
 def _extreme_batched(positions, tangents, ans, args, kwargs):
+    if len(args) > 1:
+        return NotImplemented  # an axis given by position
     x, axis, keepdims = args[0], kwargs.get("axis"), kwargs.get("keepdims", False)
     share = _extreme_shares(ans, x, axis, keepdims)
     return SUM(tangents[0] * share, axis=_batch_axes(axis, len(shape_of(x))), keepdims=keepdims)
@@ -866,6 +868,8 @@ def _einsum_batched(positions, tangents, ans, args, kwargs):
 
 
 def _logsumexp_batched(positions, tangents, ans, args, kwargs):
+    if len(args) > 1:
+        return NotImplemented  # an axis given by position
     x, axis, keepdims = args[0], kwargs.get("axis"), kwargs.get("keepdims", False)
     kept = ans if keepdims else RESHAPE(ans, _kept_shape(shape_of(x), axis))
     return SUM(
@@ -888,6 +892,8 @@ def _axis_shifted(rule):
     the same rule, the axis moved past the batch axis."""
 
     def batched_jvp(positions, tangents, ans, args, kwargs):
+        if len(args) > 1:
+            return NotImplemented  # an axis given by position
         axis = _batch_axes(kwargs.get("axis", -1), len(shape_of(args[0])))
         return rule(tangents[0], ans, *args, **{**kwargs, "axis": axis})
 

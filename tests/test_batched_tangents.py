@@ -123,7 +123,10 @@ def test_a_primitive_of_your_own_is_batched_one_tangent_at_a_time():
     forward = jacobian(counted_f, x, mode="forward")
     assert len(calls) == 1  # the batch went through: its JVP ran once per direction inside
     np.testing.assert_allclose(forward, jacobian(f, x, mode="reverse"), rtol=1e-14)
-    loss = lambda v: anp.sum(f(v) ** 2)  # noqa: E731
+
+    def loss(v):
+        return anp.sum(f(v) ** 2)
+
     for mode in MODES:
         np.testing.assert_allclose(
             hessian(loss, x, mode=mode),
@@ -148,3 +151,18 @@ def test_one_tangent_jvp_on_arrays_is_unchanged_and_unbatched():
     assert tangent.tolist() == [2.0, 2.0, 2.0]
     jacobian(f, np.ones((2, 3)), mode="forward")
     assert seen[1].batch == 6 and seen[1].tangent.shape == (6, 2, 3)
+
+
+def test_one_tangent_among_a_batch_is_the_same_in_every_direction():
+    from autodiff_lab.arrays import ArrayDual
+    from autodiff_lab.core import new_level
+
+    level = new_level()
+    x, y = np.array([1.0, 2.0]), np.array([3.0, -1.0])
+    batch = np.arange(6.0).reshape(3, 2)
+    one = np.array([0.5, 0.25])
+    product = ArrayDual(x, batch, level, batch=3) * ArrayDual(y, one, level)
+    assert product.batch == 3
+    np.testing.assert_array_equal(product.tangent, batch * y + one * x)
+    with pytest.raises(ValueError, match="batches of 3 and 2"):
+        ArrayDual(x, batch, level, batch=3) + ArrayDual(x, batch[:2], level, batch=2)
