@@ -166,3 +166,48 @@ def test_one_tangent_among_a_batch_is_the_same_in_every_direction():
     np.testing.assert_array_equal(product.tangent, batch * y + one * x)
     with pytest.raises(ValueError, match="batches of 3 and 2"):
         ArrayDual(x, batch, level, batch=3) + ArrayDual(x, batch[:2], level, batch=2)
+
+
+_MASK = np.arange(20).reshape(4, 5) % 3 == 0
+INDICES = [
+    (0,),
+    (slice(None), 1),
+    (Ellipsis, 2),
+    ([0, 2, 2],),
+    (slice(None), [1, 0, 1]),
+    ([0, 1], [1, 2]),  # advanced, side by side: the batch axis stays in front
+    (slice(None), [[0], [3]], [2, 4]),
+    ([0, 1], slice(None), [1, 3]),  # advanced, apart: one tangent at a time
+    (1, slice(None), [0, 2]),  # an integer among them counts as advanced
+    (None, 0, Ellipsis, None),
+    (slice(None), _MASK),
+    (np.arange(60).reshape(3, 4, 5) % 4 == 1,),
+    (Ellipsis, [0, 4]),
+    (np.array(1), slice(None, None, -1)),
+    (slice(2, None), None, slice(None, None, 2)),
+]
+
+
+@pytest.mark.parametrize("index", INDICES, ids=[str(i) for i in range(len(INDICES))])
+@given(st.lists(st.floats(-2, 2), min_size=60, max_size=60))
+def test_a_batch_through_any_index_equals_one_direction_at_a_time(index, numbers):
+    x = np.reshape(numbers, (3, 4, 5))
+
+    def f(v):
+        picked = v[index]
+        return anp.sin(picked) * picked
+
+    def loss(v):
+        return anp.sum(f(v) * f(v)[..., :1])
+
+    counted_f, calls = counted(f)
+    forward = jacobian(counted_f, x, mode="forward")
+    assert len(calls) == 1
+    np.testing.assert_allclose(forward, jacobian(f, x, mode="reverse"), rtol=1e-13, atol=1e-15)
+    if np.size(f(x)) <= 12:  # the VJP of the index (untake) under a batch, too
+        np.testing.assert_allclose(
+            hessian(loss, x, mode="forward-over-reverse"),
+            hessian(loss, x, mode="reverse-over-reverse"),
+            rtol=1e-12,
+            atol=1e-13,
+        )
