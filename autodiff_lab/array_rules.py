@@ -905,10 +905,11 @@ def batched_tangent(primitive, positions, tangents, batches, k, ans, args, kwarg
     its arguments, each (k,) + that argument's shape (``batches[i]`` is k), or one tangent
     shaped like its argument (None), the same in every direction: the primitive's batched
     JVP where it has one that applies, else its JVP once per tangent, stacked."""
-    tangents = [
-        t if b is not None else _to_shape(t, (k,) + shape_of(args[p]))
-        for p, t, b in zip(positions, tangents, batches)
-    ]
+    if None in batches:
+        tangents = [
+            t if b is not None else _to_shape(t, (k,) + shape_of(args[p]))
+            for p, t, b in zip(positions, tangents, batches)
+        ]
     rule = primitive.batched_jvp
     if rule is not None:
         tangent = rule(positions, tangents, ans, args, kwargs)
