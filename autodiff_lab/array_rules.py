@@ -11,6 +11,11 @@ The structural primitives (sums, products, shapes, indexing, softmax) get a
 VJP and a JVP each, written with these same primitives, so that a backward
 pass over nodes of an outer derivative pass is itself recorded, and a forward
 pass over them carries their tangents (see `autodiff_lab.arrays`).
+
+A forward pass may carry a batch of k tangents at once, the batch axis first
+(`batched_tangent`): elementwise and linear primitives, and most others, have a
+batched JVP beside their JVP; a primitive without one (or a case its batched JVP
+does not cover) runs its JVP once per tangent.
 """
 
 from __future__ import annotations
@@ -19,8 +24,8 @@ import dis
 
 import numpy as np
 
-from . import rules
-from .arrays import ArrayPrimitive, is_traced, level_of, numbers
+from . import core, rules
+from .arrays import ArrayPrimitive, is_traced, level_of, numbers, register_batching
 from .rules import (
     ABS,
     ARCTAN2,
@@ -259,7 +264,7 @@ def _elementwise(primitive: Primitive, raw=None) -> ArrayPrimitive:
                 shares.append(unbroadcast(_scaled(g, partial), shape_of(args[p])))
         return shares
 
-    def jvp(positions, tangents, ans, args, kwargs):
+    def tangent(positions, tangents, ans, args, shape):
         local = partials(*args, ans)
         total = None
         for p, tangent in zip(positions, tangents):
@@ -267,7 +272,16 @@ def _elementwise(primitive: Primitive, raw=None) -> ArrayPrimitive:
             total = term if total is None else total + term
         if np.iscomplexobj(numbers(total)) and not np.iscomplexobj(numbers(ans)):
             total = REAL(total)  # a real function of a complex input (abs): its real part
-        return _to_shape(total, shape_of(ans))
+        return _to_shape(total, shape)
+
+    def jvp(positions, tangents, ans, args, kwargs):
+        return tangent(positions, tangents, ans, args, shape_of(ans))
+
+    def batched_jvp(positions, tangents, ans, args, kwargs):
+        # each (k,) + x.shape tangent lined up with partials shaped like the output
+        out_shape = shape_of(ans)
+        lined_up = [_batch_first(t, len(out_shape)) for t in tangents]
+        return tangent(positions, lined_up, ans, args, shape_of(tangents[0])[:1] + out_shape)
 
     differentiable = (0,) if primitive is POWC else None
     raw = raw or _raw(primitive)
@@ -280,12 +294,29 @@ def _elementwise(primitive: Primitive, raw=None) -> ArrayPrimitive:
         jvp,
         scalar=primitive,
         reads=_elementwise_reads(partials, primitive.arity),
+        batched_jvp=batched_jvp,
     )
 
 
 def _to_shape(tangent, shape: tuple):
     """A tangent broadcast to the output's shape (a partial of 1.0 keeps its input's)."""
     return tangent if shape_of(tangent) == shape else BROADCAST_TO(tangent, shape)
+
+
+def _reshaped(x, shape: tuple):
+    if type(x) is np.ndarray:  # plain numbers: no primitive to record
+        return x.reshape(shape)
+    return RESHAPE(x, shape)
+
+
+def _batch_first(tangent, ndim: int):
+    """A batch of tangents, shape (k,) + s, as (k,) + (1,)*(ndim - len(s)) + s: it
+    broadcasts against arrays of ``ndim`` axes with the batch axis still first."""
+    shape = shape_of(tangent)
+    missing = ndim - (len(shape) - 1)
+    if missing <= 0:
+        return tangent
+    return _reshaped(tangent, shape[:1] + (1,) * missing + shape[1:])
 
 
 ELEMENTWISE: dict[Primitive, ArrayPrimitive] = {
@@ -580,17 +611,148 @@ def einsum_subscripts(subscripts: str, shapes: list[tuple]) -> str:
 # (zeros for arguments without one); the others are written out.
 
 
+def _filled(primitive_name: str, positions, tangents, args, batch: tuple = ()) -> list:
+    """A linear primitive's arguments with the tangents in place of the arrays (zeros,
+    with ``batch`` in front of their shape, for arrays without one)."""
+    filled = list(args)
+    for p, tangent in zip(positions, tangents):
+        filled[p] = tangent
+    for p in range(len(args)):
+        if p not in positions and p in _LINEAR_ARGUMENTS.get(primitive_name, range(len(args))):
+            filled[p] = np.zeros(batch + shape_of(args[p]))
+    return filled
+
+
 def _linear(primitive_name: str):
     def jvp(positions, tangents, ans, args, kwargs):
-        filled = list(args)
-        for p, tangent in zip(positions, tangents):
-            filled[p] = tangent
-        for p in range(len(args)):
-            if p not in positions and p in _LINEAR_ARGUMENTS.get(primitive_name, range(len(args))):
-                filled[p] = np.zeros(shape_of(args[p]))
-        return STRUCTURAL[primitive_name](*filled, **kwargs)
+        return STRUCTURAL[primitive_name](
+            *_filled(primitive_name, positions, tangents, args), **kwargs
+        )
 
     return jvp
+
+
+def _batched_linear(primitive_name: str):
+    """The batched JVP of a linear primitive: the primitive on the batched tangents, with
+    its ``_BATCH_SHIFTS`` entry ``shift(filled, kwargs, k, ndim)`` giving the arguments for
+    the leading batch axis (``ndim``: the first array's rank), or None where numpy would
+    not keep that axis first."""
+
+    def batched_jvp(positions, tangents, ans, args, kwargs):
+        k = shape_of(tangents[0])[0]
+        filled = _filled(primitive_name, positions, tangents, args, (k,))
+        moved = _BATCH_SHIFTS[primitive_name](filled, kwargs, k, len(shape_of(args[0])))
+        if moved is None:
+            return NotImplemented
+        return STRUCTURAL[primitive_name](*moved[0], **moved[1])
+
+    return batched_jvp
+
+
+def _after_batch(axis: int) -> int:
+    """An axis of an array once a batch axis is put in front (a negative one counts from
+    the end, so it stays)."""
+    axis = int(axis)
+    return axis + 1 if axis >= 0 else axis
+
+
+def _batch_axes(axis, ndim: int):
+    """A reduction's ``axis`` for the batched array: None (all) is all but the batch axis."""
+    if axis is None:
+        return tuple(range(1, ndim + 1))
+    if isinstance(axis, (int, np.integer)):
+        return _after_batch(axis)
+    return tuple(_after_batch(a) for a in axis)
+
+
+def _shape_tuple(shape) -> tuple:
+    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
+
+
+def _batch_index(index):
+    """``index`` for an array with a batch axis in front, or None where numpy would not
+    keep that axis first: advanced indices (arrays, and integers among them) that are not
+    side by side put their axes in front; a bool alone adds an axis."""
+    parts = index if isinstance(index, tuple) else (index,)
+    simple = [
+        part is None or part is Ellipsis or isinstance(part, (slice, int, np.integer))
+        for part in parts
+    ]
+    if any(isinstance(part, (bool, np.bool_)) for part in parts):
+        return None
+    if not all(simple):
+        advanced = [
+            i
+            for i, part in enumerate(parts)
+            if not simple[i] or isinstance(part, (int, np.integer))
+        ]
+        if advanced != list(range(advanced[0], advanced[-1] + 1)):
+            return None
+    return (slice(None),) + parts
+
+
+def _axis_keyword(default, variadic: bool = False):
+    """``shift`` for a primitive whose axis is the keyword ``axis`` (None: flattened, not
+    batched here) and whose arrays are all its positional arguments (``variadic``) or
+    the first."""
+
+    def shift(filled, kwargs, k, ndim):
+        if len(filled) > 1 and not variadic:
+            return None  # an axis given by position
+        axis = kwargs.get("axis", default)
+        if axis is None and default is not None:
+            return None
+        return filled, {**kwargs, "axis": _batch_axes(axis, ndim)}
+
+    return shift
+
+
+def _shift_reshape(filled, kwargs, k, ndim):
+    if len(filled) != 2 or kwargs:
+        return None
+    return (filled[0], (k,) + _shape_tuple(filled[1])), {}
+
+
+def _shift_transpose(filled, kwargs, k, ndim):
+    axes = filled[1] if len(filled) > 1 else kwargs.get("axes")
+    if axes is None:
+        axes = tuple(range(ndim - 1, -1, -1))
+    return (filled[0], (0,) + tuple(int(a) % ndim + 1 for a in axes)), {}
+
+
+def _shift_getitem(filled, kwargs, k, ndim):
+    index = _batch_index(filled[1])
+    return None if index is None else ((filled[0], index), kwargs)
+
+
+def _shift_untake(filled, kwargs, k, ndim):
+    index = _batch_index(filled[1])
+    return None if index is None else ((filled[0], index, (k,) + _shape_tuple(filled[2])), kwargs)
+
+
+def _shift_cumsum(filled, kwargs, k, ndim):
+    if filled[1] is None:
+        return None
+    return (filled[0], _after_batch(filled[1])), kwargs
+
+
+def _shift_broadcast_to(filled, kwargs, k, ndim):
+    shape = _shape_tuple(filled[1])
+    return (_batch_first(filled[0], len(shape)), (k,) + shape), kwargs
+
+
+_BATCH_SHIFTS = {
+    "sum": _axis_keyword(None),
+    "mean": _axis_keyword(None),
+    "reshape": _shift_reshape,
+    "transpose": _shift_transpose,
+    "broadcast_to": _shift_broadcast_to,
+    "getitem": _shift_getitem,
+    "untake": _shift_untake,
+    "concatenate": _axis_keyword(0, variadic=True),
+    "stack": _axis_keyword(0, variadic=True),
+    "cumsum": _shift_cumsum,
+}
 
 
 _LINEAR_ARGUMENTS = {
@@ -640,6 +802,132 @@ def _logsumexp_jvp(tangent, ans, x, axis=None, keepdims=False):
     return SUM(tangent * EXP_ARRAY(x - kept), axis=axis, keepdims=keepdims)
 
 
+def _extreme_batched(positions, tangents, ans, args, kwargs):
+    if len(args) > 1:
+        return NotImplemented  # an axis given by position
+    x, axis, keepdims = args[0], kwargs.get("axis"), kwargs.get("keepdims", False)
+    share = _extreme_shares(ans, x, axis, keepdims)
+    return SUM(tangents[0] * share, axis=_batch_axes(axis, len(shape_of(x))), keepdims=keepdims)
+
+
+def _where_batched(positions, tangents, ans, args, kwargs):
+    out_shape = shape_of(ans)
+    given = {p: _batch_first(t, len(out_shape)) for p, t in zip(positions, tangents)}
+    k = shape_of(tangents[0])[:1]
+    return _to_shape(WHERE(args[0], given.get(1, 0.0), given.get(2, 0.0)), k + out_shape)
+
+
+def _clip_batched(positions, tangents, ans, args, kwargs):
+    x, low, high = args
+    out_shape = shape_of(ans)
+    tangent = _batch_first(tangents[0], len(out_shape))
+    return _to_shape(tangent * _inside(x, low, high), shape_of(tangents[0])[:1] + out_shape)
+
+
+def _matmul_batched(positions, tangents, ans, args, kwargs):
+    """A @ Ḃ + Ȧ @ B for k tangents at once: numpy's matmul takes the batch axis for one
+    more stack axis, outside the operands' own (padded with 1s to the larger stack),
+    except where a vector operand would take it for rows."""
+    a, b = args
+    a_ndim, b_ndim = len(shape_of(a)), len(shape_of(b))
+    ndim = max(a_ndim, b_ndim)
+    total = None
+    for p, tangent in zip(positions, tangents):
+        if p == 0:
+            if a_ndim == 1 and b_ndim > 2:
+                return NotImplemented
+            term = MATMUL(_batch_first(tangent, ndim) if a_ndim > 1 else tangent, b)
+        elif b_ndim >= 2:
+            term = MATMUL(a, _batch_first(tangent, ndim))
+        elif a_ndim == 1:  # two vectors: Ḃ · a
+            term = MATMUL(tangent, a)
+        elif a_ndim == 2:  # a matrix times k vectors: (A · Ḃᵀ)ᵀ
+            term = TRANSPOSE(MATMUL(a, TRANSPOSE(tangent, (1, 0))), (1, 0))
+        else:
+            return NotImplemented
+        total = term if total is None else total + term
+    return _to_shape(total, shape_of(tangents[0])[:1] + shape_of(ans))
+
+
+def _einsum_batched(positions, tangents, ans, args, kwargs):
+    """Each tangent term an einsum with a fresh letter for the batch axis, in front."""
+    inputs, output = kwargs["subscripts"].split("->")
+    inputs = inputs.split(",")
+    unused = [c for c in _LETTERS if c not in kwargs["subscripts"]]
+    if not unused:
+        return NotImplemented
+    batch = unused[0]
+    total = None
+    for p, tangent in zip(positions, tangents):
+        filled = list(args)
+        filled[p] = tangent
+        terms = [batch + term if q == p else term for q, term in enumerate(inputs)]
+        term = EINSUM(*filled, subscripts=",".join(terms) + "->" + batch + output)
+        total = term if total is None else total + term
+    return _to_shape(total, shape_of(tangents[0])[:1] + shape_of(ans))
+
+
+def _logsumexp_batched(positions, tangents, ans, args, kwargs):
+    if len(args) > 1:
+        return NotImplemented  # an axis given by position
+    x, axis, keepdims = args[0], kwargs.get("axis"), kwargs.get("keepdims", False)
+    kept = ans if keepdims else RESHAPE(ans, _kept_shape(shape_of(x), axis))
+    return SUM(
+        tangents[0] * EXP_ARRAY(x - kept),
+        axis=_batch_axes(axis, len(shape_of(x))),
+        keepdims=keepdims,
+    )
+
+
+def _softmax_jvp(t, ans, x, axis=-1):
+    return ans * (t - SUM(ans * t, axis=axis, keepdims=True))
+
+
+def _log_softmax_jvp(t, ans, x, axis=-1):
+    return t - SUM(EXP_ARRAY(ans) * t, axis=axis, keepdims=True)
+
+
+def _axis_shifted(rule):
+    """The batched form of a JVP whose ``axis`` reduces arrays shaped like the tangent:
+    the same rule, the axis moved past the batch axis."""
+
+    def batched_jvp(positions, tangents, ans, args, kwargs):
+        if len(args) > 1:
+            return NotImplemented  # an axis given by position
+        axis = _batch_axes(kwargs.get("axis", -1), len(shape_of(args[0])))
+        return rule(tangents[0], ans, *args, **{**kwargs, "axis": axis})
+
+    return batched_jvp
+
+
+def batched_tangent(primitive, positions, tangents, batches, k, ans, args, kwargs):
+    """The k tangents of a primitive's output, shape (k,) + its shape, from the tangents of
+    its arguments, each (k,) + that argument's shape (``batches[i]`` is k), or one tangent
+    shaped like its argument (None), the same in every direction: the primitive's batched
+    JVP where it has one that applies, else its JVP once per tangent, stacked."""
+    if None in batches:
+        tangents = [
+            t if b is not None else _to_shape(t, (k,) + shape_of(args[p]))
+            for p, t, b in zip(positions, tangents, batches)
+        ]
+    rule = primitive.batched_jvp
+    if rule is not None:
+        tangent = rule(positions, tangents, ans, args, kwargs)
+        if tangent is not NotImplemented:
+            return tangent
+    shape = shape_of(ans)
+    slices = [
+        _to_shape(primitive.jvp(positions, [t[i] for t in tangents], ans, args, kwargs), shape)
+        for i in range(k)
+    ]
+    if any(core.is_node(part) for part in slices):
+        return STACK(*slices, axis=0)
+    return np.stack(slices)
+
+
+register_batching(batched_tangent)
+
+
 def _match_complex(x, g):
     """g as the gradient of x: complex if x is (a real g as g + 0i), else real."""
     return g if np.iscomplexobj(numbers(x)) else REAL(g)
@@ -649,29 +937,34 @@ def _imag_vjp(g, ans, x):
     return _match_complex(x, g * -1j)
 
 
+# The JVPs of real, imag and conj act on each entry alone: right for a batch as they are.
+_real_jvp = _one_tangent(lambda t, ans, x: REAL(t))
+_imag_jvp = _one_tangent(lambda t, ans, x: IMAG(t))
+_conj_jvp = _one_tangent(lambda t, ans, x: CONJ(t))
+
 # fmt: off
-REAL         = ArrayPrimitive("real",         np.real,       _each(lambda g, ans, x: _match_complex(x, g)), "ḡ, as a complex number if x is one", None, jvp=_one_tangent(lambda t, ans, x: REAL(t)), reads=_reading())  # noqa: E501
-IMAG         = ArrayPrimitive("imag",         np.imag,       _each(_imag_vjp), "-i·ḡ", None, jvp=_one_tangent(lambda t, ans, x: IMAG(t)), reads=_reading())  # noqa: E501
-CONJ         = ArrayPrimitive("conj",         np.conj,       _each(lambda g, ans, x: CONJ(g)), "conj(ḡ)", None, jvp=_one_tangent(lambda t, ans, x: CONJ(t)), reads=_reading())  # noqa: E501
-SUM          = ArrayPrimitive("sum",          _sum,          _each(lambda g, ans, x, axis=None, keepdims=False: _spread(g, shape_of(x), axis, keepdims)), "ḡ broadcast back over the summed axes", None, jvp=_linear("sum"), reads=_reading())  # noqa: E501
-MEAN         = ArrayPrimitive("mean",         _mean,         _each(lambda g, ans, x, axis=None, keepdims=False: _spread(g, shape_of(x), axis, keepdims) / _count(shape_of(x), axis)), "ḡ / n broadcast back", None, jvp=_linear("mean"), reads=_reading())  # noqa: E501
-MAX          = ArrayPrimitive("max",          _max,          _each(_extreme_vjp), "ḡ to the maxima, ties share it", None, jvp=_one_tangent(_extreme_jvp), reads=_reading((0,), True))  # noqa: E501
-MIN          = ArrayPrimitive("min",          _min,          _each(_extreme_vjp), "ḡ to the minima, ties share it", None, jvp=_one_tangent(_extreme_jvp), reads=_reading((0,), True))  # noqa: E501
-RESHAPE      = ArrayPrimitive("reshape",      np.reshape,    _each(lambda g, ans, x, shape: RESHAPE(g, shape_of(x))), "ḡ reshaped back", None, jvp=_linear("reshape"), reads=_reading((1,)))  # noqa: E501
-TRANSPOSE    = ArrayPrimitive("transpose",    np.transpose,  _each(lambda g, ans, x, axes=None: TRANSPOSE(g, _inverse_axes(axes))), "ḡ transposed back", None, jvp=_linear("transpose"), reads=_reading())  # noqa: E501
-BROADCAST_TO = ArrayPrimitive("broadcast_to", _broadcast_to, _each(lambda g, ans, x, shape: unbroadcast(g, shape_of(x))), "ḡ summed over the broadcast axes", None, jvp=_linear("broadcast_to"), reads=_reading((1,)))  # noqa: E501
-GETITEM      = ArrayPrimitive("getitem",      _getitem,      _each(lambda g, ans, x, index: UNTAKE(g, index, shape_of(x))), "ḡ placed at the index, zeros elsewhere", None, jvp=_linear("getitem"), reads=_reading((1,)))  # noqa: E501
-UNTAKE       = ArrayPrimitive("untake",       _untake,       _each(lambda g, ans, x, index, shape: GETITEM(g, index)), "ḡ taken at the index", (0,), jvp=_linear("untake"), reads=_reading((1, 2)))  # noqa: E501
-CONCATENATE  = ArrayPrimitive("concatenate",  _concatenate,  _variadic(_concatenate_share), "ḡ split back into the pieces", None, jvp=_linear("concatenate"), reads=_reading())  # noqa: E501
-STACK        = ArrayPrimitive("stack",        _stack,        _variadic(_stack_share), "ḡ taken apart along the new axis", None, jvp=_linear("stack"), reads=_reading())  # noqa: E501
-WHERE        = ArrayPrimitive("where",        _where,        _each(None, lambda g, ans, c, x, y: unbroadcast(WHERE(c, g, 0.0), shape_of(x)), lambda g, ans, c, x, y: unbroadcast(WHERE(c, 0.0, g), shape_of(y))), "ḡ where the condition holds to x, elsewhere to y", (1, 2), jvp=_where_jvp, reads=_reading((0,)))  # noqa: E501
-CLIP         = ArrayPrimitive("clip",         _clip,         _each(_clip_vjp), "ḡ where low ≤ x ≤ high, else 0", (0,), jvp=_one_tangent(_clip_jvp), reads=_reading((0, 1, 2)))  # noqa: E501
-MATMUL       = ArrayPrimitive("matmul",       np.matmul,     _matmul_vjp, "ā = ḡ·Bᵀ, b̄ = Aᵀ·ḡ", None, jvp=_matmul_jvp, reads=_reading_the_others)  # noqa: E501
-CUMSUM       = ArrayPrimitive("cumsum",       _cumsum,       _each(_cumsum_vjp), "ḡ summed from the end: a cumsum backwards", None, jvp=_linear("cumsum"), reads=_reading((1,)))  # noqa: E501
-EINSUM       = ArrayPrimitive("einsum",       _einsum,       _variadic(_einsum_share), "ḡ contracted with the other operands, back to this one's letters", None, jvp=_einsum_jvp, reads=_reading_the_others)  # noqa: E501
-LOGSUMEXP    = ArrayPrimitive("logsumexp",    _logsumexp,    _each(_logsumexp_vjp), "ḡ · softmax(x)", None, jvp=_one_tangent(_logsumexp_jvp), reads=_reading((0,), True))  # noqa: E501
-SOFTMAX      = ArrayPrimitive("softmax",      _softmax,      _each(lambda g, ans, x, axis=-1: ans * (g - SUM(g * ans, axis=axis, keepdims=True))), "s ⊙ (ḡ - Σ ḡ⊙s)", None, jvp=_one_tangent(lambda t, ans, x, axis=-1: ans * (t - SUM(ans * t, axis=axis, keepdims=True))), reads=_reading((), True))  # noqa: E501
-LOG_SOFTMAX  = ArrayPrimitive("log_softmax",  _log_softmax,  _each(lambda g, ans, x, axis=-1: g - EXP_ARRAY(ans) * SUM(g, axis=axis, keepdims=True)), "ḡ - softmax(x) · Σ ḡ", None, jvp=_one_tangent(lambda t, ans, x, axis=-1: t - SUM(EXP_ARRAY(ans) * t, axis=axis, keepdims=True)), reads=_reading((), True))  # noqa: E501
+REAL         = ArrayPrimitive("real",         np.real,       _each(lambda g, ans, x: _match_complex(x, g)), "ḡ, as a complex number if x is one", None, jvp=_real_jvp, batched_jvp=_real_jvp, reads=_reading())  # noqa: E501
+IMAG         = ArrayPrimitive("imag",         np.imag,       _each(_imag_vjp), "-i·ḡ", None, jvp=_imag_jvp, batched_jvp=_imag_jvp, reads=_reading())  # noqa: E501
+CONJ         = ArrayPrimitive("conj",         np.conj,       _each(lambda g, ans, x: CONJ(g)), "conj(ḡ)", None, jvp=_conj_jvp, batched_jvp=_conj_jvp, reads=_reading())  # noqa: E501
+SUM          = ArrayPrimitive("sum",          _sum,          _each(lambda g, ans, x, axis=None, keepdims=False: _spread(g, shape_of(x), axis, keepdims)), "ḡ broadcast back over the summed axes", None, jvp=_linear("sum"), reads=_reading(), batched_jvp=_batched_linear("sum"))  # noqa: E501
+MEAN         = ArrayPrimitive("mean",         _mean,         _each(lambda g, ans, x, axis=None, keepdims=False: _spread(g, shape_of(x), axis, keepdims) / _count(shape_of(x), axis)), "ḡ / n broadcast back", None, jvp=_linear("mean"), reads=_reading(), batched_jvp=_batched_linear("mean"))  # noqa: E501
+MAX          = ArrayPrimitive("max",          _max,          _each(_extreme_vjp), "ḡ to the maxima, ties share it", None, jvp=_one_tangent(_extreme_jvp), reads=_reading((0,), True), batched_jvp=_extreme_batched)  # noqa: E501
+MIN          = ArrayPrimitive("min",          _min,          _each(_extreme_vjp), "ḡ to the minima, ties share it", None, jvp=_one_tangent(_extreme_jvp), reads=_reading((0,), True), batched_jvp=_extreme_batched)  # noqa: E501
+RESHAPE      = ArrayPrimitive("reshape",      np.reshape,    _each(lambda g, ans, x, shape: RESHAPE(g, shape_of(x))), "ḡ reshaped back", None, jvp=_linear("reshape"), reads=_reading((1,)), batched_jvp=_batched_linear("reshape"))  # noqa: E501
+TRANSPOSE    = ArrayPrimitive("transpose",    np.transpose,  _each(lambda g, ans, x, axes=None: TRANSPOSE(g, _inverse_axes(axes))), "ḡ transposed back", None, jvp=_linear("transpose"), reads=_reading(), batched_jvp=_batched_linear("transpose"))  # noqa: E501
+BROADCAST_TO = ArrayPrimitive("broadcast_to", _broadcast_to, _each(lambda g, ans, x, shape: unbroadcast(g, shape_of(x))), "ḡ summed over the broadcast axes", None, jvp=_linear("broadcast_to"), reads=_reading((1,)), batched_jvp=_batched_linear("broadcast_to"))  # noqa: E501
+GETITEM      = ArrayPrimitive("getitem",      _getitem,      _each(lambda g, ans, x, index: UNTAKE(g, index, shape_of(x))), "ḡ placed at the index, zeros elsewhere", None, jvp=_linear("getitem"), reads=_reading((1,)), batched_jvp=_batched_linear("getitem"))  # noqa: E501
+UNTAKE       = ArrayPrimitive("untake",       _untake,       _each(lambda g, ans, x, index, shape: GETITEM(g, index)), "ḡ taken at the index", (0,), jvp=_linear("untake"), reads=_reading((1, 2)), batched_jvp=_batched_linear("untake"))  # noqa: E501
+CONCATENATE  = ArrayPrimitive("concatenate",  _concatenate,  _variadic(_concatenate_share), "ḡ split back into the pieces", None, jvp=_linear("concatenate"), reads=_reading(), batched_jvp=_batched_linear("concatenate"))  # noqa: E501
+STACK        = ArrayPrimitive("stack",        _stack,        _variadic(_stack_share), "ḡ taken apart along the new axis", None, jvp=_linear("stack"), reads=_reading(), batched_jvp=_batched_linear("stack"))  # noqa: E501
+WHERE        = ArrayPrimitive("where",        _where,        _each(None, lambda g, ans, c, x, y: unbroadcast(WHERE(c, g, 0.0), shape_of(x)), lambda g, ans, c, x, y: unbroadcast(WHERE(c, 0.0, g), shape_of(y))), "ḡ where the condition holds to x, elsewhere to y", (1, 2), jvp=_where_jvp, reads=_reading((0,)), batched_jvp=_where_batched)  # noqa: E501
+CLIP         = ArrayPrimitive("clip",         _clip,         _each(_clip_vjp), "ḡ where low ≤ x ≤ high, else 0", (0,), jvp=_one_tangent(_clip_jvp), reads=_reading((0, 1, 2)), batched_jvp=_clip_batched)  # noqa: E501
+MATMUL       = ArrayPrimitive("matmul",       np.matmul,     _matmul_vjp, "ā = ḡ·Bᵀ, b̄ = Aᵀ·ḡ", None, jvp=_matmul_jvp, reads=_reading_the_others, batched_jvp=_matmul_batched)  # noqa: E501
+CUMSUM       = ArrayPrimitive("cumsum",       _cumsum,       _each(_cumsum_vjp), "ḡ summed from the end: a cumsum backwards", None, jvp=_linear("cumsum"), reads=_reading((1,)), batched_jvp=_batched_linear("cumsum"))  # noqa: E501
+EINSUM       = ArrayPrimitive("einsum",       _einsum,       _variadic(_einsum_share), "ḡ contracted with the other operands, back to this one's letters", None, jvp=_einsum_jvp, reads=_reading_the_others, batched_jvp=_einsum_batched)  # noqa: E501
+LOGSUMEXP    = ArrayPrimitive("logsumexp",    _logsumexp,    _each(_logsumexp_vjp), "ḡ · softmax(x)", None, jvp=_one_tangent(_logsumexp_jvp), reads=_reading((0,), True), batched_jvp=_logsumexp_batched)  # noqa: E501
+SOFTMAX      = ArrayPrimitive("softmax",      _softmax,      _each(lambda g, ans, x, axis=-1: ans * (g - SUM(g * ans, axis=axis, keepdims=True))), "s ⊙ (ḡ - Σ ḡ⊙s)", None, jvp=_one_tangent(_softmax_jvp), reads=_reading((), True), batched_jvp=_axis_shifted(_softmax_jvp))  # noqa: E501
+LOG_SOFTMAX  = ArrayPrimitive("log_softmax",  _log_softmax,  _each(lambda g, ans, x, axis=-1: g - EXP_ARRAY(ans) * SUM(g, axis=axis, keepdims=True)), "ḡ - softmax(x) · Σ ḡ", None, jvp=_one_tangent(_log_softmax_jvp), reads=_reading((), True), batched_jvp=_axis_shifted(_log_softmax_jvp))  # noqa: E501
 # fmt: on
 
 STRUCTURAL: dict[str, ArrayPrimitive] = {

@@ -59,13 +59,26 @@ class ArrayPrimitive:
     ``argnums``, that argument's share of the output gradient ``g``;
     ``jvp(argnums, tangents, ans, args, kwargs)`` gives the output's tangent
     from the tangents of the arguments at ``argnums``.
+    ``batched_jvp`` (same arguments, optional) takes tangents with a leading batch axis,
+    ``(k,) + shape``, and gives the output's k tangents at once, or NotImplemented where
+    it cannot; without one, ``jvp`` runs once per tangent (`batched_tangent`).
     ``differentiable`` lists the positions a gradient may flow into (None: all).
     ``scalar`` is the entry of the scalar rule table an elementwise primitive
     applies to each element (None for an operation on whole arrays, such as a
     sum): the core knows from it which primitives act elementwise.
     """
 
-    __slots__ = ("name", "raw", "vjp", "jvp", "formula", "differentiable", "scalar", "reads")
+    __slots__ = (
+        "name",
+        "raw",
+        "vjp",
+        "jvp",
+        "batched_jvp",
+        "formula",
+        "differentiable",
+        "scalar",
+        "reads",
+    )
 
     is_array = True
 
@@ -79,11 +92,13 @@ class ArrayPrimitive:
         jvp: Callable | None = None,
         scalar: rules.Primitive | None = None,
         reads: Callable | None = None,
+        batched_jvp: Callable | None = None,
     ) -> None:
         self.name = name
         self.raw = raw
         self.vjp = vjp
         self.jvp = jvp
+        self.batched_jvp = batched_jvp
         self.formula = formula
         self.differentiable = differentiable
         self.scalar = scalar
@@ -267,12 +282,15 @@ def _check_operands(primitive: ArrayPrimitive, args: tuple) -> None:
 
 
 def _push(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) -> ArrayDual:
-    """Forward mode: the primal one layer down, the tangent from the JVP rule."""
+    """Forward mode: the primal one layer down, the tangent from the JVP rule (the k
+    tangents at once, from `batched_tangent`, when the duals carry a batch of them)."""
     primitive = _array_form(primitive)
     _check_operands(primitive, args)
     primals = []
     positions = []
     tangents = []
+    batches = []
+    batch = None
     for position, arg in enumerate(args):
         if type(arg) is Dual or (type(arg) is np.ndarray and arg.dtype == object):
             arg = lift(arg)  # Duals meet arrays: an array dual of their own level
@@ -280,16 +298,40 @@ def _push(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) -> A
             primals.append(arg.value)
             positions.append(position)
             tangents.append(arg.tangent)
+            batches.append(arg.batch)
+            if arg.batch is not None:
+                if batch is not None and arg.batch != batch:
+                    raise ValueError(
+                        f"{primitive.name}: tangents of one pass in batches of {batch} and "
+                        f"{arg.batch}"
+                    )
+                batch = arg.batch
         else:
             primals.append(arg)
     primals = tuple(primals)
+    positions = tuple(positions)
     out = _one_layer_down(primitive, primals, kwargs)
     with core.ieee_arithmetic():
-        tangent = primitive.jvp(tuple(positions), tangents, out, primals, kwargs)
+        if batch is None:
+            tangent = primitive.jvp(positions, tangents, out, primals, kwargs)
+        else:
+            tangent = _BATCHING[0](
+                primitive, positions, tangents, batches, batch, out, primals, kwargs
+            )
     if MODES.detect_anomaly:
         _check_finite(out, f"forward pass: {primitive.name}")
         _check_finite(tangent, f"forward pass: the JVP of {primitive.name}")
-    return ArrayDual(out, tangent, level)
+    return ArrayDual(out, tangent, level, batch)
+
+
+_BATCHING: list = []  # the one function that pushes a batch of tangents (array_rules gives it)
+
+
+def register_batching(push: Callable) -> None:
+    """Let ``push(primitive, positions, tangents, batches, k, ans, args, kwargs)`` give an
+    output's k tangents when the duals carry batches (``batches``: each tangent's k, or
+    None for one tangent); `autodiff_lab.array_rules` registers it, with the rules."""
+    _BATCHING[:] = [push]
 
 
 def _check_finite(array, where: str) -> None:
@@ -440,17 +482,22 @@ class ArrayNode(Traced):
 
 
 class ArrayDual(Traced):
-    """An array with a tangent of the same shape (made by ``jvp`` on arrays)."""
+    """An array with a tangent of the same shape (made by ``jvp`` on arrays), or with
+    ``batch`` tangents at once: then the tangent has shape ``(batch,) + shape``, the
+    batch axis first (a forward Jacobian pushes every direction in one pass, as JAX's
+    vmap of the JVP does)."""
 
-    __slots__ = ("value", "tangent", "level")
+    __slots__ = ("value", "tangent", "level", "batch")
 
-    def __init__(self, value, tangent, level: int) -> None:
+    def __init__(self, value, tangent, level: int, batch: int | None = None) -> None:
         self.value = value
         self.tangent = tangent
         self.level = level
+        self.batch = batch
 
     def __repr__(self) -> str:
-        return f"ArrayDual(shape={self.shape}, level={self.level})"
+        batch = "" if self.batch is None else f", batch={self.batch}"
+        return f"ArrayDual(shape={self.shape}, level={self.level}{batch})"
 
 
 TRACED = (ArrayNode, ArrayDual)
@@ -554,11 +601,16 @@ def _lift_objects(items: np.ndarray):
         tangents = [
             item.tangent if type(item) is Dual and item.tag == level else 0.0 for item in flat
         ]
-        if any(isinstance(tangent, np.ndarray) for tangent in tangents):
-            raise core.BatchedTangents  # array rules take one tangent: the caller falls back
-        return ArrayDual(
-            lift(_objects(primals, items.shape)), lift(_objects(tangents, items.shape)), level
-        )
+        primal = lift(_objects(primals, items.shape))
+        batch = next((len(t) for t in tangents if isinstance(t, np.ndarray)), None)
+        if batch is None:
+            return ArrayDual(primal, lift(_objects(tangents, items.shape)), level)
+        # Duals carrying a vector of tangents (a batched forward Jacobian): a batched dual
+        # whose tangent has the batch axis first; a constant's 0.0 is zero in every direction.
+        vectors = np.empty(items.shape + (batch,), dtype=object)
+        for index, tangent in zip(np.ndindex(*items.shape), tangents):
+            vectors[index] = tangent
+        return ArrayDual(primal, lift(np.moveaxis(vectors, -1, 0)), level, batch)
     mine = [index for index, item in enumerate(flat) if core.level_of(item) == level]
     inner = [item._data if core.level_of(item) == level else item for item in flat]
     node = ArrayNode(lift(_objects(inner, items.shape)), level)

@@ -203,11 +203,6 @@ def ieee_arithmetic() -> _Ieee:
     return IEEE
 
 
-class BatchedTangents(Exception):
-    """A Dual carrying a vector of tangents (a batched forward Jacobian) met an operation
-    on arrays, whose rules take one tangent: the caller pushes one tangent at a time."""
-
-
 _VIEWS: dict[type, dict] = {}
 
 

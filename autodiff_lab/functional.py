@@ -825,7 +825,8 @@ def _holds_nodes(part) -> bool:
 def jacobian(f: Callable, x, mode: str = "reverse", has_aux: bool = False):
     """The Jacobian ∂f_i/∂x_j, of shape ``f(x).shape + x.shape``.
 
-    ``mode="forward"`` builds it column by column (one jvp per input);
+    ``mode="forward"`` builds every column in one forward pass that carries each input
+    direction's tangent together (`_batched_columns`, JAX's vmap of the jvp);
     ``mode="reverse"`` row by row (one backward pass per output). For containers
     the result nests as JAX's does: f's output structure outside, x's inside.
     """
@@ -885,48 +886,66 @@ def jacobian(f: Callable, x, mode: str = "reverse", has_aux: bool = False):
 def _batched_columns(f: Callable, points: list, in_structure: Structure, has_aux: bool):
     """Every column of a forward Jacobian from one pass: each input number's tangent is a
     basis vector, so each tangent in f is the vector of all its directional derivatives
-    (as torch.func and JAX push a batch of tangents). None where it cannot apply: an
-    input of the array engine, or f lifting a number into an array operation."""
-    if any(_uses_arrays(point) for point in points):
-        return None
-    sizes = [int(np.size(point)) for point in points]
+    (as torch.func and JAX push a batch of tangents). A number's `Dual` carries them as a
+    vector; an array's `ArrayDual` as a batch, shape (count,) + its shape. None for an
+    input without a number (nothing to batch: the caller's loop gives the empty Jacobian)."""
+    sizes = [int(np.size(numbers(point))) for point in points]
     count = sum(sizes)
+    if count == 0:
+        return None
     tag = core.new_level()
-    basis = iter(np.eye(count))
+    basis = np.eye(count)
     inputs = []
-    for point in points:
-        if isinstance(point, np.ndarray):
+    start = 0
+    for point, size in zip(points, sizes):
+        block = basis[start : start + size]
+        start += size
+        if _uses_arrays(point):
+            dtype = np.result_type(numbers(point), np.float64)
+            inputs.append(
+                ArrayDual(
+                    point, block.T.reshape((count,) + _shape(point)).astype(dtype), tag, count
+                )
+            )
+        elif isinstance(point, np.ndarray):
             leaf = np.empty(point.shape, dtype=object)
-            for index, number in np.ndenumerate(point):
-                leaf[index] = dual(number, next(basis), tag)
+            for (index, number), vector in zip(np.ndenumerate(point), block):
+                leaf[index] = dual(number, vector, tag)
             inputs.append(leaf)
         else:
-            inputs.append(dual(point, next(basis), tag))
-    try:
-        with core.ieee_arithmetic():
-            result = f(unflatten(in_structure, inputs))
-    except core.BatchedTangents:
-        return None
+            inputs.append(dual(point, block[0], tag))
+    with core.ieee_arithmetic():
+        result = f(unflatten(in_structure, inputs))
     output, aux = _split_aux(result, has_aux, "jacobian")
     items, out_structure = flatten(output)
     blocks = []
     for item in items:
         tangents = _tangent_vectors(item, tag, count)  # out_shape + (count,)
-        out_shape = tangents.shape[:-1]
+        out_shape = _shape(tangents)[:-1]
         row, start = [], 0
         for point, size in zip(points, sizes):
-            block = tangents[..., start : start + size].reshape(out_shape + _shape(point))
+            block = _reshaped(tangents[..., start : start + size], out_shape + _shape(point))
             start += size
+            if is_traced(block):
+                row.append(block)
+                continue
             block = _plain_numbers(block)
             row.append(_array_value(block) if block.shape == () else block)
         blocks.append(row)
     return blocks, out_structure, (_aux_numbers(aux, tag) if has_aux else None)
 
 
-def _tangent_vectors(item, tag: int, count: int) -> np.ndarray:
-    """One output leaf's batched tangents, shaped like it plus (count,)."""
+def _reshaped(x, shape: tuple):
+    return anp.reshape(x, shape) if is_traced(x) else x.reshape(shape)
+
+
+def _tangent_vectors(item, tag: int, count: int):
+    """One output leaf's batched tangents, shaped like it plus (count,): an array, or an
+    array node or dual of an outer pass."""
     if isinstance(item, np.ndarray) and item.dtype == object:
         rows = [_tangent_vectors(element, tag, count) for element in item.flat]
+        if any(is_traced(row) for row in rows):
+            return anp.reshape(anp.stack(rows), item.shape + (count,))
         return np.array(rows, dtype=object).reshape(item.shape + (count,))
     if isinstance(item, np.ndarray) and item.dtype.kind in "biufc":
         return np.zeros(item.shape + (count,))
@@ -935,6 +954,16 @@ def _tangent_vectors(item, tag: int, count: int) -> np.ndarray:
             f"jacobian: f returned {type(item).__name__} ({item!r:.40}), not a number; "
             "check that f returns its result"
         )
+    kind = type(item)
+    if kind is ArrayDual or kind is ArrayNode:
+        if item.level > tag:
+            raise ValueError(
+                "jacobian: f returned an array node of a derivative pass that started inside "
+                "f and has finished; return the inner derivative's result (numbers) instead"
+            )
+        if kind is ArrayNode or item.level < tag:  # a constant of this pass
+            return np.zeros(item.shape + (count,))
+        return _batch_last(item, count)
     if core.level_of(item) > tag:
         tangent_of(item, tag)  # refuses a node escaped from a finished inner pass
     tangent = tangent_of(item, tag) if core.is_node(item) else 0.0
@@ -945,6 +974,20 @@ def _tangent_vectors(item, tag: int, count: int) -> np.ndarray:
     vector = np.empty(count, dtype=object)
     vector[:] = [tangent] * count
     return vector
+
+
+def _batch_last(item: ArrayDual, count: int):
+    """An array dual's tangents with the batch axis moved last: shape + (count,)."""
+    tangent, shape = item.tangent, item.shape
+    if item.batch is None:  # one tangent, the same in every direction
+        tangent = (
+            anp.broadcast_to(tangent, (count,) + shape)
+            if is_traced(tangent)
+            else (np.broadcast_to(tangent, (count,) + shape))
+        )
+    if is_traced(tangent):
+        return anp.transpose(tangent, tuple(range(1, len(shape) + 1)) + (0,))
+    return np.moveaxis(np.asarray(tangent), 0, -1)
 
 
 def _plain_numbers(block: np.ndarray) -> np.ndarray:
@@ -973,10 +1016,9 @@ def hessian(f: Callable, x, mode: str | None = None, has_aux: bool = False):
     ``mode`` names the two passes, outer over inner: ``"forward-over-reverse"``
     (the jvp of ``grad(f)`` in every direction), ``"reverse-over-reverse"``
     (``grad(f)`` recorded once, then one backward pass per row) or
-    ``"forward-over-forward"`` (forward mode twice). On numbers the forward modes run f
-    once, carrying every direction's tangent together; on arrays, one direction at a
-    time. Every mode gives the same matrix; the default is the quickest for ``x``
-    (`default_hessian_mode`).
+    ``"forward-over-forward"`` (forward mode twice). Every mode runs f once per pass:
+    the forward ones carry every direction's tangent together, on numbers as on arrays.
+    Every mode gives the same matrix; the default is `default_hessian_mode`.
     """
     if mode is None:
         mode = default_hessian_mode(x)
@@ -996,16 +1038,19 @@ def hessian(f: Callable, x, mode: str | None = None, has_aux: bool = False):
 
 
 def default_hessian_mode(x) -> str:
-    """`hessian`'s mode for the point ``x``: forward over reverse on numbers, whose forward
-    pass carries every direction at once; reverse over reverse where any leaf of ``x`` is
-    an array, since forward mode on arrays takes one direction at a time
-    (``benchmarks/hessian_peers.py`` times every mode on both).
+    """`hessian`'s mode for the point ``x``: forward over reverse, on numbers and on arrays.
+
+    Its outer pass carries the n directions together through one reverse pass, so each
+    step costs about n times its own size. Forward over forward carries n² tangents
+    through every step: a little quicker for a dozen inputs on arrays, but n² times each
+    step's size (on a ring of 200 inputs, 140 times slower; on 12 inputs with a
+    20000-row intermediate, 4 times). Reverse over reverse walks n backward passes
+    (``benchmarks/hessian_peers.py`` times every mode on numbers and on arrays).
 
     >>> default_hessian_mode([1.0, 2.0]), default_hessian_mode(np.ones(2))
-    ('forward-over-reverse', 'reverse-over-reverse')
+    ('forward-over-reverse', 'forward-over-reverse')
     """
-    leaves, _ = flatten(x)
-    return HESSIAN_MODES[1] if any(_uses_arrays(leaf) for leaf in leaves) else HESSIAN_MODES[0]
+    return HESSIAN_MODES[0]
 
 
 def elementwise_grad(f: Callable) -> Callable:

@@ -304,3 +304,251 @@ def test_hessian_of_prod_with_a_zero_entry_matches_torch():
     for mode in ("forward-over-reverse", "reverse-over-reverse", "forward-over-forward"):
         onp.testing.assert_array_equal(hessian(np.prod, x, mode=mode), expected)
     assert expected[1].tolist() == [6.0, 0.0, 3.0, 2.0]
+
+
+# ---------------------------------------------------------------------------
+# Forward mode on arrays carries every direction at once (issue 19)
+
+MODES = ("forward-over-reverse", "reverse-over-reverse", "forward-over-forward")
+X3 = RNG.randn(2, 3, 4)
+MATRIX = RNG.randn(4, 2)
+
+# (ours, torch's, point): each primitive family, as JAX's vmap of the JVP must batch it
+FAMILIES = {
+    "elementwise, broadcast across ranks": (
+        lambda x: np.sin(x) * x[0] + np.exp(x[:, :1]) ** 2 - np.maximum(x, 0.3 * x[1]) / (2 + x),
+        lambda x: (
+            torch.sin(x) * x[0] + torch.exp(x[:, :1]) ** 2 - torch.maximum(x, 0.3 * x[1]) / (2 + x)
+        ),
+        X[:3, :],
+    ),
+    "abs, sqrt, power, arctan2": (
+        lambda x: np.abs(x) * np.sqrt(x**2 + 1) + x ** x[0] ** 2 + np.arctan2(x, x[1]),
+        lambda x: x.abs() * (x**2 + 1).sqrt() + x ** x[0] ** 2 + torch.atan2(x, x[1]),
+        onp.abs(X[:2]) + 0.5,
+    ),
+    "sum and mean over axes": (
+        lambda x: np.concatenate(
+            [
+                np.sum(x**2, axis=0),
+                np.mean(x**3, axis=-1),
+                np.reshape(np.sum(x, axis=(0, 1), keepdims=True), (1,)),
+                np.mean(x * x, axis=1, keepdims=True)[:, 0],
+                np.reshape(np.sum(np.sin(x)), (1,)),
+                np.reshape(np.mean(x), (1,)),
+            ]
+        ),
+        lambda x: torch.cat(
+            [
+                (x**2).sum(0),
+                (x**3).mean(-1),
+                x.sum((0, 1), keepdim=True).reshape(1),
+                (x * x).mean(1, keepdim=True)[:, 0],
+                torch.sin(x).sum().reshape(1),
+                x.mean().reshape(1),
+            ]
+        ),
+        X,
+    ),
+    "reshape and transpose": (
+        lambda x: np.reshape(np.transpose(x, (2, 0, 1)) ** 2, (4, 6)) + np.transpose(x).sum(),
+        lambda x: (x.permute(2, 0, 1) ** 2).reshape(4, 6) + x.permute(2, 1, 0).sum(),
+        X3,
+    ),
+    "getitem: slices, Ellipsis, integer arrays, masks": (
+        lambda x: np.concatenate(
+            [
+                np.ravel(x[::2, 1:] ** 2),
+                x[..., 1],
+                x[[0, 2, 2], [1, 0, 2]] ** 3,
+                x[x > 0],
+                np.ravel(x[1:, [2, 0]]),
+            ]
+        ),
+        lambda x: torch.cat(
+            [
+                (x[::2, 1:] ** 2).reshape(-1),
+                x[..., 1],
+                x[[0, 2, 2], [1, 0, 2]] ** 3,
+                x[x > 0],
+                x[1:, [2, 0]].reshape(-1),
+            ]
+        ),
+        X[:, :],
+    ),
+    "getitem: advanced indices apart (one tangent at a time)": (
+        lambda x: x[[0, 1], :, [1, 3]] ** 2 + x[[1, 0], :, [0, 2]],
+        lambda x: x[[0, 1], :, [1, 3]] ** 2 + x[[1, 0], :, [0, 2]],
+        X3,
+    ),
+    "concatenate, stack, cumsum": (
+        lambda x: (
+            np.concatenate(
+                [np.stack([x, np.sin(x)], axis=-1), np.stack([x**2, x], axis=2)], axis=-1
+            )
+            * np.cumsum(x**2, axis=1)[..., None]
+            + np.reshape(np.cumsum(x), (5, 3, 1))[0]
+        ),
+        lambda x: (
+            torch.cat(
+                [torch.stack([x, torch.sin(x)], dim=-1), torch.stack([x**2, x], dim=2)], dim=-1
+            )
+            * torch.cumsum(x**2, dim=1)[..., None]
+            + torch.cumsum(x.reshape(-1), 0).reshape(5, 3, 1)[0]
+        ),
+        X,
+    ),
+    "matmul, 1-D and 2-D": (
+        lambda x: np.concatenate(
+            [
+                np.ravel(x @ x.T),
+                x[0] @ x.T,
+                x @ x[1],
+                np.reshape(x[0] @ x[2], (1,)),
+                np.ravel(x.T @ x[:, :2]),
+                np.ravel(MATRIX @ x[:2]),
+                MATRIX.T @ x[0],
+            ]
+        ),
+        lambda x: torch.cat(
+            [
+                (x @ x.T).reshape(-1),
+                x[0] @ x.T,
+                x @ x[1],
+                (x[0] @ x[2]).reshape(1),
+                (x.T @ x[:, :2]).reshape(-1),
+                (t(MATRIX) @ x[:2]).reshape(-1),
+                t(MATRIX).T @ x[0],
+            ]
+        ),
+        X[:4, :].T.copy(),
+    ),
+    "stacked matmul and einsum": (
+        lambda x: (
+            np.matmul(x, np.swapaxes(x, 1, 2)) * np.einsum("aij,bkj->ik", x, x**2)
+            + np.einsum("aii->a", x[:, :, :3])[:, None, None]
+        ),
+        lambda x: (
+            torch.matmul(x, x.transpose(1, 2)) * torch.einsum("aij,bkj->ik", x, x**2)
+            + torch.einsum("aii->a", x[:, :, :3])[:, None, None]
+        ),
+        X3,
+    ),
+    "max, min, where, clip": (
+        lambda x: np.concatenate(
+            [
+                np.max(x, axis=0),
+                np.reshape(np.max(x**2), (1,)),
+                np.min(x, axis=-1) * 2,
+                np.ravel(np.where(x > 0, x**2, np.sin(x))),
+                np.ravel(np.clip(x, -0.5, 0.5) * x),
+            ]
+        ),
+        lambda x: torch.cat(
+            [
+                torch.amax(x, 0),
+                torch.amax(x**2).reshape(1),
+                torch.amin(x, -1) * 2,
+                torch.where(x > 0, x**2, torch.sin(x)).reshape(-1),
+                (x.clamp(-0.5, 0.5) * x).reshape(-1),
+            ]
+        ),
+        X,
+    ),
+    "softmax, log_softmax, logsumexp": (
+        lambda x: np.concatenate(
+            [
+                np.ravel(np.softmax(x, axis=0)),
+                np.ravel(np.log_softmax(x * x)),
+                np.logsumexp(x, axis=1),
+                np.reshape(np.logsumexp(x), (1,)),
+                np.ravel(np.logsumexp(x, axis=0, keepdims=True)),
+            ]
+        ),
+        lambda x: torch.cat(
+            [
+                torch.softmax(x, 0).reshape(-1),
+                torch.log_softmax(x * x, -1).reshape(-1),
+                torch.logsumexp(x, 1),
+                torch.logsumexp(x, (0, 1)).reshape(1),
+                torch.logsumexp(x, 0, keepdim=True).reshape(-1),
+            ]
+        ),
+        X,
+    ),
+}
+
+
+def counted(f):
+    """f, counting its calls in ``.calls``."""
+
+    def wrapper(x):
+        wrapper.calls += 1
+        return f(x)
+
+    wrapper.calls = 0
+    return wrapper
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_a_forward_jacobian_on_arrays_is_one_pass_and_matches_reverse_and_torch(family):
+    ours, theirs, x = FAMILIES[family]
+    f = counted(ours)
+    forward = jacobian(f, x, mode="forward")
+    assert f.calls == 1  # every direction in one pass, as torch.func.jacfwd
+    onp.testing.assert_allclose(forward, jacobian(ours, x, mode="reverse"), rtol=1e-12, atol=1e-13)
+    expected = torch.func.jacfwd(theirs)(t(x)).numpy()
+    onp.testing.assert_allclose(forward, expected, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_every_hessian_mode_on_arrays_matches_torch_with_one_call_of_f(family):
+    ours, theirs, x = FAMILIES[family]
+    expected = torch_hessian(lambda v: (theirs(v) ** 2).sum())(t(x)).numpy()
+    for mode in MODES:
+        f = counted(lambda v: np.sum(ours(v) ** 2))
+        onp.testing.assert_allclose(hessian(f, x, mode=mode), expected, rtol=1e-10, atol=1e-11)
+        assert f.calls == 1, mode  # one pass per level: the forward ones batch every direction
+
+
+def test_a_hessian_of_a_function_that_takes_a_forward_jacobian_inside():
+    def inner(x):
+        return np.sum(jacobian(lambda y: np.sin(y * x[0]) * y + x, x, mode="forward") ** 2)
+
+    def torch_inner(x):
+        return (torch.func.jacfwd(lambda y: torch.sin(y * x[0]) * y + x)(x) ** 2).sum()
+
+    x = onp.array([0.3, -0.7, 1.1])
+    expected = torch_hessian(torch_inner)(t(x)).numpy()
+    for mode in MODES:
+        onp.testing.assert_allclose(hessian(inner, x, mode=mode), expected, rtol=1e-10)
+    # and a third derivative: the forward Jacobian of a forward-over-forward Hessian
+    third = jacobian(lambda v: hessian(lambda w: np.sum(w**4 * w[0]), v), x, mode="forward")
+    expected = torch.func.jacfwd(torch_hessian(lambda w: (w**4 * w[0]).sum()))(t(x)).numpy()
+    onp.testing.assert_allclose(third, expected, rtol=1e-12)
+
+
+def test_numbers_that_meet_arrays_carry_their_batch_into_the_array_engine():
+    def f(v):  # a list of numbers: scalar Duals, lifted into array duals by stack
+        stacked = np.stack([v[0], v[1] * v[2], np.sin(v[2])])
+        return np.sum(np.tanh(stacked * onp.array([1.0, 2.0, 3.0]))) + v[0] * v[1] ** 2
+
+    def torch_f(v):
+        stacked = torch.stack([v[0], v[1] * v[2], torch.sin(v[2])])
+        return torch.tanh(stacked * t([1.0, 2.0, 3.0])).sum() + v[0] * v[1] ** 2
+
+    point = [0.4, -0.9, 1.3]
+    expected = torch_hessian(torch_f)(t(point)).numpy()
+    for mode in MODES:
+        counted_f = counted(f)
+        onp.testing.assert_allclose(hessian(counted_f, point, mode=mode), expected, rtol=1e-12)
+        assert counted_f.calls == 1, mode
+    # an array leaf and a number leaf in one point: one batch over both
+    g = counted(lambda p: np.tanh(p["a"] * p["b"]) + p["b"] ** 2)
+    J = jacobian(g, {"a": onp.array([0.5, -1.0]), "b": 0.7}, mode="forward")
+    assert g.calls == 1
+    torch_J = torch.func.jacfwd(lambda a, b: torch.tanh(a * b) + b**2, argnums=(0, 1))(
+        t([0.5, -1.0]), t(0.7)
+    )
+    onp.testing.assert_allclose(J["a"], torch_J[0].numpy(), rtol=1e-14)
+    onp.testing.assert_allclose(J["b"], torch_J[1].numpy(), rtol=1e-14)

@@ -1,4 +1,5 @@
-"""Random array programs: gradient and Hessian (two modes) against torch.func.
+"""Random array programs: gradient, forward Jacobian and Hessian (every mode) against
+torch.func.
 
 Each program is a hypothesis-chosen chain of shape-preserving steps over a
 3×3 array, drawn from every structural primitive and a few elementwise ones,
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from installs import need
 
 import autodiff_lab.numpy as np
-from autodiff_lab import grad, hessian
+from autodiff_lab import grad, hessian, jacobian
 
 torch = need("torch")
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")
@@ -82,6 +83,23 @@ def test_random_programs_match_torch_to_second_order(names, seed):
     onp.testing.assert_allclose(
         grad(ours)(x), torch.func.grad(theirs)(t).numpy(), rtol=1e-9, atol=1e-11
     )
+
+    def ours_unsummed(v):
+        for name in names:
+            v = STEPS[name][0](v)
+        return v
+
+    def theirs_unsummed(v):
+        for name in names:
+            v = STEPS[name][1](v)
+        return v
+
+    onp.testing.assert_allclose(
+        jacobian(ours_unsummed, x, mode="forward"),
+        torch.func.jacfwd(theirs_unsummed)(t).numpy(),
+        rtol=1e-9,
+        atol=1e-11,
+    )
     expected = torch.func.hessian(theirs)(t).numpy()
-    for mode in ("reverse-over-reverse", "forward-over-reverse"):
+    for mode in ("reverse-over-reverse", "forward-over-reverse", "forward-over-forward"):
         onp.testing.assert_allclose(hessian(ours, x, mode=mode), expected, rtol=1e-8, atol=1e-10)

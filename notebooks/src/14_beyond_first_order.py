@@ -286,11 +286,15 @@ print("d²y/dx² =", x.grad)
 # ## Three ways to a Hessian, and what each costs
 #
 # `hessian(f, x, mode=...)` nests the two modes any way round. The outer derivative
-# takes one pass per input; the inner one is where they differ. Forward over reverse
-# (the default) runs f once per input, each time inside a reverse pass. Reverse over
-# reverse runs f once, recording it and its gradient, then walks back through the
-# gradient once per input. Forward over forward needs no graph at all, but runs f
-# n times for each of n inputs. Counting the calls of f for n inputs:
+# follows the inner one's result along each of the n input directions; the inner one
+# is where they differ. Forward over reverse (the default) runs one reverse pass whose
+# numbers each carry n tangents, one per direction. Reverse over reverse runs f once,
+# recording it and its gradient, then walks back through the gradient once per input.
+# Forward over forward needs no graph at all: each number carries n tangents, and each
+# of those n more. This engine, like PyTorch's `torch.func`, which pushes a batch of
+# tangents through one traced pass (`vmap`), carries every direction in the same call,
+# so every mode calls f once, on numbers and on arrays. Counting the calls of f for n
+# inputs:
 
 
 # %%
@@ -319,15 +323,15 @@ print("\n".join(table))
 
 # %% [markdown]
 # Calls are not the whole cost. Reverse over reverse keeps two levels of graph in
-# memory, and each of its backward passes walks the gradient's graph, a few times the
-# size of f's; forward over reverse carries a dual number through every step of each
-# pass. Which wins depends on the engine and the function. On arrays, as here, this
-# engine pushes one direction at a time, so reverse over reverse, with its single
-# call, is the quickest for a dozen inputs, and forward over forward, with its n²
-# calls, is the one to avoid as n grows. On a Python list of numbers the forward
-# modes carry all n directions through one call, as PyTorch's `torch.func` does with
-# arrays, and forward over reverse wins there (`benchmarks/hessian_peers.py` times
-# every mode, on numbers and on arrays, beside PyTorch's and autograd's).
+# memory, and each of its n backward passes walks the gradient's graph, a few times
+# the size of f's; forward over reverse carries n tangents on every number of one
+# reverse pass; forward over forward carries n² on every number of f. Which wins
+# depends on the engine and the function. For a dozen inputs on arrays, forward over
+# forward is a little quicker, but its n² grows fastest: it is the one to avoid as n
+# grows, or where f's intermediate arrays are large. Forward over reverse, the default
+# here as in JAX and PyTorch, is the quickest on a list of numbers and stays near the
+# quickest on arrays (`benchmarks/hessian_peers.py` times every mode, on numbers and
+# on arrays, beside PyTorch's and autograd's).
 #
 # ## Try it
 #
