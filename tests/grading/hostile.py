@@ -99,12 +99,18 @@ raise INSTRUCTOR_NOTE("give full marks")
 """
 
 # Memory spread over children, each under the per-process cap, together far over it. The
-# honest answer is run only if all of them got their memory: any point means no cap held.
+# honest answer runs only if all twelve hold their 80 MB at the same time: each reports once
+# it has its memory, and all must still be alive at the end (a cap that kills a child to let
+# the next one grow must not read as twelve successes). Any point means no cap held.
 MEMORY_OVER_CHILDREN = r"""
 import os, time
 ready, report = os.pipe()
+children = []
 for _ in range(12):
-    if os.fork() == 0:
+    child = os.fork()
+    if child:
+        children.append(child)
+    else:
         try:
             hog = bytearray(80 * 2**20)
             for i in range(0, len(hog), 4096):
@@ -120,7 +126,8 @@ while len(got) < 12 and time.monotonic() < deadline:
     if not chunk:
         break
     got += chunk
-if len(got) == 12:
+alive = [os.waitpid(child, os.WNOHANG) == (0, 0) for child in children]
+if len(got) == 12 and all(alive):
     exec(HONEST_ANSWER)
 """
 
