@@ -54,7 +54,7 @@ SANDBOX_MODULES = {
 }
 # The term's modules grade too, one after the other, but beside the modules above: their
 # sandboxes run under user ids of their own (see tests/grading/builders.py, UID_OFFSETS).
-TERM_MODULES = {"tests/grading/test_term.py", "tests/grading/test_term_wheel.py"}
+TERM_MODULES = {"tests/grading/test_term.py"}
 
 # The units of work that take longest in `make test` (a minute or more each, measured),
 # longest first. They start first, and the many short files fill in around them, so no

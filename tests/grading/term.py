@@ -4,9 +4,9 @@
 the slopes of x² and x³), builds and releases it, grades five students in
 nbgrader's layout with a roster (one full, one empty, one with a wrong part,
 one whose file is refused, one who handed nothing in), exports every format
-and writes the feedback pages. It runs the command it is given, so the same
-term runs from this checkout and from a wheel installed in a clean venv
-(`test_term.py`, `test_term_wheel.py`); the checks are `check_term`'s.
+and writes the feedback pages. It runs the command it is given: `test_term.py`
+gives it the ``autodiff-lab`` of a wheel installed in a clean venv; the checks
+are `check_term`'s.
 """
 
 from __future__ import annotations
