@@ -25,6 +25,8 @@ settings.load_profile("autodiff-lab")
 # rather than in each file so that the grading tests' own files stay theirs to reshape.
 SLOW_MODULES = {
     "tests/grading/test_adversarial.py",
+    "tests/grading/test_adversarial_as_user.py",
+    "tests/grading/test_agreement.py",
     "tests/grading/test_check_in_a_kernel.py",
     "tests/grading/test_grading_autograder.py",
     "tests/grading/test_grading_cli.py",

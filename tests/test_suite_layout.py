@@ -1,5 +1,6 @@
 """The test suite's own set-up names files that exist: a renamed test file must not drop
-out of its worker group (conftest.py's module sets) or of the longest-first order."""
+out of its worker group (conftest.py's module sets) or of the longest-first order, and
+none of the longest units may run in `make check` (`-m "not slow"`)."""
 
 import importlib.util
 from pathlib import Path
@@ -27,3 +28,17 @@ def test_the_longest_units_are_units_the_scheduler_makes():
         assert unit in groups or (ROOT / unit).is_file(), unit
         assert unit not in conftest.SANDBOX_MODULES | conftest.TERM_MODULES, unit
     assert len(set(conftest.LONGEST_FIRST)) == len(conftest.LONGEST_FIRST)
+
+
+def _marked_slow(path: str) -> bool:
+    return path in conftest.SLOW_MODULES or "pytest.mark.slow" in (ROOT / path).read_text()
+
+
+def test_make_check_runs_none_of_the_longest_units():
+    groups = {
+        "sandboxed grading": conftest.SANDBOX_MODULES,
+        "sandboxed term": conftest.TERM_MODULES,
+    }
+    for unit in conftest.LONGEST_FIRST:
+        for path in groups.get(unit, {unit}):
+            assert _marked_slow(path), f"{path} is one of the longest units but not marked slow"
