@@ -301,7 +301,7 @@ def test_the_largest_hv_is_along_the_eigenvector_of_largest_absolute_eigenvalue(
     assert np.linalg.norm(hvp(lesson_14_function, at, 2 * top)) == pytest.approx(8.0)
 
 
-# -- lessons 02, 03, 05, 08, 15 and 16 ---------------------------------------------------
+# -- lessons 02, 03, 04, 05, 08, 15 and 16 -----------------------------------------------
 
 
 def test_lesson_02_the_engine_adds_the_two_paths_where_x_enters_twice():
@@ -323,6 +323,18 @@ def test_lesson_03_constants_are_leaves_without_a_gradient():
     constants = [node for node in topological_order([g]) if node.is_constant]
     assert sorted(c.data for c in constants) == [1.0, 2.0, 3.0]
     assert all(c.is_leaf for c in constants) and x.grad == 12.0
+
+
+def test_lesson_04_jacobian_calls_f_once_with_one_tangent_per_input():
+    seen = []
+
+    def F(x):
+        seen.append([x[0].tangent.tolist(), x[1].tangent.tolist()])
+        return [x[0] * x[1], x[0] + x[1] ** 2, admath.sin(x[0])]
+
+    J = jacobian(F, [2.0, 3.0], mode="forward")
+    assert seen == [[[1.0, 0.0], [0.0, 1.0]]]  # one call; each dual: a tangent per direction
+    assert np.allclose(J, [[3.0, 2.0], [1.0, 6.0], [math.cos(2.0), 0.0]])
 
 
 def test_lesson_05_tanh_needs_only_its_output():

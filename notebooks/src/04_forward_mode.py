@@ -202,7 +202,10 @@ J = jacobian(F, [2.0, 3.0], mode="forward")
 print(np.round(J, 4))
 
 # %% [markdown]
-# Two inputs, so two passes, each filling one column, however many outputs there are:
+# Two inputs, so two passes, each filling one column, however many outputs there are.
+# (`jacobian` runs the two side by side: it calls `F` once, and each dual carries a
+# vector of two tangents, one per direction. That saves Python's repeated work, not the
+# arithmetic: every operation still computes one tangent per input.)
 
 # %%
 plots.plot_jacobian_build(F, [2.0, 3.0], mode="forward")
