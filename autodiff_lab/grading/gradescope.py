@@ -22,10 +22,15 @@ import os
 import sys
 from pathlib import Path
 
-from .batch import GradeOptions, grade
-from .files import write_atomically
-from .results import SubmissionResult
-from .sandbox import SandboxUnavailable, check_available
+from .startup import skip_iri_grammars
+
+if __name__ == "__main__":  # the program, not a library import: before nbformat loads below
+    skip_iri_grammars()
+
+from .batch import GradeOptions, grade  # noqa: E402
+from .files import write_atomically  # noqa: E402
+from .results import SubmissionResult  # noqa: E402
+from .sandbox import SandboxUnavailable, check_available  # noqa: E402
 
 VISIBLE = "visible"
 
