@@ -11,6 +11,7 @@ import warnings
 
 import numpy as onp
 import pytest
+from counting import counted
 from installs import need
 
 import autodiff_lab.numpy as np
@@ -477,17 +478,6 @@ FAMILIES = {
         X,
     ),
 }
-
-
-def counted(f):
-    """f, counting its calls in ``.calls``."""
-
-    def wrapper(x):
-        wrapper.calls += 1
-        return f(x)
-
-    wrapper.calls = 0
-    return wrapper
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from counting import counted
 from hypothesis import given
 from hypothesis import strategies as st
 from installs import need
@@ -403,14 +404,6 @@ def test_lesson_16_the_network_has_2410_weights():
 
 def test_lesson_14_every_hessian_mode_calls_f_once_on_numbers_and_on_arrays():
     from autodiff_lab import hessian
-
-    def counted(f):
-        def wrapper(v):
-            wrapper.calls += 1
-            return f(v)
-
-        wrapper.calls = 0
-        return wrapper
 
     calls = {}
     for kind, point in (("numbers", [0.5, 0.8, 1.1, 1.5]), ("arrays", np.linspace(0.5, 1.5, 4))):
