@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 # The extra of pyproject.toml that brings each module (`make test` installs them all).
-EXTRAS = {"torch": "peers", "micrograd": "peers", "autograd": "peers", "nbgrader": "nbgrader"}
+EXTRAS = {
+    "torch": "peers",
+    "micrograd": "peers",
+    "autograd": "peers",
+    "jax": "peers",
+    "nbgrader": "nbgrader",
+}
 EXTRAS["playwright"] = "browser"
 
 

@@ -108,3 +108,48 @@ def test_hessian_peers_quick_run_agrees_with_torch_func_and_autograd():
         assert name in output
     verdicts = re.findall(r"^  (PASS|MISS)  on (numbers|arrays), ", output, flags=re.MULTILINE)
     assert [kind for _, kind in verdicts] == ["numbers", "numbers", "arrays", "arrays"]
+
+
+JAX_PEERS_WORKLOADS = (
+    "training step of micrograd's demo",
+    "a chain y = y·s",
+    "forward mode:",
+    "Hessian of a ring",
+    "grad∘grad∘grad",
+    "small MLP gradient",
+    "operations on a 3-element array",
+    "elementwise_grad(elementwise_grad(tanh))",
+)
+
+
+@pytest.mark.slow
+def test_jax_peers_quick_run_checks_every_workload_against_ours():
+    need("jax")
+    need("torch")
+    output = quick_run("jax_peers.py")  # each workload's answers are checked before timing
+    for workload in JAX_PEERS_WORKLOADS:
+        assert workload in output, workload
+    assert "TOO FAR" not in output
+    jitted = re.findall(r"^    jax\.jit.*\s[\d.]+\s+[\d.]+$", output, flags=re.MULTILINE)
+    assert len(jitted) >= len(JAX_PEERS_WORKLOADS)  # a timed jit row in every workload
+    peaks = re.findall(r"^    (ours|jax\.jit)\s+([\d.]+) MB", output, flags=re.MULTILINE)
+    assert [name for name, _ in peaks] == ["ours", "jax.jit"], peaks
+    assert all(float(megabytes) > 0 for _, megabytes in peaks)
+
+
+def test_jax_peers_refuses_to_time_engines_that_disagree(monkeypatch, capsys):
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "XLA_FLAGS"):
+        if variable in os.environ:
+            monkeypatch.setenv(variable, os.environ[variable])  # restored afterwards
+        else:
+            monkeypatch.delenv(variable, raising=False)
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    spec = importlib.util.spec_from_file_location("jax_peers", BENCHMARKS / "jax_peers.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    timed = []
+    engines = {"ours": lambda: 2.0, "a peer": lambda: timed.append(1) or 2.0 + 1e-6}
+    with pytest.raises(SystemExit, match="disagree"):
+        module.report("a workload", engines, runs=1)
+    assert "TOO FAR" in capsys.readouterr().out
+    assert timed == [1]  # called once, to compare, never timed
