@@ -97,14 +97,17 @@ def to_numpy(result):
 
 
 def agree(engines: dict, reference: str, tolerance: float) -> bool:
-    """Print each engine's largest difference from the reference; False if one is off."""
+    """Print each engine's largest difference from the reference, relative to the
+    reference's largest entry (so tiny derivatives are compared too); False if one is off."""
     expected = to_numpy(engines[reference]())
+    scale = max(float(numpy.max(numpy.abs(e))) for e in expected) or 1.0
     fine = True
     for name, run in engines.items():
         got = to_numpy(run())
         difference = max(float(numpy.max(numpy.abs(a - b))) for a, b in zip(got, expected))
-        too_far = difference > tolerance * max(1.0, max(float(numpy.max(abs(e))) for e in expected))
-        print(f"    {name:<34} differs by {difference:.1e}{'  (TOO FAR)' if too_far else ''}")
+        too_far = not difference <= tolerance * scale  # a nan is too far
+        flag = "  (TOO FAR)" if too_far else ""
+        print(f"    {name:<34} differs by {difference / scale:.1e}{flag}")
         fine = fine and not too_far
     return fine
 

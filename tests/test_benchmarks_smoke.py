@@ -147,9 +147,14 @@ def test_jax_peers_refuses_to_time_engines_that_disagree(monkeypatch, capsys):
     spec = importlib.util.spec_from_file_location("jax_peers", BENCHMARKS / "jax_peers.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    timed = []
-    engines = {"ours": lambda: 2.0, "a peer": lambda: timed.append(1) or 2.0 + 1e-6}
-    with pytest.raises(SystemExit, match="disagree"):
-        module.report("a workload", engines, runs=1)
-    assert "TOO FAR" in capsys.readouterr().out
-    assert timed == [1]  # called once, to compare, never timed
+    for ours, theirs in ((2.0, 2.0 + 1e-6), (4e-69, 5e-69), (1.0, float("nan"))):
+        timed = []
+        engines = {
+            "ours": lambda ours=ours: ours,
+            "a peer": lambda timed=timed, theirs=theirs: timed.append(1) or theirs,
+        }
+        with pytest.raises(SystemExit, match="disagree"):
+            module.report("a workload", engines, runs=1)
+        assert "TOO FAR" in capsys.readouterr().out
+        assert timed == [1]  # called once, to compare, never timed
+    module.report("a workload", {"ours": lambda: 4e-69, "a peer": lambda: 4e-69 * (1 + 1e-13)}, 1)
