@@ -147,7 +147,8 @@ def test_jax_peers_refuses_to_time_engines_that_disagree(monkeypatch, capsys):
     spec = importlib.util.spec_from_file_location("jax_peers", BENCHMARKS / "jax_peers.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    for ours, theirs in ((2.0, 2.0 + 1e-6), (4e-69, 5e-69), (1.0, float("nan"))):
+    wrong = ((2.0, 2.0 + 1e-6), (4e-69, 5e-69), (1.0, float("nan")), ((1.0, 2.0), (1.0,)))
+    for ours, theirs in wrong:
         timed = []
         engines = {
             "ours": lambda ours=ours: ours,
