@@ -138,6 +138,7 @@ def test_jax_peers_quick_run_checks_every_workload_against_ours():
 
 
 def test_jax_peers_refuses_to_time_engines_that_disagree(monkeypatch, capsys):
+    need("micrograd")  # the script builds on compare_engines.py, which imports it
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "XLA_FLAGS"):
         if variable in os.environ:
             monkeypatch.setenv(variable, os.environ[variable])  # restored afterwards
