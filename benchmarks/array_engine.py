@@ -235,23 +235,34 @@ def median_ms(engines: dict, args, repeats: int) -> dict:
     return {name: 1000 * statistics.median(ts) for name, ts in times.items()}
 
 
-def as_numpy(g):
-    return numpy.asarray(g.detach() if hasattr(g, "detach") else g)
+def as_arrays(answer) -> list:
+    """An engine's answer (a number, an array, a tensor, or a tuple or list of them) as a
+    list of float numpy arrays."""
+    if isinstance(answer, (tuple, list)):
+        return [array for part in answer for array in as_arrays(part)]
+    if hasattr(answer, "detach"):
+        answer = answer.detach()
+    return [numpy.asarray(answer, dtype=float)]
 
 
-def agree(engines: dict, args, reference: str, tolerance: float) -> bool:
-    """Print each engine's largest difference from the reference; False if one is too far."""
-    expected = engines[reference](*args)
-    expected = [as_numpy(g) for g in (expected if isinstance(expected, tuple) else (expected,))]
+def agree(answers: dict, reference: str, tolerance: float) -> bool:
+    """Print how far each engine's answer is from the reference's, relative to the
+    reference's largest entry (so tiny derivatives are compared too); False if one is
+    further than ``tolerance``, holds a nan, or is made of other arrays."""
+    expected = as_arrays(answers[reference])
+    scale = max(float(numpy.max(numpy.abs(e))) for e in expected) or 1.0
     fine = True
-    for name, function in engines.items():
-        got = function(*args)
-        got = [as_numpy(g) for g in (got if isinstance(got, tuple) else (got,))]
-        difference = max(float(numpy.max(numpy.abs(a - b))) for a, b in zip(got, expected))
-        print(f"  {name:<18}{difference:.1e}")
-        if difference > tolerance:
-            print(f"  {name} gives a different answer", file=sys.stderr)
+    for name, answer in answers.items():
+        got = as_arrays(answer)
+        if [a.shape for a in got] != [b.shape for b in expected]:
+            print(f"  {name:<34} gives {len(got)} arrays of other shapes  (TOO FAR)")
             fine = False
+            continue
+        difference = max(float(numpy.max(numpy.abs(a - b))) for a, b in zip(got, expected))
+        too_far = not difference <= tolerance * scale  # a nan is too far
+        flag = "  (TOO FAR)" if too_far else ""
+        print(f"  {name:<34} differs by {difference / scale:.1e}{flag}")
+        fine = fine and not too_far
     return fine
 
 
@@ -321,8 +332,9 @@ def main() -> int:
             f"{classes} softmax cross-entropy, float64 ('+ logsumexp': ours with its primitive)"
         )
         engines = {name: make(inputs, onehot, params) for name, make in MLP_ENGINES.items()}
-        print("gradients agree with autograd's (max abs difference):")
-        if not agree(engines, params, "autograd", 1e-10):
+        print("gradients agree with autograd's (largest difference ÷ largest entry):")
+        if not agree({name: run(*params) for name, run in engines.items()}, "autograd", 1e-10):
+            print("the engines give different gradients; not timing them", file=sys.stderr)
             return 1
         times = median_ms(engines, params, repeats)
         print(f"time of one gradient (median of {repeats}):")
@@ -348,8 +360,9 @@ def main() -> int:
     x = numpy.linspace(-3.0, 3.0, elements)
     print(f"\nelementwise_grad(elementwise_grad(tanh)) on {elements:,} numbers:")
     engines = second_derivative_engines()
-    print("second derivatives agree with the closed form (max abs difference):")
-    if not agree(engines, (x,), "numpy closed form", 1e-12):
+    print("second derivatives agree with the closed form (largest difference ÷ largest entry):")
+    if not agree({name: run(x) for name, run in engines.items()}, "numpy closed form", 1e-12):
+        print("the engines give different derivatives; not timing them", file=sys.stderr)
         return 1
     times = median_ms(engines, (x,), repeats)
     print_times(times, ["numpy closed form", "autograd", "torch (CPU)"])

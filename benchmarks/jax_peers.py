@@ -85,37 +85,6 @@ def with_jit(jax, function):
     return ready(jax, jax.jit(function))
 
 
-def to_numpy(result):
-    """A result of any engine (number, array, tensor, tuple of them) as numpy arrays."""
-    if isinstance(result, (tuple, list)):
-        return [item for part in result for item in to_numpy(part)]
-    if hasattr(result, "detach"):
-        result = result.detach()
-    if isinstance(result, Value):
-        result = result.data
-    return [numpy.asarray(result, dtype=float)]
-
-
-def agree(engines: dict, reference: str, tolerance: float) -> bool:
-    """Print each engine's largest difference from the reference, relative to the
-    reference's largest entry (so tiny derivatives are compared too); False if one is off."""
-    expected = to_numpy(engines[reference]())
-    scale = max(float(numpy.max(numpy.abs(e))) for e in expected) or 1.0
-    fine = True
-    for name, run in engines.items():
-        got = to_numpy(run())
-        if [a.shape for a in got] != [b.shape for b in expected]:
-            print(f"    {name:<34} gives {len(got)} arrays of other shapes  (TOO FAR)")
-            fine = False
-            continue
-        difference = max(float(numpy.max(numpy.abs(a - b))) for a, b in zip(got, expected))
-        too_far = not difference <= tolerance * scale  # a nan is too far
-        flag = "  (TOO FAR)" if too_far else ""
-        print(f"    {name:<34} differs by {difference / scale:.1e}{flag}")
-        fine = fine and not too_far
-    return fine
-
-
 def timed(engines: dict, runs: int) -> dict[str, float]:
     """Each engine's median CPU time in ms; the engines take turns, GC off while timing."""
     times: dict[str, list] = {name: [] for name in engines}
@@ -134,7 +103,8 @@ def timed(engines: dict, runs: int) -> dict[str, float]:
 
 def report(title: str, engines: dict, runs: int, tolerance: float = 1e-9) -> dict:
     print(f"\n{title}")
-    if not agree(engines, next(iter(engines)), tolerance):
+    answers = {name: run() for name, run in engines.items()}
+    if not array_engine.agree(answers, next(iter(engines)), tolerance):
         raise SystemExit(f"{title}: the engines disagree; not timing them")
     times = timed(engines, runs)
     ours = next(iter(times.values()))
