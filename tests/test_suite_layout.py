@@ -9,6 +9,8 @@ ROOT = Path(__file__).resolve().parents[1]
 _SPEC = importlib.util.spec_from_file_location("suite_set_up", ROOT / "conftest.py")
 conftest = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(conftest)
+# The scheduler's units that group several modules (conftest.py, `_split_scope`).
+GROUPS = {"sandboxed grading": conftest.SANDBOX_MODULES, "sandboxed term": conftest.TERM_MODULES}
 
 
 def test_every_module_the_set_up_names_exists():
@@ -23,9 +25,8 @@ def test_every_module_the_set_up_names_exists():
 
 
 def test_the_longest_units_are_units_the_scheduler_makes():
-    groups = {"sandboxed grading", "sandboxed term"}
     for unit in conftest.LONGEST_FIRST:
-        assert unit in groups or (ROOT / unit).is_file(), unit
+        assert unit in GROUPS or (ROOT / unit).is_file(), unit
         assert unit not in conftest.SANDBOX_MODULES | conftest.TERM_MODULES, unit
     assert len(set(conftest.LONGEST_FIRST)) == len(conftest.LONGEST_FIRST)
 
@@ -35,10 +36,6 @@ def _marked_slow(path: str) -> bool:
 
 
 def test_make_check_runs_none_of_the_longest_units():
-    groups = {
-        "sandboxed grading": conftest.SANDBOX_MODULES,
-        "sandboxed term": conftest.TERM_MODULES,
-    }
     for unit in conftest.LONGEST_FIRST:
-        for path in groups.get(unit, {unit}):
+        for path in GROUPS.get(unit, {unit}):
             assert _marked_slow(path), f"{path} is one of the longest units but not marked slow"
