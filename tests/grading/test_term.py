@@ -156,8 +156,8 @@ def term(installed):
     bin_folder, work = installed
     folder = work / "term"
     folder.mkdir()
-    term = run_term([str(bin_folder / "autodiff-lab")], folder, python=str(bin_folder / "python"))
-    return {**term, "command": [str(bin_folder / "autodiff-lab")]}
+    command = [str(bin_folder / "autodiff-lab")]
+    return {**run_term(command, folder, python=str(bin_folder / "python")), "command": command}
 
 
 def test_a_whole_term_from_the_wheel(term):
