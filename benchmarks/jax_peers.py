@@ -143,10 +143,18 @@ def moons_loss(np, relu, points, labels):
     return loss
 
 
-def training_step(jax, jnp, torch, func, quick: bool) -> dict:
+def moons_problem(jax, jnp, torch, quick: bool):
+    """(compare_engines.TrainingStep, its weights as W, b per layer, the loss on JAX arrays,
+    the loss on torch tensors): micrograd's demo, the same weights for every engine."""
     step = compare_engines.TrainingStep(20 if quick else 100)
     points, labels = numpy.array(step.points), numpy.array(step.labels)
-    params = array_parameters(step.initial)
+    jax_loss = moons_loss(jnp, jax.nn.relu, jnp.array(points), jnp.array(labels))
+    torch_loss = moons_loss(torch, torch.relu, torch.tensor(points), torch.tensor(labels))
+    return step, array_parameters(step.initial), jax_loss, torch_loss
+
+
+def training_step(jax, jnp, torch, func, quick: bool) -> dict:
+    step, params, jax_loss, torch_loss = moons_problem(jax, jnp, torch, quick)
     rate = compare_engines.LEARNING_RATE
 
     def ours():
@@ -158,13 +166,10 @@ def training_step(jax, jnp, torch, func, quick: bool) -> dict:
         step.optimiser.step()
         return first
 
-    jax_loss = moons_loss(jnp, jax.nn.relu, jnp.array(points), jnp.array(labels))
-
     def jax_step(params):
         grads = jax.grad(jax_loss)(params)
         return [p - rate * g for p, g in zip(params, grads)], grads[0][0, 0]
 
-    torch_loss = moons_loss(torch, torch.relu, torch.tensor(points), torch.tensor(labels))
     torch_params = [torch.tensor(p) for p in params]
 
     def torch_step():
@@ -211,20 +216,16 @@ def chain(jax, jnp, torch, func, quick: bool) -> dict:
 
 
 def forward_mode(jax, jnp, torch, func, quick: bool) -> dict:
-    step = compare_engines.TrainingStep(20 if quick else 100)
-    points, labels = numpy.array(step.points), numpy.array(step.labels)
-    params = array_parameters(step.initial)
+    step, params, jax_loss, torch_loss = moons_problem(jax, jnp, torch, quick)
     direction = [numpy.zeros_like(p) for p in params]
     direction[0][0, 0] = 1.0  # the first weight (micrograd's order: W1 is stored transposed)
 
-    jax_loss = moons_loss(jnp, jax.nn.relu, jnp.array(points), jnp.array(labels))
     jax_params = [jnp.array(p) for p in params]
     jax_direction = [jnp.array(d) for d in direction]
 
     def jax_jvp(params, direction):
         return jax.jvp(jax_loss, (params,), (direction,))[1]
 
-    torch_loss = moons_loss(torch, torch.relu, torch.tensor(points), torch.tensor(labels))
     torch_params = tuple(torch.tensor(p) for p in params)
     torch_direction = tuple(torch.tensor(d) for d in direction)
     jitted = with_jit(jax, jax_jvp)
