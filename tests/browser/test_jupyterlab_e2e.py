@@ -347,7 +347,8 @@ def test_stepper_runs_and_steps_in_jupyterlab(playwright_api, lab):
 
 
 OPENED = """(path) => {
-    const widget = window.jupyterapp.shell.currentWidget;
+    // Right after page.goto the app may not exist yet: wait for it, do not throw.
+    const widget = window.jupyterapp && window.jupyterapp.shell.currentWidget;
     const kernel = widget && widget.context && widget.context.path === path
         && widget.sessionContext.session && widget.sessionContext.session.kernel;
     return Boolean(kernel) && kernel.status === 'idle';
@@ -361,7 +362,7 @@ NO_KERNEL = {
 }
 
 OPENED_TO_READ = """(path) => {
-    const widget = window.jupyterapp.shell.currentWidget;
+    const widget = window.jupyterapp && window.jupyterapp.shell.currentWidget;
     return Boolean(widget && widget.context && widget.context.path === path
         && widget.context.isReady);
 }"""
