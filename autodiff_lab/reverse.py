@@ -138,8 +138,11 @@ def _constant_origin() -> _Origin:
 
 def _constant(number) -> Value:
     """A plain number lifted into a leaf of level 0, so the graph (and drawing) shows it."""
-    node = Value(number)
+    node = Value.__new__(Value)
+    node._data = number if type(number) is float else as_float(number)
+    node.grad = 0.0
     node._origin = _SHARED_ORIGINS.get(_CONSTANT) or _constant_origin()
+    node._a = node._b = node._partial_a = node._partial_b = None
     return node
 
 
@@ -317,77 +320,20 @@ class Value(rules.NumberLook):
         return format(self._data, spec) if spec else repr(self)
 
     # -- arithmetic: every operator reads the rule table ---------------------
-    def __add__(self, other):
-        return _binary(ADD, self, other)
-
-    def __radd__(self, other):
-        return _binary(ADD, other, self)
-
-    def __sub__(self, other):
-        return _binary(SUB, self, other)
-
-    def __rsub__(self, other):
-        return _binary(SUB, other, self)
-
-    def __mul__(self, other):
-        return _binary(MUL, self, other)
-
-    def __rmul__(self, other):
-        return _binary(MUL, other, self)
-
-    def __truediv__(self, other):
-        return _binary(DIV, self, other)
-
-    def __rtruediv__(self, other):
-        return _binary(DIV, other, self)
+    # The operators +, -, *, /, %, unary -, abs() and the methods exp() ... cos() are
+    # made from the table below the class (`_binary_operator`, `_unary_operator`).
 
     def __pow__(self, exponent):
         # Only a plain number is a constant exponent; a Dual one carries a tangent.
         if isinstance(exponent, Real):
-            return _binary(POWC, self, exponent)
-        return _binary(POW, self, exponent)
+            return _POWC(self, exponent)
+        return _POW(self, exponent)
 
     def __rpow__(self, base):
-        return _binary(POW, base, self)
-
-    def __mod__(self, other):
-        return _binary(MOD, self, other)
-
-    def __rmod__(self, other):
-        return _binary(MOD, other, self)
-
-    def __neg__(self):
-        return _unary(NEG, self)
+        return _POW(base, self)
 
     def __pos__(self):
         return self
-
-    def __abs__(self):
-        return _unary(ABS, self)
-
-    def exp(self):
-        return _unary(EXP, self)
-
-    def log(self):
-        return _unary(LOG, self)
-
-    def sqrt(self):
-        return _unary(SQRT, self)
-
-    def tanh(self):
-        return _unary(TANH, self)
-
-    def sigmoid(self):
-        return _unary(SIGMOID, self)
-
-    def relu(self):
-        return _unary(RELU, self)
-
-    def sin(self):
-        return _unary(SIN, self)
-
-    def cos(self):
-        return _unary(COS, self)
 
     # -- comparisons look at the data, so loops and branches just work -------
     def __lt__(self, other):
@@ -466,9 +412,6 @@ def _as_data(data, where: str):
     raise TypeError(f"{where} needs a real number, got {kind.__name__} ({data!r:.40})")
 
 
-rules.install_methods(Value)
-
-
 class _LevelValue(Value):
     """A node of a derivative pass above level 0 (see the module docstring).
 
@@ -540,29 +483,42 @@ def _new_level_node(data, op, a, b, partial_a, partial_b, level: int) -> Value:
     return node
 
 
-def _binary(op: Primitive, a, b) -> Value:
-    # The fast path: Values of level 0, and floats or ints lifted into leaves of
-    # level 0 beside them, so the graph (and drawing) shows the constant.
-    kind_a, kind_b = type(a), type(b)
-    if kind_a is not Value:
-        if kind_b is not Value or (kind_a is not float and kind_a is not int):
-            return _mixed(op, a, b)
-        a = _constant(a)
-    elif kind_b is not Value:
-        if kind_b is not float and kind_b is not int:
-            return _mixed(op, a, b)
-        b = _constant(b)
-    x, y = a._data, b._data
-    if type(x) is float and type(y) is float:
-        out = op.float_value(x, y)
-    else:
-        out = op(x, y)
-    if MODES.detect_anomaly and not _is_finite(out):
-        _raise_forward_anomaly(op, (a, b), out)
-    if not MODES.recording:
-        return _new_node(out, None, None, None, None, None)
-    partial_a, partial_b = op.partials(x, y, out)
-    return _new_node(out, op, a, b, partial_a, partial_b)
+def _binary_operator(op: Primitive):
+    """``op(a, b)`` as Value's operators compute it: one function per primitive, with
+    the table's value and partials bound to it, so that the common case costs one
+    call for each. That case is two Values of level 0, or one and a float or int,
+    which becomes a constant leaf of level 0 so the graph (and drawing) shows it."""
+    float_value, partials = op.float_value, op.partials
+    new, origins, modes = Value.__new__, _SHARED_ORIGINS, MODES
+
+    def apply(a, b):
+        kind_a, kind_b = type(a), type(b)
+        if kind_a is not Value:
+            if kind_b is not Value or (kind_a is not float and kind_a is not int):
+                return _mixed(op, a, b)
+            a = _constant(a)
+        elif kind_b is not Value:
+            if kind_b is not float and kind_b is not int:
+                return _mixed(op, a, b)
+            b = _constant(b)
+        x, y = a._data, b._data
+        out = float_value(x, y) if type(x) is float and type(y) is float else op(x, y)
+        if modes.detect_anomaly and not _is_finite(out):
+            _raise_forward_anomaly(op, (a, b), out)
+        node = new(Value)
+        node._data = out
+        node.grad = 0.0
+        if modes.recording:
+            node._origin = origins.get(op) or _shared_origin(op)
+            node._a, node._b = a, b
+            node._partial_a, node._partial_b = partials(x, y, out)
+        else:
+            node._origin = origins.get(None) or _shared_origin(None)
+            node._a = node._b = node._partial_a = node._partial_b = None
+        return node
+
+    apply.__name__ = apply.__qualname__ = op.name
+    return apply
 
 
 def _mixed(op: Primitive, a, b):
@@ -576,17 +532,54 @@ def _mixed(op: Primitive, a, b):
     return op(a, b)
 
 
-def _unary(op: Primitive, a: Value) -> Value:
-    if type(a) is not Value:
-        return _record(op, (a,), a._origin.level)
-    x = a._data
-    out = op.float_value(x) if type(x) is float else op(x)
-    if MODES.detect_anomaly and not _is_finite(out):
-        _raise_forward_anomaly(op, (a,), out)
-    if not MODES.recording:
-        return _new_node(out, None, None, None, None, None)
-    (partial_a,) = op.partials(x, out)
-    return _new_node(out, op, a, None, partial_a, None)
+def _unary_operator(op: Primitive):
+    """``op(a)`` as Value's methods compute it (see `_binary_operator`)."""
+    float_value, partials = op.float_value, op.partials
+    new, origins, modes = Value.__new__, _SHARED_ORIGINS, MODES
+
+    def apply(a):
+        if type(a) is not Value:
+            return _record(op, (a,), a._origin.level)
+        x = a._data
+        out = float_value(x) if type(x) is float else op(x)
+        if modes.detect_anomaly and not _is_finite(out):
+            _raise_forward_anomaly(op, (a,), out)
+        node = new(Value)
+        node._data = out
+        node.grad = 0.0
+        node._b = node._partial_b = None
+        if modes.recording:
+            node._origin = origins.get(op) or _shared_origin(op)
+            node._a = a
+            (node._partial_a,) = partials(x, out)
+        else:
+            node._origin = origins.get(None) or _shared_origin(None)
+            node._a = node._partial_a = None
+        return node
+
+    apply.__name__ = apply.__qualname__ = op.name
+    return apply
+
+
+def _reflected(apply):
+    """The reflected operator (``2 * x`` calls ``x.__rmul__(2)``)."""
+
+    def reflected(self, other):
+        return apply(other, self)
+
+    reflected.__name__ = reflected.__qualname__ = f"r{apply.__name__}"
+    return reflected
+
+
+_POW, _POWC = _binary_operator(POW), _binary_operator(POWC)
+for _name, _op in (("add", ADD), ("sub", SUB), ("mul", MUL), ("truediv", DIV), ("mod", MOD)):
+    _apply = _binary_operator(_op)
+    setattr(Value, f"__{_name}__", _apply)
+    setattr(Value, f"__r{_name}__", _reflected(_apply))
+Value.__neg__, Value.__abs__ = _unary_operator(NEG), _unary_operator(ABS)
+for _op in (EXP, LOG, SQRT, TANH, SIGMOID, RELU, SIN, COS):
+    setattr(Value, _op.name, _unary_operator(_op))
+rules.install_methods(Value)
 
 
 def _record(op: Primitive, args: tuple, level: int) -> Value:
