@@ -52,51 +52,67 @@ def new_tag() -> int:
     return core.new_level()
 
 
-def _operator(primitive: Primitive, reflected: bool = False):
-    """The method for one arithmetic operator (``__mul__``, or ``__rmul__`` if reflected).
+def _operators(primitive: Primitive) -> tuple:
+    """The methods for one arithmetic operator: plain and reflected (``__mul__``, ``__rmul__``).
 
-    Its fast path covers the common case, a dual and a float or two duals of one
-    tag, all parts floats: the table's value and partials, one layer deep. Every
-    other case (nested tags, ints, Values, unknown types) takes `_apply_or_defer`.
+    Their fast path covers the common case, a dual and a float or two duals of one
+    tag, all parts floats: the table's value and partials, one layer deep. Parts that
+    are duals themselves (a nested derivative) go one layer down through these same
+    methods; every other case (mixed tags, ints, Values, unknown types) takes
+    `_apply_or_defer`, or `_push` inside `detect_anomaly()`.
     """
     float_value, partials = primitive.float_value, primitive.partials
 
-    def operator(self, other):
-        kind = type(other)
-        if kind is float:
-            y, dy = other, 0.0
-        elif kind is Dual and other.tag == self.tag:
-            y, dy = other.primal, other.tangent
-        else:
-            operands = (other, self) if reflected else (self, other)
-            return _apply_or_defer(primitive, *operands)
-        x, dx = self.primal, self.tangent
-        if (
-            type(x) is not float
-            or type(dx) is not float
-            or type(y) is not float
-            or type(dy) is not float
-            or MODES.detect_anomaly
-        ):
-            operands = (other, self) if reflected else (self, other)
-            return _push(primitive, self.tag, operands)
-        if reflected:
-            x, dx, y, dy = y, dy, x, dx
-        out = float_value(x, y)
-        partial_x, partial_y = partials(x, y, out)
-        tangent = 0.0
-        if dx != 0.0:  # skip exact zeros, as _apply_primitive does
-            tangent = partial_x * dx
-        if dy != 0.0:
-            tangent = tangent + partial_y * dy
-        result = Dual.__new__(Dual)
-        result.primal = out
-        result.tangent = tangent
-        result.tag = self.tag
-        return result
+    def make(reflected: bool):
+        def operator(self, other):
+            kind = type(other)
+            if kind is float:
+                y, dy = other, 0.0
+            elif kind is Dual and other.tag == self.tag:
+                y, dy = other.primal, other.tangent
+            else:
+                operands = (other, self) if reflected else (self, other)
+                return _apply_or_defer(primitive, *operands)
+            x, dx = self.primal, self.tangent
+            if reflected:
+                x, dx, y, dy = y, dy, x, dx
+            if (
+                type(x) is not float
+                or type(dx) is not float
+                or type(y) is not float
+                or type(dy) is not float
+                or MODES.detect_anomaly
+            ):
+                if MODES.detect_anomaly or (type(x) is not Dual and type(y) is not Dual):
+                    return _push(primitive, self.tag, (other, self) if reflected else (self, other))
+                # A nested derivative: the value one layer down, through these same methods.
+                out = plain(x, y) if type(x) is Dual else reflected_operator(y, x)
+                return _new_dual(out, _tangent_sum(partials(x, y, out), (dx, dy)), self.tag)
+            out = float_value(x, y)
+            partial_x, partial_y = partials(x, y, out)
+            tangent = 0.0
+            if dx != 0.0:  # skip exact zeros, as _tangent_sum does
+                tangent = partial_x * dx
+            if dy != 0.0:
+                tangent = tangent + partial_y * dy
+            return _new_dual(out, tangent, self.tag)
 
-    operator.__name__ = f"__{'r' if reflected else ''}{primitive.name}__"
-    return operator
+        operator.__name__ = f"__{'r' if reflected else ''}{primitive.name}__"
+        return operator
+
+    plain, reflected_operator = make(False), make(True)
+    return plain, reflected_operator
+
+
+_METHODS: dict = {}
+
+
+def _methods(primitive: Primitive) -> tuple:
+    """The operator methods of a two-input primitive, plain and reflected, made once."""
+    methods = _METHODS.get(primitive)
+    if methods is None:
+        methods = _METHODS[primitive] = _operators(primitive)
+    return methods
 
 
 class Dual(rules.NumberLook):
@@ -122,14 +138,10 @@ class Dual(rules.NumberLook):
         return f"{_short(self.primal)} + {_short(self.tangent)}ε"
 
     # -- arithmetic ------------------------------------------------------------
-    __add__ = _operator(ADD)
-    __radd__ = _operator(ADD, reflected=True)
-    __sub__ = _operator(SUB)
-    __rsub__ = _operator(SUB, reflected=True)
-    __mul__ = _operator(MUL)
-    __rmul__ = _operator(MUL, reflected=True)
-    __truediv__ = _operator(DIV)
-    __rtruediv__ = _operator(DIV, reflected=True)
+    __add__, __radd__ = _methods(ADD)
+    __sub__, __rsub__ = _methods(SUB)
+    __mul__, __rmul__ = _methods(MUL)
+    __truediv__, __rtruediv__ = _methods(DIV)
 
     def __pow__(self, exponent):
         if isinstance(exponent, Real):
@@ -226,26 +238,34 @@ def _push(primitive: Primitive, tag: int, args: tuple) -> Dual:
             primals.append(arg if kind is float or not rules.is_number(arg) else as_float(arg))
             tangents.append(0.0)
     out = _one_layer_down(primitive, primals)
-    partials = primitive.partials(*primals, out)
-    tangent = None
-    for partial, input_tangent in zip(partials, tangents):
-        # Skip exact zeros so a constant input never turns 0 · inf into nan.
-        if not (type(input_tangent) is float and input_tangent == 0.0):
-            if type(partial) is float and partial == 1.0:  # add's and sub's: no product
-                term = input_tangent
-            else:
-                term = partial * input_tangent
-            tangent = term if tangent is None else tangent + term
-    if tangent is None:
-        tangent = 0.0
+    tangent = _tangent_sum(primitive.partials(*primals, out), tangents)
     if MODES.detect_anomaly and not (_is_finite(out) and _is_finite(tangent)):
         shown = ", ".join(_short(arg) for arg in args)
         raise AnomalyError(
             f"forward mode: {primitive.name}({shown}) gave {_short(out)} "
             f"with tangent {_short(tangent)}"
         )
+    return _new_dual(out, tangent, tag)
+
+
+def _tangent_sum(partials, tangents):
+    """Σ local partial × input tangent. Exact-zero tangents are skipped, so a constant
+    input never turns 0 · inf into nan; a partial of exactly 1.0 (add's, sub's) adds the
+    tangent without a product."""
+    tangent = None
+    for partial, input_tangent in zip(partials, tangents):
+        if not (type(input_tangent) is float and input_tangent == 0.0):
+            if type(partial) is float and partial == 1.0:
+                term = input_tangent
+            else:
+                term = partial * input_tangent
+            tangent = term if tangent is None else tangent + term
+    return 0.0 if tangent is None else tangent
+
+
+def _new_dual(primal, tangent, tag: int) -> Dual:
     result = Dual.__new__(Dual)
-    result.primal = out
+    result.primal = primal
     result.tangent = tangent
     result.tag = tag
     return result
@@ -273,20 +293,27 @@ def _one_layer_down(primitive: Primitive, primals: list):
     return _methods(primitive)[1](second, first)
 
 
-_METHODS: dict = {}
-
-
-def _methods(primitive: Primitive) -> tuple:
-    """The operator methods of a two-input primitive, plain and reflected, made once."""
-    methods = _METHODS.get(primitive)
-    if methods is None:
-        methods = _METHODS[primitive] = (_operator(primitive), _operator(primitive, True))
-    return methods
-
-
 def _apply(primitive, level: int, args: tuple, kwargs: dict) -> Dual:
-    """The core's call when a Dual is the outer layer of an operation on numbers."""
-    return _push(primitive.scalar, level, args)
+    """The core's call when a Dual is the outer layer of an operation on numbers: the
+    operator methods where they apply (a Dual of ``level`` and a float or another),
+    else `_push`."""
+    primitive = primitive.scalar
+    if len(args) == 1:
+        (a,) = args
+        if type(a) is Dual and a.tag == level:
+            return _apply_unary(primitive, a)
+    elif len(args) == 2:
+        a, b = args
+        if type(a) is Dual and a.tag == level and _same_layer(b, level):
+            return _methods(primitive)[0](a, b)
+        if type(b) is Dual and b.tag == level and type(a) is float:
+            return _methods(primitive)[1](b, a)
+    return _push(primitive, level, args)
+
+
+def _same_layer(operand, level: int) -> bool:
+    """A float, or a Dual of ``level``: what the operator methods take without deferring."""
+    return type(operand) is float or (type(operand) is Dual and operand.tag == level)
 
 
 core.register_kind(Dual, rank=20, family="forward", level_of=lambda dual: dual.tag, apply=_apply)
@@ -312,14 +339,13 @@ def _apply_unary(primitive: Primitive, a: Dual) -> Dual:
     """Apply a one-input primitive, with the same fast path as two-input ones."""
     x, dx = a.primal, a.tangent
     if type(x) is not float or type(dx) is not float or MODES.detect_anomaly:
-        return _push(primitive, a.tag, (a,))
+        if type(x) is not Dual or MODES.detect_anomaly:
+            return _push(primitive, a.tag, (a,))
+        out = _apply_unary(primitive, x)  # a nested derivative: one layer down
+        return _new_dual(out, _tangent_sum(primitive.partials(x, out), (dx,)), a.tag)
     out = primitive.float_value(x)
     (partial,) = primitive.partials(x, out)
-    result = Dual.__new__(Dual)
-    result.primal = out
-    result.tangent = partial * dx if dx != 0.0 else 0.0
-    result.tag = a.tag
-    return result
+    return _new_dual(out, partial * dx if dx != 0.0 else 0.0, a.tag)
 
 
 def _apply_or_defer(primitive: Primitive, a, b):
