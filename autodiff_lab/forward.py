@@ -90,12 +90,19 @@ def _operators(primitive: Primitive) -> tuple:
                 return _new_dual(out, _tangent_sum(partials(x, y, out), (dx, dy)), self.tag)
             out = float_value(x, y)
             partial_x, partial_y = partials(x, y, out)
-            tangent = 0.0
-            if dx != 0.0:  # skip exact zeros, as _tangent_sum does
+            # Exact zeros are skipped and the sum starts from the first term, as in
+            # _tangent_sum (so the sign of a zero tangent is the same either way).
+            if dx != 0.0:
                 tangent = partial_x * dx
-            if dy != 0.0:
-                tangent = tangent + partial_y * dy
-            return _new_dual(out, tangent, self.tag)
+                if dy != 0.0:
+                    tangent = tangent + partial_y * dy
+            else:
+                tangent = partial_y * dy if dy != 0.0 else 0.0
+            result = Dual.__new__(Dual)  # written out, not _new_dual: this is the hot path
+            result.primal = out
+            result.tangent = tangent
+            result.tag = self.tag
+            return result
 
         operator.__name__ = f"__{'r' if reflected else ''}{primitive.name}__"
         return operator
@@ -345,7 +352,11 @@ def _apply_unary(primitive: Primitive, a: Dual) -> Dual:
         return _new_dual(out, _tangent_sum(primitive.partials(x, out), (dx,)), a.tag)
     out = primitive.float_value(x)
     (partial,) = primitive.partials(x, out)
-    return _new_dual(out, partial * dx if dx != 0.0 else 0.0, a.tag)
+    result = Dual.__new__(Dual)
+    result.primal = out
+    result.tangent = partial * dx if dx != 0.0 else 0.0
+    result.tag = a.tag
+    return result
 
 
 def _apply_or_defer(primitive: Primitive, a, b):
