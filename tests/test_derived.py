@@ -8,9 +8,12 @@ not: a cell's metadata.
 
 from __future__ import annotations
 
+import copy
+import re
 import shutil
 import subprocess
 import sys
+import uuid
 
 import nbformat
 from repository import ROOT, script
@@ -77,3 +80,40 @@ def test_the_check_names_a_lesson_whose_source_changed(tmp_path, monkeypatch, ca
     shutil.copy(sources / "99_tags.py", sources / "98_new.py")
     assert tool.main(["--check"]) == 1
     assert "98_new.ipynb" in capsys.readouterr().err
+
+
+def random_widget_ids(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook with every widget model id replaced by a fresh random one, as a new
+    run of the lesson gives."""
+    state = notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    text = nbformat.writes(notebook)
+    for model_id in state:
+        text = text.replace(model_id, uuid.uuid4().hex)
+    return nbformat.reads(text, as_version=4)
+
+
+def test_rebuilt_lessons_keep_their_widget_ids():
+    tool = build_notebooks()
+    lesson = nbformat.read(ROOT / "notebooks" / "05_reverse_mode.ipynb", as_version=4)
+    lesson.cells[1].source += "\n# 0123456789abcdef0123456789abcdef is not a widget"
+    state = lesson.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    layout = next(model for model in state.values() if model["model_name"] == "LayoutModel")
+    for width in range(6):  # models no output shows and none refers to
+        unshown = copy.deepcopy(layout)
+        unshown["state"]["width"] = f"{width}px"
+        state[uuid.uuid4().hex] = unshown
+    first, second = random_widget_ids(lesson), random_widget_ids(lesson)
+    assert nbformat.writes(first) != nbformat.writes(second)  # two runs, two sets of ids
+    for run in (first, second):
+        tool.stable_widget_ids(run, "05_reverse_mode")
+    assert nbformat.writes(first) == nbformat.writes(second)
+
+    state = first.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    assert len(state) == 36 + 6  # every model kept
+    text = nbformat.writes(first)
+    shown = re.findall(r'"model_id": "([0-9a-f]{32})"', text)
+    referred = re.findall(r"IPY_MODEL_([0-9a-f]{32})", text)
+    assert len(shown) == 2 and referred
+    assert set(shown) | set(referred) <= set(state)  # nothing points at a missing model
+    assert "0123456789abcdef0123456789abcdef is not a widget" in text
+    assert tool.stable_widget_ids(nbformat.v4.new_notebook(), "empty") is None

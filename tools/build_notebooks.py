@@ -18,7 +18,10 @@ To edit a lesson in JupyterLab instead, see "Editing a lesson" in README.md
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -31,6 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "notebooks" / "src"
 NOTEBOOKS = ROOT / "notebooks"
 KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+MODEL_REFERENCE = re.compile(r"IPY_MODEL_([0-9a-f]{32})")
 
 
 def notebook_from_source(path: Path) -> nbformat.NotebookNode:
@@ -60,6 +66,55 @@ def execute(notebook: nbformat.NotebookNode, timeout: int = 300) -> None:
         cell.metadata.pop("execution", None)
 
 
+def stable_widget_ids(notebook: nbformat.NotebookNode, name: str) -> None:
+    """Rename the saved widgets' model ids (random uuids) to ids that depend only on the
+    lesson's name and where each widget sits, so rebuilding a lesson changes its file
+    only where its content changed.
+
+    The order: widgets shown by the outputs, cell by cell, each followed by the models
+    it refers to (``IPY_MODEL_<id>`` in its state, keys sorted); then any other model,
+    by its state with the ids masked.
+    """
+    widgets = notebook.metadata.get("widgets", {}).get(WIDGET_STATE)
+    if not widgets:
+        return
+    models = widgets["state"]
+    order: list[str] = []
+
+    def visit(model_id: str) -> None:
+        pending = [model_id]
+        while pending:
+            current = pending.pop(0)
+            if current in order or current not in models:
+                continue
+            order.append(current)
+            pending += MODEL_REFERENCE.findall(json.dumps(models[current], sort_keys=True))
+
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get(WIDGET_VIEW)
+            if view:
+                visit(view["model_id"])
+
+    def masked(model_id: str) -> str:
+        return re.sub(r"[0-9a-f]{32}", "", json.dumps(models[model_id], sort_keys=True))
+
+    for model_id in sorted(set(models) - set(order), key=masked):
+        visit(model_id)
+    renamed = {
+        old: hashlib.sha256(f"{name}-widget-{index}".encode()).hexdigest()[:32]
+        for index, old in enumerate(order)
+    }
+    text = re.sub(
+        r"[0-9a-f]{32}",
+        lambda match: renamed.get(match.group(0), match.group(0)),
+        json.dumps({"cells": notebook.cells, "widgets": models}),
+    )
+    renamed_parts = json.loads(text)
+    notebook.cells = nbformat.from_dict(renamed_parts["cells"])
+    widgets["state"] = renamed_parts["widgets"]
+
+
 def source_cells(notebook: nbformat.NotebookNode) -> list[tuple[str, str, dict]]:
     """What the source decides: each cell's kind, text and metadata (outputs aside)."""
     return [(cell.cell_type, cell.source, dict(cell.metadata)) for cell in notebook.cells]
@@ -84,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"building {target.name}", file=sys.stderr)
         execute(wanted)
+        stable_widget_ids(wanted, source.stem)
         nbformat.write(wanted, target)
     if stale:
         print("out of date (run tools/build_notebooks.py): " + ", ".join(stale), file=sys.stderr)
