@@ -19,6 +19,7 @@ the operation in its own way (the dispatch rule of `autodiff_lab.core`).
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 from numbers import Real
@@ -433,7 +434,14 @@ def install_methods(kind: type) -> None:
 
         method.__name__ = method.__qualname__ = name
         method.__doc__ = _method_doc(name, primitive)
+        method.__signature__ = _method_signature(primitive.arity)  # help(): tan(self)
         setattr(kind, name, method)
+
+
+def _method_signature(arity: int) -> inspect.Signature:
+    only = inspect.Parameter.POSITIONAL_ONLY
+    names = ("self", "other")[:arity]
+    return inspect.Signature([inspect.Parameter(name, only) for name in names])
 
 
 def _method_doc(name: str, primitive: Primitive) -> str:

@@ -53,6 +53,16 @@ def test_every_public_name_and_method_has_a_docstring():
     assert missing == []
 
 
+def test_the_methods_the_table_gives_show_their_arguments():
+    # Not the helper's own keyword (``tan(*others, primitive=<primitive tan ...>)``).
+    from autodiff_lab import Dual, Value
+
+    for kind in (Value, Dual):
+        assert str(inspect.signature(kind.tan)) == "(self, /)"
+        assert str(inspect.signature(kind.arctan2)) == "(self, other, /)"
+        assert str(inspect.signature(kind(0.5).tan)) == "()"
+
+
 def test_the_docstring_check_finds_a_name_without_one(monkeypatch):
     import autodiff_lab
 
