@@ -303,7 +303,8 @@ def test_stepper_runs_and_steps_in_jupyterlab(playwright_api, lab):
             assert "∂L/∂a += ∂L/∂d · ∂d/∂a = 1.0 · -1.7 = -1.7" in second_caption
             assert "step 1 of 2" in page.inner_text(".autodiff-caption")
             page.wait_for_function(
-                "() => document.querySelector('.autodiff-graph').innerText.includes('1.0 × -1.7')",
+                "() => (document.querySelector('.autodiff-graph')?.innerText ?? '')"
+                ".includes('1.0 × -1.7')",
                 timeout=WAIT_MS,
             )
             stepper = page.locator(".autodiff-stepper")
@@ -312,7 +313,8 @@ def test_stepper_runs_and_steps_in_jupyterlab(playwright_api, lab):
             stepper.screenshot(path=ARTIFACTS / "e2e-4-stepper.png")
             page.locator(".widget-button.autodiff-previous").click()
             page.wait_for_function(
-                "() => document.querySelector('.autodiff-caption').innerText.includes('step 0 of')",
+                "() => (document.querySelector('.autodiff-caption')?.innerText ?? '')"
+                ".includes('step 0 of')",
                 timeout=WAIT_MS,
             )
             step_through(page, stepper, "e2e-5-backward")
@@ -485,7 +487,10 @@ def press_next(page, handle, next_button, caption) -> None:
     before = caption.inner_text()
     next_button.click()
     page.wait_for_function(
-        "([element, old]) => element.querySelector('.autodiff-caption').innerText !== old",
+        # While the widget redraws, the caption may be missing for a moment: wait, not throw.
+        "([element, old]) => {"
+        " const caption = element.querySelector('.autodiff-caption');"
+        " return caption !== null && caption.innerText !== old; }",
         arg=[handle, before],
         timeout=WAIT_MS,
     )
