@@ -811,6 +811,8 @@ def _stacked(parts: list, axis: int, shape: tuple):
         (part,) = parts
         return _array_value(part) if isinstance(part, np.ndarray) else part
     if any(is_traced(part) for part in parts):
+        if len(parts) == 1 and parts[0].shape == shape:  # one row, as a scalar f's gradient
+            return parts[0]
         return anp.reshape(anp.stack(parts, axis=axis), shape)
     if not any(core.is_node(part) or _holds_nodes(part) for part in parts):
         return np.reshape(np.stack([np.asarray(part) for part in parts], axis=axis), shape)
@@ -1042,7 +1044,7 @@ def default_hessian_mode(x) -> str:
 
     Its outer pass carries the n directions together through one reverse pass, so each
     step costs about n times its own size. Forward over forward carries n² tangents
-    through every step: a little quicker for a dozen inputs on arrays, but n² times each
+    through every step: as quick for a dozen inputs on small arrays, but n² times each
     step's size (on a ring of 200 inputs, 140 times slower; on 12 inputs with a
     20000-row intermediate, 4 times). Reverse over reverse walks n backward passes
     (``benchmarks/hessian_peers.py`` times every mode on numbers and on arrays).

@@ -316,6 +316,8 @@ def rot90(x, k=1, axes=(0, 1)):
 @_numpy_when_plain
 def roll(x, shift, axis=None):
     """numpy.roll: entries moved ``shift`` places along ``axis`` (flattened when None)."""
+    if axis is None and len(shape_of(x)) == 1:
+        axis = 0  # flattening a vector changes nothing: no reshapes to record
     if axis is None:
         return reshape(roll(ravel(x), shift, 0), shape_of(x))
     shifts, axes = _np.broadcast_arrays(_np.atleast_1d(shift), _np.atleast_1d(axis))

@@ -202,3 +202,30 @@ def test_a_batch_through_any_index_equals_one_direction_at_a_time(index, numbers
             rtol=1e-12,
             atol=1e-13,
         )
+
+
+def test_a_hessian_of_arrays_records_no_stacking_or_reshaping(monkeypatch):
+    # A scalar f's gradient is already the one row of its Jacobian (nothing to stack), and
+    # rolling a vector needs no flattening: forward over reverse pushes f's own steps only.
+    from autodiff_lab import core
+    from autodiff_lab.arrays import ArrayDual
+
+    kind = core.KINDS[ArrayDual]
+    pushed: list[str] = []
+
+    def counting_apply(primitive, level, args, kwargs):
+        pushed.append(primitive.name)
+        return apply(primitive, level, args, kwargs)
+
+    apply = kind.apply
+    monkeypatch.setattr(kind, "apply", counting_apply)
+    x = np.linspace(-0.8, 0.9, 12)
+
+    def f(v):
+        return anp.sum(anp.tanh(v * anp.roll(v, -1)) + v**3)
+
+    matrix = hessian(f, x, mode="forward-over-reverse")
+    assert not {"stack", "reshape"} & set(pushed), pushed
+    monkeypatch.setattr(kind, "apply", apply)
+    assert np.allclose(matrix, hessian(f, x, mode="forward-over-forward"), rtol=1e-13)
+    assert np.allclose(matrix, hessian(ring, list(x)), rtol=1e-13)  # the scalar engine's
