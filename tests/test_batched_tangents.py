@@ -211,13 +211,13 @@ def test_a_hessian_of_arrays_records_no_stacking_or_reshaping(monkeypatch):
     from autodiff_lab.arrays import ArrayDual
 
     kind = core.KINDS[ArrayDual]
+    apply = kind.apply
     pushed: list[str] = []
 
     def counting_apply(primitive, level, args, kwargs):
         pushed.append(primitive.name)
         return apply(primitive, level, args, kwargs)
 
-    apply = kind.apply
     monkeypatch.setattr(kind, "apply", counting_apply)
     x = np.linspace(-0.8, 0.9, 12)
 
