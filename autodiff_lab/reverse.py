@@ -505,16 +505,14 @@ def _binary_operator(op: Primitive):
         out = float_value(x, y) if type(x) is float and type(y) is float else op(x, y)
         if modes.detect_anomaly and not _is_finite(out):
             _raise_forward_anomaly(op, (a, b), out)
-        node = new(Value)
+        if not modes.recording:
+            return _new_node(out, None, None, None, None, None)
+        node = new(Value)  # _new_node written out: this is the hot path
         node._data = out
         node.grad = 0.0
-        if modes.recording:
-            node._origin = origins.get(op) or _shared_origin(op)
-            node._a, node._b = a, b
-            node._partial_a, node._partial_b = partials(x, y, out)
-        else:
-            node._origin = origins.get(None) or _shared_origin(None)
-            node._a = node._b = node._partial_a = node._partial_b = None
+        node._origin = origins.get(op) or _shared_origin(op)
+        node._a, node._b = a, b
+        node._partial_a, node._partial_b = partials(x, y, out)
         return node
 
     apply.__name__ = apply.__qualname__ = op.name
@@ -544,17 +542,15 @@ def _unary_operator(op: Primitive):
         out = float_value(x) if type(x) is float else op(x)
         if modes.detect_anomaly and not _is_finite(out):
             _raise_forward_anomaly(op, (a,), out)
-        node = new(Value)
+        if not modes.recording:
+            return _new_node(out, None, None, None, None, None)
+        node = new(Value)  # _new_node written out: this is the hot path
         node._data = out
         node.grad = 0.0
-        node._b = node._partial_b = None
-        if modes.recording:
-            node._origin = origins.get(op) or _shared_origin(op)
-            node._a = a
-            (node._partial_a,) = partials(x, out)
-        else:
-            node._origin = origins.get(None) or _shared_origin(None)
-            node._a = node._partial_a = None
+        node._origin = origins.get(op) or _shared_origin(op)
+        node._a, node._b = a, None
+        (node._partial_a,) = partials(x, out)
+        node._partial_b = None
         return node
 
     apply.__name__ = apply.__qualname__ = op.name
