@@ -148,9 +148,10 @@ def _record(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) ->
     parents = []
     positions = []
     nested = False  # a value is a node of an older pass
+    sizable = False  # a value is an array worth dropping from the record
     for position, arg in enumerate(args):
         arg_type = type(arg)
-        if arg_type in _SCALAR_REVERSE or (arg_type is np.ndarray and arg.dtype == object):
+        if arg_type in _SCALAR_REVERSE or (arg_type is np.ndarray and arg.dtype.kind == "O"):
             arg = lift(arg)  # Values meet arrays: an array node of their own level
             arg_type = type(arg)
         if arg_type is ArrayNode and arg.level == level:
@@ -159,7 +160,11 @@ def _record(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) ->
             positions.append(position)
         else:
             value = arg
-        nested = nested or type(value) in core.KINDS
+        value_type = type(value)
+        if value_type is np.ndarray:
+            sizable = sizable or value.nbytes >= _WORTH_DROPPING
+        elif value_type in core.KINDS:
+            nested = True
         values.append(value)
     values = tuple(values)
     if nested:  # the same primitive one layer down, recorded by an older pass
@@ -180,7 +185,7 @@ def _record(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) ->
     node.positions = tuple(positions)
     node.grad = None
     node.twin = None
-    if level in LEAN_LEVELS and primitive.reads is not None:
+    if (sizable or _worth_dropping(out)) and level in LEAN_LEVELS and primitive.reads is not None:
         _keep_what_is_read(node, primitive.reads(node.positions, len(values)))
     return node
 

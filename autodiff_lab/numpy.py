@@ -41,6 +41,7 @@ from .array_rules import (
     MIN,
     REAL,
     RESHAPE,
+    ROLL,
     SOFTMAX,
     STACK,
     SUM,
@@ -316,16 +317,24 @@ def rot90(x, k=1, axes=(0, 1)):
 @_numpy_when_plain
 def roll(x, shift, axis=None):
     """numpy.roll: entries moved ``shift`` places along ``axis`` (flattened when None)."""
-    if axis is None and len(shape_of(x)) == 1:
+    ndim = len(shape_of(x))
+    if axis is None and ndim == 1:
         axis = 0  # flattening a vector changes nothing: no reshapes to record
     if axis is None:
         return reshape(roll(ravel(x), shift, 0), shape_of(x))
+    if isinstance(shift, (int, _np.integer)) and isinstance(axis, (int, _np.integer)):
+        return ROLL(x, int(shift), _axis_index(axis, ndim))  # the common case: one axis
     shifts, axes = _np.broadcast_arrays(_np.atleast_1d(shift), _np.atleast_1d(axis))
     for one_shift, one_axis in zip(shifts, axes):
-        size = shape_of(x)[one_axis]
-        before = (slice(None),) * (int(one_axis) % len(shape_of(x)))
-        x = x[(*before, (_np.arange(size) - one_shift) % size)]
+        x = ROLL(x, int(one_shift), _axis_index(one_axis, ndim))
     return x
+
+
+def _axis_index(axis, ndim: int) -> int:
+    """``axis`` counted from 0, or numpy's error for an axis the array does not have."""
+    if not -ndim <= int(axis) < ndim:
+        raise ValueError(f"axis {int(axis)} is out of bounds for array of dimension {ndim}")
+    return int(axis) % ndim
 
 
 @_numpy_when_plain

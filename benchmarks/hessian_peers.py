@@ -5,7 +5,8 @@ written twice: element by element (a Python list: the scalar engine), and on who
 arrays (the array engine, torch and autograd). torch.func's ``jacfwd(jacfwd(f))``
 pushes all n basis tangents through one traced pass (vmap); issue 19's target for
 our forward-over-forward mode is within 3× of it. Every Hessian is checked against
-the same matrix first. CPU time, median of several runs, torch on one thread:
+the same matrix first. CPU time per call: the median of several runs, each a loop of
+calls (timeit's method), torch on one thread:
 
     .venv/bin/python benchmarks/hessian_peers.py [--inputs 12] [--runs 7] [--quick]
 """
@@ -38,13 +39,26 @@ def ring_of_arrays(np_module):
     return ring
 
 
+def calls_per_run(work, run_seconds: float = 0.05) -> int:
+    """How many calls of ``work`` make a run of about ``run_seconds``, timeit's rule: timing
+    one call of a millisecond right after ``gc.collect()`` measures the caches the
+    collection has just emptied, not the call."""
+    work()
+    start = clock()
+    work()
+    return max(1, round(run_seconds / max(clock() - start, 1e-6)))
+
+
 def median_seconds(work, runs: int) -> float:
+    """CPU seconds per call: the median of ``runs`` runs, each a loop of calls."""
+    number = calls_per_run(work)
     times = []
     for _ in range(runs):
         gc.collect()
         start = clock()
-        work()
-        times.append(clock() - start)
+        for _ in range(number):
+            work()
+        times.append((clock() - start) / number)
     return statistics.median(times)
 
 
@@ -108,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
         assert np.allclose(as_matrix(make()), reference, rtol=1e-10, atol=1e-12), name
     seconds = {name: median_seconds(make, args.runs) for name, (make, _) in found.items()}
     torch_fwd = seconds.get("torch.func jacfwd(jacfwd)")
-    print(f"The Hessian of a ring of {args.inputs} inputs; CPU ms, median of {args.runs}")
+    print(f"The Hessian of a ring of {args.inputs} inputs; CPU ms per call, median of {args.runs}")
     print(f"  {'':44} {'ms':>8} {'÷ jacfwd(jacfwd)':>17}")
     for name, value in seconds.items():
         ratio = f"{value / torch_fwd:17.2f}" if torch_fwd else ""

@@ -17,9 +17,10 @@ The workloads of issue 19, each written as that library's users would write it:
 * ``elementwise_grad(elementwise_grad(tanh))`` on 10⁶ numbers (``vmap`` of grad∘grad).
 
 Every engine's answer is checked against ours first. Then the engines take turns
-(CPU time of the process, median of several runs, float64, one thread for BLAS,
-XLA and torch, the garbage collector off while timing). ``jit`` times exclude the
-first call, which compiles. From the repository root (needs the ``peers`` extra):
+(CPU time of the process per call, median of several runs, each a loop of calls where
+one is short, float64, one thread for BLAS, XLA and torch, the garbage collector off
+while timing). ``jit`` times exclude the first call, which compiles. From the
+repository root (needs the ``peers`` extra):
 
     .venv/bin/python benchmarks/jax_peers.py            # a few minutes
     .venv/bin/python benchmarks/jax_peers.py --quick    # smoke run
@@ -86,17 +87,20 @@ def with_jit(jax, function):
 
 
 def timed(engines: dict, runs: int) -> dict[str, float]:
-    """Each engine's median CPU time in ms; the engines take turns, GC off while timing."""
+    """Each engine's median CPU time per call in ms; the engines take turns, GC off while
+    timing. A run is one call, or a loop of calls where one is short (timeit's rule)."""
     times: dict[str, list] = {name: [] for name in engines}
     for run in engines.values():
         run()  # warm-up (and jit's compilation)
+    calls = {name: hessian_peers.calls_per_run(run) for name, run in engines.items()}
     for _ in range(runs):
         for name, run in engines.items():
             gc.collect()
             gc.disable()
             start = time.process_time()
-            run()
-            times[name].append(time.process_time() - start)
+            for _ in range(calls[name]):
+                run()
+            times[name].append((time.process_time() - start) / calls[name])
             gc.enable()
     return {name: 1000 * statistics.median(spent) for name, spent in times.items()}
 

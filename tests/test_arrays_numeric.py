@@ -219,6 +219,37 @@ def test_composed_functions_match_differences(name, shape, seed):
     check_differences(COMPOSED[name], [composed_input(name, shape, seed)])
 
 
+@given(data=st.data(), shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=4))
+def test_roll_is_numpys_and_its_gradient_rolls_back(data, shape):
+    # Its own primitive since issue 19 (numpy's roll is slow; the index it was built on
+    # scattered back with np.add.at): shifts past the length, negative axes, empty axes.
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    shift = data.draw(st.integers(-9, 9))
+    x = onp.arange(float(onp.prod(shape))).reshape(shape)
+    w = onp.random.RandomState(shift + 10).randn(*shape)
+    onp.testing.assert_array_equal(np.roll(x, shift, axis), onp.roll(x, shift, axis))
+    value, gradient = value_and_grad(lambda a: np.sum(np.roll(a, shift, axis) * w))(x)
+    onp.testing.assert_array_equal(gradient, onp.roll(w, -shift, axis))  # ∂/∂x of Σ w ⊙ roll(x)
+    tangent = jvp(lambda a: np.roll(a, shift, axis), x, w)[1]
+    onp.testing.assert_array_equal(tangent, onp.roll(w, shift, axis))
+
+
+def test_roll_over_several_axes_matches_differences():
+    x = distinct((3, 4), 5)
+    check_differences(lambda a: np.roll(a, (1, -2), (0, 1)) * a, [x])
+    check_differences(lambda a: np.roll(a, 2, (0, 1)) * a, [x])
+    onp.testing.assert_array_equal(np.roll(x, (1, -2), (0, 1)), onp.roll(x, (1, -2), (0, 1)))
+
+
+@pytest.mark.parametrize("axis", [2, -3, (0, 2)])
+def test_roll_along_an_axis_the_array_lacks_is_refused_as_numpy_does(axis):
+    x = distinct((3, 4), 5)
+    with pytest.raises(ValueError, match="out of bounds for array of dimension 2"):
+        onp.roll(x, 1, axis)  # numpy's AxisError is a ValueError
+    with pytest.raises(ValueError, match="out of bounds for array of dimension 2"):
+        value_and_grad(lambda a: np.sum(np.roll(a, 1, axis)))(x)
+
+
 def test_the_composed_functions_dispatch_from_plain_numpy():
     x = onp.random.RandomState(3).randn(4, 4)
     plain = value_and_grad(lambda a: onp.sum(onp.cumsum(onp.triu(a) ** 2, axis=0)))(x)[1]
