@@ -327,11 +327,12 @@ print("\n".join(table))
 # the size of f's; forward over reverse carries n tangents on every number of one
 # reverse pass; forward over forward carries n² on every number of f. Which wins
 # depends on the engine and the function. For a dozen inputs on arrays, forward over
-# forward is a little quicker, but its n² grows fastest: it is the one to avoid as n
-# grows, or where f's intermediate arrays are large. Forward over reverse, the default
-# here as in JAX and PyTorch, is the quickest on a list of numbers and stays near the
-# quickest on arrays (`benchmarks/hessian_peers.py` times every mode, on numbers and
-# on arrays, beside PyTorch's and autograd's).
+# reverse and forward over forward take about the same time here, but the n² of
+# forward over forward grows fastest: it is the one to avoid as n grows, or where f's
+# intermediate arrays are large. Forward over reverse, the default here as in JAX and
+# PyTorch, is the quickest on a list of numbers and, by a little, on arrays
+# (`benchmarks/hessian_peers.py` times every mode, on numbers and on arrays, beside
+# PyTorch's and autograd's).
 #
 # ## Try it
 #
