@@ -2,8 +2,9 @@
 
 Four workloads, each engine running the same code (its own numpy) on the same
 float64 inputs; the script first checks that the engines agree, then times
-them taking turns (CPU time of the process, median of several runs, one BLAS
-thread), so that load on a shared machine falls on all of them alike:
+them taking turns (CPU time of the process per call, median of several runs, each a
+loop of calls where one is short, one BLAS thread), so that load on a shared machine
+falls on all of them alike:
 
 * the gradient of a tanh MLP with a softmax cross-entropy loss with respect to
   every weight and bias: a small one (2000×64 inputs → 64 → 10 classes) and a
@@ -42,6 +43,7 @@ if "--threads" not in sys.argv:
         os.environ.setdefault(variable, "1")
 
 import numpy  # noqa: E402
+import timing  # noqa: E402
 
 SAMPLES, FEATURES, HIDDEN, CLASSES = 2000, 64, 64, 10
 MODELS = {  # name: (samples, features, hidden layer widths, classes)
@@ -219,19 +221,23 @@ def second_derivative_engines():
 
 
 def median_ms(engines: dict, args, repeats: int) -> dict:
-    """Each engine's median CPU time; the engines take turns, so load on the machine
-    falls on all of them alike."""
+    """Each engine's median CPU time per call; the engines take turns, so load on the
+    machine falls on all of them alike. A run is a loop of calls where one is short
+    (`timing`)."""
     import gc
 
     times: dict[str, list] = {name: [] for name in engines}
-    for function in engines.values():
-        function(*args)  # warm-up
+    calls = {
+        name: timing.calls_per_run(lambda function=function: function(*args))
+        for name, function in engines.items()
+    }
     for _ in range(repeats):
         for name, function in engines.items():
             gc.collect()
             start = time.process_time()
-            function(*args)
-            times[name].append(time.process_time() - start)
+            for _ in range(calls[name]):
+                function(*args)
+            times[name].append((time.process_time() - start) / calls[name])
     return {name: 1000 * statistics.median(ts) for name, ts in times.items()}
 
 

@@ -16,15 +16,13 @@ from __future__ import annotations
 import argparse
 import gc
 import statistics
-import time
 
 import numpy as np
+from timing import calls_per_run, clock
 
 import autodiff_lab.numpy as anp
 from autodiff_lab import hessian
 from autodiff_lab.functional import HESSIAN_MODES, default_hessian_mode
-
-clock = time.process_time
 
 
 def ring_of_numbers(v):
@@ -39,18 +37,8 @@ def ring_of_arrays(np_module):
     return ring
 
 
-def calls_per_run(work, run_seconds: float = 0.05) -> int:
-    """How many calls of ``work`` make a run of about ``run_seconds``, timeit's rule: timing
-    one call of a millisecond right after ``gc.collect()`` measures the caches the
-    collection has just emptied, not the call."""
-    work()
-    start = clock()
-    work()
-    return max(1, round(run_seconds / max(clock() - start, 1e-6)))
-
-
 def median_seconds(work, runs: int) -> float:
-    """CPU seconds per call: the median of ``runs`` runs, each a loop of calls."""
+    """CPU seconds per call: the median of ``runs`` runs, each a loop of calls (`timing`)."""
     number = calls_per_run(work)
     times = []
     for _ in range(runs):

@@ -45,6 +45,7 @@ import array_engine  # noqa: E402  (sets BLAS to one thread before numpy loads)
 import compare_engines  # noqa: E402
 import hessian_peers  # noqa: E402
 import numpy  # noqa: E402
+import timing  # noqa: E402
 
 import autodiff_lab  # noqa: E402
 import autodiff_lab.numpy as anp  # noqa: E402
@@ -92,7 +93,7 @@ def timed(engines: dict, runs: int) -> dict[str, float]:
     times: dict[str, list] = {name: [] for name in engines}
     for run in engines.values():
         run()  # warm-up (and jit's compilation)
-    calls = {name: hessian_peers.calls_per_run(run) for name, run in engines.items()}
+    calls = {name: timing.calls_per_run(run) for name, run in engines.items()}
     for _ in range(runs):
         for name, run in engines.items():
             gc.collect()
