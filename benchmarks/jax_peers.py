@@ -91,8 +91,7 @@ def timed(engines: dict, runs: int) -> dict[str, float]:
     """Each engine's median CPU time per call in ms; the engines take turns, GC off while
     timing. A run is one call, or a loop of calls where one is short (timeit's rule)."""
     times: dict[str, list] = {name: [] for name in engines}
-    for run in engines.values():
-        run()  # warm-up (and jit's compilation)
+    # calls_per_run calls each engine twice: the first call warms it up (jit compiles)
     calls = {name: timing.calls_per_run(run) for name, run in engines.items()}
     for _ in range(runs):
         for name, run in engines.items():
