@@ -80,12 +80,17 @@ def unbroadcast(g, shape: tuple):
 
 def _spread(g, x_shape: tuple, axis, keepdims: bool):
     """The gradient of a reduction's output, broadcast back to its input's shape."""
-    if type(g) is np.ndarray or type(g) is float:  # plain numbers: no primitive to record
-        g = np.reshape(g, _kept_shape(x_shape, axis)) if not keepdims else g
-        return np.broadcast_to(g, x_shape)
+    if _is_plain(g):  # plain numbers: no primitive to record
+        g = np.asarray(g)
+        return np.broadcast_to(g if keepdims else g.reshape(_kept_shape(x_shape, axis)), x_shape)
     if not keepdims:
         g = RESHAPE(g, _kept_shape(x_shape, axis))
     return BROADCAST_TO(g, x_shape)
+
+
+def _is_plain(g) -> bool:
+    """Numbers numpy computes with directly: an array, a float or a numpy scalar."""
+    return type(g) is np.ndarray or type(g) is float or isinstance(g, np.generic)
 
 
 def _each(*rules_by_position):
@@ -361,18 +366,19 @@ def _count(x_shape, axis) -> int:
 def _extreme_shares(ans, x, axis, keepdims):
     """Each entry's share of a max or min: 1/k at the k entries equal to it, else 0
     (ties share evenly, as PyTorch's amax/amin)."""
-    kept = numbers(ans) if keepdims else np.reshape(numbers(ans), _kept_shape(shape_of(x), axis))
+    kept = np.asarray(numbers(ans))
+    if not keepdims:
+        kept = kept.reshape(_kept_shape(shape_of(x), axis))
     hits = numbers(x) == kept
-    counts = np.sum(hits, axis=axis, keepdims=True)
-    return hits if np.all(counts == 1) else hits / counts  # no ties: each maximum takes all
+    counts = hits.sum(axis=axis, keepdims=True)
+    return hits if (counts == 1).all() else hits / counts  # no ties: each maximum takes all
 
 
 def _extreme_vjp(g, ans, x, axis=None, keepdims=False):
     shares = _extreme_shares(ans, x, axis, keepdims)  # shaped like x: ḡ broadcasts against it
     if not keepdims:
         kept = _kept_shape(shape_of(x), axis)
-        plain = type(g) is np.ndarray or type(g) is float
-        g = np.reshape(g, kept) if plain else RESHAPE(g, kept)
+        g = np.asarray(g).reshape(kept) if _is_plain(g) else RESHAPE(g, kept)
     return g * shares
 
 
