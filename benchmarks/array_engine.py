@@ -34,7 +34,6 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 
 # One BLAS thread for every engine (before numpy loads): on a shared machine a
 # thread pool fighting other processes makes matrix products erratic.
@@ -227,17 +226,12 @@ def median_ms(engines: dict, args, repeats: int) -> dict:
     import gc
 
     times: dict[str, list] = {name: [] for name in engines}
-    calls = {
-        name: timing.calls_per_run(lambda function=function: function(*args))
-        for name, function in engines.items()
-    }
+    runs = {name: lambda function=function: function(*args) for name, function in engines.items()}
+    calls = {name: timing.calls_per_run(run) for name, run in runs.items()}
     for _ in range(repeats):
-        for name, function in engines.items():
+        for name, run in runs.items():
             gc.collect()
-            start = time.process_time()
-            for _ in range(calls[name]):
-                function(*args)
-            times[name].append((time.process_time() - start) / calls[name])
+            times[name].append(timing.seconds_per_call(run, calls[name]))
     return {name: 1000 * statistics.median(ts) for name, ts in times.items()}
 
 

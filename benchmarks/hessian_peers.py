@@ -18,7 +18,7 @@ import gc
 import statistics
 
 import numpy as np
-from timing import calls_per_run, clock
+from timing import calls_per_run, seconds_per_call
 
 import autodiff_lab.numpy as anp
 from autodiff_lab import hessian
@@ -43,10 +43,7 @@ def median_seconds(work, runs: int) -> float:
     times = []
     for _ in range(runs):
         gc.collect()
-        start = clock()
-        for _ in range(number):
-            work()
-        times.append((clock() - start) / number)
+        times.append(seconds_per_call(work, number))
     return statistics.median(times)
 
 

@@ -39,7 +39,6 @@ import json  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 
 import array_engine  # noqa: E402  (sets BLAS to one thread before numpy loads)
 import compare_engines  # noqa: E402
@@ -97,10 +96,7 @@ def timed(engines: dict, runs: int) -> dict[str, float]:
         for name, run in engines.items():
             gc.collect()
             gc.disable()
-            start = time.process_time()
-            for _ in range(calls[name]):
-                run()
-            times[name].append((time.process_time() - start) / calls[name])
+            times[name].append(timing.seconds_per_call(run, calls[name]))
             gc.enable()
     return {name: 1000 * statistics.median(spent) for name, spent in times.items()}
 

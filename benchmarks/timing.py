@@ -21,3 +21,11 @@ def calls_per_run(work, run_seconds: float = RUN_SECONDS) -> int:
     start = clock()
     work()
     return max(1, round(run_seconds / max(clock() - start, 1e-6)))
+
+
+def seconds_per_call(work, calls: int) -> float:
+    """CPU seconds per call of ``work``, over one run of ``calls`` calls."""
+    start = clock()
+    for _ in range(calls):
+        work()
+    return (clock() - start) / calls
