@@ -330,9 +330,9 @@ print("\n".join(table))
 # reverse and forward over forward take about the same time here, but the n² of
 # forward over forward grows fastest: it is the one to avoid as n grows, or where f's
 # intermediate arrays are large. Forward over reverse, the default here as in JAX and
-# PyTorch, is the quickest on a list of numbers and, by a little, on arrays
-# (`benchmarks/hessian_peers.py` times every mode, on numbers and on arrays, beside
-# PyTorch's and autograd's).
+# PyTorch, is the quickest on a list of numbers, and on arrays the one that stays quick
+# as they grow (`benchmarks/hessian_peers.py` times every mode, on numbers and on
+# arrays, beside PyTorch's and autograd's).
 #
 # ## Try it
 #
