@@ -17,6 +17,7 @@ Beyond numpy's names: ``logsumexp``, ``softmax`` and ``log_softmax``.
 
 from __future__ import annotations
 
+import operator as _operator
 from numbers import Real
 
 import numpy as _np
@@ -324,17 +325,28 @@ def roll(x, shift, axis=None):
         return reshape(roll(ravel(x), shift, 0), shape_of(x))
     if isinstance(shift, (int, _np.integer)) and isinstance(axis, (int, _np.integer)):
         return ROLL(x, int(shift), _axis_index(axis, ndim))  # the common case: one axis
-    shifts, axes = _np.broadcast_arrays(_np.atleast_1d(shift), _np.atleast_1d(axis))
+    axes = [_axis_index(one, ndim) for one in _axes_listed(axis)]
+    shifts, axes = _np.broadcast_arrays(_np.atleast_1d(shift), axes)
     for one_shift, one_axis in zip(shifts, axes):
-        x = ROLL(x, int(one_shift), _axis_index(one_axis, ndim))
+        x = ROLL(x, int(one_shift), int(one_axis))
     return x
 
 
+def _axes_listed(axis) -> list:
+    """One axis as a list of one, several as a list (numpy's reading, an array of ints too)."""
+    try:
+        return [_operator.index(axis)]
+    except TypeError:
+        return list(axis) if _np.iterable(axis) else [axis]  # [1.0]: refused by _axis_index
+
+
 def _axis_index(axis, ndim: int) -> int:
-    """``axis`` counted from 0, or numpy's error for an axis the array does not have."""
-    if not -ndim <= int(axis) < ndim:
-        raise ValueError(f"axis {int(axis)} is out of bounds for array of dimension {ndim}")
-    return int(axis) % ndim
+    """``axis`` counted from 0, or numpy's error for an axis that is not an integer or that
+    the array does not have."""
+    axis = _operator.index(axis)  # 1.0 is refused, as numpy refuses it, not taken as 1
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"axis {axis} is out of bounds for array of dimension {ndim}")
+    return axis % ndim
 
 
 @_numpy_when_plain

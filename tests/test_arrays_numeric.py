@@ -250,6 +250,16 @@ def test_roll_along_an_axis_the_array_lacks_is_refused_as_numpy_does(axis):
         value_and_grad(lambda a: np.sum(np.roll(a, 1, axis)))(x)
 
 
+@pytest.mark.parametrize("axis", [1.0, 0.0, (0, 1.0)])
+def test_roll_along_an_axis_that_is_not_an_integer_is_refused_as_numpy_does(axis):
+    """1.0 must not be taken as axis 1: numpy refuses it, on plain arrays and on nodes."""
+    x = distinct((3, 4), 5)
+    with pytest.raises(TypeError):
+        onp.roll(x, 1, axis)
+    with pytest.raises(TypeError, match="'float' object cannot be interpreted as an integer"):
+        value_and_grad(lambda a: np.sum(np.roll(a, 1, axis)))(x)
+
+
 def test_the_composed_functions_dispatch_from_plain_numpy():
     x = onp.random.RandomState(3).randn(4, 4)
     plain = value_and_grad(lambda a: onp.sum(onp.cumsum(onp.triu(a) ** 2, axis=0)))(x)[1]
