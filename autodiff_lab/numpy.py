@@ -22,6 +22,13 @@ from numbers import Real
 
 import numpy as _np
 
+try:  # numpy's own readings of an axis argument, with its errors (AxisError, TypeError)
+    from numpy.lib.array_utils import normalize_axis_index as _normalize_axis_index
+    from numpy.lib.array_utils import normalize_axis_tuple as _normalize_axis_tuple
+except ImportError:  # numpy 1.x
+    from numpy.core.multiarray import normalize_axis_index as _normalize_axis_index
+    from numpy.core.numeric import normalize_axis_tuple as _normalize_axis_tuple
+
 from . import core as _core
 from . import rules as _rules
 from .array_rules import (
@@ -164,9 +171,7 @@ def prod(x, axis=None, keepdims=False):
     """
     shape = shape_of(x)
     ndim = len(shape)
-    axes = (
-        tuple(range(ndim)) if axis is None else tuple(int(a) % ndim for a in _np.atleast_1d(axis))
-    )
+    axes = tuple(range(ndim)) if axis is None else _axes_tuple(axis, ndim)
     kept = [a for a in range(ndim) if a not in axes]
     out_shape = tuple(shape[a] for a in kept)
     x = reshape(transpose(x, (*kept, *axes)), (*out_shape, -1))
@@ -188,7 +193,7 @@ def cumsum(x, axis=None):
     """numpy.cumsum: running sums along ``axis`` (of the flattened array when None)."""
     if axis is None:
         return CUMSUM(ravel(x), 0)
-    return CUMSUM(x, int(axis) % len(shape_of(x)))
+    return CUMSUM(x, _axis_index(axis, len(shape_of(x))))
 
 
 def _axis(axis):
@@ -211,7 +216,10 @@ def transpose(x, axes=None):
 
 
 def swapaxes(x, axis1, axis2):
-    axes = list(range(len(shape_of(x))))
+    ndim = len(shape_of(x))
+    axis1 = _axis_index(axis1, ndim, "axis1")
+    axis2 = _axis_index(axis2, ndim, "axis2")
+    axes = list(range(ndim))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return TRANSPOSE(x, tuple(axes))
 
@@ -267,11 +275,11 @@ def append(arr, values, axis=None):
 @_numpy_when_plain
 def split(x, indices_or_sections, axis=0):
     """numpy.split: the pieces are slices of x, so each has its gradient."""
-    ndim = len(shape_of(x))
+    axis = _axis_index(axis, len(shape_of(x)))
     positions = _np.arange(shape_of(x)[axis])
     sizes = [len(piece) for piece in _np.split(positions, indices_or_sections)]
     stops = _np.cumsum(sizes)
-    before = (slice(None),) * (axis % ndim)
+    before = (slice(None),) * axis
     return [x[(*before, slice(int(stop - size), int(stop)))] for size, stop in zip(sizes, stops)]
 
 
@@ -282,10 +290,10 @@ def split(x, indices_or_sections, axis=0):
 @_numpy_when_plain
 def flip(x, axis=None):
     ndim = len(shape_of(x))
-    axes = range(ndim) if axis is None else _np.atleast_1d(axis) % ndim
+    axes = range(ndim) if axis is None else _axes_tuple(axis, ndim)
     index = [slice(None)] * ndim
     for a in axes:
-        index[int(a)] = slice(None, None, -1)
+        index[a] = slice(None, None, -1)
     return x[tuple(index)]
 
 
@@ -303,7 +311,7 @@ def fliplr(x):
 def rot90(x, k=1, axes=(0, 1)):
     """numpy.rot90: k quarter turns in the plane of ``axes``, as flips and a transpose."""
     k %= 4
-    first, second = (int(a) % len(shape_of(x)) for a in axes)
+    first, second = _turning_plane(axes, len(shape_of(x)))
     order = list(range(len(shape_of(x))))
     order[first], order[second] = order[second], order[first]
     if k == 0:
@@ -313,6 +321,19 @@ def rot90(x, k=1, axes=(0, 1)):
     if k == 1:
         return transpose(flip(x, second), order)
     return flip(transpose(x, order), second)
+
+
+def _turning_plane(axes, ndim: int) -> tuple[int, int]:
+    """rot90's two axes counted from 0, refused with numpy's messages where numpy refuses."""
+    axes = tuple(axes)
+    if len(axes) != 2:
+        raise ValueError("len(axes) must be 2.")
+    first, second = (_operator.index(a) for a in axes)
+    if first == second or abs(first - second) == ndim:
+        raise ValueError("Axes must be different.")
+    if not (-ndim <= first < ndim and -ndim <= second < ndim):
+        raise ValueError(f"Axes={axes} out of range for array of ndim={ndim}.")
+    return first % ndim, second % ndim
 
 
 @_numpy_when_plain
@@ -340,13 +361,15 @@ def _axes_listed(axis) -> list:
         return list(axis) if _np.iterable(axis) else [axis]  # [1.0]: refused by _axis_index
 
 
-def _axis_index(axis, ndim: int) -> int:
-    """``axis`` counted from 0, or numpy's error for an axis that is not an integer or that
-    the array does not have."""
-    axis = _operator.index(axis)  # 1.0 is refused, as numpy refuses it, not taken as 1
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"axis {axis} is out of bounds for array of dimension {ndim}")
-    return axis % ndim
+def _axes_tuple(axis, ndim: int) -> tuple[int, ...]:
+    """Several axes (or one) counted from 0, none twice: numpy's reading, with its errors."""
+    return _normalize_axis_tuple([_operator.index(one) for one in _axes_listed(axis)], ndim)
+
+
+def _axis_index(axis, ndim: int, what: str | None = None) -> int:
+    """``axis`` counted from 0, or numpy's error for an axis that is not an integer (1.0 is not
+    taken as 1) or that the array lacks (``what`` names the argument in the message)."""
+    return _normalize_axis_index(_operator.index(axis), ndim, what)
 
 
 @_numpy_when_plain
@@ -354,7 +377,8 @@ def repeat(x, repeats, axis=None):
     """numpy.repeat: an index that names each entry ``repeats`` times."""
     if axis is None:
         x, axis = ravel(x), 0
-    before = (slice(None),) * (axis % len(shape_of(x)))
+    axis = _axis_index(axis, len(shape_of(x)))
+    before = (slice(None),) * axis
     return x[(*before, _np.repeat(_np.arange(shape_of(x)[axis]), repeats))]
 
 
@@ -362,7 +386,10 @@ def repeat(x, repeats, axis=None):
 def diagonal(x, offset=0, axis1=0, axis2=1):
     """numpy.diagonal: the entries (i, i + offset) of axes 1 and 2, as a last axis."""
     ndim = len(shape_of(x))
-    axis1, axis2 = axis1 % ndim, axis2 % ndim
+    axis1 = _axis_index(axis1, ndim, "axis1")
+    axis2 = _axis_index(axis2, ndim, "axis2")
+    if axis1 == axis2:
+        raise ValueError("axis1 and axis2 cannot be the same")
     rest = [a for a in range(ndim) if a not in (axis1, axis2)]
     moved = transpose(x, (*rest, axis1, axis2))
     rows, columns = shape_of(moved)[-2:]
@@ -499,14 +526,8 @@ def linspace(start, stop, num=50, endpoint=True):
 @_numpy_when_plain
 def tensordot(a, b, axes=2):
     """numpy.tensordot, as numpy computes it: a transpose, a reshape and one matrix product."""
-    if isinstance(axes, (int, _np.integer)):
-        summed_a = list(range(len(shape_of(a)) - axes, len(shape_of(a))))
-        summed_b = list(range(axes))
-    else:
-        summed_a, summed_b = ([int(i) for i in _np.atleast_1d(part)] for part in axes)
+    summed_a, summed_b = _summed_axes(axes, shape_of(a), shape_of(b))
     nd_a, nd_b = len(shape_of(a)), len(shape_of(b))
-    summed_a = [i % nd_a for i in summed_a]
-    summed_b = [i % nd_b for i in summed_b]
     free_a = [i for i in range(nd_a) if i not in summed_a]
     free_b = [i for i in range(nd_b) if i not in summed_b]
     size = int(_np.prod([shape_of(a)[i] for i in summed_a]))
@@ -514,6 +535,22 @@ def tensordot(a, b, axes=2):
     right = reshape(transpose(b, (*summed_b, *free_b)), (size, -1))
     out_shape = tuple(shape_of(a)[i] for i in free_a) + tuple(shape_of(b)[i] for i in free_b)
     return reshape(matmul(left, right), out_shape)
+
+
+def _summed_axes(axes, shape_a: tuple, shape_b: tuple) -> tuple[list, list]:
+    """tensordot's axes of a and of b, counted from 0, read as numpy reads them and refused
+    with its errors: an axis either array lacks, or summed axes of different lengths."""
+    if _np.iterable(axes):
+        axes_a, axes_b = axes
+    else:
+        axes_a, axes_b = list(range(-axes, 0)), list(range(axes))
+    axes_a = list(axes_a) if _np.iterable(axes_a) else [axes_a]
+    axes_b = list(axes_b) if _np.iterable(axes_b) else [axes_b]
+    axes_a = [_axis_index(i, len(shape_a)) for i in axes_a]
+    axes_b = [_axis_index(i, len(shape_b)) for i in axes_b]
+    if len(axes_a) != len(axes_b) or any(shape_a[i] != shape_b[j] for i, j in zip(axes_a, axes_b)):
+        raise ValueError("shape-mismatch for sum")
+    return axes_a, axes_b
 
 
 def einsum(subscripts, *operands, **options):

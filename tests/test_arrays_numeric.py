@@ -241,23 +241,66 @@ def test_roll_over_several_axes_matches_differences():
     onp.testing.assert_array_equal(np.roll(x, (1, -2), (0, 1)), onp.roll(x, (1, -2), (0, 1)))
 
 
-@pytest.mark.parametrize("axis", [2, -3, (0, 2)])
-def test_roll_along_an_axis_the_array_lacks_is_refused_as_numpy_does(axis):
+# Functions this package composes from other primitives, so that numpy never sees their
+# axis argument on a traced array: each must read it as numpy does.
+AXIS_TAKERS = {
+    "prod": lambda m, a, axis: m.prod(a, axis=axis),
+    "cumsum": lambda m, a, axis: m.cumsum(a, axis=axis),
+    "flip": lambda m, a, axis: m.flip(a, axis=axis),
+    "roll": lambda m, a, axis: m.roll(a, 1, axis=axis),
+    "roll, several axes": lambda m, a, axis: m.roll(a, (1, 2), axis=(0, axis)),
+    "repeat": lambda m, a, axis: m.repeat(a, 2, axis=axis),
+    "split": lambda m, a, axis: m.split(a, 1, axis=axis)[0],
+    "diagonal": lambda m, a, axis: m.diagonal(a, axis1=axis, axis2=0),
+    "trace": lambda m, a, axis: m.trace(a, axis1=axis, axis2=0),
+    "swapaxes": lambda m, a, axis: m.swapaxes(a, axis, 0),
+    "rot90": lambda m, a, axis: m.rot90(a, 1, axes=(0, axis)),
+    "tensordot": lambda m, a, axis: m.tensordot(a, a, axes=([axis], [1])),
+}
+
+
+@pytest.mark.parametrize("name", AXIS_TAKERS)
+@pytest.mark.parametrize("axis", [2, -3])
+def test_an_axis_the_array_lacks_is_refused_as_numpy_refuses_it(name, axis):
+    """Counting the axis modulo the dimension would quietly use axis 0 or 1 instead."""
     x = distinct((3, 4), 5)
-    with pytest.raises(ValueError, match="out of bounds for array of dimension 2"):
-        onp.roll(x, 1, axis)  # numpy's AxisError is a ValueError
-    with pytest.raises(ValueError, match="out of bounds for array of dimension 2"):
-        value_and_grad(lambda a: np.sum(np.roll(a, 1, axis)))(x)
+    with pytest.raises((ValueError, IndexError)) as numpy_refusal:
+        AXIS_TAKERS[name](onp, x, axis)
+    with pytest.raises(type(numpy_refusal.value)):  # numpy's AxisError is both of those
+        value_and_grad(lambda a: np.sum(AXIS_TAKERS[name](np, a, axis)))(x)
 
 
-@pytest.mark.parametrize("axis", [1.0, 0.0, (0, 1.0)])
-def test_roll_along_an_axis_that_is_not_an_integer_is_refused_as_numpy_does(axis):
+@pytest.mark.parametrize("name", AXIS_TAKERS)
+def test_an_axis_that_is_not_an_integer_is_refused(name):
     """1.0 must not be taken as axis 1: numpy refuses it, on plain arrays and on nodes."""
     x = distinct((3, 4), 5)
-    with pytest.raises(TypeError):
-        onp.roll(x, 1, axis)
-    with pytest.raises(TypeError, match="'float' object cannot be interpreted as an integer"):
-        value_and_grad(lambda a: np.sum(np.roll(a, 1, axis)))(x)
+    with pytest.raises((TypeError, IndexError)):
+        AXIS_TAKERS[name](onp, x, 1.0)
+    with pytest.raises(TypeError, match="cannot be interpreted as an integer"):
+        value_and_grad(lambda a: np.sum(AXIS_TAKERS[name](np, a, 1.0)))(x)
+
+
+@pytest.mark.parametrize("name", AXIS_TAKERS)
+def test_a_negative_axis_the_array_has_is_read_as_numpy_reads_it(name):
+    x = distinct((3, 4), 5)
+    weights = onp.random.RandomState(1).randn(*onp.shape(AXIS_TAKERS[name](onp, x, -1)))
+    value, gradient = value_and_grad(lambda a: np.sum(AXIS_TAKERS[name](np, a, -1) * weights))(x)
+    assert value == pytest.approx(onp.sum(AXIS_TAKERS[name](onp, x, -1) * weights))
+    check_differences(lambda a: AXIS_TAKERS[name](np, a, -1) * weights, [x])
+
+
+def test_the_same_axis_twice_and_mismatched_sums_are_refused_as_numpy_refuses_them():
+    x = distinct((3, 4), 5)
+    for attempt in (
+        lambda m, a: m.diagonal(a, axis1=1, axis2=-1),
+        lambda m, a: m.swapaxes(a, 0, 0) * 0 + m.rot90(a, 1, axes=(1, -1)),
+        lambda m, a: m.tensordot(a, a, axes=1),
+        lambda m, a: m.tensordot(a, a, axes=([0, 1], [0])),
+    ):
+        with pytest.raises(ValueError) as numpy_refusal:
+            attempt(onp, x)
+        with pytest.raises(ValueError, match=str(numpy_refusal.value).split(".")[0]):
+            value_and_grad(lambda a, attempt=attempt: np.sum(attempt(np, a)))(x)
 
 
 def test_the_composed_functions_dispatch_from_plain_numpy():
