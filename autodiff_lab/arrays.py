@@ -119,10 +119,14 @@ class ArrayPrimitive:
                 break  # another kind, another level or an array of objects: the core decides
         else:
             if level is not None:
+                if kwargs and self.scalar is not None:
+                    _refuse_ufunc_options(self, kwargs)
                 return _record(self, level, args, kwargs)
             return self.evaluate(args, kwargs)
         for arg in args:
             if type(arg) in core.KINDS:
+                if kwargs and self.scalar is not None:
+                    _refuse_ufunc_options(self, kwargs)
                 return core.dispatch(self, args, kwargs)
         return self.evaluate(args, kwargs)  # numpy's own on an array of objects
 
@@ -136,6 +140,18 @@ class ArrayPrimitive:
 
     def __repr__(self) -> str:
         return f"<array primitive {self.name}: {self.formula}>"
+
+
+def _refuse_ufunc_options(primitive: ArrayPrimitive, kwargs: dict) -> None:
+    """An elementwise function's numpy options (``where=``, ``out=``, ``dtype=`` ...) have no
+    rule: its derivative would ignore them (``where=`` leaves entries unset, ``out=`` writes
+    into an array the graph does not follow), so a traced call refuses them."""
+    options = ", ".join(f"{name}=" for name in kwargs)
+    raise TypeError(
+        f"{primitive.name}() of a traced array takes no {options}: the derivative would not "
+        f"follow it. Call {primitive.name}() without it; for a mask, use "
+        "autodiff_lab.numpy.where(mask, result, other)."
+    )
 
 
 def _record(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) -> ArrayNode:

@@ -327,3 +327,37 @@ def test_einsum_refuses_what_it_cannot_read():
         value_and_grad(lambda a: np.sum(np.einsum("ij->ji", a, out=onp.empty((2, 2)))))(x)
     optimized = value_and_grad(lambda a: np.sum(np.einsum("ij,jk->ik", a, a, optimize=True)))
     assert optimized(x)[1].tolist() == [[4.0, 4.0], [4.0, 4.0]]
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        {"where": onp.array([[True, False, True], [False, True, True]])},
+        {"out": onp.zeros((2, 3))},
+        {"dtype": onp.float32},
+    ],
+    ids=["where", "out", "dtype"],
+)
+@pytest.mark.parametrize("how", ["grad", "jvp"])
+def test_an_elementwise_function_refuses_numpy_options_it_cannot_differentiate(option, how):
+    """exp(x, where=mask) leaves the masked entries unset, and its derivative would ignore
+    the mask: a gradient of exp(x) everywhere. Refused, and the caller's out array untouched."""
+    x = distinct((2, 3), 4)
+    kept = {name: onp.copy(value) for name, value in option.items()}
+
+    def f(a):
+        return np.sum(np.exp(a, **option) + np.add(a, a, **option))
+
+    with pytest.raises(
+        TypeError, match=f"exp\\(\\) of a traced array takes no {next(iter(option))}="
+    ):
+        if how == "grad":
+            value_and_grad(f)(x)
+        else:
+            jvp(f, x, x)
+    for name, value in option.items():
+        onp.testing.assert_array_equal(value, kept[name])
+    # plain arrays keep numpy's own behaviour, options and all
+    out = onp.zeros((2, 3))
+    assert np.exp(x, out=out) is out
+    onp.testing.assert_array_equal(out, onp.exp(x))
