@@ -21,6 +21,7 @@ does not cover) runs its JVP once per tangent.
 from __future__ import annotations
 
 import dis
+import math
 
 import numpy as np
 
@@ -390,8 +391,9 @@ def _min(x, axis=None, keepdims=False):
     return np.min(x, axis=axis, keepdims=keepdims)
 
 
-def _inverse_axes(axes):
-    return None if axes is None else tuple(np.argsort(axes))
+def _inverse_axes(axes, ndim: int):
+    """The permutation that undoes ``axes`` (which may count from the end, as -1)."""
+    return None if axes is None else tuple(np.argsort([axis % ndim for axis in axes]))
 
 
 def _getitem(x, index):
@@ -432,6 +434,10 @@ def _concatenate(*arrays, axis=0):
 
 def _concatenate_share(p, g, ans, args, kwargs):
     axis = kwargs.get("axis", 0)
+    if axis is None:  # numpy joined the pieces flattened
+        start = sum(math.prod(shape_of(a)) for a in args[:p])
+        shape = shape_of(args[p])
+        return RESHAPE(GETITEM(g, slice(start, start + math.prod(shape))), shape)
     ndim = len(shape_of(ans))
     axis = axis % ndim
     start = sum(shape_of(a)[axis] for a in args[:p])
@@ -972,7 +978,7 @@ MEAN         = ArrayPrimitive("mean",         _mean,         _each(lambda g, ans
 MAX          = ArrayPrimitive("max",          _max,          _each(_extreme_vjp), "ḡ to the maxima, ties share it", None, jvp=_one_tangent(_extreme_jvp), reads=_reading((0,), True), batched_jvp=_extreme_batched)  # noqa: E501
 MIN          = ArrayPrimitive("min",          _min,          _each(_extreme_vjp), "ḡ to the minima, ties share it", None, jvp=_one_tangent(_extreme_jvp), reads=_reading((0,), True), batched_jvp=_extreme_batched)  # noqa: E501
 RESHAPE      = ArrayPrimitive("reshape",      np.reshape,    _each(lambda g, ans, x, shape: RESHAPE(g, shape_of(x))), "ḡ reshaped back", None, jvp=_linear("reshape"), reads=_reading((1,)), batched_jvp=_batched_linear("reshape"))  # noqa: E501
-TRANSPOSE    = ArrayPrimitive("transpose",    np.transpose,  _each(lambda g, ans, x, axes=None: TRANSPOSE(g, _inverse_axes(axes))), "ḡ transposed back", None, jvp=_linear("transpose"), reads=_reading(), batched_jvp=_batched_linear("transpose"))  # noqa: E501
+TRANSPOSE    = ArrayPrimitive("transpose",    np.transpose,  _each(lambda g, ans, x, axes=None: TRANSPOSE(g, _inverse_axes(axes, len(shape_of(g))))), "ḡ transposed back", None, jvp=_linear("transpose"), reads=_reading(), batched_jvp=_batched_linear("transpose"))  # noqa: E501
 BROADCAST_TO = ArrayPrimitive("broadcast_to", _broadcast_to, _each(lambda g, ans, x, shape: unbroadcast(g, shape_of(x))), "ḡ summed over the broadcast axes", None, jvp=_linear("broadcast_to"), reads=_reading((1,)), batched_jvp=_batched_linear("broadcast_to"))  # noqa: E501
 GETITEM      = ArrayPrimitive("getitem",      _getitem,      _each(lambda g, ans, x, index: UNTAKE(g, index, shape_of(x))), "ḡ placed at the index, zeros elsewhere", None, jvp=_linear("getitem"), reads=_reading((1,)), batched_jvp=_batched_linear("getitem"))  # noqa: E501
 UNTAKE       = ArrayPrimitive("untake",       _untake,       _each(lambda g, ans, x, index, shape: GETITEM(g, index)), "ḡ taken at the index", (0,), jvp=_linear("untake"), reads=_reading((1, 2)), batched_jvp=_batched_linear("untake"))  # noqa: E501

@@ -289,6 +289,39 @@ def test_a_negative_axis_the_array_has_is_read_as_numpy_reads_it(name):
     check_differences(lambda a: AXIS_TAKERS[name](np, a, -1) * weights, [x])
 
 
+CUBE = distinct((2, 3, 4), 7)
+
+# Primitives (and a few composed functions) given axes counted from the end: a VJP that
+# took (-1, 0, 1) for a permutation of (0, 1, 2) once sent every gradient to the wrong entry.
+COUNTED_FROM_THE_END = {
+    "transpose (-1, 0, 1)": lambda m, a: m.transpose(a, (-1, 0, 1)),
+    "transpose (0, -1, -2)": lambda m, a: m.transpose(a, (0, -1, -2)),
+    "the transpose method": lambda m, a: a.transpose(-1, 0, -2),
+    "sum": lambda m, a: m.sum(a, axis=-2),
+    "mean over two axes": lambda m, a: m.mean(a, axis=(-1, 0)),
+    "max": lambda m, a: m.max(a, axis=-1, keepdims=True),
+    "min over two axes": lambda m, a: m.min(a, axis=(-3, -1)),
+    "var": lambda m, a: m.var(a, axis=-1, ddof=1),
+    "std": lambda m, a: m.std(a, axis=-2),
+    "concatenate": lambda m, a: m.concatenate([a, a * a], axis=-1),
+    "concatenate, flattened": lambda m, a: m.concatenate([a, a[0] * 2.0], axis=None),
+    "stack": lambda m, a: m.stack([a, a * a], axis=-2),
+    "expand_dims": lambda m, a: m.expand_dims(a, -1),
+    "squeeze": lambda m, a: m.squeeze(a[:, :1, :], axis=-2),
+    "sort": lambda m, a: m.sort(a, axis=-2),
+    "take_along_axis": lambda m, a: m.take_along_axis(a, onp.argsort(CUBE, axis=-1), axis=-1),
+    "linalg.norm": lambda m, a: m.linalg.norm(a, axis=-1),
+}
+
+
+@pytest.mark.parametrize("name", COUNTED_FROM_THE_END)
+def test_axes_counted_from_the_end_against_numpy_and_differences(name):
+    function = COUNTED_FROM_THE_END[name]
+    onp.testing.assert_allclose(function(np, CUBE), function(onp, CUBE), rtol=1e-12)
+    weights = onp.random.RandomState(2).randn(*onp.shape(function(onp, CUBE)))
+    check_differences(lambda a: function(np, a) * weights, [CUBE])
+
+
 def test_the_same_axis_twice_and_mismatched_sums_are_refused_as_numpy_refuses_them():
     x = distinct((3, 4), 5)
     for attempt in (
