@@ -16,7 +16,7 @@ import numpy as np
 
 from . import core
 from .array_steps import array_backward_steps
-from .arrays import ArrayNode, is_traced, numbers
+from .arrays import ArrayNode, is_traced, numbers, recording_pass
 from .core import topological_order
 from .functional import _root_at
 from .steps import BackwardStep, gradients_after
@@ -121,7 +121,9 @@ def trace_arrays(f, /, *args, **inputs) -> ArrayGraph:
     recording = _Recording(level, leaves)
     _ACTIVE.append(recording)
     try:
-        result = f(**leaves)
+        # the graph keeps everything, to be drawn; it is pulled back when its user asks
+        with recording_pass(level, lean=False, pulled_later=True):
+            result = f(**leaves)
     finally:
         _ACTIVE.remove(recording)
     node = _root_at(result, level, "trace_arrays")

@@ -40,6 +40,7 @@ the scalar and array engines combine. The primitives live in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -165,6 +166,7 @@ def _record(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) ->
     positions = []
     nested = False  # a value is a node of an older pass
     sizable = False  # a value is an array worth dropping from the record
+    constant_arrays = False  # an operand is a numpy array of the caller's
     for position, arg in enumerate(args):
         arg_type = type(arg)
         if arg_type in _SCALAR_REVERSE or (arg_type is np.ndarray and arg.dtype.kind == "O"):
@@ -176,6 +178,7 @@ def _record(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) ->
             positions.append(position)
         else:
             value = arg
+            constant_arrays = constant_arrays or isinstance(arg, (np.ndarray, tuple))
         value_type = type(value)
         if value_type is np.ndarray:
             sizable = sizable or value.nbytes >= _WORTH_DROPPING
@@ -203,22 +206,85 @@ def _record(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) ->
     node.twin = None
     if (sizable or _worth_dropping(out)) and level in LEAN_LEVELS and primitive.reads is not None:
         _keep_what_is_read(node, primitive.reads(node.positions, len(values)))
+    if constant_arrays and level in _LOCKED:
+        _guard_constants(node, level)
     return node
+
+
+def _guard_constants(node: ArrayNode, level: int) -> None:
+    """Keep the constant arrays ``node``'s VJP reads from changing before it runs.
+
+    The VJP runs after the function has gone on, and by then the caller may have written
+    into such an array (a buffer reused in place, a batch refilled before a `vjp` pullback
+    runs): the gradient would silently be that of other numbers. While the pass's function
+    runs, each one is read-only, so that a write fails where it is made (numpy: "assignment
+    destination is read-only"); a pass whose pullback may run later copies them instead.
+    """
+    reads = node.op.reads
+    count = len(node.inputs)
+    read = range(count) if reads is None else reads(node.positions, count)[0]
+    copying = level in _COPYING_LEVELS
+    inputs = list(node.inputs)
+    for position in read:
+        value = inputs[position]
+        if position in node.positions or not isinstance(value, (np.ndarray, tuple)):
+            continue
+        if type(value) is tuple:  # an index such as x[rows, :]
+            inputs[position] = tuple(_guarded(part, level, copying) for part in value)
+        else:
+            inputs[position] = _guarded(value, level, copying)
+    node.inputs = tuple(inputs)
+    if node.twin is not None:
+        node.twin.inputs = node.inputs
+
+
+def _guarded(value, level: int, copying: bool):
+    if not isinstance(value, np.ndarray):
+        return value
+    if copying:
+        return value.copy()
+    if value.flags.writeable:
+        value.flags.writeable = False
+        _LOCKED[level].append(value)
+    return value
 
 
 LEAN_LEVELS: set[int] = set()
 """Passes whose records keep only what their VJPs read (`autodiff_lab.functional` adds
 its passes while their function runs; a graph made to be drawn keeps everything)."""
 
+_READ_ONLY_NOTE = (
+    "autodiff-lab: while a derivative's function runs, the numpy arrays it has used where "
+    "the gradient reads them are read-only: a write would change the gradient of what was "
+    "computed. Write into a copy (a = a.copy()) or a new array instead."
+)
+_ABOUT_WRITING = re.compile(r"read-only|writable|writeable")
+_LOCKED: dict[int, list[np.ndarray]] = {}  # by running pass: the arrays it made read-only
+_COPYING_LEVELS: set[int] = set()  # running passes whose pullback may run after they end
+
 
 @contextmanager
-def keeping_what_is_read(level: int) -> Iterator[None]:
-    """While this runs, the records of ``level`` keep only what their VJPs read."""
-    LEAN_LEVELS.add(level)
+def recording_pass(level: int, *, lean: bool = True, pulled_later: bool = False) -> Iterator[None]:
+    """While a pass runs its function: its records keep only what their VJPs read
+    (``lean``), and the constant arrays those read cannot change before the pullback
+    (`_guard_constants`): read-only until the function returns, or, for a pass pulled
+    back after that (``pulled_later``: `vjp`, a drawn graph), copied."""
+    if lean:
+        LEAN_LEVELS.add(level)
+    if pulled_later:
+        _COPYING_LEVELS.add(level)
+    _LOCKED[level] = []
     try:
         yield
+    except ValueError as error:  # numpy's words for a write into one of them: say why
+        if _LOCKED[level] and _ABOUT_WRITING.search(str(error)) and hasattr(error, "add_note"):
+            error.add_note(_READ_ONLY_NOTE)
+        raise
     finally:
         LEAN_LEVELS.discard(level)
+        _COPYING_LEVELS.discard(level)
+        for array in _LOCKED.pop(level):
+            array.flags.writeable = True
 
 
 _WORTH_DROPPING = 4096  # bytes: a smaller array costs less to keep than to replace

@@ -46,7 +46,7 @@ import numpy as np
 
 from . import core, rules
 from . import numpy as anp
-from .arrays import ArrayDual, ArrayNode, array_leaf, is_traced, keeping_what_is_read, numbers
+from .arrays import ArrayDual, ArrayNode, array_leaf, is_traced, numbers, recording_pass
 from .containers import Structure, flatten, flatten_like, unflatten
 from .forward import Dual, array_of, dual, primal_of, tangent_of
 from .reverse import backpropagate, leaf, running
@@ -470,7 +470,11 @@ class _Recording:
             self.structures.append(structure)
         call_args = list(args)
         self.leaves: list[list] = []
-        with running(self.level), core.ieee_arithmetic(), keeping_what_is_read(self.level):
+        with (
+            running(self.level),
+            core.ieee_arithmetic(),
+            recording_pass(self.level, pulled_later=copy),
+        ):
             for position, points, structure in zip(positions, self.points, self.structures):
                 leaves = [_reverse_leaf(point, self.level) for point in points]
                 self.leaves.append(leaves)

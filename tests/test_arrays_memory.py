@@ -3,11 +3,14 @@ or written; gradients are handed over without a copy unless one would be shared.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as onp
 import pytest
 
 import autodiff_lab.numpy as np
 from autodiff_lab import elementwise_grad, grad, jacobian, jvp, value_and_grad, vjp
+from autodiff_lab.array_trace import trace_arrays
 from autodiff_lab.arrays import numbers
 
 
@@ -75,6 +78,82 @@ def test_vjp_keeps_its_own_copy_of_a_point_the_caller_changes_later():
     x[:] = 10.0  # after recording: the pullback still belongs to the point it was taken at
     assert onp.array_equal(pull(onp.ones(3)), [2.0, 4.0, 6.0])
     assert onp.array_equal(value, [1.0, 4.0, 9.0])
+
+
+# A constant array (one f closes over, or makes) that a VJP reads must not change before the
+# VJP runs, or the gradient is silently that of other numbers. Each attack below gave one.
+
+
+def test_vjp_keeps_its_own_copy_of_a_constant_the_caller_refills_later():
+    x, w = onp.arange(3.0), onp.ones(3)
+    rows = onp.array([0, 0, 2])
+    value, pull = vjp(lambda x: np.sum(x * w) + np.sum(x[rows, None] * w[:, None]), x)
+    w[:] = 5.0  # a batch refilled in place before the pullback runs
+    rows[:] = 1
+    assert onp.array_equal(pull(1.0), [1.0 + 2.0, 1.0, 1.0 + 1.0])  # w, and w at rows 0, 0, 2
+    assert w.flags.writeable and rows.flags.writeable
+
+
+@pytest.mark.parametrize(
+    "derivative",
+    [
+        lambda f, x: grad(f)(x),
+        lambda f, x: jacobian(f, x),
+        lambda f, x: elementwise_grad(f)(x),
+    ],
+    ids=["grad", "jacobian", "elementwise_grad"],
+)
+def test_writing_into_a_constant_the_gradient_reads_fails_where_it_is_written(derivative):
+    w = onp.ones(3)
+    noise = onp.zeros(3)
+
+    def overwrites_w(x):
+        y = x * w
+        w[:] = 2.0  # y's gradient reads w: this would make it 2 where the forward used 1
+        return np.sum(y)
+
+    def refills_noise(x):
+        for seed in range(2):
+            onp.random.default_rng(seed).standard_normal(out=noise)
+            x = x * noise
+        return np.sum(x)
+
+    for f in (overwrites_w, refills_noise):
+        with pytest.raises(ValueError) as refusal:
+            derivative(f, onp.arange(3.0))
+        if sys.version_info >= (3, 11):  # exception notes: what the traceback shows after it
+            assert "a write would change the gradient" in " ".join(refusal.value.__notes__)
+    # afterwards the arrays are the caller's to write again
+    assert w.flags.writeable and noise.flags.writeable
+    w[:] = 3.0
+
+
+def test_a_drawn_graph_keeps_its_own_copy_of_a_constant_changed_before_its_backward():
+    w = onp.ones(3)
+    graph = trace_arrays(lambda X: np.sum(X * w), X=onp.arange(3.0))
+    w[:] = 5.0  # between drawing the forward pass and stepping through the backward one
+    graph.backward()
+    assert onp.array_equal(graph.grads["X"], onp.ones(3))
+
+
+def test_a_constant_the_gradient_does_not_read_stays_writeable():
+    b, m = onp.ones(3), onp.ones(3)
+
+    def f(x):
+        y = x + b  # the gradient of x + b is 1: b is not read
+        b[:] = 7.0
+        z = y * m
+        return np.sum(z)
+
+    assert onp.array_equal(grad(f)(onp.arange(3.0)), onp.ones(3))
+    assert onp.array_equal(b, onp.full(3, 7.0))
+
+
+def test_an_array_that_was_read_only_already_stays_so():
+    w = onp.ones(3)
+    w.flags.writeable = False
+    grad(lambda x: np.sum(x * w))(onp.arange(3.0))
+    assert not w.flags.writeable
 
 
 # ---------------------------------------------------------------------------
