@@ -421,6 +421,11 @@ class _LevelValue(Value):
     __slots__ = ()
 
 
+# Python's own messages name the class ("'Value' object is not subscriptable"): a learner
+# wrote Value code, and never heard of this one.
+_LevelValue.__name__ = _LevelValue.__qualname__ = "Value"
+
+
 def _apply(primitive, level: int, args: tuple, kwargs: dict) -> Value:
     """The core's call when a Value is the outer layer of an operation on numbers."""
     return _record(primitive.scalar, args, level)

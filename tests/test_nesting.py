@@ -321,3 +321,10 @@ def test_finished_passes_leave_nothing_behind():
         hessian(lambda v: v[0] * v[1] ** 2, [1.0, 2.0], mode="reverse-over-reverse")
     test_a_node_escaped_from_a_finished_inner_pass_is_refused()  # uses a finished level
     assert reverse._LEVEL_ORIGINS == {} and reverse._RUNNING == set()
+
+
+def test_python_calls_a_node_of_a_derivative_pass_a_value_as_the_learner_knows_it():
+    with pytest.raises(TypeError, match="^'Value' object is not subscriptable$"):
+        grad(lambda a: a[0])(1.5)
+    with pytest.raises(TypeError, match="got Value$"):
+        grad(lambda a: a * a, has_aux=True)(2.0)
