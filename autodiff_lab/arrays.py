@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import numpy as np
 
@@ -284,7 +284,8 @@ def recording_pass(level: int, *, lean: bool = True, pulled_later: bool = False)
         LEAN_LEVELS.discard(level)
         _COPYING_LEVELS.discard(level)
         for array in _LOCKED.pop(level):
-            array.flags.writeable = True
+            with suppress(ValueError):  # its base was made read-only meanwhile: leave it so
+                array.flags.writeable = True
 
 
 _WORTH_DROPPING = 4096  # bytes: a smaller array costs less to keep than to replace
