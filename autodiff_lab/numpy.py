@@ -146,12 +146,16 @@ def var(x, axis=None, ddof=0, keepdims=False):
 
 @_numpy_when_plain
 def std(x, axis=None, ddof=0, keepdims=False):
-    """numpy.std: the square root of var.
+    """numpy.std: the square root of var (its slope is 0 where every entry is equal)."""
+    return _root_of_squares(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
 
-    Where every entry is equal, std has a kink (std of (a, b) is |a - b| / 2);
-    its slope there is 0, as PyTorch's, not the nan that sqrt's 1/(2·0) would give.
+
+def _root_of_squares(v):
+    """sqrt(v) for a sum of squares v, with slope 0 where v is 0, as PyTorch's std and norm.
+
+    There the function has a kink (std of (a, b) is |a - b| / 2; the norm of t·u is |t|),
+    and 0 is the middle of its slopes, where sqrt's 1/(2·0) would give nan.
     """
-    v = var(x, axis=axis, ddof=ddof, keepdims=keepdims)
     if _holds_objects(v):  # the scalar engine's numbers, one by one
         cells = _np.asarray(v, dtype=object)
         out = _np.empty(cells.shape, dtype=object)
@@ -605,7 +609,7 @@ class _Linalg:
 
     @staticmethod
     def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 (numpy's name)
-        """The 2-norm of a vector (or the Frobenius norm): sqrt(Σ |x|²)."""
+        """The 2-norm of a vector (or the Frobenius norm): sqrt(Σ |x|²), slope 0 at 0."""
         if not _holds_node(x):
             return _np.linalg.norm(x, ord, axis, keepdims)
         matrix = axis is None and len(shape_of(x)) == 2 or isinstance(axis, tuple)
@@ -615,7 +619,7 @@ class _Linalg:
                 "only the 2-norm of vectors and the Frobenius norm are"
             )
         squares = real(multiply(x, conj(x)))
-        return sqrt(sum(squares, axis=axis, keepdims=keepdims))
+        return _root_of_squares(sum(squares, axis=axis, keepdims=keepdims))
 
 
 linalg = _Linalg()

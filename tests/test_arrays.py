@@ -374,6 +374,17 @@ def test_std_of_equal_entries_has_slope_zero_as_torch():
     assert onp.isnan(np.std(onp.ones(3), ddof=3))  # numpy's nan for n - ddof = 0 is kept
 
 
+def test_norm_of_a_zero_vector_has_slope_zero_as_torch():
+    x = onp.array([[0.0, 0.0, 0.0], [1.0, -2.0, 2.0]])
+    check(
+        lambda a: np.linalg.norm(a, axis=1),
+        lambda a: torch.linalg.norm(a, dim=1),
+        [x],
+        differences=False,  # the first row sits on the kink
+    )
+    check(np.linalg.norm, torch.linalg.norm, [onp.zeros((2, 2))], differences=False)
+
+
 def test_prod_is_exact_where_entries_are_zero():
     # ∂/∂x_i of a product is the product of the others: no division, so zeros are fine
     # (a rule written as ans / x gives nan here).
