@@ -17,6 +17,7 @@ Beyond numpy's names: ``logsumexp``, ``softmax`` and ``log_softmax``.
 
 from __future__ import annotations
 
+import builtins as _builtins
 import operator as _operator
 from numbers import Real
 
@@ -139,9 +140,8 @@ def var(x, axis=None, ddof=0, keepdims=False):
     axis = _axis(axis)
     centred = subtract(x, mean(x, axis=axis, keepdims=True))
     count = _np.sum(_np.ones(shape_of(x)), axis=axis)
-    return divide(
-        sum(multiply(centred, centred), axis=axis, keepdims=keepdims), count.flat[0] - ddof
-    )
+    degrees = _builtins.max(count.flat[0] - ddof, 0.0)  # numpy's: none left gives inf or nan
+    return divide(sum(multiply(centred, centred), axis=axis, keepdims=keepdims), degrees)
 
 
 @_numpy_when_plain

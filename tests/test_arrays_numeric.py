@@ -9,6 +9,8 @@ every JVP (u · J d) against the same difference quotient.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as onp
 import pytest
 from hypothesis import given
@@ -394,3 +396,15 @@ def test_an_elementwise_function_refuses_numpy_options_it_cannot_differentiate(o
     out = onp.zeros((2, 3))
     assert np.exp(x, out=out) is out
     onp.testing.assert_array_equal(out, onp.exp(x))
+
+
+@pytest.mark.parametrize("ddof", [4, 5, 7])
+def test_var_with_no_degrees_of_freedom_left_is_numpys_inf_not_a_negative_variance(ddof):
+    """n - ddof below 0 divided the squares by a negative count: a variance of -2."""
+    x = onp.arange(1.0, 6.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy: "Degrees of freedom <= 0"
+        expected = onp.var(x, ddof=ddof), onp.std(x, ddof=ddof)
+        assert (np.var(x, ddof=ddof), np.std(x, ddof=ddof)) == expected
+        value, _ = value_and_grad(lambda a: np.var(a, ddof=ddof))(x)
+    assert value == expected[0]
