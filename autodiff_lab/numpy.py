@@ -521,9 +521,15 @@ def take_along_axis(arr, indices, axis):
 
 @_numpy_when_plain
 def linspace(start, stop, num=50, endpoint=True):
-    """numpy.linspace between traced ends: start·(1 - t) + stop·t, exact at both ends."""
+    """numpy.linspace between traced ends: start·(1 - t) + stop·t, exact at both ends
+    (ends that are arrays give a first axis of ``num`` points, as numpy's)."""
+    num = _operator.index(num)
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
     steps = num - 1 if endpoint else num
     t = _np.arange(num) / steps if steps > 0 else _np.zeros(num)
+    ends = _np.broadcast_shapes(shape_of(start), shape_of(stop))
+    t = t.reshape((num,) + (1,) * len(ends))
     return add(multiply(start, 1.0 - t), multiply(stop, t))
 
 

@@ -408,3 +408,15 @@ def test_var_with_no_degrees_of_freedom_left_is_numpys_inf_not_a_negative_varian
         assert (np.var(x, ddof=ddof), np.std(x, ddof=ddof)) == expected
         value, _ = value_and_grad(lambda a: np.var(a, ddof=ddof))(x)
     assert value == expected[0]
+
+
+def test_linspace_between_array_ends_is_numpys_and_refuses_what_numpy_refuses():
+    ends = distinct((2, 3), 6)
+    onp.testing.assert_allclose(np.linspace(ends[0], ends[1], 4), onp.linspace(ends[0], ends[1], 4))
+    check_differences(lambda a: np.linspace(a[0], a[1], 4), [ends])
+    check_differences(lambda a: np.linspace(a[0], 2.0, 5, endpoint=False), [ends])
+    for num, error in ((-1, ValueError), (2.0, TypeError)):
+        with pytest.raises(error) as numpy_refusal:
+            onp.linspace(0.0, 1.0, num)
+        with pytest.raises(error, match=str(numpy_refusal.value)):
+            value_and_grad(lambda a, num=num: np.sum(np.linspace(a[0], a[1], num)))(ends)
