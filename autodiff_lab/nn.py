@@ -240,7 +240,8 @@ class SGD:
     """
 
     def __init__(self, parameters: Iterable[Value], lr: float = 0.1) -> None:
-        self.parameters = list(parameters)
+        # A weight that two layers share is one parameter: it takes one step, not two.
+        self.parameters = list({id(parameter): parameter for parameter in parameters}.values())
         if not self.parameters:
             raise ValueError("SGD was given no parameters; pass model.parameters()")
         for parameter in self.parameters:

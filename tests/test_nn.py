@@ -274,6 +274,17 @@ def test_sgd_step_moves_against_the_gradient():
         loss.backward()
 
 
+def test_a_weight_two_layers_share_takes_one_step_not_two():
+    shared = Value(0.5)
+    x = Value(2.0)
+    loss = shared * x + shared * shared  # d/d shared = x + 2·shared = 3, from both uses
+    loss.backward()
+    optimiser = SGD([shared, x, shared], lr=0.1)
+    optimiser.step()
+    assert shared.data == pytest.approx(0.5 - 0.1 * 3.0)
+    assert len(optimiser.parameters) == 2
+
+
 @pytest.mark.parametrize("lr", [0, -0.1, "fast"])
 def test_sgd_rejects_a_bad_learning_rate(lr):
     with pytest.raises(ValueError, match="learning rate"):
