@@ -111,6 +111,22 @@ def test_check_grad_catches_a_value_path_that_differs_from_the_float_path():
     )
 
 
+@pytest.mark.parametrize("order", ["the undefined one first", "the undefined one last"])
+def test_check_grad_fails_when_any_gradient_cannot_be_confirmed(order):
+    """sqrt at 0: reverse mode says inf, central differences nan. Python's max() kept the
+    other argument's tiny error when the nan came second, so the check passed."""
+
+    def f(x, y):
+        return x + adl_math.sqrt(y)
+
+    if order == "the undefined one first":
+        result = check_grad(lambda y, x: f(x, y), 0.0, 1.0)
+    else:
+        result = check_grad(f, 1.0, 0.0)
+    assert not result.passed and math.isnan(result.max_rel_error)
+    assert "FAILED" in repr(result)
+
+
 def test_check_grad_tolerance_and_repr():
     result = check_grad(lambda x: x * x, 3.0, tolerance=1e-3)
     assert isinstance(result, GradCheck) and result.tolerance == 1e-3
