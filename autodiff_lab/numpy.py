@@ -269,6 +269,39 @@ def stack(arrays, axis=0):
 
 
 @_numpy_when_plain
+def hstack(arrays):
+    """numpy.hstack: joined along the second axis (the first, for vectors)."""
+    arrays = [atleast_1d(a) for a in arrays]
+    return concatenate(arrays, axis=0 if len(shape_of(arrays[0])) == 1 else 1)
+
+
+@_numpy_when_plain
+def vstack(arrays):
+    """numpy.vstack: joined along the first axis, a vector taken as a row."""
+    return concatenate([atleast_2d(a) for a in arrays], axis=0)
+
+
+@_numpy_when_plain
+def zeros_like(x, dtype=None):
+    """numpy.zeros_like: a constant of x's shape (its derivative is 0, so it is plain)."""
+    return _np.zeros(shape_of(x), dtype=dtype or _np.asarray(numbers(x)).dtype)
+
+
+@_numpy_when_plain
+def ones_like(x, dtype=None):
+    """numpy.ones_like: a constant of x's shape."""
+    return _np.ones(shape_of(x), dtype=dtype or _np.asarray(numbers(x)).dtype)
+
+
+@_numpy_when_plain
+def full_like(x, fill_value, dtype=None):
+    """numpy.full_like: ``fill_value`` at every place of x's shape (traced if it is)."""
+    if _holds_node(fill_value):
+        return broadcast_to(fill_value, shape_of(x))
+    return _np.full(shape_of(x), fill_value, dtype=dtype or _np.asarray(numbers(x)).dtype)
+
+
+@_numpy_when_plain
 def append(arr, values, axis=None):
     """numpy.append: both flattened and joined, or joined along ``axis``."""
     if axis is None:

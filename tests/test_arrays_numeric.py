@@ -420,3 +420,30 @@ def test_linspace_between_array_ends_is_numpys_and_refuses_what_numpy_refuses():
             onp.linspace(0.0, 1.0, num)
         with pytest.raises(error, match=str(numpy_refusal.value)):
             value_and_grad(lambda a, num=num: np.sum(np.linspace(a[0], a[1], num)))(ends)
+
+
+@pytest.mark.parametrize("module", [np, onp], ids=["ours", "numpy's, dispatched"])
+def test_hstack_and_vstack_join_as_numpy_joins(module):
+    vector, matrix = distinct((3,), 1), distinct((3, 2), 2)
+    for join, pieces in (
+        (module.hstack, lambda v, m: [v, 2.0 * v]),
+        (module.hstack, lambda v, m: [m, m[:, :1] * v[:, None]]),
+        (module.vstack, lambda v, m: [v, v * v]),
+        (module.vstack, lambda v, m: [m.T, v]),
+    ):
+        ours = getattr(np, join.__name__)(pieces(vector, matrix))
+        onp.testing.assert_array_equal(ours, getattr(onp, join.__name__)(pieces(vector, matrix)))
+        check_differences(
+            lambda v, m, join=join, pieces=pieces: join(pieces(v, m)), [vector, matrix]
+        )
+
+
+def test_zeros_ones_and_full_like_are_constants_unless_filled_with_a_traced_value():
+    x = distinct((2, 3), 3)
+    gradient = value_and_grad(
+        lambda a: np.sum(np.zeros_like(a) + a * onp.ones_like(a) + np.full_like(a, 2.0))
+    )(x)[1]
+    onp.testing.assert_array_equal(gradient, onp.ones((2, 3)))
+    assert np.zeros_like(onp.arange(3)).dtype == onp.arange(3).dtype  # numpy's own, plain
+    filled = value_and_grad(lambda a: np.sum(np.full_like(a, a[0, 0])))(x)[1]
+    onp.testing.assert_array_equal(filled, [[6.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
