@@ -243,10 +243,15 @@ def _guarded(value, level: int, copying: bool):
         return value
     if copying:
         return value.copy()
-    if value.flags.writeable:
-        value.flags.writeable = False
-        _LOCKED[level].append(value)
+    keep_unchanged(value, level)
     return value
+
+
+def keep_unchanged(array: np.ndarray, level: int) -> None:
+    """Make ``array`` read-only until the function of ``level``'s pass returns."""
+    if array.flags.writeable:
+        array.flags.writeable = False
+        _LOCKED[level].append(array)
 
 
 LEAN_LEVELS: set[int] = set()
@@ -254,9 +259,9 @@ LEAN_LEVELS: set[int] = set()
 its passes while their function runs; a graph made to be drawn keeps everything)."""
 
 _READ_ONLY_NOTE = (
-    "autodiff-lab: while a derivative's function runs, the numpy arrays it has used where "
-    "the gradient reads them are read-only: a write would change the gradient of what was "
-    "computed. Write into a copy (a = a.copy()) or a new array instead."
+    "autodiff-lab: while a derivative's function runs, the numpy arrays it is taken at, and "
+    "those it has used where the gradient reads them, are read-only: a write would change "
+    "the gradient of what was computed. Write into a copy (a = a.copy()) or a new array."
 )
 _ABOUT_WRITING = re.compile(r"read-only|writable|writeable")
 _LOCKED: dict[int, list[np.ndarray]] = {}  # by running pass: the arrays it made read-only

@@ -46,7 +46,15 @@ import numpy as np
 
 from . import core, rules
 from . import numpy as anp
-from .arrays import ArrayDual, ArrayNode, array_leaf, is_traced, numbers, recording_pass
+from .arrays import (
+    ArrayDual,
+    ArrayNode,
+    array_leaf,
+    is_traced,
+    keep_unchanged,
+    numbers,
+    recording_pass,
+)
 from .containers import Structure, flatten, flatten_like, unflatten
 from .forward import Dual, array_of, dual, primal_of, tangent_of
 from .reverse import backpropagate, leaf, running
@@ -476,6 +484,9 @@ class _Recording:
             recording_pass(self.level, pulled_later=copy),
         ):
             for position, points, structure in zip(positions, self.points, self.structures):
+                for point in points:  # a read-only view: the caller's own array stays put too
+                    if isinstance(point, np.ndarray) and isinstance(point.base, np.ndarray):
+                        keep_unchanged(point.base, self.level)
                 leaves = [_reverse_leaf(point, self.level) for point in points]
                 self.leaves.append(leaves)
                 call_args[position] = unflatten(structure, leaves)

@@ -136,6 +136,20 @@ def test_a_drawn_graph_keeps_its_own_copy_of_a_constant_changed_before_its_backw
     assert onp.array_equal(graph.grads["X"], onp.ones(3))
 
 
+def test_updating_the_point_inside_the_function_fails_and_leaves_it_as_it_was():
+    w = onp.array([1.0, 2.0, 3.0])
+
+    def loss_that_steps(x):
+        loss = np.sum(x * x)
+        w[:] -= 0.1  # a learner's update inside the loss: x is a view of w
+        return loss
+
+    with pytest.raises(ValueError, match="read-only"):
+        grad(loss_that_steps)(w)
+    assert onp.array_equal(w, [1.0, 2.0, 3.0]) and w.flags.writeable
+    assert onp.array_equal(grad(lambda x: np.sum(x * x))(w), [2.0, 4.0, 6.0])
+
+
 def test_a_constant_the_gradient_does_not_read_stays_writeable():
     b, m = onp.ones(3), onp.ones(3)
 
