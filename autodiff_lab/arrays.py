@@ -166,7 +166,7 @@ def _record(primitive: ArrayPrimitive, level: int, args: tuple, kwargs: dict) ->
     positions = []
     nested = False  # a value is a node of an older pass
     sizable = False  # a value is an array worth dropping from the record
-    constant_arrays = False  # an operand is a numpy array of the caller's
+    constant_arrays = False  # an operand is a numpy array of the caller's, or an index of them
     for position, arg in enumerate(args):
         arg_type = type(arg)
         if arg_type in _SCALAR_REVERSE or (arg_type is np.ndarray and arg.dtype.kind == "O"):

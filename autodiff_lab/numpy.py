@@ -281,16 +281,20 @@ def vstack(arrays):
     return concatenate([atleast_2d(a) for a in arrays], axis=0)
 
 
+def _like_dtype(x, dtype):
+    return _np.asarray(numbers(x)).dtype if dtype is None else dtype
+
+
 @_numpy_when_plain
 def zeros_like(x, dtype=None):
     """numpy.zeros_like: a constant of x's shape (its derivative is 0, so it is plain)."""
-    return _np.zeros(shape_of(x), dtype=dtype or _np.asarray(numbers(x)).dtype)
+    return _np.zeros(shape_of(x), dtype=_like_dtype(x, dtype))
 
 
 @_numpy_when_plain
 def ones_like(x, dtype=None):
     """numpy.ones_like: a constant of x's shape."""
-    return _np.ones(shape_of(x), dtype=dtype or _np.asarray(numbers(x)).dtype)
+    return _np.ones(shape_of(x), dtype=_like_dtype(x, dtype))
 
 
 @_numpy_when_plain
@@ -298,7 +302,7 @@ def full_like(x, fill_value, dtype=None):
     """numpy.full_like: ``fill_value`` at every place of x's shape (traced if it is)."""
     if _holds_node(fill_value):
         return broadcast_to(fill_value, shape_of(x))
-    return _np.full(shape_of(x), fill_value, dtype=dtype or _np.asarray(numbers(x)).dtype)
+    return _np.full(shape_of(x), fill_value, dtype=_like_dtype(x, dtype))
 
 
 @_numpy_when_plain

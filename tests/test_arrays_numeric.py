@@ -445,5 +445,14 @@ def test_zeros_ones_and_full_like_are_constants_unless_filled_with_a_traced_valu
     )(x)[1]
     onp.testing.assert_array_equal(gradient, onp.ones((2, 3)))
     assert np.zeros_like(onp.arange(3)).dtype == onp.arange(3).dtype  # numpy's own, plain
+    kinds = {}
+
+    def f(a):
+        kinds["asked"] = np.zeros_like(a, dtype=onp.dtype("float32")).dtype
+        kinds["own"] = np.ones_like(a).dtype
+        return np.sum(a)
+
+    value_and_grad(f)(x)
+    assert kinds == {"asked": onp.float32, "own": onp.float64}
     filled = value_and_grad(lambda a: np.sum(np.full_like(a, a[0, 0])))(x)[1]
     onp.testing.assert_array_equal(filled, [[6.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
