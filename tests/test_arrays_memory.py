@@ -1,5 +1,6 @@
 """What the array engine keeps and copies: the caller's arrays are read, never copied
-or written; gradients are handed over without a copy unless one would be shared."""
+or written; nothing a gradient reads can change before its VJP runs; gradients are handed
+over without a copy unless one would be shared."""
 
 from __future__ import annotations
 
