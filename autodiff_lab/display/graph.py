@@ -343,6 +343,11 @@ def new_drawing(rankdir: str) -> GraphDrawing:
             "rankdir": rankdir,
             "fontname": "Helvetica",
             "fontsize": str(_FONT_SIZE),
+            # At most one round of network simplex per node when dot places the nodes:
+            # y = tanh(1.01·y) + x repeated 30 times took dot 3.7 s, and 60 times over a
+            # minute, against 0.17 s and 0.8 s with these; small graphs come out the same.
+            "nslimit": "1",
+            "nslimit1": "1",
             **spacing,
         },
         node_attr={"fontname": "Helvetica", "fontsize": str(_FONT_SIZE)},
