@@ -452,6 +452,16 @@ def _aux_numbers(aux, level: int):
     return unflatten(structure, [strip(item) for item in leaves])
 
 
+def _keep_viewed_unchanged(x, points: list, level: int) -> None:
+    """The caller's arrays in ``x`` that ``points`` read in place (`_leaf_point`'s read-only
+    views) stay unchanged while ``level``'s function runs: locked themselves, not the
+    memory's owner, so that a write through the array the caller passed fails."""
+    originals, _ = flatten(x)
+    for original, point in zip(originals, points):
+        if isinstance(original, np.ndarray) and np.may_share_memory(original, point):
+            keep_unchanged(original, level)
+
+
 class _Recording:
     """One reverse pass of f: its inputs, its outputs and a pullback for any cotangent."""
 
@@ -484,9 +494,7 @@ class _Recording:
             recording_pass(self.level, pulled_later=copy),
         ):
             for position, points, structure in zip(positions, self.points, self.structures):
-                for point in points:  # a read-only view: the caller's own array stays put too
-                    if isinstance(point, np.ndarray) and isinstance(point.base, np.ndarray):
-                        keep_unchanged(point.base, self.level)
+                _keep_viewed_unchanged(args[position], points, self.level)
                 leaves = [_reverse_leaf(point, self.level) for point in points]
                 self.leaves.append(leaves)
                 call_args[position] = unflatten(structure, leaves)
