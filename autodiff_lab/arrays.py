@@ -109,6 +109,8 @@ class ArrayPrimitive:
         self.reads = reads
 
     def __call__(self, *args, **kwargs):
+        if kwargs and self.scalar is not None and any(type(arg) in core.KINDS for arg in args):
+            _refuse_ufunc_options(self, kwargs)  # numpy's where=, out= ... on a traced array
         # The common case first: array nodes of one pass among numbers and numeric arrays,
         # which the core would hand to `_record` (the same rule, without its general search).
         level = None
@@ -120,14 +122,10 @@ class ArrayPrimitive:
                 break  # another kind, another level or an array of objects: the core decides
         else:
             if level is not None:
-                if kwargs and self.scalar is not None:
-                    _refuse_ufunc_options(self, kwargs)
                 return _record(self, level, args, kwargs)
             return self.evaluate(args, kwargs)
         for arg in args:
             if type(arg) in core.KINDS:
-                if kwargs and self.scalar is not None:
-                    _refuse_ufunc_options(self, kwargs)
                 return core.dispatch(self, args, kwargs)
         return self.evaluate(args, kwargs)  # numpy's own on an array of objects
 
