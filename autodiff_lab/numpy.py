@@ -591,10 +591,8 @@ def _summed_axes(axes, shape_a: tuple, shape_b: tuple) -> tuple[list, list]:
         axes_a, axes_b = axes
     else:
         axes_a, axes_b = list(range(-axes, 0)), list(range(axes))
-    axes_a = list(axes_a) if _np.iterable(axes_a) else [axes_a]
-    axes_b = list(axes_b) if _np.iterable(axes_b) else [axes_b]
-    axes_a = [_axis_index(i, len(shape_a)) for i in axes_a]
-    axes_b = [_axis_index(i, len(shape_b)) for i in axes_b]
+    axes_a = [_axis_index(i, len(shape_a)) for i in _axes_listed(axes_a)]
+    axes_b = [_axis_index(i, len(shape_b)) for i in _axes_listed(axes_b)]
     if len(axes_a) != len(axes_b) or any(shape_a[i] != shape_b[j] for i, j in zip(axes_a, axes_b)):
         raise ValueError("shape-mismatch for sum")
     return axes_a, axes_b
